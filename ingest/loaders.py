@@ -1,0 +1,190 @@
+"""Read article files into ``Article`` records: one function per format, one error per bad input.
+
+Formats: the sample corpus format (text starting with `` date YYYY-MM``), plain ``.txt`` and ``.md``,
+``.html`` (main text extracted by trafilatura) and ``.jsonl`` (one article a line). Folders are walked
+recursively. Every problem becomes an ``ArticleError`` naming the file (and line); the caller decides
+to skip and go on. What this module leaves out: PDFs and office documents.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from rag.documents import Article
+from rag.errors import ArticleError
+from rag.language import detect_language
+from rag.sentences import paragraphs, sentences
+
+TEXT_SUFFIXES = {".txt", ".md", ".markdown"}
+HTML_SUFFIXES = {".html", ".htm"}
+JSONL_SUFFIXES = {".jsonl", ".ndjson"}
+SUPPORTED = TEXT_SUFFIXES | HTML_SUFFIXES | JSONL_SUFFIXES
+MAX_ARTICLE_BYTES = 5 * 1024 * 1024  # one article; a JSONL file may be any size
+
+_DATE_HEADER = re.compile(r"^\s*date\s+(\d{4}-\d{2}(?:-\d{2})?)\s*")
+_ISO_PREFIX = re.compile(r"^(\d{4}-\d{2}(?:-\d{2})?)")
+_CAPTION = re.compile(r"(?:^|[.!?)]\s+)(?:Foto|Beeld|Photo|Image)\s+[^.!?]{0,80}$")
+_MD_HEADING = re.compile(r"^#{1,6}\s+(.+?)\s*#*\s*$")
+
+Item = Article | ArticleError
+
+
+def is_caption(paragraph: str) -> bool:
+    """Photo captions end in a credit: "… Foto Olivier Douliery/AP", "… Beeld EPA"."""
+    return len(paragraph) < 400 and bool(_CAPTION.search(paragraph))
+
+
+def is_heading(paragraph: str) -> bool:
+    """A short single line without closing punctuation: a section heading ("Wapens leveren")."""
+    line = paragraph.strip()
+    if _MD_HEADING.match(line):
+        return True
+    bare = line.rstrip("”’\"'»)")  # ‘IJzeren broeder’ is a heading; a quoted sentence is not
+    return ("\n" not in line and 0 < len(line) <= 80 and len(line.split()) <= 8
+            and bool(bare) and bare[-1] not in ".!?:;,")
+
+
+def first_sentence_title(text: str) -> str:
+    """The first sentence of the first paragraph that is neither caption nor heading."""
+    for start, end in paragraphs(text):
+        block = text[start:end]
+        if is_caption(block) or is_heading(block):
+            continue
+        s, e = sentences(text, start, end)[0]
+        title = " ".join(text[s:e].split())
+        return title if len(title) <= 200 else title[:197].rsplit(" ", 1)[0] + "…"
+    return ""
+
+
+def decode(data: bytes, source: str) -> tuple[str, str | None]:
+    """Text and a note when it was not UTF-8. Refuses empty and binary input."""
+    if not data.strip():
+        raise ArticleError(source, "empty file")
+    if b"\0" in data[:8192]:
+        raise ArticleError(source, "binary file, not text")
+    try:
+        return data.decode("utf-8-sig"), None
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252"), "not UTF-8; read as cp1252"
+    except UnicodeDecodeError:
+        return data.decode("latin-1"), "not UTF-8; read as latin-1"
+
+
+def parse_text(raw: str, doc_id: str, source: str) -> Article:
+    """The sample format, ``.txt`` and ``.md``: optional date header, optional ``# Title``."""
+    date = None
+    if m := _DATE_HEADER.match(raw):
+        date, raw = m.group(1), raw[m.end():]
+    title = ""
+    first_line = raw.split("\n", 1)[0]
+    if m := _MD_HEADING.match(first_line):
+        title = m.group(1)
+    text = raw.strip()
+    if not text:
+        raise ArticleError(source, "no article text")
+    return Article(doc_id=doc_id, title=title or first_sentence_title(text), text=text, date=date,
+                   source=source, language=detect_language(text))
+
+
+def parse_html(raw: str, doc_id: str, source: str) -> Article:
+    import trafilatura  # lxml-heavy; only needed for HTML
+
+    doc = trafilatura.bare_extraction(raw, with_metadata=True, include_comments=False)
+    text = (getattr(doc, "text", None) or "").strip() if doc else ""
+    if not text:
+        raise ArticleError(source, "no article text found in the HTML")
+    date = getattr(doc, "date", None)
+    date = m.group(1) if date and (m := _ISO_PREFIX.match(date)) else None
+    title = (getattr(doc, "title", None) or "").strip() or first_sentence_title(text)
+    return Article(doc_id=doc_id, title=title, text=text, date=date, source=source,
+                   url=getattr(doc, "url", None) or "", language=detect_language(text))
+
+
+def parse_json_line(line: str, source: str, lineno: int) -> Article:
+    try:
+        obj = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise ArticleError(source, f"not valid JSON ({exc.msg})", lineno) from None
+    if not isinstance(obj, dict):
+        raise ArticleError(source, "expected a JSON object", lineno)
+    text = obj.get("text")
+    if not isinstance(text, str) or not text.strip():
+        raise ArticleError(source, "no 'text' field", lineno)
+    doc_id = str(obj.get("id") or "").strip()
+    if not doc_id:
+        raise ArticleError(source, "no 'id' field", lineno)
+    date = str(obj.get("date") or "")
+    date = m.group(1) if (m := _ISO_PREFIX.match(date)) else None
+    text = text.strip()
+    return Article(doc_id=doc_id, title=str(obj.get("title") or "").strip() or first_sentence_title(text),
+                   text=text, date=date, source=str(obj.get("source") or source),
+                   url=str(obj.get("url") or ""), language=detect_language(text))
+
+
+def load_jsonl(path: Path) -> Iterator[Item]:
+    """Streams the file, so its size does not matter; each bad line is its own error."""
+    with path.open("rb") as fh:
+        for lineno, data in enumerate(fh, 1):
+            if not data.strip():
+                continue
+            try:
+                line, _ = decode(data, str(path))
+                yield parse_json_line(line, str(path), lineno)
+            except ArticleError as exc:
+                yield ArticleError(str(path), exc.reason, lineno)
+
+
+def load_file(path: Path) -> Iterator[Item]:
+    """Articles in one file (several for JSONL), or the errors that stop them."""
+    source = str(path)
+    suffix = path.suffix.lower()
+    try:
+        if suffix in JSONL_SUFFIXES:
+            yield from load_jsonl(path)
+            return
+        size = path.stat().st_size
+        if size > MAX_ARTICLE_BYTES:
+            raise ArticleError(source, f"too large for one article ({size / 2**20:.1f} MB > "
+                                       f"{MAX_ARTICLE_BYTES / 2**20:.0f} MB); split it or use JSONL")
+        raw, note = decode(path.read_bytes(), source)
+        parse = parse_html if suffix in HTML_SUFFIXES else parse_text
+        article = parse(raw, path.stem, source)
+        if note:
+            yield ArticleError(source, note + " (ingested)")  # a warning, not a skip
+        yield article
+    except ArticleError as exc:
+        yield exc
+    except OSError as exc:
+        yield ArticleError(source, f"cannot read ({exc.strerror or exc})")
+
+
+def discover(paths: Iterable[Path]) -> Iterator[Path | ArticleError]:
+    """Supported files under ``paths``, recursively, in a stable order; hidden files are passed over."""
+    for path in paths:
+        if path.is_dir():
+            for child in sorted(p for p in path.rglob("*") if p.is_file()):
+                rel = child.relative_to(path)
+                if any(part.startswith(".") for part in rel.parts):
+                    continue
+                if child.suffix.lower() in SUPPORTED:
+                    yield child
+                else:
+                    yield ArticleError(str(child), f"unsupported file type {child.suffix or '(none)'!r}")
+        elif path.is_file():
+            yield path if path.suffix.lower() in SUPPORTED else ArticleError(
+                str(path), f"unsupported file type {path.suffix or '(none)'!r}")
+        else:
+            yield ArticleError(str(path), "no such file or folder")
+
+
+def load_articles(paths: Iterable[Path]) -> Iterator[Item]:
+    for found in discover(paths):
+        if isinstance(found, ArticleError):
+            yield found
+        else:
+            yield from load_file(found)

@@ -1,0 +1,93 @@
+"""The public Python API: one object that ingests, searches and answers, built from settings.
+
+    bot = Chatbot.from_settings()            # real embedder, Chroma, local LLM (loaded on first use)
+    bot.ingest(["data/articles"])
+    answer = bot.ask("Hoeveel geld zegde Blinken toe?")
+    for event in bot.stream("En in het Engels?", history=[...]): ...
+
+Collaborators are passed in or built lazily by ``rag.providers``, once per process. Writes go
+through one lock: Chroma is thread-safe but an ingest must not interleave with another ingest.
+"""
+
+from __future__ import annotations
+
+import threading
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+from ingest.pipeline import IngestReport, Progress, fingerprint, ingest, refresh_keywords
+from rag import providers
+from rag.dates import DateFilter, validate_iso
+from rag.settings import Settings
+from rag.store import ArticleRecord, Hit
+
+
+class Chatbot:
+    def __init__(self, settings: Settings, *, embeddings=None, index=None, keywords=None, llm=None):
+        self.settings = settings
+        self._given = {"embeddings": embeddings, "index": index, "keywords": keywords, "llm": llm}
+        self._write_lock = threading.Lock()
+        self._build_lock = threading.Lock()
+
+    @classmethod
+    def from_settings(cls, settings: Settings | None = None, **overrides: Any) -> "Chatbot":
+        return cls((settings or Settings.from_env()).with_overrides(**overrides))
+
+    # -- collaborators, built once --------------------------------------------------------------
+    @cached_property
+    def embeddings(self):
+        return self._given["embeddings"] or providers.build_embeddings(self.settings)
+
+    @cached_property
+    def index(self):
+        return self._given["index"] or providers.build_index(self.settings)
+
+    @cached_property
+    def keywords(self):
+        return self._given["keywords"] or providers.build_keyword_index(self.settings)
+
+    def llm_for(self, mode: str):
+        """The chat model for an answer mode, built once per mode (None for extractive)."""
+        if mode == self.settings.answer_mode and self._given["llm"] is not None:
+            return self._given["llm"]
+        with self._build_lock:
+            cache = self.__dict__.setdefault("_llms", {})
+            if mode not in cache:
+                cache[mode] = providers.build_llm(self.settings.with_overrides(answer_mode=mode))
+            return cache[mode]
+
+    # -- articles -------------------------------------------------------------------------------
+    def ingest(self, paths: Iterable[str | Path], *, prune: bool = False, progress: Progress | None = None) -> IngestReport:
+        with self._write_lock:
+            return ingest([Path(p) for p in paths], self.index, self.embeddings, self.keywords,
+                          prune=prune, progress=progress)
+
+    def documents(self) -> list[ArticleRecord]:
+        return sorted(self.index.records().values(), key=lambda r: (r.date, r.doc_id), reverse=True)
+
+    def delete(self, doc_id: str) -> bool:
+        with self._write_lock:
+            found = self.index.delete_article(doc_id)
+            if found:
+                refresh_keywords(self.index, self.keywords)
+            return found
+
+    def ensure_keywords_current(self) -> None:
+        """Rebuild the keyword index if another process changed the articles (shared Chroma server)."""
+        if self.keywords.fingerprint != fingerprint(self.index):
+            with self._write_lock:
+                refresh_keywords(self.index, self.keywords)
+
+    # -- retrieval ------------------------------------------------------------------------------
+    @cached_property
+    def retriever(self):
+        from rag.retrieval import Retriever
+
+        keywords = self.keywords if self.settings.retriever == "hybrid" else None
+        return Retriever(self.index, self.embeddings, keywords, bm25_weight=self.settings.bm25_weight,
+                         fetch_k=self.settings.fetch_k)
+
+    def search(self, query: str, k: int | None = None, since: str | None = None, until: str | None = None) -> list[Hit]:
+        dates = DateFilter(validate_iso(since) if since else None, validate_iso(until) if until else None)
+        return self.retriever.retrieve(query, k or self.settings.k, dates or None).hits

@@ -1,0 +1,124 @@
+"""The keyword channel: a BM25 index (bm25s) over chunk texts, with Dutch and English stemming.
+
+It lives on disk beside the vector index and is rebuilt by ingest when the articles change, never
+per query. Each build goes into a fresh folder and a ``CURRENT`` pointer is swapped atomically, so
+a reader never sees half an index. A fingerprint of the article records it was built from tells
+a process (for instance an API worker sharing a Chroma server) that it is out of date.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import threading
+import uuid
+from pathlib import Path
+from typing import Iterable
+
+_TOKEN = r"(?u)\b\w+\b"
+
+
+class _DutchEnglishStemmer:
+    """Stems with the Dutch snowball stemmer, then the English one: news here is mostly Dutch,
+    and English stemming after Dutch merges English plural/verb forms without hurting Dutch."""
+
+    def __init__(self) -> None:
+        import Stemmer
+
+        self._nl, self._en = Stemmer.Stemmer("dutch"), Stemmer.Stemmer("english")
+
+    def stemWords(self, words: list[str]) -> list[str]:  # noqa: N802 (bm25s calls this name)
+        return self._en.stemWords(self._nl.stemWords(words))
+
+
+def _stopwords() -> list[str]:
+    from bm25s.stopwords import STOPWORDS_DUTCH, STOPWORDS_EN
+
+    return sorted(set(STOPWORDS_DUTCH) | set(STOPWORDS_EN))
+
+
+class KeywordIndex:
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
+        self._lock = threading.Lock()
+        self._loaded_from: str | None = None
+        self._bm25 = None
+        self._ids: list[str] = []
+        self._fingerprint = ""
+        self._stemmer = None
+
+    # -- building ------------------------------------------------------------------------------
+    def rebuild(self, rows: Iterable[tuple[str, str]], fingerprint: str) -> int:
+        """Index (chunk_id, text) rows; returns how many. Swaps the new index in atomically."""
+        import bm25s
+
+        ids, texts = [], []
+        for chunk_id, text in rows:
+            ids.append(chunk_id)
+            texts.append(text)
+        generation = uuid.uuid4().hex[:12]
+        target = self.folder / generation
+        target.mkdir(parents=True, exist_ok=True)
+        if texts:
+            tokens = bm25s.tokenize(texts, token_pattern=_TOKEN, stopwords=_stopwords(),
+                                    stemmer=self._get_stemmer(), show_progress=False)
+            bm25 = bm25s.BM25()
+            bm25.index(tokens, show_progress=False)
+            bm25.save(str(target), show_progress=False)
+        (target / "meta.json").write_text(json.dumps({"ids": ids, "fingerprint": fingerprint}))
+        pointer = self.folder / "CURRENT"
+        tmp = self.folder / f"CURRENT.{generation}.tmp"
+        tmp.write_text(generation)
+        os.replace(tmp, pointer)
+        self._drop_old(keep=generation)
+        self._load()
+        return len(ids)
+
+    def _drop_old(self, keep: str) -> None:
+        for child in self.folder.iterdir():
+            if child.is_dir() and child.name != keep:
+                shutil.rmtree(child, ignore_errors=True)
+
+    def _get_stemmer(self):
+        if self._stemmer is None:
+            self._stemmer = _DutchEnglishStemmer()
+        return self._stemmer
+
+    # -- reading -------------------------------------------------------------------------------
+    def _load(self) -> None:
+        import bm25s
+
+        pointer = self.folder / "CURRENT"
+        generation = pointer.read_text().strip() if pointer.exists() else None
+        with self._lock:
+            if generation == self._loaded_from:
+                return
+            if generation is None:
+                self._bm25, self._ids, self._fingerprint = None, [], ""
+            else:
+                meta = json.loads((self.folder / generation / "meta.json").read_text())
+                self._ids, self._fingerprint = meta["ids"], meta["fingerprint"]
+                self._bm25 = bm25s.BM25.load(str(self.folder / generation)) if self._ids else None
+            self._loaded_from = generation
+
+    @property
+    def fingerprint(self) -> str:
+        self._load()
+        return self._fingerprint
+
+    def search(self, query: str, k: int) -> list[tuple[str, float]]:
+        """(chunk_id, BM25 score) for the best ``k`` chunks with a positive score."""
+        import bm25s
+
+        self._load()
+        if self._bm25 is None or k <= 0:
+            return []
+        tokens = bm25s.tokenize([query], token_pattern=_TOKEN, stopwords=_stopwords(),
+                                stemmer=self._get_stemmer(), show_progress=False, return_ids=False)
+        vocab = self._bm25.vocab_dict
+        known = [t for t in tokens[0] if t in vocab]
+        if not known:
+            return []
+        docs, scores = self._bm25.retrieve([known], k=min(k, len(self._ids)), show_progress=False)
+        return [(self._ids[int(d)], float(s)) for d, s in zip(docs[0], scores[0]) if s > 0]

@@ -1,0 +1,34 @@
+"""Tell Dutch from English (and from anything else) by function words; no model needed.
+
+Good enough for questions and news articles, which is all it is used for: choosing the answer
+language and the refusal message. Short or mixed texts fall back to ``default``.
+"""
+
+from __future__ import annotations
+
+import re
+
+_WORDS = re.compile(r"[a-zà-ÿ']+")
+_MARKERS = {
+    "nl": set("de het een en van in is dat op te zijn niet met voor die er aan ook als bij door maar om "
+              "wat wie waar wanneer hoe waarom hoeveel welke zij hij ze we werd worden heeft hebben naar "
+              "nog uit over tot dan deze dit".split()),
+    "en": set("the a an and of in is that on to are not with for this it as by but at from what who where "
+              "when how why which was were has have did does do they he she we be been will would".split()),
+    "de": set("der die das und ist nicht mit für auf ein eine wer was warum wann ich sie er wir hat haben viel "
+               "wurde sind sich auch dem den des im zu".split()),
+    "fr": set("le la les et est des une un dans pour pas que qui sur avec quel quelle pourquoi comment "
+               "combien il elle ils du au ce cette sont ont".split()),
+    "es": set("el la los las y es de que en por para con una un qué quién cómo por qué dónde cuándo".split()),
+}
+SUPPORTED = ("nl", "en")
+
+
+def detect_language(text: str, default: str = "nl") -> str:
+    """The most likely language code among ``_MARKERS``; ``default`` when nothing stands out."""
+    words = _WORDS.findall(text.lower())
+    if not words:
+        return default
+    scores = {lang: sum(w in markers for w in words) for lang, markers in _MARKERS.items()}
+    best = max(scores, key=lambda lang: (scores[lang], lang == default))
+    return best if scores[best] > 0 else default

@@ -1,0 +1,89 @@
+"""The one place that names the real providers: embedder, Chroma client, index, keyword index, LLM.
+
+Heavy imports happen inside these functions (torch, chromadb, llama.cpp take seconds to import),
+so importing ``rag`` stays cheap and tests can hand in fakes instead.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rag.errors import ConfigError
+from rag.settings import Settings
+
+if TYPE_CHECKING:
+    from langchain_core.embeddings import Embeddings
+    from langchain_core.language_models import BaseChatModel
+
+    from rag.keyword import KeywordIndex
+    from rag.store import NewsIndex
+
+
+def build_embeddings(settings: Settings) -> "Embeddings":
+    from rag.embedder import E5Embeddings
+
+    return E5Embeddings(settings.embed_model_path)
+
+
+def build_chroma_client(settings: Settings):
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False)
+    if settings.uses_chroma_server:
+        try:
+            return chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings)
+        except Exception as exc:  # chromadb raises bare ValueError/ConnectionError here
+            raise ConfigError(f"cannot reach the Chroma server at {settings.chroma_host}:{settings.chroma_port}: "
+                              f"{exc}") from exc
+    path = settings.index_dir / "chroma"
+    path.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+
+
+def build_index(settings: Settings, client=None) -> "NewsIndex":
+    from rag.store import NewsIndex
+
+    return NewsIndex(client or build_chroma_client(settings), settings.collection)
+
+
+def keyword_dir(settings: Settings) -> Path:
+    """Each machine keeps its own keyword index, even when the chunks live on a Chroma server."""
+    suffix = f"-{settings.chroma_host}-{settings.chroma_port}" if settings.uses_chroma_server else ""
+    return settings.index_dir / f"bm25-{settings.collection}{suffix}"
+
+
+def build_keyword_index(settings: Settings) -> "KeywordIndex":
+    from rag.keyword import KeywordIndex
+
+    return KeywordIndex(keyword_dir(settings))
+
+
+def build_llm(settings: Settings) -> "BaseChatModel | None":
+    """The chat model for the configured answer mode; None for extractive answers."""
+    if settings.answer_mode == "extractive":
+        return None
+    if settings.answer_mode == "server":
+        if not settings.server_base_url:
+            raise ConfigError("answer mode 'server' needs NEWSRAG_SERVER_BASE_URL (an OpenAI-compatible /v1 URL)")
+        from langchain_openai import ChatOpenAI
+
+        return ChatOpenAI(base_url=settings.server_base_url, model=settings.server_model or "default",
+                          api_key=settings.server_api_key or "not-needed", temperature=0,
+                          max_tokens=settings.llm_max_tokens, streaming=True, timeout=120, max_retries=1)
+    path = settings.gguf_path
+    if not path.exists():
+        raise ConfigError(f"local model {path} is missing: run `make setup` (or choose --mode extractive)")
+    from rag.llm import ChatLlamaCpp
+
+    return ChatLlamaCpp(model_path=str(path), n_ctx=settings.llm_ctx, n_threads=settings.llm_threads,
+                        max_tokens=settings.llm_max_tokens)
+
+
+def model_name(settings: Settings) -> str:
+    if settings.answer_mode == "extractive":
+        return "extractive"
+    if settings.answer_mode == "server":
+        return f"{settings.server_model or 'default'} @ {settings.server_base_url}"
+    return settings.gguf_path.name

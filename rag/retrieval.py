@@ -1,0 +1,80 @@
+"""Find the passages for a question: dense search in Chroma, optionally fused with BM25 by weight.
+
+Fusion is weighted reciprocal-rank fusion: ``(1 - w) / (60 + dense rank) + w / (60 + keyword rank)``.
+Every hit keeps its real cosine similarity to the query (keyword-only hits get theirs computed from
+their stored vectors), because abstention is decided on similarity, not on fused ranks.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import numpy as np
+from langchain_core.embeddings import Embeddings
+
+from rag.dates import DateFilter
+from rag.keyword import KeywordIndex
+from rag.store import Hit, NewsIndex
+
+RRF_K = 60
+
+
+@dataclass
+class Retrieval:
+    hits: list[Hit]
+    query_vector: list[float]
+    timings: dict[str, float] = field(default_factory=dict)  # stage -> seconds
+
+    @property
+    def best_similarity(self) -> float:
+        return max((h.score for h in self.hits), default=0.0)
+
+
+def fuse(dense: Sequence[str], keyword: Sequence[str], weight: float) -> list[tuple[str, float]]:
+    """Weighted RRF of two ranked id lists -> [(id, fused score)], best first."""
+    scores: dict[str, float] = {}
+    for rank, cid in enumerate(dense):
+        scores[cid] = scores.get(cid, 0.0) + (1 - weight) / (RRF_K + rank + 1)
+    for rank, cid in enumerate(keyword):
+        scores[cid] = scores.get(cid, 0.0) + weight / (RRF_K + rank + 1)
+    return sorted(scores.items(), key=lambda kv: -kv[1])
+
+
+class Retriever:
+    def __init__(self, index: NewsIndex, embeddings: Embeddings, keywords: KeywordIndex | None = None,
+                 *, bm25_weight: float = 0.3, fetch_k: int = 20):
+        self.index, self.embeddings, self.keywords = index, embeddings, keywords
+        self.bm25_weight, self.fetch_k = bm25_weight, fetch_k
+
+    @property
+    def hybrid(self) -> bool:
+        return self.keywords is not None and self.bm25_weight > 0
+
+    def retrieve(self, query: str, k: int, dates: DateFilter | None = None) -> Retrieval:
+        t0 = time.perf_counter()
+        vector = self.embeddings.embed_query(query)
+        t1 = time.perf_counter()
+        where = dates.where() if dates else None
+        dense = self.index.search(vector, max(k, self.fetch_k) if self.hybrid else k, where)
+        if not self.hybrid:
+            return Retrieval(dense[:k], vector, {"embed": t1 - t0, "retrieve": time.perf_counter() - t1})
+        keyword_ids = [cid for cid, _ in self.keywords.search(query, self.fetch_k)]
+        by_id = {h.chunk_id: h for h in dense}
+        missing = [cid for cid in keyword_ids if cid not in by_id]
+        for hit in self._with_similarity(missing, vector):
+            if dates is None or dates.matches(hit.date or None):
+                by_id[hit.chunk_id] = hit
+        keyword_ids = [cid for cid in keyword_ids if cid in by_id]
+        fused = fuse([h.chunk_id for h in dense], keyword_ids, self.bm25_weight)
+        hits = [by_id[cid] for cid, _ in fused[:k]]
+        return Retrieval(hits, vector, {"embed": t1 - t0, "retrieve": time.perf_counter() - t1})
+
+    def _with_similarity(self, chunk_ids: list[str], vector: list[float]) -> list[Hit]:
+        if not chunk_ids:
+            return []
+        got = self.index.chunks.get(ids=chunk_ids, include=["documents", "metadatas", "embeddings"])
+        q = np.asarray(vector, dtype=np.float32)
+        return [Hit.from_record(i, d, m, float(np.dot(q, np.asarray(e, dtype=np.float32))))
+                for i, d, m, e in zip(got["ids"], got["documents"], got["metadatas"], got["embeddings"])]
