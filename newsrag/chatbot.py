@@ -14,10 +14,11 @@ from __future__ import annotations
 import threading
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 
 from ingest.pipeline import IngestReport, Progress, fingerprint, ingest, refresh_keywords
 from rag import providers
+from rag.answer import Answer, Event
 from rag.dates import DateFilter, validate_iso
 from rag.settings import Settings
 from rag.store import ArticleRecord, Hit
@@ -60,8 +61,10 @@ class Chatbot:
     # -- articles -------------------------------------------------------------------------------
     def ingest(self, paths: Iterable[str | Path], *, prune: bool = False, progress: Progress | None = None) -> IngestReport:
         with self._write_lock:
-            return ingest([Path(p) for p in paths], self.index, self.embeddings, self.keywords,
-                          prune=prune, progress=progress)
+            report = ingest([Path(p) for p in paths], self.index, self.embeddings, self.keywords,
+                            prune=prune, progress=progress)
+            self.__dict__.pop("_newest", None)
+            return report
 
     def documents(self) -> list[ArticleRecord]:
         return sorted(self.index.records().values(), key=lambda r: (r.date, r.doc_id), reverse=True)
@@ -71,7 +74,14 @@ class Chatbot:
             found = self.index.delete_article(doc_id)
             if found:
                 refresh_keywords(self.index, self.keywords)
+                self.__dict__.pop("_newest", None)
             return found
+
+    def newest_date(self) -> str | None:
+        """The newest article date: "vorig jaar" in a question counts back from it."""
+        if "_newest" not in self.__dict__:
+            self.__dict__["_newest"] = max((r.date for r in self.index.records().values() if r.date), default=None)
+        return self.__dict__["_newest"]
 
     def ensure_keywords_current(self) -> None:
         """Rebuild the keyword index if another process changed the articles (shared Chroma server)."""
@@ -91,3 +101,30 @@ class Chatbot:
     def search(self, query: str, k: int | None = None, since: str | None = None, until: str | None = None) -> list[Hit]:
         dates = DateFilter(validate_iso(since) if since else None, validate_iso(until) if until else None)
         return self.retriever.retrieve(query, k or self.settings.k, dates or None).hits
+
+    # -- answers --------------------------------------------------------------------------------
+    def chain(self, mode: str | None = None):
+        """The answer chain for a mode (local, extractive or server), built once per mode."""
+        from rag.chain import AnswerChain
+
+        mode = mode or self.settings.answer_mode
+        chains = self.__dict__.setdefault("_chains", {})
+        if mode not in chains:
+            chains[mode] = AnswerChain(
+                self.retriever, self.embeddings, self.llm_for(mode), k=self.settings.k,
+                min_score=self.settings.min_score, support=self.settings.support_score, mode=mode,
+                model=providers.model_name(self.settings.with_overrides(answer_mode=mode)),
+                newest_date=self.newest_date)
+        return chains[mode]
+
+    def stream(self, question: str, history: Sequence[dict] = (), *, mode: str | None = None,
+               since: str | None = None, until: str | None = None, k: int | None = None) -> Iterator[Event]:
+        """Events: ``sources`` first, then ``token``s, then the checked ``answer``."""
+        dates = DateFilter(validate_iso(since) if since else None, validate_iso(until) if until else None)
+        return self.chain(mode).stream(question, history, dates=dates, k=k)
+
+    def ask(self, question: str, history: Sequence[dict] = (), **options: Any) -> Answer:
+        for event in self.stream(question, history, **options):
+            if event.answer is not None:
+                return event.answer
+        raise AssertionError("the answer stream ended without an answer")

@@ -126,6 +126,46 @@ def search(ctx: click.Context, query: str, k: int | None, since: str | None, unt
     console.print(table)
 
 
+@cli.command()
+@click.argument("question")
+@click.option("--mode", type=click.Choice(["local", "extractive", "server"]), default=None, help="How to answer.")
+@click.option("--since", default=None, help="Only articles from this date on (YYYY, YYYY-MM or YYYY-MM-DD).")
+@click.option("--until", default=None, help="Only articles up to this date.")
+@click.option("-k", type=int, default=None, help="How many passages to retrieve.")
+@click.option("--history", "history_file", type=click.File(), default=None,
+              help="JSON file with earlier turns: [{\"role\": \"user\", \"content\": ...}, ...].")
+@click.option("--json", "as_json", is_flag=True, help="Print the whole answer object as JSON.")
+@click.pass_context
+@friendly_errors
+def ask(ctx: click.Context, question: str, mode: str | None, since: str | None, until: str | None, k: int | None,
+        history_file, as_json: bool) -> None:
+    """Answer QUESTION from the articles, with checked citations."""
+    from newsrag.chatbot import Chatbot
+
+    bot = Chatbot.from_settings(_settings(ctx, answer_mode=mode))
+    history = json.load(history_file) if history_file else []
+    answer = None
+    for event in bot.stream(question, history, since=since, until=until, k=k):
+        if event.kind == "token" and not as_json:
+            console.out(event.token, end="", highlight=False)
+        elif event.kind == "answer":
+            answer = event.answer
+    if as_json:
+        console.out(answer.model_dump_json(indent=2), highlight=False)
+        return
+    console.print()
+    console.print(Text("\n" + answer.answer, style="bold"))
+    for c in answer.citations:
+        console.print(Text(f"[{c.n}] {c.title} ({c.date or '?'}, {c.doc_id}): “{c.quote}”"))
+    if answer.abstained:
+        console.print(Text(f"(abstained: {answer.abstain_reason})", style="dim"))
+    for s in answer.sentences:
+        if not s.supported:
+            console.print(Text(f"unsupported: {s.text}", style="yellow"))
+    timings = ", ".join(f"{k} {v:.2f}s" for k, v in answer.timings.items())
+    console.print(Text(f"query: {answer.standalone_query} · {timings} · {answer.model}", style="dim"))
+
+
 def main() -> None:
     cli(prog_name="newsrag")
 

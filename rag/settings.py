@@ -43,6 +43,8 @@ class Settings:
     fetch_k: int = 20
     # Abstention: below this best dense similarity the articles are taken not to hold the answer.
     min_score: float = 0.80
+    # Citation check: min similarity between an answer sentence and the quote that supports it.
+    support_score: float = 0.84
     # HTTP API.
     host: str = "127.0.0.1"
     port: int = 8080

@@ -1,0 +1,78 @@
+"""The answer object: what ``newsrag ask --json``, the UI, eval and the HTTP API all receive.
+
+Streaming yields ``Event``s in this order: one ``sources`` event (before any token), ``token``
+events, then one ``answer`` event holding the full, checked ``Answer``.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+REFUSALS = {
+    "nl": "Dat staat niet in de artikelen.",
+    "en": "The articles don't say.",
+}
+
+
+class Source(BaseModel):
+    """A retrieved passage, numbered as the model saw it."""
+    n: int
+    chunk_id: str
+    doc_id: str
+    title: str
+    date: str
+    text: str
+    start: int  # span of ``text`` in the article
+    end: int
+    heading: str = ""
+    score: float  # cosine similarity to the query
+    cited: bool = False
+
+
+class Citation(BaseModel):
+    """A checked citation: the exact quote that supports an answer sentence."""
+    n: int  # the source number shown in the answer as [n]
+    doc_id: str
+    title: str
+    date: str
+    quote: str  # verbatim article text
+    start: int  # span of ``quote`` in the article text
+    end: int
+    score: float  # similarity between answer sentence and quote
+
+
+class AnswerSentence(BaseModel):
+    text: str  # without citation markers
+    citations: list[int] = Field(default_factory=list)
+    supported: bool = True
+    note: str = ""  # why a citation was moved or removed, or why unsupported
+
+
+class Answer(BaseModel):
+    question: str
+    answer: str  # final text with checked [n] markers
+    language: str
+    abstained: bool = False
+    abstain_reason: str = ""
+    sentences: list[AnswerSentence] = Field(default_factory=list)
+    citations: list[Citation] = Field(default_factory=list)
+    sources: list[Source] = Field(default_factory=list)
+    standalone_query: str = ""
+    filters: dict = Field(default_factory=dict)
+    timings: dict[str, float] = Field(default_factory=dict)  # seconds per stage
+    model: str = ""
+    mode: str = ""
+    raw_answer: str = ""  # what the model wrote, before checking
+
+    @property
+    def unsupported(self) -> int:
+        return sum(not s.supported for s in self.sentences)
+
+
+class Event(BaseModel):
+    kind: Literal["sources", "token", "answer"]
+    sources: list[Source] | None = None
+    token: str | None = None
+    answer: Answer | None = None

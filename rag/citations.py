@@ -1,0 +1,91 @@
+"""Check an answer's citations in code instead of trusting the model.
+
+Each answer sentence is compared, with the embedder, to every sentence of every retrieved source.
+A citation its source does not support is moved to the source that does, or removed; a sentence
+that no source supports is marked unsupported. A number in the answer (an amount, a year) must
+also appear in the quote that supports it, since embeddings are loose about numbers.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Sequence
+
+import numpy as np
+from langchain_core.embeddings import Embeddings
+
+from rag.answer import AnswerSentence, Citation, Source
+from rag.context import Evidence
+from rag.sentences import sentences
+
+_MARKER = re.compile(r"\s*\[(\d{1,2}(?:\s*[,;]\s*\d{1,2})*)\]")
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
+SUPPORT = 0.84  # min similarity between an answer sentence and its quote; calibrated in docs/eval.md
+
+
+def split_cited(text: str) -> list[tuple[str, list[int]]]:
+    """'A [1]. B. [2]' -> [('A.', [1]), ('B.', [2])]: markers belong to the sentence they follow."""
+    stripped, marks, pos = [], [], 0
+    for m in _MARKER.finditer(text):
+        stripped.append(text[pos:m.start()])
+        marks.append((sum(map(len, stripped)), [int(x) for x in re.split(r"[,;]", m.group(1))]))
+        pos = m.end()
+    stripped.append(text[pos:])
+    plain = "".join(stripped)
+    spans = sentences(plain)
+    if not spans:
+        return []
+    cited: list[list[int]] = [[] for _ in spans]
+    for at, numbers in marks:
+        i = max([j for j, (s, _) in enumerate(spans) if s < at] or [0])
+        cited[i].extend(n for n in numbers if n not in cited[i])
+    return [(plain[s:e], c) for (s, e), c in zip(spans, cited)]
+
+
+def _numbers_ok(sentence: str, quote: str) -> bool:
+    norm = lambda s: {n.replace(",", ".") for n in _NUMBER.findall(s)}  # noqa: E731
+    return norm(sentence) <= norm(quote)
+
+
+def check(answer_text: str, evidence: Evidence, sources: Sequence[Source], embeddings: Embeddings,
+          support: float = SUPPORT) -> tuple[list[AnswerSentence], list[Citation]]:
+    parts = split_cited(answer_text)
+    if not parts:
+        return [], []
+    vectors = np.asarray(embeddings.embed_queries([p for p, _ in parts])
+                         if hasattr(embeddings, "embed_queries")  # one batch when the embedder offers it
+                         else [embeddings.embed_query(p) for p, _ in parts], dtype=np.float32)
+    by_n = {s.n: s for s in sources}
+    checked, citations = [], []
+    for (text, cited), vector in zip(parts, vectors):
+        sims = evidence.similarities(vector)
+        ok = [i for i in np.argsort(-sims) if sims[i] >= support and _numbers_ok(text, evidence.units[i].text)]
+        best_per_source: dict[int, int] = {}
+        for i in ok:
+            best_per_source.setdefault(evidence.units[i].source, int(i))
+        keep = [n for n in cited if n in best_per_source]
+        notes = [f"[{n}] does not support this" for n in cited if n not in best_per_source]
+        if not keep and ok:
+            keep = [evidence.units[ok[0]].source]
+            notes.append(f"cited [{keep[0]}] instead" if cited else f"added [{keep[0]}]")
+        checked.append(AnswerSentence(text=text, citations=keep, supported=bool(keep),
+                                      note="; ".join(notes) if keep else "no source supports this"))
+        for n in keep:
+            unit = evidence.units[best_per_source[n]]
+            src = by_n[n]
+            citations.append(Citation(n=n, doc_id=src.doc_id, title=src.title, date=src.date, quote=unit.text,
+                                      start=unit.start, end=unit.end, score=round(float(sims[best_per_source[n]]), 4)))
+    return checked, citations
+
+
+def render(sentences_: Sequence[AnswerSentence]) -> str:
+    """The answer text with its checked markers."""
+    out = []
+    for s in sentences_:
+        text = s.text.rstrip()
+        if s.citations:
+            marks = "".join(f"[{n}]" for n in s.citations)
+            body, end = (text[:-1], text[-1]) if text[-1:] in ".!?" else (text, "")
+            text = f"{body} {marks}{end}"
+        out.append(text)
+    return " ".join(out)

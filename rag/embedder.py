@@ -1,0 +1,78 @@
+"""LangChain embeddings over a sentence-transformers model, on CPU, in fp32, L2-normalised.
+
+The default model is the multilingual-e5-small folder rebuilt offline by :mod:`rag.e5_build`. E5
+models were trained with ``query: `` before questions and ``passage: `` before documents; leave
+``prefixes`` on for them and turn it off for any other family. Vectors are unit length, so a dot
+product is the cosine.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from langchain_core.embeddings import Embeddings
+
+from rag.errors import ConfigError
+
+QUERY_PREFIX = "query: "
+PASSAGE_PREFIX = "passage: "
+
+
+def _is_local(model: str | Path) -> bool:
+    """A Path, an existing folder, or a string spelled like a path; otherwise a hub name ("org/name")."""
+    if isinstance(model, Path):
+        return True
+    return os.path.isabs(model) or model.startswith((".", "~")) or Path(model).exists()
+
+
+class E5Embeddings(Embeddings):
+    """Embeds documents with ``passage: `` and queries with ``query: `` (when ``prefixes``)."""
+
+    def __init__(self, model: str | Path, *, prefixes: bool = True, batch_size: int = 32):
+        self.model_name = str(model)
+        self.prefixes = prefixes
+        self.batch_size = batch_size
+        self._model = _load(model)
+
+    @property
+    def dimension(self) -> int:
+        return self._model.get_embedding_dimension()
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self._encode([PASSAGE_PREFIX + t for t in texts] if self.prefixes else list(texts))
+
+    def embed_query(self, text: str) -> list[float]:
+        return self._encode([QUERY_PREFIX + text if self.prefixes else text])[0]
+
+    def _encode(self, texts: list[str]) -> list[list[float]]:
+        if not texts:
+            return []
+        vectors = self._model.encode(texts, batch_size=self.batch_size, normalize_embeddings=True,
+                                     convert_to_numpy=True, show_progress_bar=False)
+        return vectors.tolist()
+
+    def __repr__(self) -> str:
+        return f"E5Embeddings({self.model_name!r}, prefixes={self.prefixes}, batch_size={self.batch_size})"
+
+
+def _load(model: str | Path):
+    local = _is_local(model)
+    if local:
+        path = Path(model).expanduser()
+        if not path.is_dir():
+            raise ConfigError(f"embedding model folder {path} does not exist: run `make setup` "
+                              f"(or `python -m rag.e5_build {path}`)")
+        model = str(path)
+        # The one sanctioned environment write: a local folder needs no hub, so forbid any request.
+        # huggingface_hub reads these once, at its import; local_files_only below covers the case
+        # where something imported it earlier.
+        os.environ["HF_HUB_OFFLINE"] = "1"
+        os.environ["TRANSFORMERS_OFFLINE"] = "1"
+    # Deferred: torch and sentence-transformers take seconds to import, which the CLI's fast paths
+    # (help, errors, settings) should not pay.
+    import torch
+    from sentence_transformers import SentenceTransformer
+
+    return SentenceTransformer(str(model), device="cpu", local_files_only=local,
+                               model_kwargs={"dtype": torch.float32})

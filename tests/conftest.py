@@ -1,0 +1,82 @@
+"""Shared fixtures. Real models come from the repo's ``.newsrag/models`` (built by ``make setup``);
+everything a test writes goes to a temporary folder."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from rag.settings import Settings
+from tests.fakes import BagOfWordsEmbeddings
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTICLES = ROOT / "data" / "articles"
+MODELS = ROOT / ".newsrag" / "models"
+E5_PATH = MODELS / "multilingual-e5-small"
+GGUF_PATH = MODELS / "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
+
+
+def make_settings(home: Path, **overrides) -> Settings:
+    return Settings(home=home, embed_model=str(E5_PATH), llm_model_path=str(GGUF_PATH)).with_overrides(**overrides)
+
+
+@pytest.fixture
+def fake_embeddings() -> BagOfWordsEmbeddings:
+    return BagOfWordsEmbeddings()
+
+
+@pytest.fixture
+def articles_copy(tmp_path: Path) -> Path:
+    """A writable copy of the sample articles."""
+    dest = tmp_path / "articles"
+    shutil.copytree(ARTICLES, dest)
+    return dest
+
+
+@pytest.fixture
+def fake_bot(tmp_path: Path, fake_embeddings):
+    """A Chatbot on a real (temporary) Chroma with the fake embedder; extractive answers."""
+    from newsrag.chatbot import Chatbot
+
+    return Chatbot(make_settings(tmp_path / "home", answer_mode="extractive", min_score=0.0),
+                   embeddings=fake_embeddings)
+
+
+@pytest.fixture(scope="session")
+def real_embeddings():
+    from rag.e5_build import build_e5
+    from rag.embedder import E5Embeddings
+
+    build_e5(E5_PATH)  # no-op when already built and verified
+    return E5Embeddings(E5_PATH)
+
+
+@pytest.fixture(scope="session")
+def sample_home(tmp_path_factory, real_embeddings) -> Path:
+    """A home whose index holds the three sample articles, embedded with the real model."""
+    from newsrag.chatbot import Chatbot
+
+    home = tmp_path_factory.mktemp("sample-home")
+    bot = Chatbot(make_settings(home), embeddings=real_embeddings)
+    report = bot.ingest([ARTICLES])
+    assert len(report.added) == 3
+    return home
+
+
+@pytest.fixture(scope="session")
+def local_llm():
+    from rag.gguf_build import assemble_gguf
+    from rag.llm import ChatLlamaCpp
+
+    assemble_gguf(GGUF_PATH)
+    return ChatLlamaCpp(model_path=str(GGUF_PATH))
+
+
+@pytest.fixture(scope="session")
+def sample_bot(sample_home, real_embeddings):
+    """Real embedder, real Chroma, the three sample articles; extractive unless a test picks a mode."""
+    from newsrag.chatbot import Chatbot
+
+    return Chatbot(make_settings(sample_home, answer_mode="extractive"), embeddings=real_embeddings)
