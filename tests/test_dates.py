@@ -149,6 +149,7 @@ def test_no_date_in_question(question):
     ("Wat gebeurde er vorig jaar?", "not a date", DateFilter()),
     # an unusable relative phrase is skipped, a later absolute date still counts
     ("Vorig jaar, of in 2019?", None, DateFilter("2019", "2019", "in 2019")),
+    ("Tussen vorig jaar en 2023, of in 2019?", None, DateFilter("2019", "2019", "in 2019")),
 ])
 def test_relative_dates_depend_on_newest(question, newest, expected):
     assert parse_question_dates(question, newest) == expected
