@@ -86,19 +86,24 @@ class AnswerChain:
                         filters={"since": filters.since, "until": filters.until, "phrase": filters.phrase},
                         model=self.model, mode=self.mode)
         answer.timings = timings  # the same dict: later stages add to it
-        if retrieval.best_similarity < self.min_score:
-            yield self._refuse(answer, "no passage is close enough to the question")
+        if not sources:
+            yield self._refuse(answer, "no article matches" + (f" the dates {filters.describe()}" if filters else ""))
             return
 
         t0 = time.perf_counter()
         evidence = build_evidence(sources, self.embeddings)
+        relevance = evidence.relevance(query, retrieval.query_vector)
         timings["embed"] = timings.get("embed", 0.0) + time.perf_counter() - t0
+        closest = max(retrieval.best_similarity, float(evidence.similarities(retrieval.query_vector).max(initial=0.0)))
+        if closest < self.min_score:
+            yield self._refuse(answer, f"no passage is close enough to the question ({closest:.3f} < {self.min_score})")
+            return
 
         t0 = time.perf_counter()
         if self._generate is None:
-            raw = self._extractive(evidence, retrieval.query_vector)
+            raw = self._extractive(evidence, relevance)
         else:
-            context = select_context(evidence, retrieval.query_vector, sources, self.max_context_sentences)
+            context = select_context(evidence, relevance, sources, self.max_context_sentences)
             asked = question if not needs_history(question, history) else \
                 f"({previous_question(history)}) {question}"
             pieces = []
@@ -123,9 +128,9 @@ class AnswerChain:
         answer.answer = render(answer.sentences)
         yield Event(kind="answer", answer=answer)
 
-    def _extractive(self, evidence: Evidence, query_vector: Sequence[float]) -> str:
+    def _extractive(self, evidence: Evidence, relevance: np.ndarray) -> str:
         """The best one or two supporting sentences, verbatim and cited: no LLM needed."""
-        sims = evidence.similarities(query_vector)
+        sims = relevance
         if not len(sims):
             return ""
         order = [int(i) for i in np.argsort(-sims)]

@@ -16,6 +16,7 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from rag.answer import Source
+from rag.keyword import terms
 from rag.sentences import sentences
 
 _INJECTION = re.compile(
@@ -27,6 +28,9 @@ _INJECTION = re.compile(
 
 def looks_like_instruction(text: str) -> bool:
     return bool(_INJECTION.search(text))
+
+
+LEXICAL_WEIGHT = 0.1
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,18 @@ class Evidence:
             return np.zeros(0, dtype=np.float32)
         return self.vectors @ np.asarray(vector, dtype=np.float32)
 
+    def relevance(self, question: str, vector: Sequence[float]) -> np.ndarray:  # (len(units),)
+        """Similarity to the question plus a bonus for sharing its (stemmed) words.
+
+        Embeddings of short sentences are drawn to names ("Blinken") more than to what is asked
+        ("zegde ... toe"); word overlap corrects that. Across languages the overlap is ~0 for every
+        sentence, so the embedding decides alone.
+        """
+        wanted = terms(question)
+        overlap = np.array([len(wanted & terms(u.text)) / len(wanted) if wanted else 0.0 for u in self.units],
+                           dtype=np.float32)
+        return self.similarities(vector) + LEXICAL_WEIGHT * overlap
+
 
 def build_evidence(sources: Sequence[Source], embeddings: Embeddings) -> Evidence:
     units = []
@@ -60,10 +76,10 @@ def build_evidence(sources: Sequence[Source], embeddings: Embeddings) -> Evidenc
     return Evidence(units, vectors)
 
 
-def select_context(evidence: Evidence, query_vector: Sequence[float], sources: Sequence[Source],
+def select_context(evidence: Evidence, scores: np.ndarray, sources: Sequence[Source],
                    max_sentences: int = 6, per_source: int = 3) -> list[tuple[int, str, str, str]]:
-    """The most query-like sentences, grouped by source in article order: [(n, title, date, excerpt)]."""
-    sims = evidence.similarities(query_vector)
+    """The best-scoring sentences, grouped by source in article order: [(n, title, date, excerpt)]."""
+    sims = scores
     chosen: dict[int, list[int]] = {}
     for i in np.argsort(-sims):
         unit = evidence.units[int(i)]

@@ -8,8 +8,10 @@ a process (for instance an API worker sharing a Chroma server) that it is out of
 
 from __future__ import annotations
 
+import functools
 import json
 import os
+import re
 import shutil
 import threading
 import uuid
@@ -32,10 +34,23 @@ class _DutchEnglishStemmer:
         return self._en.stemWords(self._nl.stemWords(words))
 
 
+@functools.lru_cache(maxsize=1)
 def _stopwords() -> list[str]:
     from bm25s.stopwords import STOPWORDS_DUTCH, STOPWORDS_EN
 
     return sorted(set(STOPWORDS_DUTCH) | set(STOPWORDS_EN))
+
+
+@functools.lru_cache(maxsize=1)
+def _analyzer() -> tuple[frozenset[str], _DutchEnglishStemmer]:
+    return frozenset(_stopwords()), _DutchEnglishStemmer()
+
+
+def terms(text: str) -> set[str]:
+    """The stemmed content words of ``text``, as the keyword index sees them."""
+    stop, stemmer = _analyzer()
+    words = [w for w in re.findall(_TOKEN, text.lower()) if w not in stop]
+    return set(stemmer.stemWords(words))
 
 
 class KeywordIndex:
