@@ -120,6 +120,9 @@ class Chatbot:
     def stream(self, question: str, history: Sequence[dict] = (), *, mode: str | None = None,
                since: str | None = None, until: str | None = None, k: int | None = None) -> Iterator[Event]:
         """Events: ``sources`` first, then ``token``s, then the checked ``answer``."""
+        from rag.chain import validate_question
+
+        question = validate_question(question)  # before any model loads: bad input fails fast
         dates = DateFilter(validate_iso(since) if since else None, validate_iso(until) if until else None)
         return self.chain(mode).stream(question, history, dates=dates, k=k)
 

