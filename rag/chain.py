@@ -92,7 +92,10 @@ class AnswerChain:
 
         t0 = time.perf_counter()
         evidence = build_evidence(sources, self.embeddings)
-        relevance = evidence.relevance(query, retrieval.query_vector)
+        # Retrieve with the standalone query, but pick sentences for what is asked now: after
+        # "Welke groep ontmoette Blinken?", "Hoeveel geld zegde hij daar toe?" wants the money sentence.
+        asked_vector = retrieval.query_vector if query == question else self.embeddings.embed_query(question)
+        relevance = evidence.relevance(question, asked_vector)
         timings["embed"] = timings.get("embed", 0.0) + time.perf_counter() - t0
         closest = max(retrieval.best_similarity, float(evidence.similarities(retrieval.query_vector).max(initial=0.0)))
         if closest < self.min_score:

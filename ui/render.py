@@ -1,0 +1,274 @@
+"""Shape answers and sources for the chat UI: pure functions from plain data to Markdown/HTML strings.
+
+    stream_markdown(raw, numbers)     tokens so far      -> chat message (Markdown), [n] linked
+    answer_markdown(answer)           checked Answer     -> chat message: linked [n], ⚠ unsupported, abstention
+    pending_sources_html(sources)     the sources event  -> panel while the answer is written
+    sources_html(answer, articles)    Answer + texts     -> panel: cited articles with <mark>ed quotes,
+                                                            uncited ones collapsed
+    why_html(answer)                  Answer             -> "Waarom dit antwoord": query, filters, chunks, timings
+    ingest_summary(report)            IngestReport       -> status line (Markdown)
+
+The one safety rule: article and model text is data. Every such string goes through ``html.escape``
+(and, for Markdown, a backslash escape of Markdown syntax) *before* any markup of ours is added;
+quotes are marked by splitting the raw text at their character spans, never by searching escaped
+text. No gradio here, so all of it is tested directly.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import Iterable, Mapping, Sequence
+
+from rag.answer import REFUSALS, Answer, Source
+
+CITE = re.compile(r"\[(\d{1,2}(?:\s*[,;]\s*\d{1,2})*)\]")  # "[1]", "[1, 2]"
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~$=^])")
+STAGES = ("embed", "retrieve", "generate", "check")
+
+LABELS = {
+    "nl": {
+        "date_unknown": "datum onbekend", "uncited": "Ook gevonden, niet geciteerd",
+        "no_sources": "Geen passages gevonden.", "writing": "Het antwoord wordt geschreven…",
+        "found": "Gevonden passages", "unsupported": "Geen bron ondersteunt deze zin",
+        "cited_sources": "Geciteerde bronnen", "no_cited": "Het antwoord citeert geen bron.",
+        "quote": "citaat", "question": "Vraag", "query": "Gezochte vraag (standalone)",
+        "filters": "Filters", "since": "vanaf", "until": "tot en met", "phrase": "datum in de vraag",
+        "none": "geen", "abstained": "Geen antwoord", "retrieved": "Opgehaalde passages",
+        "cited": "geciteerd", "quotes": "Geciteerde zinnen", "sentences": "Zinnen van het antwoord",
+        "timings": "Tijd per stap", "total": "totaal", "model": "Model", "mode": "modus",
+        "score": "score", "passage": "passage",
+    },
+    "en": {
+        "date_unknown": "date unknown", "uncited": "Also retrieved, not cited",
+        "no_sources": "No passages found.", "writing": "Writing the answer…",
+        "found": "Retrieved passages", "unsupported": "No source supports this sentence",
+        "cited_sources": "Cited sources", "no_cited": "The answer cites no source.",
+        "quote": "quote", "question": "Question", "query": "Query searched (standalone)",
+        "filters": "Filters", "since": "since", "until": "until", "phrase": "date in the question",
+        "none": "none", "abstained": "No answer", "retrieved": "Retrieved passages",
+        "cited": "cited", "quotes": "Cited sentences", "sentences": "Answer sentences",
+        "timings": "Time per stage", "total": "total", "model": "Model", "mode": "mode",
+        "score": "score", "passage": "passage",
+    },
+}
+
+
+def _l(language: str) -> dict[str, str]:
+    return LABELS.get(language, LABELS["en"])
+
+
+def esc(text: object) -> str:
+    """Text -> HTML element content."""
+    return html.escape(str(text), quote=False)
+
+
+def attr(text: object) -> str:
+    """Text -> an HTML attribute value (inside double quotes)."""
+    return html.escape(str(text), quote=True)
+
+
+def escape_markdown(text: str) -> str:
+    """Text -> Markdown that renders as exactly that text: no HTML, links, emphasis, headings or math."""
+    escaped = html.escape(text, quote=False)  # only &, <, > : entities hold no Markdown syntax
+    escaped = _MD_SPECIAL.sub(r"\\\1", escaped)
+    return "\n".join(line.lstrip() for line in escaped.split("\n"))  # no indented code blocks
+
+
+def cite_link(n: int) -> str:
+    return f"[[{n}]](#src-{n})"
+
+
+def _with_links(text: str, numbers: Iterable[int] | None) -> str:
+    """Escape ``text`` for Markdown, turning ``[n]`` markers (of known sources) into links."""
+    known = None if numbers is None else set(numbers)
+    out, pos = [], 0
+    for m in CITE.finditer(text):
+        ns = [int(x) for x in re.split(r"[,;]", m.group(1))]
+        if known is not None and not all(n in known for n in ns):
+            continue  # left as escaped text
+        out.append(escape_markdown(text[pos:m.start()]))
+        out.append("".join(cite_link(n) for n in ns))
+        pos = m.end()
+    out.append(escape_markdown(text[pos:]))
+    return "".join(out)
+
+
+def stream_markdown(raw: str, numbers: Iterable[int] | None = None, *, cursor: bool = True) -> str:
+    """The answer as streamed so far, with a cursor: markers of retrieved sources become links."""
+    return _with_links(raw, numbers) + (" ▍" if cursor else "")
+
+
+def abstention_html(answer: Answer) -> str:
+    refusal = REFUSALS.get(answer.language, answer.answer) or answer.answer
+    return f'<div class="nr-abstain">⊘ {esc(refusal)}</div>'
+
+
+def answer_markdown(answer: Answer) -> str:
+    """The checked answer for the chat: [n] linked to sources, unsupported sentences marked ⚠."""
+    if answer.abstained:
+        return abstention_html(answer)
+    if not answer.sentences:
+        return _with_links(answer.answer, [s.n for s in answer.sources])
+    parts = []
+    for sentence in answer.sentences:
+        text = sentence.text.strip()
+        body, end = (text[:-1], text[-1]) if text[-1:] in ".!?" else (text, "")
+        links = "".join(cite_link(n) for n in sentence.citations)
+        rendered = escape_markdown(body) + (f" {links}" if links else "") + escape_markdown(end)
+        if not sentence.supported:
+            title = sentence.note or _l(answer.language)["unsupported"]
+            rendered = f'<span class="nr-unsupported" title="{attr(title)}">⚠ {rendered}</span>'
+        parts.append(rendered)
+    return " ".join(parts)
+
+
+# -- sources panel ----------------------------------------------------------------------------------
+
+def highlight(text: str, spans: Iterable[tuple[int, int]]) -> str:
+    """Escape ``text`` and wrap each character span in <mark>, by cutting the raw text at the spans."""
+    merged: list[list[int]] = []
+    for start, end in sorted((max(0, s), min(len(text), e)) for s, e in spans):
+        if end <= start:
+            continue
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    out, pos = [], 0
+    for start, end in merged:
+        out.append(esc(text[pos:start]))
+        out.append(f"<mark>{esc(text[start:end])}</mark>")
+        pos = end
+    out.append(esc(text[pos:]))
+    return "".join(out)
+
+
+def _meta(source: Source, language: str) -> str:
+    date = esc(source.date) if source.date else f'<span class="nr-nodate">{_l(language)["date_unknown"]}</span>'
+    return (f'<div class="nr-meta"><span class="nr-date">{date}</span> · <code>{esc(source.doc_id)}</code>'
+            f' · {_l(language)["score"]} {source.score:.3f}</div>')
+
+
+def _head(source: Source) -> str:
+    title = esc(source.title or source.doc_id)
+    return f'<div class="nr-head"><span class="nr-n">{source.n}</span><span class="nr-title">{title}</span></div>'
+
+
+def pending_sources_html(sources: Sequence[Source], language: str = "nl") -> str:
+    """While the answer is being written: the retrieved passages, by number, title and date."""
+    lab = _l(language)
+    if not sources:
+        return f'<div class="nr-sources nr-empty">{lab["no_sources"]}</div>'
+    items = "".join(f'<li class="nr-src nr-pending" id="src-{s.n}">{_head(s)}{_meta(s, language)}</li>'
+                    for s in sources)
+    return (f'<div class="nr-sources"><p class="nr-note">{lab["found"]} ({len(sources)}) · {lab["writing"]}</p>'
+            f'<ol class="nr-list">{items}</ol></div>')
+
+
+def sources_html(answer: Answer, articles: Mapping[str, str | None]) -> str:
+    """Cited articles with their quotes <mark>ed in the full text; retrieved-but-uncited ones collapsed.
+
+    ``articles`` maps doc_id -> full article text; a missing text falls back to the passage itself.
+    """
+    lab = _l(answer.language)
+    spans: dict[int, list[tuple[int, int]]] = {}
+    for c in answer.citations:
+        spans.setdefault(c.n, []).append((c.start, c.end))
+    cited = [s for s in answer.sources if s.n in spans]
+    uncited = [s for s in answer.sources if s.n not in spans]
+    parts = ['<div class="nr-sources">']
+    if not answer.sources:
+        parts.append(f'<p class="nr-note">{lab["no_sources"]}</p>')
+    elif not cited:
+        parts.append(f'<p class="nr-note">{lab["no_cited"]}</p>')
+    for s in cited:
+        text, offset = articles.get(s.doc_id), 0
+        if not text:
+            text, offset = s.text, s.start  # the passage alone; spans are article offsets
+        marked = highlight(text, [(a - offset, b - offset) for a, b in spans[s.n]])
+        parts.append(f'<section class="nr-src nr-cited" id="src-{s.n}">{_head(s)}{_meta(s, answer.language)}'
+                     f'<div class="nr-article">{marked}</div></section>')
+    if uncited:
+        items = "".join(f'<section class="nr-src nr-uncited" id="src-{s.n}">{_head(s)}{_meta(s, answer.language)}'
+                        f'<div class="nr-passage">{esc(s.text)}</div></section>' for s in uncited)
+        parts.append(f'<details class="nr-more"><summary>{lab["uncited"]} ({len(uncited)})</summary>{items}</details>')
+    parts.append("</div>")
+    return "".join(parts)
+
+
+# -- "Waarom dit antwoord" --------------------------------------------------------------------------
+
+def _seconds(value: float) -> str:
+    return f"{value * 1000:.0f} ms" if value < 1 else f"{value:.2f} s"
+
+
+def why_html(answer: Answer) -> str:
+    """Why this answer: the query run, filters, retrieved and cited chunks with scores, timings, model."""
+    lab = _l(answer.language)
+    filters = [f'{lab[key]}: <code>{esc(answer.filters[key])}</code>'
+               for key in ("since", "until", "phrase") if answer.filters.get(key)]
+    rows = [
+        f'<dt>{lab["question"]}</dt><dd>{esc(answer.question)}</dd>',
+        f'<dt>{lab["query"]}</dt><dd class="nr-query">{esc(answer.standalone_query or answer.question)}</dd>',
+        f'<dt>{lab["filters"]}</dt><dd>{" · ".join(filters) or lab["none"]}</dd>',
+    ]
+    if answer.abstained:
+        rows.append(f'<dt>{lab["abstained"]}</dt><dd class="nr-reason">{esc(answer.abstain_reason)}</dd>')
+    rows.append(f'<dt>{lab["model"]}</dt><dd><code>{esc(answer.model or "?")}</code> '
+                f'({lab["mode"]} {esc(answer.mode or "?")})</dd>')
+    out = [f'<div class="nr-why"><dl>{"".join(rows)}</dl>']
+
+    cited = {c.n for c in answer.citations}
+    out.append(f'<h4>{lab["retrieved"]} ({len(answer.sources)})</h4>')
+    if answer.sources:
+        body = "".join(
+            f'<tr class="{"nr-row-cited" if s.n in cited else ""}"><td class="nr-num">[{s.n}]</td>'
+            f'<td class="nr-num">{s.score:.3f}</td><td>{"✓ " + lab["cited"] if s.n in cited else ""}</td>'
+            f'<td><div class="nr-snippet">{esc(_clip(s.text, 140))}</div><div class="nr-dim">'
+            f'{esc(_clip(s.title or s.doc_id, 60))} · {esc(s.date or lab["date_unknown"])} · {esc(s.doc_id)}'
+            f'</div></td></tr>'
+            for s in answer.sources)
+        out.append(f'<table class="nr-table"><thead><tr><th>#</th><th>{lab["score"]}</th><th></th>'
+                   f'<th>{lab["passage"]}</th></tr></thead><tbody>{body}</tbody></table>')
+    else:
+        out.append(f'<p>{lab["no_sources"]}</p>')
+
+    if answer.citations:
+        out.append(f'<h4>{lab["quotes"]}</h4><ul class="nr-quotes">')
+        out.extend(f'<li>[{c.n}] “{esc(c.quote)}” <span class="nr-dim">{lab["score"]} {c.score:.3f}</span></li>'
+                   for c in answer.citations)
+        out.append("</ul>")
+    if any(not s.supported or s.note for s in answer.sentences):
+        out.append(f'<h4>{lab["sentences"]}</h4><ul class="nr-sentences">')
+        for s in answer.sentences:
+            mark = "✓" if s.supported else "⚠"
+            note = f' <span class="nr-dim">({esc(s.note)})</span>' if s.note else ""
+            out.append(f'<li class="{"" if s.supported else "nr-unsupported"}">{mark} {esc(s.text)}{note}</li>')
+        out.append("</ul>")
+
+    stages = [k for k in STAGES if k in answer.timings] + [k for k in answer.timings if k not in STAGES]
+    chips = "".join(f'<span class="nr-chip">{esc(k)} {_seconds(answer.timings[k])}</span>' for k in stages)
+    total = sum(answer.timings.values())
+    out.append(f'<h4>{lab["timings"]}</h4><div class="nr-timings">{chips}'
+               f'<span class="nr-chip nr-total">{lab["total"]} {_seconds(total)}</span></div></div>')
+    return "".join(out)
+
+
+def _clip(text: str, n: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= n else text[: n - 1].rstrip() + "…"
+
+
+# -- ingest ------------------------------------------------------------------------------------------
+
+def ingest_summary(report, articles_total: int | None = None) -> str:
+    """One status line with the counts, then one line per skipped file (Markdown, escaped)."""
+    counts = report.counts()
+    line = ", ".join(f"{v} {k}" for k, v in counts.items()) + f"; {report.chunks_embedded} chunks embedded"
+    if articles_total is not None:
+        line += f"; {articles_total} articles in the index"
+    lines = [escape_markdown(line) + "."]
+    lines += [f"- ⚠ skipped: {escape_markdown(s)}" for s in report.skipped]
+    lines += [f"- warning: {escape_markdown(w)}" for w in report.warnings]
+    return "\n".join(lines)
