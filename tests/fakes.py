@@ -40,3 +40,17 @@ class BagOfWordsEmbeddings(Embeddings):
 def scripted_llm(*replies: str) -> GenericFakeChatModel:
     """A chat model that answers with ``replies`` in turn, streaming them word by word."""
     return GenericFakeChatModel(messages=iter([AIMessage(r) for r in replies]))
+
+
+class RecordingChatModel(GenericFakeChatModel):
+    """A scripted chat model that also keeps the messages it was sent, to check what the model saw."""
+
+    seen: list = []
+
+    def _stream(self, messages, stop=None, run_manager=None, **kwargs):
+        self.seen.append(list(messages))
+        yield from super()._stream(messages, stop=stop, run_manager=run_manager, **kwargs)
+
+
+def recording_llm(*replies: str) -> RecordingChatModel:
+    return RecordingChatModel(messages=iter([AIMessage(r) for r in replies]), seen=[])
