@@ -1,0 +1,53 @@
+"""The answer chain with the real embedder and Chroma on the sample articles (no LLM: extractive,
+or scripted model answers so the citation check meets real similarities)."""
+
+from __future__ import annotations
+
+from newsrag.chatbot import Chatbot
+from tests.conftest import make_settings
+from tests.fakes import recording_llm
+
+BLINKEN = "000_9dbccd1724277ce9"
+Q_MONEY = "Hoeveel extra geld zegde Blinken de regio toe?"
+
+
+def test_extractive_answer_quotes_the_25_million_with_its_span(sample_bot):
+    answer = sample_bot.ask(Q_MONEY)
+    assert not answer.abstained and "25 miljoen dollar" in answer.answer
+    citation = answer.citations[0]
+    assert citation.doc_id == BLINKEN and citation.date == "2023-03"
+    assert sample_bot.index.article(BLINKEN).text[citation.start:citation.end] == citation.quote
+
+
+def test_an_english_question_is_answered_from_the_dutch_passage(sample_bot):
+    answer = sample_bot.ask("How much extra money did Blinken promise the region?")
+    assert answer.language == "en" and "25 miljoen dollar" in answer.answer
+
+
+def test_a_sports_question_about_2022_abstains(sample_bot):
+    answer = sample_bot.ask("Wie won de Tour de France in 2022?")
+    assert answer.abstained and answer.answer == "Dat staat niet in de artikelen."
+
+
+def test_sources_carry_their_article_dates(sample_bot):
+    answer = sample_bot.ask("Waarom riep Moskou zijn ambassadeur terug?")
+    assert answer.sources and all(s.date in {"2021-03", "2023-03"} for s in answer.sources)
+    assert answer.sources[0].doc_id == "004_c8f14cc41eaac8fb"
+
+
+def test_the_real_embedder_moves_a_misplaced_citation_and_flags_an_invention(sample_home, real_embeddings):
+    llm = recording_llm("Blinken zegde de regio 25 miljoen dollar extra toe [4]. "
+                        "Hij kondigde ook een nieuwe gaspijpleiding naar Japan aan [1].")
+    bot = Chatbot(make_settings(sample_home, k=5), embeddings=real_embeddings, llm=llm)
+    answer = bot.ask(Q_MONEY)
+    money, invented = answer.sentences
+    cited = {c.n: c for c in answer.citations}
+    assert money.supported and all("25 miljoen dollar" in cited[n].quote for n in money.citations)
+    assert not invented.supported and invented.citations == []
+
+
+def test_a_follow_up_finds_the_money_after_a_question_about_the_group(sample_bot):
+    history = [{"role": "user", "content": "Welke groep ontmoette Blinken in Centraal-Azië?"},
+               {"role": "assistant", "content": "De C5+1-groep."}]
+    answer = sample_bot.ask("Hoeveel geld zegde hij daar toe?", history)
+    assert "Welke groep" in answer.standalone_query and "25 miljoen dollar" in answer.answer
