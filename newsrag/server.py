@@ -1,0 +1,263 @@
+"""The HTTP API: newsrag on FastAPI, for apps that use it without its UI.
+
+    POST /ask  /search  /ingest       GET /documents  /health       DELETE /documents/{doc_id}
+    POST /v1/chat/completions  GET /v1/models    OpenAI-compatible (``newsrag.openai_api``)
+    /ui                                          the Gradio chat, when ``ui.chat`` is importable
+    /openapi.json  /docs                         the schema
+
+``create_app(bot, settings)`` only wires routes: the bot loads its models on first use, once per
+process. ``serve(settings)`` checks the exposure rules, warms the bot and runs uvicorn.
+Guarding (bearer key, body limits) is ``newsrag.guard``. Every ``NewsragError`` becomes
+``{"error": "one line"}``; a traceback never reaches a client.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import shutil
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import Depends, FastAPI, File, Request, UploadFile
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from ingest.pipeline import IngestReport
+from newsrag.api_models import (AskRequest, DocumentOut, DocumentsResponse, Health, IngestResponse, SearchHit,
+                                SearchRequest, SearchResponse)
+from newsrag.guard import Guard, error_body, is_loopback
+from newsrag.openai_api import router as openai_router
+from rag.answer import Answer
+from rag.errors import BackendError, ConfigError, InputError, NewsragError
+from rag.settings import Settings
+
+log = logging.getLogger(__name__)
+
+DOC_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
+UPLOAD_SUFFIXES = (".txt", ".md", ".html", ".htm", ".jsonl")
+KEYWORD_RECHECK_S = 5.0  # with a shared Chroma server: how often to look for other workers' ingests
+
+
+def status_for(exc: NewsragError) -> int:
+    if isinstance(exc, InputError):
+        return 422
+    if isinstance(exc, BackendError):
+        return 502  # the store or the LLM server failed underneath us
+    return 400  # ConfigError and the rest: the request asked for something this server cannot do
+
+
+def one_line(exc: RequestValidationError) -> str:
+    """Pydantic's error list as one line: ``body.k: Input should be less than or equal to 50``."""
+    parts = []
+    for err in exc.errors()[:3]:
+        where = ".".join(str(p) for p in err.get("loc", ()) if p != "body") or "body"
+        parts.append(f"{where}: {err.get('msg', 'invalid')}")
+    return "; ".join(parts) or "invalid request"
+
+
+class KeywordFreshness:
+    """Workers sharing a Chroma server each keep their own keyword index; another worker's ingest
+    makes it stale. Re-check (a scan of the article records) at most every ``interval`` seconds,
+    in whichever request finds the check due; concurrent requests do not wait for it."""
+
+    def __init__(self, bot, interval: float):
+        self.bot, self.interval = bot, interval
+        self._lock = threading.Lock()
+        self._due = 0.0
+
+    def __call__(self) -> None:
+        if time.monotonic() < self._due or not self._lock.acquire(blocking=False):
+            return
+        try:
+            self.bot.ensure_keywords_current()
+            self._due = time.monotonic() + self.interval
+        finally:
+            self._lock.release()
+
+
+class Uploads:
+    """Uploaded article files: named like document ids, streamed to a staging folder, then moved
+    into ``folder`` and ingested. Kept there so an article's source path stays the same on the
+    next upload (the content hash covers it) and points at a real file."""
+
+    def __init__(self, bot, folder: Path):
+        self.bot, self.folder = bot, folder
+        self._lock = threading.Lock()  # move + ingest as one step, so two uploads of a name don't mix
+
+    def forget(self, doc_id: str) -> None:
+        """Drop a deleted article's uploaded file (single-article formats; a JSONL file holds others too)."""
+        for suffix in UPLOAD_SUFFIXES:
+            if suffix != ".jsonl":
+                (self.folder / f"{doc_id}{suffix}").unlink(missing_ok=True)
+
+    def ingest(self, files: list[UploadFile]) -> IngestResponse:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        refused: list[str] = []
+        with tempfile.TemporaryDirectory(dir=self.folder, prefix=".staging-") as staging:
+            staged: dict[str, Path] = {}
+            for upload in files:
+                name = upload.filename or ""
+                if not DOC_ID.fullmatch(name) or not name.lower().endswith(UPLOAD_SUFFIXES):
+                    refused.append(f"{(upload.filename or '(no name)')[:200]!r}: file name must match "
+                                   f"{DOC_ID.pattern} and end in {' '.join(UPLOAD_SUFFIXES)}")
+                elif name in staged:
+                    refused.append(f"{name}: uploaded twice (kept the first)")
+                else:
+                    staged[name] = Path(staging) / name
+                    with open(staged[name], "wb") as out:
+                        shutil.copyfileobj(upload.file, out, 1024 * 1024)
+            with self._lock:
+                kept = [self.folder / name for name in staged]
+                for name, path in staged.items():
+                    os.replace(path, self.folder / name)
+                report = self.bot.ingest(kept) if kept else IngestReport()
+        here = f"{self.folder}{os.sep}"  # reported lines name the uploaded file, not our folder
+        counts = report.counts()
+        counts["skipped"] += len(refused)
+        return IngestResponse(counts=counts, added=report.added, updated=report.updated, unchanged=report.unchanged,
+                              skipped=refused + [line.replace(here, "") for line in report.skipped],
+                              warnings=[line.replace(here, "") for line in report.warnings],
+                              chunks_embedded=report.chunks_embedded)
+
+
+def create_app(bot, settings: Settings, *, ui: bool = True, keyword_recheck_s: float = KEYWORD_RECHECK_S) -> FastAPI:
+    """The app around ``bot`` (a ``newsrag.Chatbot``). Loads nothing; ``ui=False`` skips the Gradio mount.
+
+    Routes are sync: FastAPI runs each request in its worker-thread pool (40 threads)."""
+    app = FastAPI(title="newsrag", version="0.1.0",
+                  description="Questions about news articles, in Dutch or English, with checked citations.")
+    app.state.bot, app.state.settings = bot, settings
+    fresh = KeywordFreshness(bot, keyword_recheck_s) if settings.uses_chroma_server else (lambda: None)
+    uploads = Uploads(bot, settings.home / "uploads")
+
+    @app.exception_handler(NewsragError)
+    async def newsrag_error(request: Request, exc: NewsragError):
+        return JSONResponse(error_body(request.url.path, status_for(exc), str(exc)), status_for(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError):
+        return JSONResponse(error_body(request.url.path, 422, one_line(exc)), 422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException):
+        return JSONResponse(error_body(request.url.path, exc.status_code, str(exc.detail)), exc.status_code,
+                            headers=getattr(exc, "headers", None))
+
+    @app.get("/health", response_model=Health, tags=["meta"])
+    async def health() -> Health:  # async: answered even while every worker thread is busy
+        """Liveness; the only path open without the API key. Loads nothing."""
+        return Health()
+
+    @app.post("/ask", response_model=Answer, tags=["answers"], dependencies=[Depends(fresh)])
+    def ask(body: AskRequest) -> Answer:
+        """The full answer object: checked answer text, citations (exact quotes), sources, timings."""
+        return bot.ask(body.question, [t.model_dump() for t in body.history], mode=body.mode,
+                       since=body.since, until=body.until, k=body.k)
+
+    @app.post("/search", response_model=SearchResponse, tags=["answers"], dependencies=[Depends(fresh)])
+    def search(body: SearchRequest) -> SearchResponse:
+        """The passages that best match ``query`` (hybrid dense + BM25 unless configured dense)."""
+        query = body.query.strip()
+        if not query:
+            raise InputError("the query is empty")
+        hits = bot.search(query, k=body.k, since=body.since, until=body.until)
+        return SearchResponse(query=query, hits=[SearchHit(**vars(h)) for h in hits])
+
+    @app.post("/ingest", response_model=IngestResponse, tags=["articles"])
+    def ingest(files: Annotated[list[UploadFile], File(description="Article files: .txt .md .html .jsonl")]):
+        """Add or update articles from uploaded files. Files are kept under ``$NEWSRAG_HOME/uploads``
+        (a stable source path), so uploading an unchanged file again is a no-op."""
+        return uploads.ingest(files)
+
+    @app.get("/documents", response_model=DocumentsResponse, tags=["articles"])
+    def documents() -> DocumentsResponse:
+        """Every indexed article, newest first."""
+        docs = [DocumentOut(doc_id=r.doc_id, title=r.title, date=r.date, source=r.source, n_chunks=r.n_chunks,
+                            content_hash=r.content_hash) for r in bot.documents()]
+        return DocumentsResponse(count=len(docs), documents=docs)
+
+    @app.delete("/documents/{doc_id:path}", tags=["articles"],
+                responses={404: {"description": "No such document"}, 422: {"description": "Invalid id"}})
+    def delete_document(doc_id: str) -> dict[str, str]:
+        """Remove an article and its chunks. Ids match ``^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$``."""
+        if not DOC_ID.fullmatch(doc_id) or ".." in doc_id:
+            raise InputError(f"invalid document id {doc_id[:80]!r}")
+        if not bot.delete(doc_id):
+            raise StarletteHTTPException(404, f"no document with id {doc_id!r}")
+        uploads.forget(doc_id)
+        return {"deleted": doc_id}
+
+    app.include_router(openai_router(bot, settings, fresh))
+
+    app.add_middleware(Guard, api_key=settings.api_key, upload_limit=settings.max_upload_mb * 1024 * 1024)
+    origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()]
+    if origins:  # added last: outermost, so preflights and 401s carry the CORS headers too
+        from fastapi.middleware.cors import CORSMiddleware
+
+        app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST", "DELETE"],
+                           allow_headers=["Authorization", "Content-Type"])
+    if ui:
+        mount_ui(app, bot, settings)
+    return app
+
+
+def mount_ui(app: FastAPI, bot, settings: Settings, path: str = "/ui") -> bool:
+    """The Gradio chat under ``path``; with an API key set, Gradio's login asks for it as password."""
+    try:
+        import gradio  # seconds to import: only when the UI is wanted
+        from ui import chat
+    except ImportError as exc:
+        log.warning("chat UI not mounted at %s: %s", path, exc)
+        return False
+    import hmac
+    import inspect
+
+    key = settings.api_key
+    accepted = inspect.signature(gradio.mount_gradio_app).parameters
+    styling = {k: v for k, v in getattr(chat, "LAUNCH_OPTIONS", {}).items() if k in accepted}
+    gradio.mount_gradio_app(
+        app, chat.build_app(bot), path=path, max_file_size=f"{settings.max_upload_mb}mb",
+        auth=(lambda _user, password: hmac.compare_digest(password.encode(), key.encode())) if key else None,
+        auth_message="Password: the newsrag API key" if key else None, **styling)
+    return True
+
+
+def check_exposure(settings: Settings) -> None:
+    """Refuse to listen beyond this machine without an API key."""
+    if not is_loopback(settings.host) and not settings.api_key:
+        raise ConfigError(f"refusing to serve on {settings.host} without an API key: set NEWSRAG_API_KEY "
+                          f"(or bind 127.0.0.1)")
+
+
+def app_from_env() -> FastAPI:
+    """An app configured from ``NEWSRAG_*``, for ``uvicorn --factory newsrag.server:app_from_env``."""
+    from newsrag.chatbot import Chatbot
+
+    settings = Settings.from_env()
+    check_exposure(settings)
+    return create_app(Chatbot.from_settings(settings), settings)
+
+
+def serve(settings: Settings | None = None, *, bot=None, ui: bool = True) -> None:
+    """Run the API with uvicorn on ``settings.host:port`` (127.0.0.1:8080 by default) until stopped."""
+    import uvicorn
+
+    from newsrag.chatbot import Chatbot
+
+    settings = settings or Settings.from_env()
+    check_exposure(settings)
+    bot = bot or Chatbot.from_settings(settings)
+    t0 = time.perf_counter()
+    bot.retriever.embeddings.embed_query("warm up")  # load the embedder, index and keywords before listening
+    log.info("models loaded in %.1fs; index: %s", time.perf_counter() - t0, settings.where())
+    app = create_app(bot, settings, ui=ui)
+    print(f"newsrag API on http://{settings.host}:{settings.port}  (answer mode {settings.answer_mode}, "
+          f"API key {'required' if settings.api_key else 'off'}, docs at /docs)", flush=True)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", timeout_graceful_shutdown=5)
+
