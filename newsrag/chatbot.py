@@ -88,6 +88,7 @@ class Chatbot:
         if self.keywords.fingerprint != fingerprint(self.index):
             with self._write_lock:
                 refresh_keywords(self.index, self.keywords)
+                self.__dict__.pop("_newest", None)
 
     # -- retrieval ------------------------------------------------------------------------------
     @cached_property
@@ -106,15 +107,17 @@ class Chatbot:
     def chain(self, mode: str | None = None):
         """The answer chain for a mode (local, extractive or server), built once per mode."""
         from rag.chain import AnswerChain
+        from rag.context import SentenceVectors
 
         mode = mode or self.settings.answer_mode
         chains = self.__dict__.setdefault("_chains", {})
+        vectors = self.__dict__.setdefault("_sentence_vectors", SentenceVectors(self.embeddings))
         if mode not in chains:
             chains[mode] = AnswerChain(
                 self.retriever, self.embeddings, self.llm_for(mode), k=self.settings.k,
                 min_score=self.settings.min_score, support=self.settings.support_score, mode=mode,
                 model=providers.model_name(self.settings.with_overrides(answer_mode=mode)),
-                newest_date=self.newest_date)
+                newest_date=self.newest_date, sentence_vectors=vectors)
         return chains[mode]
 
     def stream(self, question: str, history: Sequence[dict] = (), *, mode: str | None = None,

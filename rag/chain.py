@@ -21,7 +21,7 @@ from langchain_core.output_parsers import StrOutputParser
 
 from rag.answer import REFUSALS, Answer, Event, Source
 from rag.citations import SUPPORT, check, render
-from rag.context import Evidence, build_evidence, select_context
+from rag.context import Evidence, SentenceVectors, build_evidence, select_context
 from rag.dates import DateFilter, merge, parse_question_dates
 from rag.errors import InputError
 from rag.followup import Message, needs_history, previous_question, standalone_query
@@ -55,12 +55,14 @@ def answer_language(question: str) -> str:
 class AnswerChain:
     def __init__(self, retriever: Retriever, embeddings: Embeddings, llm: BaseChatModel | None, *,
                  k: int = 5, min_score: float = 0.80, support: float = SUPPORT, model: str = "", mode: str = "local",
-                 newest_date: Callable[[], str | None] = lambda: None, max_context_sentences: int = 6):
+                 newest_date: Callable[[], str | None] = lambda: None, max_context_sentences: int = 6,
+                 sentence_vectors: SentenceVectors | None = None):
         self.retriever, self.embeddings, self.llm = retriever, embeddings, llm
         self.k, self.min_score, self.support, self.model, self.mode = k, min_score, support, model, mode
         self.newest_date = newest_date
         self.max_context_sentences = max_context_sentences
         self._generate = (llm | StrOutputParser()) if llm is not None else None
+        self._sentence_vectors = sentence_vectors or SentenceVectors(embeddings)
 
     def invoke(self, question: str, history: Sequence[Message] = (), **options) -> Answer:
         for event in self.stream(question, history, **options):
@@ -91,7 +93,7 @@ class AnswerChain:
             return
 
         t0 = time.perf_counter()
-        evidence = build_evidence(sources, self.embeddings)
+        evidence = build_evidence(sources, self._sentence_vectors)
         # Retrieve with the standalone query, but pick sentences for what is asked now: after
         # "Welke groep ontmoette Blinken?", "Hoeveel geld zegde hij daar toe?" wants the money sentence.
         asked_vector = retrieval.query_vector if query == question else self.embeddings.embed_query(question)

@@ -9,6 +9,8 @@ article can neither steer the model nor be cited for it.
 from __future__ import annotations
 
 import re
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -64,16 +66,40 @@ class Evidence:
         return self.similarities(vector) + LEXICAL_WEIGHT * overlap
 
 
-def build_evidence(sources: Sequence[Source], embeddings: Embeddings) -> Evidence:
-    units = []
+class SentenceVectors:
+    """Sentence vectors per chunk, kept for the most recent chunks: popular passages come back
+    question after question, and embedding their sentences is most of an answer's CPU time."""
+
+    def __init__(self, embeddings: Embeddings, max_chunks: int = 4096):
+        self.embeddings, self.max_chunks = embeddings, max_chunks
+        self._cache: OrderedDict[tuple[str, str], tuple[list[tuple[int, int]], np.ndarray]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __call__(self, chunk_id: str, text: str) -> tuple[list[tuple[int, int]], np.ndarray]:
+        """(sentence spans within ``text``, their vectors (n, dim)) for one chunk."""
+        key = (chunk_id, text)
+        with self._lock:
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                return self._cache[key]
+        spans = [(s, e) for s, e in sentences(text) if e - s >= 12 and not looks_like_instruction(text[s:e])]
+        vectors = np.asarray(self.embeddings.embed_documents([text[s:e] for s, e in spans]), dtype=np.float32) \
+            if spans else np.zeros((0, 0), dtype=np.float32)
+        with self._lock:
+            self._cache[key] = (spans, vectors)
+            while len(self._cache) > self.max_chunks:
+                self._cache.popitem(last=False)
+        return spans, vectors
+
+
+def build_evidence(sources: Sequence[Source], vectors_for: SentenceVectors) -> Evidence:
+    units, blocks = [], []
     for src in sources:
-        for s, e in sentences(src.text):
-            text = src.text[s:e]
-            if len(text) >= 12 and not looks_like_instruction(text):
-                units.append(Unit(src.n, text, src.start + s, src.start + e))
-    vectors = np.asarray(embeddings.embed_documents([u.text for u in units]), dtype=np.float32) if units else \
-        np.zeros((0, 1), dtype=np.float32)
-    return Evidence(units, vectors)
+        spans, vectors = vectors_for(src.chunk_id, src.text)
+        units.extend(Unit(src.n, src.text[s:e], src.start + s, src.start + e) for s, e in spans)
+        if len(spans):
+            blocks.append(vectors)
+    return Evidence(units, np.vstack(blocks) if blocks else np.zeros((0, 1), dtype=np.float32))
 
 
 def select_context(evidence: Evidence, scores: np.ndarray, sources: Sequence[Source],
