@@ -35,7 +35,7 @@ _MODEL_REFUSAL = re.compile(
     r"articles? (don't|do not) say|not (mentioned |stated )?in the (articles|sources)|no information",
     re.IGNORECASE,
 )
-STOP = ["\n\n\n", "\nVraag:", "\nQuestion:", "<<<", "\n["]
+STOP = ["\n\n", "\nVraag:", "\nQuestion:", "\nBronnen:", "\nSources:"]
 
 
 def validate_question(question: str) -> str:
@@ -123,7 +123,7 @@ class AnswerChain:
             return
 
         t0 = time.perf_counter()
-        answer.sentences, answer.citations = check(raw, evidence, sources, self.embeddings, self.support)
+        answer.sentences, answer.citations = check(raw, evidence, sources, self.embeddings, self.support, question)
         timings["check"] = time.perf_counter() - t0
         if not any(s.supported for s in answer.sentences):
             yield self._refuse(answer, "no sentence of the answer is supported by the sources")

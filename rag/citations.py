@@ -3,7 +3,8 @@
 Each answer sentence is compared, with the embedder, to every sentence of every retrieved source.
 A citation its source does not support is moved to the source that does, or removed; a sentence
 that no source supports is marked unsupported. A number in the answer (an amount, a year) must
-also appear in the quote that supports it, since embeddings are loose about numbers.
+also appear in the quote that supports it, since embeddings are loose about numbers, and in the
+quote's language most of the answer's own words must come from the quote.
 """
 
 from __future__ import annotations
@@ -16,11 +17,14 @@ from langchain_core.embeddings import Embeddings
 
 from rag.answer import AnswerSentence, Citation, Source
 from rag.context import Evidence
+from rag.keyword import terms
+from rag.language import detect_language
 from rag.sentences import sentences
 
 _MARKER = re.compile(r"\s*\[(\d{1,2}(?:\s*[,;]\s*\d{1,2})*)\]")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
 SUPPORT = 0.84  # min similarity between an answer sentence and its quote; calibrated in docs/eval.md
+MIN_WORD_SHARE = 0.5  # same-language answers: share of the words added to the question found in the quote
 
 
 def split_cited(text: str) -> list[tuple[str, list[int]]]:
@@ -47,8 +51,18 @@ def _numbers_ok(sentence: str, quote: str) -> bool:
     return norm(sentence) <= norm(quote)
 
 
+def _words_ok(sentence: str, quote: str, question_terms: set[str]) -> bool:
+    """In the quote's own language, most words the answer adds to the question must come from the
+    quote: "Het Westen zou voor Peking een rode lijn zijn" is close to the quote in embedding space
+    but "Westen" is not in it. Across languages word overlap says nothing, so it is not asked."""
+    if detect_language(sentence) != detect_language(quote):
+        return True
+    added = terms(sentence) - question_terms
+    return not added or len(added & terms(quote)) / len(added) >= MIN_WORD_SHARE
+
+
 def check(answer_text: str, evidence: Evidence, sources: Sequence[Source], embeddings: Embeddings,
-          support: float = SUPPORT) -> tuple[list[AnswerSentence], list[Citation]]:
+          support: float = SUPPORT, question: str = "") -> tuple[list[AnswerSentence], list[Citation]]:
     parts = split_cited(answer_text)
     if not parts:
         return [], []
@@ -56,10 +70,12 @@ def check(answer_text: str, evidence: Evidence, sources: Sequence[Source], embed
                          if hasattr(embeddings, "embed_queries")  # one batch when the embedder offers it
                          else [embeddings.embed_query(p) for p, _ in parts], dtype=np.float32)
     by_n = {s.n: s for s in sources}
+    asked = terms(question)
     checked, citations = [], []
     for (text, cited), vector in zip(parts, vectors):
         sims = evidence.similarities(vector)
-        ok = [i for i in np.argsort(-sims) if sims[i] >= support and _numbers_ok(text, evidence.units[i].text)]
+        ok = [i for i in np.argsort(-sims) if sims[i] >= support and _numbers_ok(text, evidence.units[i].text)
+              and _words_ok(text, evidence.units[i].text, asked)]
         best_per_source: dict[int, int] = {}
         for i in ok:
             best_per_source.setdefault(evidence.units[i].source, int(i))

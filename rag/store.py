@@ -54,22 +54,37 @@ class NewsIndex:
         cosine = {"hnsw": {"space": "cosine"}}
         self.chunks = client.get_or_create_collection(name, configuration=cosine, embedding_function=None)
         self.articles = client.get_or_create_collection(f"{name}-articles", embedding_function=None)
+        self.max_batch = int(client.get_max_batch_size())  # records per Chroma call
 
     # -- writing -------------------------------------------------------------------------------
     def write_article(self, article: Article, chunks: Sequence[Chunk], vectors: Sequence[Sequence[float]]) -> None:
         """Replace all of an article's chunks, then mark it complete with its record."""
-        meta = article.metadata()
-        if chunks:
+        self.write_articles([(article, chunks, vectors)])
+
+    def write_articles(self, items: Sequence[tuple[Article, Sequence[Chunk], Sequence[Sequence[float]]]]) -> None:
+        """``write_article`` for several articles in few Chroma calls (each call is a transaction of
+        its own, ~50 ms): all their chunks first, then what is left of longer old versions, then the
+        records that mark the articles complete."""
+        rows = [(chunk, vector, meta) for article, chunks, vectors in items for meta in [article.metadata()]
+                for chunk, vector in zip(chunks, vectors, strict=True)]
+        step = self.max_batch  # a 5 MB article can have more chunks than Chroma takes in one call
+        for i in range(0, len(rows), step):
+            part = rows[i:i + step]
             self.chunks.upsert(
-                ids=[c.chunk_id for c in chunks],
-                embeddings=[list(v) for v in vectors],
-                documents=[c.text for c in chunks],
+                ids=[c.chunk_id for c, _, _ in part],
+                embeddings=[list(v) for _, v, _ in part],
+                documents=[c.text for c, _, _ in part],
                 metadatas=[{**meta, "chunk_index": c.index, "start": c.start, "end": c.end, "heading": c.heading}
-                           for c in chunks],
+                           for c, _, meta in part],
             )
-        self.chunks.delete(where={"$and": [{"doc_id": article.doc_id}, {"chunk_index": {"$gte": len(chunks)}}]})
-        self.articles.upsert(ids=[article.doc_id], embeddings=[_MANIFEST_VECTOR], documents=[article.text],
-                             metadatas=[{**meta, "hash": article.content_hash, "n_chunks": len(chunks)}])
+        for article, chunks, _ in items:
+            self.chunks.delete(where={"$and": [{"doc_id": article.doc_id}, {"chunk_index": {"$gte": len(chunks)}}]})
+        for i in range(0, len(items), step):
+            part = items[i:i + step]
+            self.articles.upsert(ids=[a.doc_id for a, _, _ in part], embeddings=[_MANIFEST_VECTOR] * len(part),
+                                 documents=[a.text for a, _, _ in part],
+                                 metadatas=[{**a.metadata(), "hash": a.content_hash, "n_chunks": len(c)}
+                                            for a, c, _ in part])
 
     def delete_article(self, doc_id: str) -> bool:
         found = bool(self.articles.get(ids=[doc_id], include=[])["ids"])

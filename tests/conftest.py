@@ -3,6 +3,10 @@ everything a test writes goes to a temporary folder."""
 
 from __future__ import annotations
 
+import os
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch loads: see newsrag.cli.main
+
 import shutil
 from pathlib import Path
 
@@ -68,8 +72,10 @@ def sample_home(tmp_path_factory, real_embeddings) -> Path:
 @pytest.fixture(scope="session")
 def local_llm():
     from rag.gguf_build import assemble_gguf
+    from rag.llama_compat import ensure_loadable
     from rag.llm import ChatLlamaCpp
 
+    ensure_loadable()
     assemble_gguf(GGUF_PATH)
     return ChatLlamaCpp(model_path=str(GGUF_PATH))
 

@@ -175,3 +175,14 @@ def test_the_answer_reports_stages_and_model(tmp_path, corpus):
 ])
 def test_citation_markers_belong_to_the_sentence_they_follow(text, expected):
     assert split_cited(text) == expected
+
+
+def test_an_answer_that_swaps_in_words_the_quote_lacks_is_not_supported():
+    from rag.citations import _words_ok
+    from rag.keyword import terms
+
+    quote = "De inzet van kernwapens zou voor Peking een rode lijn zijn."
+    asked = terms("Wat zou voor Peking een rode lijn zijn?")
+    assert _words_ok("De inzet van kernwapens zou voor Peking een rode lijn zijn.", quote, asked)
+    assert not _words_ok("Het Westen zou voor Peking een rode lijn zijn.", quote, asked)
+    assert _words_ok("Using nuclear weapons would be a red line for Beijing.", quote, asked)  # other language

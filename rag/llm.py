@@ -1,0 +1,177 @@
+"""The default offline LLM: a GGUF model run in-process by llama.cpp, as a LangChain chat model.
+
+Uses llama-cpp-py-sync (prebuilt CPU libllama, CFFI). The model is loaded lazily, once, on the first
+call; calls are serialized by a lock (a llama.cpp context is not thread-safe), and every call passes
+the same ``cache_key`` so the KV cache of a shared prefix (the system prompt) is reused between calls.
+Greedy (temperature 0 -> top_k=1) with a fixed seed, so the same prompt gives the same answer.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import uuid
+from pathlib import Path
+from typing import Any, Iterator
+
+from langchain_core.callbacks import CallbackManagerForLLMRun
+from langchain_core.language_models import BaseChatModel
+from langchain_core.language_models.chat_models import generate_from_stream
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, HumanMessage, SystemMessage
+from langchain_core.outputs import ChatGenerationChunk, ChatResult
+from pydantic import PrivateAttr
+
+from rag.errors import BackendError, ConfigError, InputError
+
+log = logging.getLogger(__name__)
+_ROLES = ((SystemMessage, "system"), (HumanMessage, "user"), (AIMessage, "assistant"))
+# Chat-template control tokens (<|im_start|>, <|im_end|>, ...): the prompt is tokenized with special
+# tokens parsed, so text from articles or users must not be able to fake a role boundary.
+_CONTROL = re.compile(r"<\|[A-Za-z0-9_]+\|>")
+_log_callback = None  # the C log callback must stay referenced for the life of the process
+
+
+def _quiet_llama_logs(ffi: Any, lib: Any) -> None:
+    """llama.cpp prints hundreds of lines to stderr on load even with verbose=False: keep errors only."""
+    global _log_callback
+    if _log_callback is None:
+        @ffi.callback("ggml_log_callback")
+        def _log(level: int, text: Any, _user: Any) -> None:
+            if level == 4:  # GGML_LOG_LEVEL_ERROR
+                log.error("llama.cpp: %s", ffi.string(text).decode("utf-8", "replace").rstrip())
+        _log_callback = _log
+    lib.llama_log_set(_log_callback, ffi.NULL)
+
+
+def _replace_context(llama: Any, ffi: Any, lib: Any, n_ctx: int, n_threads: int) -> None:
+    """Swap the library's context for one without embeddings output (pinned 0.11739's private attrs).
+
+    Llama() always creates its context with embeddings on (for audio models); llama.cpp then outputs
+    every prompt token, and prompt processing ran at half speed here (~40 vs ~80 tok/s). Toggling it
+    with llama_set_embeddings() on the live context crashed in llama_decode, so build a new one.
+    """
+    params = lib.llama_context_default_params()
+    params.n_ctx, params.n_batch, params.n_ubatch, params.n_seq_max = n_ctx, 512, 512, 1
+    params.n_threads = params.n_threads_batch = n_threads
+    params.embeddings = False
+    params.flash_attn_type = -1  # auto: on for CPU, faster prompt processing
+    ctx = lib.llama_init_from_model(llama._model, params)
+    if ctx == ffi.NULL:
+        raise ConfigError(f"llama.cpp could not create a {n_ctx}-token context for the local model")
+    lib.llama_free(llama._ctx)
+    llama._ctx = ctx
+
+
+def to_chat_dicts(messages: list[BaseMessage]) -> list[dict[str, str]]:
+    out = []
+    for m in messages:
+        role = next((r for cls, r in _ROLES if isinstance(m, cls)), None)
+        if role is None:
+            raise InputError(f"the local model takes system, human and AI messages, not {m.type!r}")
+        out.append({"role": role, "content": _CONTROL.sub("", m.text)})
+    return out
+
+
+class ChatLlamaCpp(BaseChatModel):
+    """Chat model over a local GGUF file (llama.cpp in this process, CPU)."""
+
+    model_path: str
+    n_ctx: int = 4096
+    n_threads: int = 2
+    max_tokens: int = 200
+    temperature: float = 0.0  # 0 = greedy (sampled with top_k=1)
+    top_k: int = 40  # only used when temperature > 0
+    top_p: float = 0.95
+    repeat_penalty: float = 1.15  # without it one answer looped (shared/notes/models.md)
+    repeat_last_n: int = 64
+    seed: int = 42
+
+    _llama: Any = PrivateAttr(default=None)
+    _lock: Any = PrivateAttr(default_factory=threading.Lock)
+    _cache_key: str = PrivateAttr(default_factory=lambda: f"newsrag-{uuid.uuid4().hex}")
+    _last_stats: dict[str, Any] = PrivateAttr(default_factory=dict)
+
+    @classmethod
+    def from_settings(cls, settings: Any, **overrides: Any) -> "ChatLlamaCpp":
+        return cls(model_path=str(settings.gguf_path), n_ctx=settings.llm_ctx, n_threads=settings.llm_threads,
+                   max_tokens=settings.llm_max_tokens, **overrides)
+
+    @property
+    def _llm_type(self) -> str:
+        return "llama-cpp-py-sync"
+
+    @property
+    def _identifying_params(self) -> dict[str, Any]:
+        return {"model": Path(self.model_path).name, "n_ctx": self.n_ctx, "max_tokens": self.max_tokens,
+                "temperature": self.temperature, "top_k": self.top_k if self.temperature > 0 else 1,
+                "top_p": self.top_p, "repeat_penalty": self.repeat_penalty, "seed": self.seed}
+
+    @property
+    def last_stats(self) -> dict[str, Any]:
+        """llama-cpp-py-sync's figures for the last call: input_tokens, reused_tokens, ttft_seconds, ..."""
+        return dict(self._last_stats)
+
+    def load(self) -> None:
+        """Load the model now (e.g. at server start) rather than on the first question."""
+        with self._lock:
+            self._load()
+
+    def _load(self) -> Any:  # call with self._lock held
+        if self._llama is None:
+            if not Path(self.model_path).is_file():
+                raise ConfigError(f"local model {self.model_path} not found: run `make setup`")
+            # Deferred: importing llama_cpp_py_sync pulls in CFFI and numpy, and its native library
+            # only loads on this machine after `make setup`; other answer modes must not pay for it.
+            import llama_cpp_py_sync
+            from llama_cpp_py_sync._cffi_bindings import get_ffi, get_lib
+            try:
+                _quiet_llama_logs(get_ffi(), get_lib())
+                llama = llama_cpp_py_sync.Llama(self.model_path, n_ctx=self.n_ctx, n_threads=self.n_threads,
+                                                seed=self.seed, verbose=False)
+            except RuntimeError as e:
+                hint = " (glibc too old for the prebuilt library: run `make setup`)" if "GLIBC" in str(e) else ""
+                raise ConfigError(f"cannot load the local model {self.model_path}{hint}: {e}".split("\n")[0]) from e
+            _replace_context(llama, get_ffi(), get_lib(), self.n_ctx, self.n_threads)
+            # The library tokenizes the templated chat prompt without parsing special tokens, so the
+            # model would see "<|im_start|>" as plain text (and then writes "<|im_end|>" as text).
+            base = type(llama).tokenize
+            llama.tokenize = lambda text, add_special=True, parse_special=True: base(llama, text, add_special, True)
+            self._llama = llama
+        return self._llama
+
+    def _stream(self, messages: list[BaseMessage], stop: list[str] | None = None,
+                run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> Iterator[ChatGenerationChunk]:
+        chat = to_chat_dicts(messages)
+        greedy = self.temperature <= 0
+        stats: dict[str, Any] = {}
+        with self._lock:
+            pieces = self._load().create_chat_completion(
+                chat, max_tokens=kwargs.get("max_tokens", self.max_tokens), temperature=max(self.temperature, 0.0),
+                top_k=1 if greedy else self.top_k, top_p=1.0 if greedy else self.top_p, min_p=0.0,
+                repeat_penalty=self.repeat_penalty, repeat_last_n=self.repeat_last_n,
+                stop_sequences=list(stop or []) or None, stream=True, seed=self.seed,
+                cache_key=self._cache_key, on_stats=stats.update)
+            try:
+                for chunk in pieces:
+                    piece = chunk["choices"][0]["delta"].get("content")
+                    if piece:
+                        if run_manager:
+                            run_manager.on_llm_new_token(piece)
+                        yield ChatGenerationChunk(message=AIMessageChunk(content=piece))
+            except ValueError as e:
+                if "context window" in str(e):
+                    raise InputError(f"question and sources are too long for the local model's "
+                                     f"{self.n_ctx}-token context: use fewer or shorter sources") from e
+                raise
+            except RuntimeError as e:
+                raise BackendError(f"the local model failed: {e}") from e
+            finally:
+                pieces.close()  # finish the library's generator while we still hold the lock
+                self._last_stats = stats
+        yield ChatGenerationChunk(message=AIMessageChunk(
+            content="", response_metadata={"model_name": Path(self.model_path).name, "llama_stats": stats}))
+
+    def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,
+                  run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> ChatResult:
+        return generate_from_stream(self._stream(messages, stop, run_manager, **kwargs))
