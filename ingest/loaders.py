@@ -28,6 +28,7 @@ _DATE_HEADER = re.compile(r"^\s*date\s+(\d{4}-\d{2}(?:-\d{2})?)\s*")
 _ISO_PREFIX = re.compile(r"^(\d{4}-\d{2}(?:-\d{2})?)")
 _CAPTION = re.compile(r"(?:^|[.!?)]\s+)(?:Foto|Beeld|Photo|Image)\s+[^.!?]{0,80}$")
 _MD_HEADING = re.compile(r"^#{1,6}\s+(.+?)\s*#*\s*$")
+_BLOCK_BREAK = re.compile(r"[ \t]*\n\s*")
 
 Item = Article | ArticleError
 
@@ -42,6 +43,8 @@ def is_heading(paragraph: str) -> bool:
     line = paragraph.strip()
     if _MD_HEADING.match(line):
         return True
+    if is_caption(line):  # "Poetin en Xi. Foto Sergei Karpukhin/TASS" is short and unpunctuated too
+        return False
     bare = line.rstrip("”’\"'»)")  # ‘IJzeren broeder’ is a heading; a quoted sentence is not
     return ("\n" not in line and 0 < len(line) <= 80 and len(line.split()) <= 8
             and bool(bare) and bare[-1] not in ".!?:;,")
@@ -98,6 +101,9 @@ def parse_html(raw: str, doc_id: str, source: str) -> Article:
     text = (getattr(doc, "text", None) or "").strip() if doc else ""
     if not text:
         raise ArticleError(source, "no article text found in the HTML")
+    # trafilatura ends each block (<p>, <h2>, <li>) with one newline; our paragraphs are blank-line
+    # separated, so without this an HTML article is one paragraph and its headings are lost.
+    text = _BLOCK_BREAK.sub("\n\n", text)
     date = getattr(doc, "date", None)
     date = m.group(1) if date and (m := _ISO_PREFIX.match(date)) else None
     title = (getattr(doc, "title", None) or "").strip() or first_sentence_title(text)
@@ -126,17 +132,48 @@ def parse_json_line(line: str, source: str, lineno: int) -> Article:
                    url=str(obj.get("url") or ""), language=detect_language(text))
 
 
+def _lines(fh, limit: int) -> Iterator[tuple[int, bytes | None]]:
+    """(line number, bytes) per line; None instead of a line longer than ``limit``, which is read
+    past in pieces and never held whole in memory."""
+    lineno = 0
+    while data := fh.readline(limit + 1):
+        lineno += 1
+        if len(data) > limit and not data.endswith(b"\n"):
+            while (rest := fh.readline(1 << 20)) and not rest.endswith(b"\n"):
+                pass
+            yield lineno, None
+        else:
+            yield lineno, data
+
+
 def load_jsonl(path: Path) -> Iterator[Item]:
     """Streams the file, so its size does not matter; each bad line is its own error."""
+    source, lines = str(path), 0
     with path.open("rb") as fh:
-        for lineno, data in enumerate(fh, 1):
+        if b"\0" in fh.read(8192):  # one error for the file, not one per line of garbage
+            yield ArticleError(source, "binary file, not text")
+            return
+        fh.seek(0)
+        for lineno, data in _lines(fh, MAX_ARTICLE_BYTES):
+            if data is None:
+                lines += 1
+                yield ArticleError(source, f"line too large for one article (> {MAX_ARTICLE_BYTES / 2**20:.0f} MB)",
+                                   lineno)
+                continue
             if not data.strip():
                 continue
+            lines += 1
             try:
-                line, _ = decode(data, str(path))
-                yield parse_json_line(line, str(path), lineno)
+                line, note = decode(data, source)
+                article = parse_json_line(line, source, lineno)
             except ArticleError as exc:
-                yield ArticleError(str(path), exc.reason, lineno)
+                yield ArticleError(source, exc.reason, lineno)
+                continue
+            if note:
+                yield ArticleError(source, note + " (ingested)", lineno)  # a warning, not a skip
+            yield article
+    if not lines:
+        yield ArticleError(source, "empty file")
 
 
 def load_file(path: Path) -> Iterator[Item]:

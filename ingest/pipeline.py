@@ -26,7 +26,8 @@ from rag.store import NewsIndex
 
 log = logging.getLogger(__name__)
 
-EMBED_BATCH = 64  # chunks per embedder call and per Chroma write
+EMBED_BATCH = 256  # chunks per embedder call and per Chroma write; bigger calls pad less (the model
+# sorts each call by length) and write in fewer transactions; a killed run redoes at most one batch
 Progress = Callable[[int, int, int], None]  # (bytes done, bytes total, chunks embedded)
 
 
@@ -79,10 +80,11 @@ class _Batcher:
             return
         texts = [c.text for _, chunks in self.pending for c in chunks]
         vectors = self.embeddings.embed_documents(texts) if texts else []
-        pos = 0
+        items, pos = [], 0
         for article, chunks in self.pending:
-            self.index.write_article(article, chunks, vectors[pos:pos + len(chunks)])
+            items.append((article, chunks, vectors[pos:pos + len(chunks)]))
             pos += len(chunks)
+        self.index.write_articles(items)
         self.report.chunks_embedded += len(texts)
         self.pending = []
 
@@ -113,7 +115,7 @@ def ingest(paths: Sequence[Path], index: NewsIndex, embeddings: Embeddings, keyw
                 (report.warnings if item.reason.endswith("(ingested)") else report.skipped).append(str(item))
                 continue
             if item.doc_id in seen:
-                report.skipped.append(f"{item.source}: duplicate article id {item.doc_id!r} (kept the first)")
+                report.skipped.append(f"{path}: duplicate article id {item.doc_id!r} (kept the first)")
                 continue
             seen.add(item.doc_id)
             record = known.get(item.doc_id)

@@ -1,0 +1,112 @@
+"""Chroma server mode: a real ``chroma run`` on 127.0.0.1, reached through NEWSRAG_CHROMA_HOST/PORT,
+with the real embedder and the same ingest and search code as the embedded store."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from newsrag.chatbot import Chatbot
+from rag.settings import Settings
+from tests.conftest import ARTICLES, E5_PATH
+from tests.test_ingest import assert_consistent
+from tests.test_ingest_real import GOLD, Counting, rank_of_gold
+
+CHROMA = Path(sys.executable).parent / "chroma"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def heartbeat(port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=2) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="module")
+def chroma_server(tmp_path_factory):
+    """(port, data folder) of a Chroma server started for these tests and stopped after them."""
+    data = tmp_path_factory.mktemp("chroma-server")
+    port = free_port()
+    log = (data.parent / f"chroma-{port}.log").open("w")
+    proc = subprocess.Popen([str(CHROMA), "run", "--path", str(data), "--port", str(port), "--host", "127.0.0.1"],
+                            stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 120
+        while not heartbeat(port):
+            assert proc.poll() is None, f"chroma run exited with {proc.returncode}; see {log.name}"
+            assert time.monotonic() < deadline, f"no heartbeat from chroma run in 120 s; see {log.name}"
+            time.sleep(0.5)
+        yield port, data
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
+def server_settings(home: Path, port: int) -> Settings:
+    """Settings as a user gets them: from NEWSRAG_* variables."""
+    return Settings.from_env({"NEWSRAG_HOME": str(home), "NEWSRAG_EMBED_MODEL": str(E5_PATH),
+                              "NEWSRAG_CHROMA_HOST": "127.0.0.1", "NEWSRAG_CHROMA_PORT": str(port)})
+
+
+@pytest.fixture(scope="module")
+def server_bot(chroma_server, tmp_path_factory, real_embeddings):
+    port, _ = chroma_server
+    home = tmp_path_factory.mktemp("server-home")
+    bot = Chatbot(server_settings(home, port), embeddings=real_embeddings)
+    report = bot.ingest([ARTICLES])
+    assert sorted(report.added) == sorted(p.stem for p in ARTICLES.glob("*.txt")) and not report.skipped
+    return bot
+
+
+def test_settings_from_environment_select_the_server(chroma_server, tmp_path: Path) -> None:
+    port, _ = chroma_server
+    settings = server_settings(tmp_path, port)
+    assert settings.uses_chroma_server and settings.chroma_port == port
+    assert settings.where() == f"Chroma server http://127.0.0.1:{port}, collection 'newsrag'"
+
+
+def test_ingest_writes_to_the_server_not_to_a_local_folder(server_bot, chroma_server) -> None:
+    import chromadb
+
+    port, data = chroma_server
+    assert type(server_bot.index.client).__name__ != "PersistentClient"
+    assert not (server_bot.settings.index_dir / "chroma").exists()
+    assert (data / "chroma.sqlite3").exists()
+    # A second, independent client sees what the ingest wrote.
+    other = chromadb.HttpClient(host="127.0.0.1", port=port)
+    records = server_bot.index.records()
+    assert other.get_collection("newsrag").count() == sum(r.n_chunks for r in records.values()) > 0
+    assert other.get_collection("newsrag-articles").count() == 3
+    assert_consistent(server_bot.index)
+
+
+def test_search_through_the_server_finds_the_gold_chunk_first(server_bot) -> None:
+    hits = server_bot.search("Hoeveel extra geld zegde Blinken de regio toe?")
+    assert rank_of_gold(hits) == 1, [(h.chunk_id, round(h.score, 3)) for h in hits]
+    assert GOLD in hits[0].text and hits[0].heading == "Russische invloedssfeer"
+
+
+def test_reingest_through_the_server_is_all_unchanged(server_bot, real_embeddings) -> None:
+    counting = Counting(real_embeddings)
+    bot = Chatbot(server_bot.settings, embeddings=counting)  # a fresh client, as a second process would
+    report = bot.ingest([ARTICLES])
+    assert report.counts() == {"added": 0, "updated": 0, "unchanged": 3, "removed": 0, "skipped": 0}
+    assert counting.calls == 0 and report.keyword_chunks is None
