@@ -205,7 +205,7 @@ def _ensure_models(settings: Settings) -> None:
 @click.argument("questions", type=click.Path(path_type=Path))
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("reports/eval"), show_default=True)
 @click.option("--compare", type=click.Path(path_type=Path), default=None, help="An earlier JSON report: show deltas.")
-@click.option("--fail-under", multiple=True, metavar="METRIC=VALUE", help="Exit 1 when METRIC < VALUE (repeatable).")
+@click.option("--fail-under", multiple=True, metavar="METRIC=VALUE", help="Exit 1 when METRIC misses VALUE (below it; above it for unsupported_share). Repeatable.")
 @click.option("--retriever", type=click.Choice(["dense", "hybrid"]), default=None)
 @click.option("--mode", type=click.Choice(["local", "extractive", "server"]), default=None)
 @click.option("-k", type=int, default=None)
