@@ -90,7 +90,7 @@ def parse_text(raw: str, doc_id: str, source: str) -> Article:
     text = raw.strip()
     if not text:
         raise ArticleError(source, "no article text")
-    return Article(doc_id=doc_id, title=title or first_sentence_title(text), text=text, date=date,
+    return Article(doc_id=doc_id, title=title or first_sentence_title(text), text=text, date=date, path=source,
                    source=source, language=detect_language(text))
 
 
@@ -107,7 +107,7 @@ def parse_html(raw: str, doc_id: str, source: str) -> Article:
     date = getattr(doc, "date", None)
     date = m.group(1) if date and (m := _ISO_PREFIX.match(date)) else None
     title = (getattr(doc, "title", None) or "").strip() or first_sentence_title(text)
-    return Article(doc_id=doc_id, title=title, text=text, date=date, source=source,
+    return Article(doc_id=doc_id, title=title, text=text, date=date, source=source, path=source,
                    url=getattr(doc, "url", None) or "", language=detect_language(text))
 
 
@@ -127,7 +127,7 @@ def parse_json_line(line: str, source: str, lineno: int) -> Article:
     date = str(obj.get("date") or "")
     date = m.group(1) if (m := _ISO_PREFIX.match(date)) else None
     text = text.strip()
-    return Article(doc_id=doc_id, title=str(obj.get("title") or "").strip() or first_sentence_title(text),
+    return Article(doc_id=doc_id, path=source, title=str(obj.get("title") or "").strip() or first_sentence_title(text),
                    text=text, date=date, source=str(obj.get("source") or source),
                    url=str(obj.get("url") or ""), language=detect_language(text))
 

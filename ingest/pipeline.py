@@ -132,9 +132,13 @@ def ingest(paths: Sequence[Path], index: NewsIndex, embeddings: Embeddings, keyw
     batch.flush()
 
     if prune:
+        read = {str(path) for path, _ in files}
         for doc_id in sorted(set(known) - seen):
-            index.delete_article(doc_id)
-            report.removed.append(doc_id)
+            path = known[doc_id].path
+            # Gone: its file no longer exists, or was read now without it (a line dropped from a JSONL).
+            if not path or path in read or not Path(path).exists():
+                index.delete_article(doc_id)
+                report.removed.append(doc_id)
     if keywords is not None and (report.changed or keywords.fingerprint != fingerprint(index)):
         report.keyword_chunks = refresh_keywords(index, keywords)
     return report

@@ -43,6 +43,7 @@ class Article:
     source: str = ""  # file path or feed name
     url: str = ""
     language: str = ""
+    path: str = ""  # the file it was read from (for JSONL, ``source`` may name a feed instead)
 
     @property
     def content_hash(self) -> str:
@@ -57,7 +58,7 @@ class Article:
         """Metadata shared by the article record and each of its chunks (Chroma takes no None)."""
         meta: dict[str, str | int] = {
             "doc_id": self.doc_id, "title": self.title, "date": self.date or "",
-            "source": self.source, "url": self.url, "language": self.language,
+            "source": self.source, "url": self.url, "language": self.language, "path": self.path,
         }
         span = date_range(self.date)
         if span:

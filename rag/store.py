@@ -45,6 +45,7 @@ class ArticleRecord:
     title: str
     date: str
     source: str
+    path: str = ""  # the file the article came from
 
 
 class NewsIndex:
@@ -104,7 +105,8 @@ class NewsIndex:
                    else self.articles.get(include=["metadatas"], limit=page, offset=offset))
             for doc_id, m in zip(got["ids"], got["metadatas"]):
                 out[doc_id] = ArticleRecord(doc_id, str(m.get("hash", "")), int(m.get("n_chunks", 0)),
-                                            str(m.get("title", "")), str(m.get("date", "")), str(m.get("source", "")))
+                                            str(m.get("title", "")), str(m.get("date", "")), str(m.get("source", "")),
+                                            str(m.get("path", "")))
             if doc_ids is not None or len(got["ids"]) < page:
                 return out
             offset += page

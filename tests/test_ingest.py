@@ -147,6 +147,20 @@ def test_prune_removes_only_articles_whose_files_are_gone(fake_bot, articles_cop
     assert all(not cid.startswith(LAVROV) for cid, _ in fake_bot.keywords.search("Lavrov Wang Yi Alaska", 10))
 
 
+def test_prune_keeps_articles_from_other_folders_and_drops_lines_gone_from_a_jsonl(fake_bot, tmp_path: Path) -> None:
+    other, feed = tmp_path / "other", tmp_path / "feed.jsonl"
+    other.mkdir()
+    (other / "kaas.txt").write_text(" date 2022-06 De kaasmarkt in Gouda opende weer.", encoding="utf-8")
+    line = '{{"id": "{0}", "date": "2023-01", "text": "Artikel {0} uit de feed.", "source": "NOS"}}\n'
+    feed.write_text(line.format("a1") + line.format("a2"), encoding="utf-8")
+    fake_bot.ingest([other, feed])
+
+    feed.write_text(line.format("a1"), encoding="utf-8")  # a2 dropped from a file that still exists
+    report = fake_bot.ingest([feed], prune=True)  # "other/" not named this time: its files still exist
+    assert report.removed == ["a2"]
+    assert sorted(fake_bot.index.records()) == ["a1", "kaas"]
+
+
 def test_keyword_index_finds_dutch_words_by_stem(fake_bot) -> None:
     fake_bot.ingest([ARTICLES])
     # "exportmarkt" does not occur; "exportmarkten" does, in the chunk with the gold quote.
