@@ -47,7 +47,9 @@ def _settings(ctx: click.Context, **overrides) -> Settings:
 @click.pass_context
 def cli(ctx: click.Context, home: Path | None, verbose: bool) -> None:
     """Ask questions about news articles, in Dutch or English, with checked citations."""
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    handler = logging.StreamHandler()
+    handler.setLevel(logging.INFO if verbose else logging.WARNING)  # on the handler: bm25s sets its own logger to DEBUG
+    logging.basicConfig(level=handler.level, format="%(levelname)s %(name)s: %(message)s", handlers=[handler])
     ctx.obj = {"home": home.resolve() if home else None}
 
 
