@@ -19,7 +19,7 @@ from typing import Any, Iterable, Iterator, Sequence
 from ingest.pipeline import IngestReport, Progress, fingerprint, ingest, refresh_keywords
 from rag import providers
 from rag.answer import Answer, Event
-from rag.dates import DateFilter, validate_iso
+from rag.dates import DateFilter
 from rag.settings import Settings
 from rag.store import ArticleRecord, Hit
 
@@ -92,6 +92,13 @@ class Chatbot:
 
     # -- retrieval ------------------------------------------------------------------------------
     @cached_property
+    def sentence_vectors(self):
+        """Sentence vectors per chunk, shared by the answer chains of every mode."""
+        from rag.context import SentenceVectors
+
+        return SentenceVectors(self.embeddings)
+
+    @cached_property
     def retriever(self):
         from rag.retrieval import Retriever
 
@@ -100,24 +107,22 @@ class Chatbot:
                          fetch_k=self.settings.fetch_k)
 
     def search(self, query: str, k: int | None = None, since: str | None = None, until: str | None = None) -> list[Hit]:
-        dates = DateFilter(validate_iso(since) if since else None, validate_iso(until) if until else None)
+        dates = DateFilter(since or None, until or None)  # validates both dates
         return self.retriever.retrieve(query, k or self.settings.k, dates or None).hits
 
     # -- answers --------------------------------------------------------------------------------
     def chain(self, mode: str | None = None):
         """The answer chain for a mode (local, extractive or server), built once per mode."""
         from rag.chain import AnswerChain
-        from rag.context import SentenceVectors
 
         mode = mode or self.settings.answer_mode
         chains = self.__dict__.setdefault("_chains", {})
-        vectors = self.__dict__.setdefault("_sentence_vectors", SentenceVectors(self.embeddings))
         if mode not in chains:
             chains[mode] = AnswerChain(
                 self.retriever, self.embeddings, self.llm_for(mode), k=self.settings.k,
                 min_score=self.settings.min_score, support=self.settings.support_score, mode=mode,
                 model=providers.model_name(self.settings.with_overrides(answer_mode=mode)),
-                newest_date=self.newest_date, sentence_vectors=vectors)
+                newest_date=self.newest_date, sentence_vectors=self.sentence_vectors)
         return chains[mode]
 
     def stream(self, question: str, history: Sequence[dict] = (), *, mode: str | None = None,
@@ -126,8 +131,7 @@ class Chatbot:
         from rag.chain import validate_question
 
         question = validate_question(question)  # before any model loads: bad input fails fast
-        dates = DateFilter(validate_iso(since) if since else None, validate_iso(until) if until else None)
-        return self.chain(mode).stream(question, history, dates=dates, k=k)
+        return self.chain(mode).stream(question, history, dates=DateFilter(since or None, until or None), k=k)
 
     def ask(self, question: str, history: Sequence[dict] = (), **options: Any) -> Answer:
         for event in self.stream(question, history, **options):
