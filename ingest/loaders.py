@@ -9,11 +9,13 @@ to skip and go on. What this module leaves out: PDFs and office documents.
 from __future__ import annotations
 
 import json
+import os
 import re
-from pathlib import Path
+from dataclasses import replace
+from pathlib import Path, PurePath
 from typing import Iterable, Iterator
 
-from rag.documents import Article
+from rag.documents import Article, doc_id_for, valid_doc_id
 from rag.errors import ArticleError
 from rag.language import detect_language
 from rag.sentences import paragraphs, sentences
@@ -111,7 +113,7 @@ def parse_html(raw: str, doc_id: str, source: str) -> Article:
                    url=getattr(doc, "url", None) or "", language=detect_language(text))
 
 
-def parse_json_line(line: str, source: str, lineno: int) -> Article:
+def parse_json_line(line: str, source: str, lineno: int, path: str = "") -> Article:
     try:
         obj = json.loads(line)
     except json.JSONDecodeError as exc:
@@ -124,11 +126,15 @@ def parse_json_line(line: str, source: str, lineno: int) -> Article:
     doc_id = str(obj.get("id") or "").strip()
     if not doc_id:
         raise ArticleError(source, "no 'id' field", lineno)
+    if not valid_doc_id(doc_id):
+        raise ArticleError(source, f"id {doc_id[:80]!r} is not a valid article id (letters, digits, '.', '_', "
+                                   f"'-', parts joined by '/', each starting with a letter or digit; at most 200 "
+                                   f"characters)", lineno)
     date = str(obj.get("date") or "")
     date = m.group(1) if (m := _ISO_PREFIX.match(date)) else None
     text = text.strip()
-    return Article(doc_id=doc_id, path=source, title=str(obj.get("title") or "").strip() or first_sentence_title(text),
-                   text=text, date=date, source=str(obj.get("source") or source),
+    return Article(doc_id=doc_id, path=path, line=lineno, title=str(obj.get("title") or "").strip() or first_sentence_title(text),
+                   text=text, date=date, source=str(obj.get("source") or path or source),
                    url=str(obj.get("url") or ""), language=detect_language(text))
 
 
@@ -148,7 +154,7 @@ def _lines(fh, limit: int) -> Iterator[tuple[int, bytes | None]]:
 
 def load_jsonl(path: Path) -> Iterator[Item]:
     """Streams the file, so its size does not matter; each bad line is its own error."""
-    source, lines = str(path), 0
+    source, resolved, lines = str(path), str(path.resolve()), 0
     with path.open("rb") as fh:
         if b"\0" in fh.read(8192):  # one error for the file, not one per line of garbage
             yield ArticleError(source, "binary file, not text")
@@ -165,7 +171,7 @@ def load_jsonl(path: Path) -> Iterator[Item]:
             lines += 1
             try:
                 line, note = decode(data, source)
-                article = parse_json_line(line, source, lineno)
+                article = parse_json_line(line, source, lineno, resolved)
             except ArticleError as exc:
                 yield ArticleError(source, exc.reason, lineno)
                 continue
@@ -176,9 +182,13 @@ def load_jsonl(path: Path) -> Iterator[Item]:
         yield ArticleError(source, "empty file")
 
 
-def load_file(path: Path) -> Iterator[Item]:
-    """Articles in one file (several for JSONL), or the errors that stop them."""
-    source = str(path)
+def load_file(path: Path, doc_id: str | None = None) -> Iterator[Item]:
+    """Articles in one file (several for JSONL), or the errors that stop them.
+
+    ``doc_id`` is the id for a single-article file (default: from its name, see ``doc_id_for``).
+    Articles keep the file's absolute, resolved path; errors name the file as it was given."""
+    shown = str(path)
+    resolved = str(path.resolve())
     suffix = path.suffix.lower()
     try:
         if suffix in JSONL_SUFFIXES:
@@ -186,35 +196,57 @@ def load_file(path: Path) -> Iterator[Item]:
             return
         size = path.stat().st_size
         if size > MAX_ARTICLE_BYTES:
-            raise ArticleError(source, f"too large for one article ({size / 2**20:.1f} MB > "
-                                       f"{MAX_ARTICLE_BYTES / 2**20:.0f} MB); split it or use JSONL")
-        raw, note = decode(path.read_bytes(), source)
+            raise ArticleError(shown, f"too large for one article ({size / 2**20:.1f} MB > "
+                                      f"{MAX_ARTICLE_BYTES / 2**20:.0f} MB); split it or use JSONL")
+        raw, note = decode(path.read_bytes(), shown)
         parse = parse_html if suffix in HTML_SUFFIXES else parse_text
-        article = parse(raw, path.stem, source)
+        article = parse(raw, doc_id or doc_id_for(PurePath(path.name)), shown)
+        article = replace(article, path=resolved, source=resolved)
         if note:
-            yield ArticleError(source, note + " (ingested)")  # a warning, not a skip
+            yield ArticleError(shown, note + " (ingested)")  # a warning, not a skip
         yield article
     except ArticleError as exc:
         yield exc
     except OSError as exc:
-        yield ArticleError(source, f"cannot read ({exc.strerror or exc})")
+        yield ArticleError(shown, f"cannot read ({exc.strerror or exc})")
 
 
-def discover(paths: Iterable[Path]) -> Iterator[Path | ArticleError]:
-    """Supported files under ``paths``, recursively, in a stable order; hidden files are passed over."""
+Found = tuple[Path, str]  # a supported file and the id of the article in it
+
+
+def _unsupported(path: Path) -> ArticleError:
+    return ArticleError(str(path), f"unsupported file type {path.suffix or '(none)'!r}")
+
+
+def _walk(folder: Path) -> Iterator[Found | ArticleError]:
+    """Files under ``folder``, sorted; hidden files and folders passed over; a folder that cannot be
+    read is one error (``os.walk`` would pass over it in silence)."""
+    unreadable: list[OSError] = []
+    files = []
+    for top, dirs, names in os.walk(folder, onerror=unreadable.append):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        files += [Path(top) / n for n in names if not n.startswith(".")]
+    for exc in unreadable:
+        yield ArticleError(str(exc.filename or folder), f"cannot read this folder ({exc.strerror or exc}); "
+                                                        f"its files were not ingested")
+    for child in sorted(files):
+        if not child.is_file():
+            continue
+        if child.suffix.lower() in SUPPORTED:
+            yield child, doc_id_for(child.relative_to(folder))
+        else:
+            yield _unsupported(child)
+
+
+def discover(paths: Iterable[Path]) -> Iterator[Found | ArticleError]:
+    """Supported files under ``paths``, recursively, in a stable order, each with its article id: the
+    path relative to the folder that was named (``a/main0214``), or the file name for a file named
+    itself. Hidden files are passed over."""
     for path in paths:
         if path.is_dir():
-            for child in sorted(p for p in path.rglob("*") if p.is_file()):
-                rel = child.relative_to(path)
-                if any(part.startswith(".") for part in rel.parts):
-                    continue
-                if child.suffix.lower() in SUPPORTED:
-                    yield child
-                else:
-                    yield ArticleError(str(child), f"unsupported file type {child.suffix or '(none)'!r}")
+            yield from _walk(path)
         elif path.is_file():
-            yield path if path.suffix.lower() in SUPPORTED else ArticleError(
-                str(path), f"unsupported file type {path.suffix or '(none)'!r}")
+            yield (path, doc_id_for(PurePath(path.name))) if path.suffix.lower() in SUPPORTED else _unsupported(path)
         else:
             yield ArticleError(str(path), "no such file or folder")
 
@@ -224,4 +256,4 @@ def load_articles(paths: Iterable[Path]) -> Iterator[Item]:
         if isinstance(found, ArticleError):
             yield found
         else:
-            yield from load_file(found)
+            yield from load_file(*found)

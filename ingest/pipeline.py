@@ -5,12 +5,20 @@ or embedded again; a changed one has all its chunks replaced; ``prune`` removes 
 files are gone. Embedding is batched across articles for speed, and each article's record is
 written only after its chunks, so an interrupted run is completed by the next (see ``rag.store``).
 The keyword index is rebuilt once at the end when anything changed.
+
+Articles are tied to their files by absolute, resolved path, so it does not matter from which
+folder or by which path a file is named: a file already indexed keeps its id and, unchanged, is
+not embedded again. An id already taken by an article from another file that still exists is not
+replaced unless ``replace`` is given: the line says which file holds it. Prune removes only
+articles whose file is gone or was read now without them, never one whose file still holds it.
+Taking turns with other writers is the caller's job (``newsrag.chatbot`` holds ``rag.lock``).
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
@@ -18,11 +26,11 @@ from typing import Callable, Sequence
 from langchain_core.embeddings import Embeddings
 
 from ingest.chunking import chunk_article
-from ingest.loaders import discover, load_file
+from ingest.loaders import JSONL_SUFFIXES, discover, load_file
 from rag.documents import Article, Chunk
 from rag.errors import ArticleError
 from rag.keyword import KeywordIndex
-from rag.store import NewsIndex
+from rag.store import ArticleRecord, NewsIndex
 
 log = logging.getLogger(__name__)
 
@@ -89,37 +97,62 @@ class _Batcher:
         self.pending = []
 
 
-def _with_sizes(paths: Sequence[Path], report: IngestReport) -> list[tuple[Path, int]]:
+def _with_sizes(paths: Sequence[Path], report: IngestReport) -> list[tuple[Path, str, int]]:
     files = []
     for found in discover(paths):
         if isinstance(found, ArticleError):
             report.skipped.append(str(found))
-        else:
-            files.append((found, found.stat().st_size))
+            continue
+        path, doc_id = found
+        try:
+            files.append((path, doc_id, path.stat().st_size))
+        except OSError as exc:
+            report.skipped.append(str(ArticleError(str(path), f"cannot read ({exc.strerror or exc})")))
     return files
 
 
+def _held_elsewhere(record: ArticleRecord, article: Article) -> bool:
+    """The stored article came from another file, which still exists (so this is no move)."""
+    return os.path.isabs(record.path) and record.path != article.path and Path(record.path).exists()
+
+
 def ingest(paths: Sequence[Path], index: NewsIndex, embeddings: Embeddings, keywords: KeywordIndex | None = None,
-           *, prune: bool = False, progress: Progress | None = None) -> IngestReport:
+           *, prune: bool = False, replace: bool = False, progress: Progress | None = None) -> IngestReport:
     report = IngestReport()
     files = _with_sizes(paths, report)
-    total = sum(size for _, size in files)
+    total = sum(size for _, _, size in files)
     done = 0
     known = index.records()
-    seen: set[str] = set()
+    ids_by_path: dict[str, list[str]] = {}
+    for doc_id, rec in known.items():
+        ids_by_path.setdefault(rec.path, []).append(doc_id)
+    seen: dict[str, str] = {}  # doc_id -> where it was read ("file" or "file:line")
+    loaded: set[str] = set()  # files that were read and held at least one article
     batch = _Batcher(index, embeddings, report)
 
-    for path, size in files:
-        for item in load_file(path):
+    for path, doc_id, size in files:
+        resolved = str(path.resolve())
+        if path.suffix.lower() not in JSONL_SUFFIXES and len(ids_by_path.get(resolved, [])) == 1:
+            doc_id = ids_by_path[resolved][0]  # indexed before, by another path to it: keep its id
+        for item in load_file(path, doc_id):
             if isinstance(item, ArticleError):
                 (report.warnings if item.reason.endswith("(ingested)") else report.skipped).append(str(item))
                 continue
+            loaded.add(item.path)
+            where = f"{path}:{item.line}" if item.line is not None else str(path)
             if item.doc_id in seen:
-                report.skipped.append(f"{path}: duplicate article id {item.doc_id!r} (kept the first)")
+                report.skipped.append(f"{where}: duplicate article id {item.doc_id!r} (kept the one from "
+                                      f"{seen[item.doc_id]})")
                 continue
-            seen.add(item.doc_id)
+            seen[item.doc_id] = where
             record = known.get(item.doc_id)
+            if record and not replace and _held_elsewhere(record, item):
+                report.skipped.append(f"{where}: article id {item.doc_id!r} is already taken by {record.path}; "
+                                      f"not replaced (ingest with --replace to replace it)")
+                continue
             if record and record.content_hash == item.content_hash:
+                if record.path != item.path:
+                    index.relocate(item)  # moved, or stored without its full path: nothing to embed
                 report.unchanged.append(item.doc_id)
                 continue
             (report.updated if record else report.added).append(item.doc_id)
@@ -132,13 +165,20 @@ def ingest(paths: Sequence[Path], index: NewsIndex, embeddings: Embeddings, keyw
     batch.flush()
 
     if prune:
-        read = {str(path) for path, _ in files}
-        for doc_id in sorted(set(known) - seen):
+        legacy = 0
+        for doc_id in sorted(set(known) - set(seen)):
             path = known[doc_id].path
+            if not os.path.isabs(path):  # stored by an older version: we cannot tell where its file is
+                legacy += 1
+                continue
             # Gone: its file no longer exists, or was read now without it (a line dropped from a JSONL).
-            if not path or path in read or not Path(path).exists():
+            # A file that exists but could not be read now (damaged, unreadable) keeps its articles.
+            if path in loaded or not Path(path).exists():
                 index.delete_article(doc_id)
                 report.removed.append(doc_id)
+        if legacy:
+            report.warnings.append(f"{legacy} article(s) not pruned: stored without their file's full path (by an "
+                                   f"older version); ingest their files again to record it")
     if keywords is not None and (report.changed or keywords.fingerprint != fingerprint(index)):
         report.keyword_chunks = refresh_keywords(index, keywords)
     return report

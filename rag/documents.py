@@ -11,9 +11,40 @@ from __future__ import annotations
 import calendar
 import hashlib
 import re
-from dataclasses import dataclass
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import PurePath
 
 _ISO_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+
+# Article ids: ``/``-separated parts of letters, digits, ``.``, ``_`` and ``-``, each starting with a
+# letter or digit (so no ``..``, no leading dot, no absolute path); at most 200 characters. The HTTP
+# API's routes, upload names and every ingested id follow it, so any article can be deleted by id.
+DOC_ID_PART = r"[A-Za-z0-9][A-Za-z0-9._-]*"
+DOC_ID = re.compile(rf"^(?=.{{1,200}}$){DOC_ID_PART}(?:/{DOC_ID_PART})*$")
+_NOT_IN_ID = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def valid_doc_id(doc_id: str) -> bool:
+    return bool(DOC_ID.match(doc_id)) and ".." not in doc_id
+
+
+def doc_id_for(relative: PurePath) -> str:
+    """The id of the article in a file, from its path relative to the folder that was ingested:
+    ``x.txt`` -> ``x`` (files at the top keep their stem), ``a/main0214.html`` -> ``a/main0214``.
+    Characters an id cannot hold become ``-`` (accents are dropped first: ``België`` -> ``Belgie``);
+    an id that would pass 200 characters is shortened and made unique with a digest of the path."""
+    parts = [*relative.parent.parts, relative.stem]
+    clean = []
+    for part in parts:
+        ascii_part = unicodedata.normalize("NFKD", part).encode("ascii", "ignore").decode()
+        part = _NOT_IN_ID.sub("-", ascii_part).strip("-.") or "x"
+        clean.append(part if part[0].isalnum() else "x" + part)
+    doc_id = "/".join(clean).replace("..", ".")
+    if len(doc_id) > 200:
+        digest = hashlib.sha256(relative.as_posix().encode()).hexdigest()[:16]
+        doc_id = doc_id[:183].rstrip("/.-") + "-" + digest
+    return doc_id
 
 
 def date_range(iso: str | None) -> tuple[int, int] | None:
@@ -43,13 +74,16 @@ class Article:
     source: str = ""  # file path or feed name
     url: str = ""
     language: str = ""
-    path: str = ""  # the file it was read from (for JSONL, ``source`` may name a feed instead)
+    path: str = ""  # the file it was read from, absolute (for JSONL, ``source`` may name a feed instead)
+    line: int | None = field(default=None, compare=False)  # its JSONL line; not stored
 
     @property
     def content_hash(self) -> str:
-        """Changes whenever anything we store about the article changes."""
+        """Changes whenever anything we store about the article changes, except where its file
+        lives: the same file named by another path, or moved, is the same article."""
         h = hashlib.sha256()
-        for part in (self.title, self.date or "", self.source, self.url, self.text):
+        source = "" if self.source == self.path else self.source
+        for part in (self.title, self.date or "", source, self.url, self.text):
             h.update(part.encode("utf-8"))
             h.update(b"\0")
         return h.hexdigest()

@@ -4,7 +4,8 @@
      ├── ConfigError        settings that cannot work (bad mode, missing model folder)
      ├── InputError         a question or file we refuse (empty, too long, unreadable)
      │    └── ArticleError  one article file or JSONL line that cannot be ingested
-     └── BackendError       the store or the LLM failed underneath us
+     ├── BackendError       the store or the LLM failed underneath us
+     └── IndexBusy          another process is writing the index (``rag.lock``)
 
 Everything else propagates: it is a bug, not a message.
 """
@@ -32,4 +33,8 @@ class ArticleError(InputError):
 
 
 class BackendError(NewsragError):
+    pass
+
+
+class IndexBusy(NewsragError):
     pass

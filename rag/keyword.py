@@ -4,6 +4,11 @@ It lives on disk beside the vector index and is rebuilt by ingest when the artic
 per query. Each build goes into a fresh folder and a ``CURRENT`` pointer is swapped atomically, so
 a reader never sees half an index. A fingerprint of the article records it was built from tells
 a process (for instance an API worker sharing a Chroma server) that it is out of date.
+
+It is derived data: a build holds ``rebuild.lock`` in its folder (two processes never build at
+once, nor delete each other's folders), and an index that cannot be read (a pointer to a missing
+folder, a missing or broken file) reads as empty with no fingerprint, so the next freshness
+check rebuilds it from the chunks in Chroma (see ``newsrag.chatbot``).
 """
 
 from __future__ import annotations
@@ -17,6 +22,8 @@ import threading
 import uuid
 from pathlib import Path
 from typing import Iterable
+
+from rag.lock import WriterLock
 
 _TOKEN = r"(?u)\b\w+\b"
 
@@ -62,16 +69,22 @@ class KeywordIndex:
         self._ids: list[str] = []
         self._fingerprint = ""
         self._stemmer = None
+        self.damaged = ""  # why the index on disk could not be read, if it could not
 
     # -- building ------------------------------------------------------------------------------
     def rebuild(self, rows: Iterable[tuple[str, str]], fingerprint: str) -> int:
         """Index (chunk_id, text) rows; returns how many. Swaps the new index in atomically."""
-        import bm25s
-
         ids, texts = [], []
         for chunk_id, text in rows:
             ids.append(chunk_id)
             texts.append(text)
+        lock = WriterLock(self.folder, "rebuild", what=f"the keyword index at {self.folder}")
+        with lock(wait=300):
+            return self._build(ids, texts, fingerprint)
+
+    def _build(self, ids: list[str], texts: list[str], fingerprint: str) -> int:
+        import bm25s
+
         generation = uuid.uuid4().hex[:12]
         target = self.folder / generation
         target.mkdir(parents=True, exist_ok=True)
@@ -105,17 +118,31 @@ class KeywordIndex:
         import bm25s
 
         pointer = self.folder / "CURRENT"
-        generation = pointer.read_text().strip() if pointer.exists() else None
-        with self._lock:
-            if generation == self._loaded_from:
+        for attempt in range(3):  # another process may swap in a new build and drop ours meanwhile
+            try:
+                generation = pointer.read_text().strip() if pointer.exists() else None
+            except OSError:
+                generation = None
+            with self._lock:
+                if generation == self._loaded_from:
+                    return
+                if generation is None:
+                    self._bm25, self._ids, self._fingerprint = None, [], ""
+                    self._loaded_from, self.damaged = generation, ""
+                    return
+                try:
+                    meta = json.loads((self.folder / generation / "meta.json").read_text())
+                    ids, fingerprint = list(meta["ids"]), str(meta["fingerprint"])
+                    bm25 = bm25s.BM25.load(str(self.folder / generation)) if ids else None
+                except Exception as exc:  # missing folder or file, broken JSON or arrays: derived data
+                    if attempt < 2 and pointer.exists() and pointer.read_text().strip() != generation:
+                        continue
+                    self._bm25, self._ids, self._fingerprint = None, [], ""
+                    self._loaded_from, self.damaged = generation, f"{type(exc).__name__}: {exc}"
+                    return
+                self._bm25, self._ids, self._fingerprint = bm25, ids, fingerprint
+                self._loaded_from, self.damaged = generation, ""
                 return
-            if generation is None:
-                self._bm25, self._ids, self._fingerprint = None, [], ""
-            else:
-                meta = json.loads((self.folder / generation / "meta.json").read_text())
-                self._ids, self._fingerprint = meta["ids"], meta["fingerprint"]
-                self._bm25 = bm25s.BM25.load(str(self.folder / generation)) if self._ids else None
-            self._loaded_from = generation
 
     @property
     def fingerprint(self) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rag.errors import ConfigError
+from rag.errors import BackendError, ConfigError
 from rag.settings import Settings
 
 if TYPE_CHECKING:
@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
 
     from rag.keyword import KeywordIndex
+    from rag.lock import WriterLock
     from rag.store import NewsIndex
 
 
@@ -42,10 +43,71 @@ def build_chroma_client(settings: Settings):
     return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
 
 
-def build_index(settings: Settings, client=None) -> "NewsIndex":
-    from rag.store import NewsIndex
+def _forget_embedded_client(client) -> None:
+    """Make chromadb forget its cached system for ``client``'s folder, so the next client opens the
+    files afresh (chromadb keeps one system per path per process, with the vectors in memory). The
+    old system is not stopped: requests still reading from it finish normally."""
+    from chromadb.api.shared_system_client import SharedSystemClient
 
-    return NewsIndex(client or build_chroma_client(settings), settings.collection)
+    identifier = getattr(client, "_identifier", None)
+    with SharedSystemClient._refcount_lock:
+        SharedSystemClient._identifier_to_system.pop(identifier, None)
+        SharedSystemClient._identifier_to_refcount.pop(identifier, None)
+
+
+def _sqlite_stamp(folder: Path):
+    """Changes whenever any process writes the embedded index (reads leave these files alone)."""
+    def stamp():
+        out = []
+        for name in ("chroma.sqlite3", "chroma.sqlite3-wal"):
+            try:
+                st = (folder / name).stat()
+                out.append((st.st_mtime_ns, st.st_size))
+            except OSError:
+                out.append(None)
+        return tuple(out)
+    return stamp
+
+
+def damaged_index_hint(settings: Settings) -> str:
+    if settings.uses_chroma_server:
+        return (f"the Chroma server at {settings.chroma_host}:{settings.chroma_port} failed; check that it runs "
+                f"and is healthy")
+    return (f"the index at {settings.index_dir / 'chroma'} cannot be used; if it is damaged, move or delete the "
+            f"folder {settings.index_dir} and ingest the articles again (`newsrag ingest data/articles`)")
+
+
+def build_index(settings: Settings, client=None) -> "NewsIndex":
+    from rag.store import NewsIndex, is_store_error
+
+    hint = damaged_index_hint(settings)
+    if client is not None:
+        return NewsIndex(client, settings.collection, hint=hint)
+    try:
+        client = build_chroma_client(settings)
+    except Exception as exc:
+        if not is_store_error(exc):
+            raise
+        raise BackendError(f"{' '.join(str(exc).split())[:200]}; {hint}") from exc
+    if settings.uses_chroma_server:
+        return NewsIndex(client, settings.collection, hint=hint, opener=lambda old: build_chroma_client(settings))
+
+    def reopen(old):
+        _forget_embedded_client(old)
+        return build_chroma_client(settings)
+
+    return NewsIndex(client, settings.collection, hint=hint, opener=reopen,
+                     stamp=_sqlite_stamp(settings.index_dir / "chroma"))
+
+
+def build_writer_lock(settings: Settings) -> "WriterLock":
+    """The single-writer lock of this index (``rag.lock``), kept in the index folder."""
+    from rag.lock import WriterLock
+
+    suffix = f"-{settings.chroma_host}-{settings.chroma_port}" if settings.uses_chroma_server else ""
+    return WriterLock(settings.index_dir, f"writer{suffix}", what=f"the index at {settings.where()}",
+                      hint="while `newsrag serve` runs, upload through its POST /ingest (or stop it first); "
+                           "otherwise try again when that run ends")
 
 
 def keyword_dir(settings: Settings) -> Path:

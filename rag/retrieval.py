@@ -74,7 +74,7 @@ class Retriever:
     def _with_similarity(self, chunk_ids: list[str], vector: list[float]) -> list[Hit]:
         if not chunk_ids:
             return []
-        got = self.index.chunks.get(ids=chunk_ids, include=["documents", "metadatas", "embeddings"])
+        got = self.index.chunk_records(chunk_ids, ("documents", "metadatas", "embeddings"))
         q = np.asarray(vector, dtype=np.float32)
         return [Hit.from_record(i, d, m, float(np.dot(q, np.asarray(e, dtype=np.float32))))
                 for i, d, m, e in zip(got["ids"], got["documents"], got["metadatas"], got["embeddings"])]

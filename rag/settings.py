@@ -1,6 +1,9 @@
 """One settings object, read once from ``NEWSRAG_*`` variables (and CLI flags), then passed down.
 
 No other module reads the environment. Paths default to ``./.newsrag`` so a clone is self-contained.
+Every value is checked when a ``Settings`` is made (``__post_init__``), so a copy with overrides
+is checked too: a number that does not parse or is out of bounds is one ``ConfigError`` naming the
+variable, never a traceback or a silently useless value (``K=0`` would refuse every question).
 """
 
 from __future__ import annotations
@@ -10,8 +13,18 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Mapping
 
+from rag.errors import ConfigError
+
 ANSWER_MODES = ("local", "extractive", "server")
 RETRIEVERS = ("dense", "hybrid")
+MAX_K = 50  # passages per question; the API's schema says the same
+# Inclusive bounds of every number.
+BOUNDS: dict[str, tuple[float, float]] = {
+    "chroma_port": (1, 65535), "port": (1, 65535), "llm_threads": (1, 256), "llm_ctx": (512, 131072),
+    "llm_max_tokens": (1, 8192), "bm25_weight": (0.0, 1.0), "k": (1, MAX_K), "fetch_k": (1, 500),
+    "min_score": (0.0, 1.0), "support_score": (0.0, 1.0), "max_upload_mb": (1, 10240),
+}
+CHOICES = {"answer_mode": ANSWER_MODES, "retriever": RETRIEVERS}
 
 
 def _default_home() -> Path:
@@ -52,6 +65,20 @@ class Settings:
     cors_origins: str = ""
     max_upload_mb: int = 50
 
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            name = f"NEWSRAG_{f.name.upper()}"
+            if f.name in BOUNDS:
+                low, high = BOUNDS[f.name]
+                whole = isinstance(low, int)
+                kind_ok = isinstance(value, int) if whole else isinstance(value, (int, float))
+                if isinstance(value, bool) or not kind_ok or not low <= value <= high:
+                    kind = "a whole number" if whole else "a number"
+                    raise ConfigError(f"{name} (or its flag) must be {kind} from {low:g} to {high:g}, not {value!r}")
+            elif f.name in CHOICES and value not in CHOICES[f.name]:
+                raise ConfigError(f"{name} must be one of {', '.join(CHOICES[f.name])}, not {value!r}")
+
     @property
     def index_dir(self) -> Path:
         return self.home / "index"
@@ -87,17 +114,21 @@ class Settings:
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> "Settings":
         env = os.environ if env is None else env
         values: dict[str, Any] = {}
+        defaults = cls()
         for f in fields(cls):
-            raw = env.get(f"NEWSRAG_{f.name.upper()}")
-            if raw is None or raw == "":
+            name = f"NEWSRAG_{f.name.upper()}"
+            raw = env.get(name)
+            if raw is None or raw.strip() == "":
                 continue
-            kind = type(getattr(cls(), f.name))
-            values[f.name] = Path(raw).expanduser().resolve() if kind is Path else kind(raw)
-        settings = cls(**values).with_overrides(**overrides)
-        if settings.answer_mode not in ANSWER_MODES:
-            from rag.errors import ConfigError
-            raise ConfigError(f"answer mode must be one of {', '.join(ANSWER_MODES)}, not {settings.answer_mode!r}")
-        if settings.retriever not in RETRIEVERS:
-            from rag.errors import ConfigError
-            raise ConfigError(f"retriever must be one of {', '.join(RETRIEVERS)}, not {settings.retriever!r}")
-        return settings
+            kind = type(getattr(defaults, f.name))
+            if issubclass(kind, Path):
+                values[f.name] = Path(raw).expanduser().resolve()
+            elif kind in (int, float):
+                try:
+                    values[f.name] = kind(raw.strip())
+                except ValueError:
+                    what = "a whole number" if kind is int else "a number"
+                    raise ConfigError(f"{name} must be {what}, not {raw[:40]!r}") from None
+            else:
+                values[f.name] = raw
+        return cls(**values).with_overrides(**overrides)

@@ -6,16 +6,33 @@ The article record is written *last*, so it marks an article as complete: a run 
 leaves articles without a record (or with the old hash), and the next run writes them again onto
 the same positional chunk ids — no duplicates. Vectors are always computed by our embedder and
 passed in; Chroma's own embedding function is never used (it would reach for a model hub).
+
+Another process may write the same embedded index (it should not: see ``rag.lock``), which leaves
+this process's Chroma with stale in-memory vectors ("Error finding id"). Given an ``opener`` and a
+``stamp`` (``rag.providers`` passes both), the index notices a change on disk and opens Chroma
+again, and a failing read is retried once on a fresh client. A Chroma error that survives that
+becomes a ``BackendError`` naming the index and what to do; it never reaches a user as a traceback.
 """
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
-from typing import Any, Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence, TypeVar
 
 from rag.documents import Article, Chunk
+from rag.errors import BackendError
 
 _MANIFEST_VECTOR = [1.0]  # article records are never searched by vector
+T = TypeVar("T")
+
+
+def is_store_error(exc: BaseException) -> bool:
+    """Errors of the store underneath us (chromadb, its SQLite, its HTTP client), not our bugs."""
+    import sqlite3
+
+    module = type(exc).__module__ or ""
+    return isinstance(exc, sqlite3.Error) or module.startswith(("chromadb", "httpx", "httpcore"))
 
 
 @dataclass(frozen=True)
@@ -49,13 +66,79 @@ class ArticleRecord:
 
 
 class NewsIndex:
-    def __init__(self, client: Any, name: str = "newsrag"):
-        self.client = client
+    """``opener(old_client)`` returns a fresh client; ``stamp()`` changes whenever the index on disk
+    does (embedded Chroma); ``hint`` tells a person what to do when the store fails."""
+
+    def __init__(self, client: Any, name: str = "newsrag", *, opener: Callable[[Any], Any] | None = None,
+                 stamp: Callable[[], Any] | None = None, hint: str = ""):
         self.name = name
-        cosine = {"hnsw": {"space": "cosine"}}
-        self.chunks = client.get_or_create_collection(name, configuration=cosine, embedding_function=None)
-        self.articles = client.get_or_create_collection(f"{name}-articles", embedding_function=None)
-        self.max_batch = int(client.get_max_batch_size())  # records per Chroma call
+        self._opener, self._stamp_of, self.hint = opener, stamp, hint
+        self._lock = threading.RLock()  # a reopen never happens during one of our own writes
+        self._open(client)
+
+    def _open(self, client: Any) -> None:
+        try:
+            cosine = {"hnsw": {"space": "cosine"}}
+            chunks = client.get_or_create_collection(self.name, configuration=cosine, embedding_function=None)
+            articles = client.get_or_create_collection(f"{self.name}-articles", embedding_function=None)
+            max_batch = int(client.get_max_batch_size())  # records per Chroma call
+        except Exception as exc:
+            raise self._failed(exc) if is_store_error(exc) else exc
+        self.client, self.chunks, self.articles, self.max_batch = client, chunks, articles, max_batch
+        self._stamp = self._stamp_of() if self._stamp_of else None
+
+    def _failed(self, exc: BaseException) -> BackendError:
+        reason = " ".join(str(exc).split())[:200] or type(exc).__name__
+        return BackendError(f"{reason}{'; ' + self.hint if self.hint else ''}")
+
+    # -- another process's writes ----------------------------------------------------------------
+    def reopen(self) -> None:
+        """Open Chroma again, so what other processes wrote is seen (no-op without an opener)."""
+        if self._opener is None:
+            return
+        with self._lock:
+            try:
+                client = self._opener(self.client)
+            except Exception as exc:
+                raise self._failed(exc) if is_store_error(exc) else exc
+            self._open(client)
+
+    def changed_elsewhere(self) -> bool:
+        return self._stamp_of is not None and self._stamp_of() != self._stamp
+
+    def refresh_if_changed(self) -> bool:
+        """Reopen when the index on disk changed since we opened or last wrote it; True if it did."""
+        if not self.changed_elsewhere():
+            return False
+        with self._lock:
+            if not self.changed_elsewhere():  # another thread reopened, or it was our own write
+                return False
+            self.reopen()
+            return True
+
+    def _read(self, op: Callable[[], T]) -> T:
+        """Run a read; on a store error, reopen and try once more, then say what is wrong."""
+        try:
+            return op()
+        except Exception as exc:
+            if not is_store_error(exc):
+                raise
+            if self._opener is None:
+                raise self._failed(exc) from exc
+        self.reopen()
+        try:
+            return op()
+        except Exception as exc:
+            raise self._failed(exc) if is_store_error(exc) else exc
+
+    def _write(self, op: Callable[[], T]) -> T:
+        with self._lock:
+            try:
+                return op()
+            except Exception as exc:
+                raise self._failed(exc) if is_store_error(exc) else exc
+            finally:
+                self._stamp = self._stamp_of() if self._stamp_of else None
 
     # -- writing -------------------------------------------------------------------------------
     def write_article(self, article: Article, chunks: Sequence[Chunk], vectors: Sequence[Sequence[float]]) -> None:
@@ -66,6 +149,9 @@ class NewsIndex:
         """``write_article`` for several articles in few Chroma calls (each call is a transaction of
         its own, ~50 ms): all their chunks first, then what is left of longer old versions, then the
         records that mark the articles complete."""
+        self._write(lambda: self._write_articles(items))
+
+    def _write_articles(self, items) -> None:
         rows = [(chunk, vector, meta) for article, chunks, vectors in items for meta in [article.metadata()]
                 for chunk, vector in zip(chunks, vectors, strict=True)]
         step = self.max_batch  # a 5 MB article can have more chunks than Chroma takes in one call
@@ -88,10 +174,25 @@ class NewsIndex:
                                             for a, c, _ in part])
 
     def delete_article(self, doc_id: str) -> bool:
-        found = bool(self.articles.get(ids=[doc_id], include=[])["ids"])
-        self.articles.delete(ids=[doc_id])  # record first: a half-deleted article reads as absent
-        self.chunks.delete(where={"doc_id": doc_id})
-        return found
+        def delete() -> bool:
+            found = bool(self.articles.get(ids=[doc_id], include=[])["ids"])
+            self.articles.delete(ids=[doc_id])  # record first: a half-deleted article reads as absent
+            self.chunks.delete(where={"doc_id": doc_id})
+            return found
+        return self._write(delete)
+
+    def relocate(self, article: Article) -> None:
+        """Record that an unchanged article now lives at ``article.path`` (its file moved, or was
+        stored by an older version without its full path); nothing is embedded again."""
+        def update() -> None:
+            where = {"path": article.path, "source": article.source}
+            got = self.chunks.get(where={"doc_id": article.doc_id}, include=["metadatas"])
+            if got["ids"]:
+                self.chunks.update(ids=got["ids"], metadatas=[{**m, **where} for m in got["metadatas"]])
+            got = self.articles.get(ids=[article.doc_id], include=["metadatas"])
+            if got["ids"]:
+                self.articles.update(ids=got["ids"], metadatas=[{**got["metadatas"][0], **where}])
+        self._write(update)
 
     # -- reading -------------------------------------------------------------------------------
     def records(self, doc_ids: Sequence[str] | None = None) -> dict[str, ArticleRecord]:
@@ -101,8 +202,8 @@ class NewsIndex:
             return out
         offset, page = 0, 5000
         while True:
-            got = (self.articles.get(ids=list(doc_ids), include=["metadatas"]) if doc_ids is not None
-                   else self.articles.get(include=["metadatas"], limit=page, offset=offset))
+            got = self._read(lambda: self.articles.get(ids=list(doc_ids), include=["metadatas"]) if doc_ids is not None
+                             else self.articles.get(include=["metadatas"], limit=page, offset=offset))
             for doc_id, m in zip(got["ids"], got["metadatas"]):
                 out[doc_id] = ArticleRecord(doc_id, str(m.get("hash", "")), int(m.get("n_chunks", 0)),
                                             str(m.get("title", "")), str(m.get("date", "")), str(m.get("source", "")),
@@ -112,7 +213,7 @@ class NewsIndex:
             offset += page
 
     def article(self, doc_id: str) -> Article | None:
-        got = self.articles.get(ids=[doc_id], include=["metadatas", "documents"])
+        got = self._read(lambda: self.articles.get(ids=[doc_id], include=["metadatas", "documents"]))
         if not got["ids"]:
             return None
         m = got["metadatas"][0]
@@ -121,21 +222,25 @@ class NewsIndex:
                        url=str(m.get("url", "")), language=str(m.get("language", "")))
 
     def count(self) -> int:
-        return self.chunks.count()
+        return self._read(lambda: self.chunks.count())
 
     def search(self, vector: Sequence[float], k: int, where: dict | None = None) -> list[Hit]:
         """Nearest chunks by cosine similarity (1 - cosine distance)."""
         if k <= 0 or self.count() == 0:
             return []
-        got = self.chunks.query(query_embeddings=[list(vector)], n_results=k, where=where or None,
-                                include=["documents", "metadatas", "distances"])
+        got = self._read(lambda: self.chunks.query(query_embeddings=[list(vector)], n_results=k, where=where or None,
+                                                   include=["documents", "metadatas", "distances"]))
         return [Hit.from_record(i, d, m, 1.0 - float(dist))
                 for i, d, m, dist in zip(got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0])]
+
+    def chunk_records(self, chunk_ids: Sequence[str], include: Sequence[str] = ("documents", "metadatas")) -> dict:
+        """Chroma's own ``get`` result for these chunk ids (guarded like every read)."""
+        return self._read(lambda: self.chunks.get(ids=list(chunk_ids), include=list(include)))
 
     def get_chunks(self, chunk_ids: Sequence[str]) -> list[Hit]:
         if not chunk_ids:
             return []
-        got = self.chunks.get(ids=list(chunk_ids), include=["documents", "metadatas"])
+        got = self.chunk_records(chunk_ids)
         by_id = {i: Hit.from_record(i, d, m, 0.0) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])}
         return [by_id[i] for i in chunk_ids if i in by_id]
 
@@ -143,7 +248,7 @@ class NewsIndex:
         """(id, text, metadata) of every chunk, paged, for building the keyword index."""
         offset = 0
         while True:
-            got = self.chunks.get(include=["documents", "metadatas"], limit=page, offset=offset)
+            got = self._read(lambda: self.chunks.get(include=["documents", "metadatas"], limit=page, offset=offset))
             yield from zip(got["ids"], got["documents"], got["metadatas"])
             if len(got["ids"]) < page:
                 return

@@ -77,10 +77,12 @@ def test_every_format_in_one_run(fake_bot, tmp_path: Path) -> None:
                                              "url": "https://x.nl/1", "source": "NOS"}) + "\n")
     write(folder / ".hidden.txt", "Niet inlezen. Nee.")
     report = fake_bot.ingest([folder])
-    assert sorted(report.added) == ["a", "b", "c", "j-1"] and not report.skipped
+    assert sorted(report.added) == ["a", "j-1", "sub/b", "sub/deeper/c"] and not report.skipped
     records = fake_bot.index.records()
-    assert (records["c"].title, records["c"].date) == ("Blinken belooft Centraal-Azië steun", "2023-03-01")
-    assert (records["j-1"].source, records["b"].title, records["a"].date) == ("NOS", "Kabinet gevallen", "")
+    c = records["sub/deeper/c"]
+    assert (c.title, c.date) == ("Blinken belooft Centraal-Azië steun", "2023-03-01")
+    assert (records["j-1"].source, records["sub/b"].title, records["a"].date) == ("NOS", "Kabinet gevallen", "")
+    assert c.path == str((folder / "sub" / "deeper" / "c.html").resolve())
     undated = [m for _, m in all_chunks(fake_bot.index).values() if m["doc_id"] == "a"]
     assert undated and all(m["date"] == "" and "date_from" not in m for m in undated)
     assert fake_bot.index.article("j-1").url == "https://x.nl/1"
@@ -272,7 +274,7 @@ def bad_folder(root: Path) -> tuple[Path, dict[str, str]]:
     with (folder / "groot.txt").open("wb") as fh:
         fh.write(b"Een zin. " * (50 * 2**20 // 9 + 1))
     expected = {"leeg.txt": "empty", "plaatje.txt": "binary", "rapport.pdf": "unsupported",
-                "feed.jsonl:2": "not valid JSON", "feed.jsonl:3": "text", "feed.jsonl": "duplicate",
+                "feed.jsonl:2": "not valid JSON", "feed.jsonl:3": "text", "feed.jsonl:4": "duplicate",
                 "groot.txt": "too large"}
     return folder, expected
 
@@ -374,7 +376,7 @@ def test_cli_exit_status_is_1_when_anything_was_skipped(run_cli, tmp_path: Path)
     assert "cp1252" in stderr
     # A run whose only problem is a warning (cp1252) exits 0.
     warn_only = tmp_path / "warn"
-    write(warn_only / "oud.txt", b"Een caf\xe9. Ja.")
+    write(warn_only / "ander.txt", b"Een caf\xe9. Ja.")  # "oud" is taken by in/oud.txt
     assert run_cli("ingest", str(warn_only)).exit_code == 0
 
 

@@ -165,8 +165,10 @@ def test_folders_are_walked_recursively_in_stable_order_and_hidden_files_ignored
     write(tmp_path / "a" / ".cache" / "y.txt", "Geheim. Ja.")
     found = list(discover([tmp_path]))
     assert found == list(discover([tmp_path]))
-    assert [p.relative_to(tmp_path).as_posix() for p in found] == ["a/deep/c.md", "a/x.html", "b.txt"]
-    assert sorted(a.doc_id for a in only_articles(load_articles([tmp_path]))) == ["b", "c", "x"]
+    assert [p.relative_to(tmp_path).as_posix() for p, _ in found] == ["a/deep/c.md", "a/x.html", "b.txt"]
+    # Ids are paths relative to the folder named: files at its top keep their name.
+    assert [doc_id for _, doc_id in found] == ["a/deep/c", "a/x", "b"]
+    assert sorted(a.doc_id for a in only_articles(load_articles([tmp_path]))) == ["a/deep/c", "a/x", "b"]
 
 
 # -- bad input: one line naming the file (and line) ------------------------------------------------
