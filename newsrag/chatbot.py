@@ -6,7 +6,9 @@
     for event in bot.stream("En in het Engels?", history=[...]): ...
 
 Collaborators are passed in or built lazily by ``rag.providers``, once per process. Writes go
-through one lock: Chroma is thread-safe but an ingest must not interleave with another ingest.
+through one lock: Chroma is thread-safe but an ingest must not interleave with another ingest; and
+between processes through the index's writer lock (``rag.lock``), which ``hold_writer`` keeps for
+a server's lifetime. ``refresh`` notices an index another process changed and reopens it.
 """
 
 from __future__ import annotations
@@ -20,8 +22,17 @@ from ingest.pipeline import IngestReport, Progress, fingerprint, ingest, refresh
 from rag import providers
 from rag.answer import Answer, Event
 from rag.dates import DateFilter
-from rag.settings import Settings
+from rag.settings import MAX_K, Settings
 from rag.store import ArticleRecord, Hit
+
+
+def check_k(k: int | None) -> int | None:
+    """A per-request k must be 1..MAX_K (the settings' own k is checked by ``Settings``)."""
+    from rag.errors import InputError
+
+    if k is not None and (isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= MAX_K):
+        raise InputError(f"k must be a whole number from 1 to {MAX_K}, not {k!r}")
+    return k
 
 
 class Chatbot:
@@ -48,6 +59,25 @@ class Chatbot:
     def keywords(self):
         return self._given["keywords"] or providers.build_keyword_index(self.settings)
 
+    @cached_property
+    def writer(self):
+        """The index's single-writer lock, shared with other processes (``rag.lock``)."""
+        return providers.build_writer_lock(self.settings)
+
+    def hold_writer(self, wait: float = 2.0) -> None:
+        """Hold the writer lock until this process ends (``newsrag serve``, ``newsrag chat``), so no
+        other process writes the embedded index under us. A Chroma server is process-safe: there
+        each write takes the lock only while it runs."""
+        if not self.settings.uses_chroma_server:
+            self.writer.acquire(wait)
+
+    def refresh(self) -> None:
+        """Reopen the index if another process wrote it since we last looked, and bring the keyword
+        index up to date with it (cheap when nothing changed: one ``stat``)."""
+        if self.index.refresh_if_changed():
+            self.ensure_keywords_current()
+            self.__dict__.pop("_newest", None)
+
     def llm_for(self, mode: str):
         """The chat model for an answer mode, built once per mode (None for extractive)."""
         if mode == self.settings.answer_mode and self._given["llm"] is not None:
@@ -59,18 +89,22 @@ class Chatbot:
             return cache[mode]
 
     # -- articles -------------------------------------------------------------------------------
-    def ingest(self, paths: Iterable[str | Path], *, prune: bool = False, progress: Progress | None = None) -> IngestReport:
-        with self._write_lock:
+    def ingest(self, paths: Iterable[str | Path], *, prune: bool = False, replace: bool = False,
+               progress: Progress | None = None, wait: float = 30.0) -> IngestReport:
+        """Add or update articles; waits up to ``wait`` seconds for another writer (then ``IndexBusy``)."""
+        with self._write_lock, self.writer(wait):
+            self.index.refresh_if_changed()  # another process may have written before we got the lock
             report = ingest([Path(p) for p in paths], self.index, self.embeddings, self.keywords,
-                            prune=prune, progress=progress)
+                            prune=prune, replace=replace, progress=progress)
             self.__dict__.pop("_newest", None)
             return report
 
     def documents(self) -> list[ArticleRecord]:
         return sorted(self.index.records().values(), key=lambda r: (r.date, r.doc_id), reverse=True)
 
-    def delete(self, doc_id: str) -> bool:
-        with self._write_lock:
+    def delete(self, doc_id: str, *, wait: float = 30.0) -> bool:
+        with self._write_lock, self.writer(wait):
+            self.index.refresh_if_changed()
             found = self.index.delete_article(doc_id)
             if found:
                 refresh_keywords(self.index, self.keywords)
@@ -84,7 +118,8 @@ class Chatbot:
         return self.__dict__["_newest"]
 
     def ensure_keywords_current(self) -> None:
-        """Rebuild the keyword index if another process changed the articles (shared Chroma server)."""
+        """Rebuild the keyword index if another process changed the articles (shared Chroma server),
+        or if it cannot be read: it is derived from the chunks in Chroma."""
         if self.keywords.fingerprint != fingerprint(self.index):
             with self._write_lock:
                 refresh_keywords(self.index, self.keywords)
@@ -103,12 +138,15 @@ class Chatbot:
         from rag.retrieval import Retriever
 
         keywords = self.keywords if self.settings.retriever == "hybrid" else None
+        if keywords is not None:
+            self.ensure_keywords_current()  # once per process: repairs a missing or stale keyword index
         return Retriever(self.index, self.embeddings, keywords, bm25_weight=self.settings.bm25_weight,
                          fetch_k=self.settings.fetch_k)
 
     def search(self, query: str, k: int | None = None, since: str | None = None, until: str | None = None) -> list[Hit]:
         dates = DateFilter(since or None, until or None)  # validates both dates
-        return self.retriever.retrieve(query, k or self.settings.k, dates or None).hits
+        k = check_k(k) or self.settings.k
+        return self.retriever.retrieve(query, k, dates or None).hits
 
     # -- answers --------------------------------------------------------------------------------
     def chain(self, mode: str | None = None):
@@ -131,6 +169,7 @@ class Chatbot:
         from rag.chain import validate_question
 
         question = validate_question(question)  # before any model loads: bad input fails fast
+        check_k(k)
         return self.chain(mode).stream(question, history, dates=DateFilter(since or None, until or None), k=k)
 
     def ask(self, question: str, history: Sequence[dict] = (), **options: Any) -> Answer:

@@ -19,7 +19,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from rag.errors import NewsragError
+from rag.errors import ConfigError, NewsragError
 from rag.settings import Settings
 
 console = Console()
@@ -79,21 +79,31 @@ def _print_report(report, settings: Settings) -> None:
 @cli.command(name="ingest")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--prune", is_flag=True, help="Remove articles whose files are gone.")
+@click.option("--replace", is_flag=True,
+              help="Let an article replace one of the same id that came from another file.")
+@click.option("--wait", type=click.FloatRange(0, 3600), default=30.0, show_default=True,
+              help="Seconds to wait for another process writing the index (e.g. `newsrag serve`).")
 @click.pass_context
 @friendly_errors
-def ingest_cmd(ctx: click.Context, paths: tuple[Path, ...], prune: bool) -> None:
-    """Add or update articles from files and folders (.txt .md .html .jsonl)."""
+def ingest_cmd(ctx: click.Context, paths: tuple[Path, ...], prune: bool, replace: bool, wait: float) -> None:
+    """Add or update articles from files and folders (.txt .md .html .jsonl).
+
+    One process writes an index at a time: while `newsrag serve` runs on this index, upload through
+    its POST /ingest instead (or share a Chroma server)."""
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
     from newsrag.chatbot import Chatbot
 
     settings = _settings(ctx)
     bot = Chatbot.from_settings(settings)
-    with Progress(TextColumn("ingest"), BarColumn(), DownloadColumn(), TextColumn("{task.fields[chunks]} chunks"),
-                  TimeRemainingColumn(), console=err_console, transient=True) as bar:
-        task = bar.add_task("ingest", total=None, chunks=0)
-        report = bot.ingest(paths, prune=prune,
-                            progress=lambda done, total, chunks: bar.update(task, completed=done, total=total, chunks=chunks))
+    # The lock and the index first, so a busy or damaged index is one line, before any progress bar.
+    with bot.writer(wait):
+        bot.index.count()
+        with Progress(TextColumn("ingest"), BarColumn(), DownloadColumn(), TextColumn("{task.fields[chunks]} chunks"),
+                      TimeRemainingColumn(), console=err_console, transient=True) as bar:
+            task = bar.add_task("ingest", total=None, chunks=0)
+            report = bot.ingest(paths, prune=prune, replace=replace, wait=wait, progress=lambda done, total, chunks:
+                                bar.update(task, completed=done, total=total, chunks=chunks))
     _print_report(report, settings)
     sys.exit(1 if report.skipped else 0)
 
@@ -109,8 +119,9 @@ def ingest_cmd(ctx: click.Context, paths: tuple[Path, ...], prune: bool) -> None
 def search(ctx: click.Context, query: str, k: int | None, since: str | None, until: str | None,
            retriever: str | None) -> None:
     """Print the chunks that best match QUERY."""
-    from newsrag.chatbot import Chatbot
+    from newsrag.chatbot import Chatbot, check_k
 
+    check_k(k)
     bot = Chatbot.from_settings(_settings(ctx, retriever=retriever))
     hits = bot.search(query, k=k, since=since, until=until)
     if not hits:
@@ -138,10 +149,15 @@ def search(ctx: click.Context, query: str, k: int | None, since: str | None, unt
 def ask(ctx: click.Context, question: str, mode: str | None, since: str | None, until: str | None, k: int | None,
         history_file, as_json: bool) -> None:
     """Answer QUESTION from the articles, with checked citations."""
-    from newsrag.chatbot import Chatbot
+    from newsrag.chatbot import Chatbot, check_k
 
-    bot = Chatbot.from_settings(_settings(ctx, answer_mode=mode))
+    check_k(k)
+    settings = _settings(ctx, answer_mode=mode)
+    bot = Chatbot.from_settings(settings)
     history = json.load(history_file) if history_file else []
+    if bot.index.count() == 0:
+        raise ConfigError(f"the index at {settings.where()} is empty: fill it first with "
+                          f"`newsrag ingest data/articles` (or your own files and folders)")
     answer = None
     for event in bot.stream(question, history, since=since, until=until, k=k):
         if event.kind == "token" and not as_json:
@@ -180,6 +196,7 @@ def chat(ctx: click.Context, articles: Path, host: str | None, port: int, mode: 
     settings = _settings(ctx, answer_mode=mode)
     _ensure_models(settings)
     bot = Chatbot.from_settings(settings)
+    bot.hold_writer()  # the UI ingests uploads: no other process may write this index meanwhile
     if bot.index.count() == 0 and articles.exists():
         console.print(Text(f"The index is empty: ingesting {articles} first."))
         _print_report(bot.ingest([articles]), settings)
@@ -220,6 +237,7 @@ def eval_cmd(ctx: click.Context, questions: Path, out_dir: Path, compare: Path |
     """Run a question set through the chat's own pipeline and report metrics."""
     from eval.cli import run_eval_cli
 
+    _settings(ctx, k=k)  # a bad -k is one line, before anything loads
     sys.exit(run_eval_cli(_settings(ctx), questions, out_dir, compare, fail_under, retriever, mode, k, judge))
 
 

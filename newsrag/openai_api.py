@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import logging
 import time
 import uuid
 from typing import Any, Callable, Iterator, Literal
@@ -33,6 +34,7 @@ from rag.errors import InputError, NewsragError
 from rag.settings import ANSWER_MODES, Settings
 
 MODEL = "newsrag"
+log = logging.getLogger(__name__)
 
 
 class ContentPart(BaseModel):
@@ -120,6 +122,10 @@ def chunks(events: Iterator[Event], model: str) -> Iterator[str]:
                             abstained=answer.abstained)
     except NewsragError as exc:  # the status line is gone: the error travels as OpenAI streams it
         yield _sse({"error": {"message": str(exc), "type": "server_error", "param": None, "code": None}})
+    except Exception as exc:  # a bug: logged with its traceback, one line to the client
+        log.exception("streamed chat completion failed")
+        yield _sse({"error": {"message": f"internal error ({type(exc).__name__}); the server log has the details",
+                              "type": "server_error", "param": None, "code": None}})
     yield _sse("[DONE]")
 
 

@@ -8,7 +8,12 @@
 ``create_app(bot, settings)`` only wires routes: the bot loads its models on first use, once per
 process. ``serve(settings)`` checks the exposure rules, warms the bot and runs uvicorn.
 Guarding (bearer key, body limits) is ``newsrag.guard``. Every ``NewsragError`` becomes
-``{"error": "one line"}``; a traceback never reaches a client.
+``{"error": "one line"}``, and so does any other exception (a 500, logged with its traceback):
+a traceback or a plain-text error never reaches a client.
+
+The server is the one writer of an embedded index while it runs (``Chatbot.hold_writer``): other
+processes ingest through ``POST /ingest``. Should something write the index under it anyway, each
+request first notices (``Chatbot.refresh``: one ``stat``) and reopens it instead of failing.
 """
 
 from __future__ import annotations
@@ -28,18 +33,21 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from ingest.loaders import load_file
 from ingest.pipeline import IngestReport
 from newsrag.api_models import (AskRequest, DocumentOut, DocumentsResponse, Health, IngestResponse, SearchHit,
                                 SearchRequest, SearchResponse)
 from newsrag.guard import Guard, error_body, is_loopback
 from newsrag.openai_api import router as openai_router
 from rag.answer import Answer
-from rag.errors import BackendError, ConfigError, InputError, NewsragError
+from rag.documents import valid_doc_id
+from rag.errors import BackendError, ConfigError, IndexBusy, InputError, NewsragError
 from rag.settings import Settings
 
 log = logging.getLogger(__name__)
 
-DOC_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
+UPLOAD_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")  # a file name: an id without '/'
+MIN_API_KEY = 16  # characters; a key that can be guessed is no key
 UPLOAD_SUFFIXES = (".txt", ".md", ".html", ".htm", ".jsonl")
 KEYWORD_RECHECK_S = 5.0  # with a shared Chroma server: how often to look for other workers' ingests
 
@@ -49,6 +57,8 @@ def status_for(exc: NewsragError) -> int:
         return 422
     if isinstance(exc, BackendError):
         return 502  # the store or the LLM server failed underneath us
+    if isinstance(exc, IndexBusy):
+        return 409  # another process is writing the index
     return 400  # ConfigError and the rest: the request asked for something this server cannot do
 
 
@@ -81,10 +91,14 @@ class KeywordFreshness:
             self._lock.release()
 
 
+def _holds_an_article(path: Path) -> bool:
+    return any(not isinstance(item, NewsragError) for item in load_file(path))
+
+
 class Uploads:
     """Uploaded article files: named like document ids, streamed to a staging folder, then moved
-    into ``folder`` and ingested. Kept there so an article's source path stays the same on the
-    next upload (the content hash covers it) and points at a real file."""
+    into ``folder`` and ingested. Kept there so an article points at a real file (and an unchanged
+    upload is a no-op). A file that holds no article is refused in staging and never kept."""
 
     def __init__(self, bot, folder: Path):
         self.bot, self.folder = bot, folder
@@ -103,15 +117,20 @@ class Uploads:
             staged: dict[str, Path] = {}
             for upload in files:
                 name = upload.filename or ""
-                if not DOC_ID.fullmatch(name) or not name.lower().endswith(UPLOAD_SUFFIXES):
+                if not UPLOAD_NAME.fullmatch(name) or not name.lower().endswith(UPLOAD_SUFFIXES):
                     refused.append(f"{(upload.filename or '(no name)')[:200]!r}: file name must match "
-                                   f"{DOC_ID.pattern} and end in {' '.join(UPLOAD_SUFFIXES)}")
+                                   f"{UPLOAD_NAME.pattern} and end in {' '.join(UPLOAD_SUFFIXES)}")
                 elif name in staged:
                     refused.append(f"{name}: uploaded twice (kept the first)")
                 else:
-                    staged[name] = Path(staging) / name
-                    with open(staged[name], "wb") as out:
+                    path = Path(staging) / name
+                    with open(path, "wb") as out:
                         shutil.copyfileobj(upload.file, out, 1024 * 1024)
+                    if _holds_an_article(path):
+                        staged[name] = path
+                    else:  # say why, and keep nothing of it (the staging folder goes)
+                        refused += [str(e).replace(f"{staging}{os.sep}", "") for e in load_file(path)
+                                    if isinstance(e, NewsragError)][:1] or [f"{name}: no article in it"]
             with self._lock:
                 kept = [self.folder / name for name in staged]
                 for name, path in staged.items():
@@ -133,7 +152,7 @@ def create_app(bot, settings: Settings, *, ui: bool = True, keyword_recheck_s: f
     app = FastAPI(title="newsrag", version="0.1.0",
                   description="Questions about news articles, in Dutch or English, with checked citations.")
     app.state.bot, app.state.settings = bot, settings
-    fresh = KeywordFreshness(bot, keyword_recheck_s) if settings.uses_chroma_server else (lambda: None)
+    fresh = KeywordFreshness(bot, keyword_recheck_s) if settings.uses_chroma_server else bot.refresh
     uploads = Uploads(bot, settings.home / "uploads")
 
     @app.exception_handler(NewsragError)
@@ -143,6 +162,12 @@ def create_app(bot, settings: Settings, *, ui: bool = True, keyword_recheck_s: f
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError):
         return JSONResponse(error_body(request.url.path, 422, one_line(exc)), 422)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception):  # a bug or a failure we did not foresee
+        log.exception("%s %s failed", request.method, request.url.path)
+        message = f"internal error ({type(exc).__name__}); the server log has the details"
+        return JSONResponse(error_body(request.url.path, 500, message), 500)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):
@@ -175,18 +200,19 @@ def create_app(bot, settings: Settings, *, ui: bool = True, keyword_recheck_s: f
         (a stable source path), so uploading an unchanged file again is a no-op."""
         return uploads.ingest(files)
 
-    @app.get("/documents", response_model=DocumentsResponse, tags=["articles"])
+    @app.get("/documents", response_model=DocumentsResponse, tags=["articles"], dependencies=[Depends(fresh)])
     def documents() -> DocumentsResponse:
         """Every indexed article, newest first."""
         docs = [DocumentOut(doc_id=r.doc_id, title=r.title, date=r.date, source=r.source, n_chunks=r.n_chunks,
                             content_hash=r.content_hash) for r in bot.documents()]
         return DocumentsResponse(count=len(docs), documents=docs)
 
-    @app.delete("/documents/{doc_id:path}", tags=["articles"],
+    @app.delete("/documents/{doc_id:path}", tags=["articles"], dependencies=[Depends(fresh)],
                 responses={404: {"description": "No such document"}, 422: {"description": "Invalid id"}})
     def delete_document(doc_id: str) -> dict[str, str]:
-        """Remove an article and its chunks. Ids match ``^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$``."""
-        if not DOC_ID.fullmatch(doc_id) or ".." in doc_id:
+        """Remove an article and its chunks. Ids are ``/``-separated parts of letters, digits, ``.``,
+        ``_`` and ``-``, each starting with a letter or digit (``a/main0214``), at most 200 characters."""
+        if not valid_doc_id(doc_id):
             raise InputError(f"invalid document id {doc_id[:80]!r}")
         if not bot.delete(doc_id):
             raise StarletteHTTPException(404, f"no document with id {doc_id!r}")
@@ -229,10 +255,15 @@ def mount_ui(app: FastAPI, bot, settings: Settings, path: str = "/ui") -> bool:
 
 
 def check_exposure(settings: Settings) -> None:
-    """Refuse to listen beyond this machine without an API key."""
-    if not is_loopback(settings.host) and not settings.api_key:
+    """Refuse to listen beyond this machine without a real API key (at least 16 characters)."""
+    if is_loopback(settings.host):
+        return
+    if not settings.api_key.strip():
         raise ConfigError(f"refusing to serve on {settings.host} without an API key: set NEWSRAG_API_KEY "
                           f"(or bind 127.0.0.1)")
+    if len(settings.api_key.strip()) < MIN_API_KEY or settings.api_key != settings.api_key.strip():
+        raise ConfigError(f"refusing to serve on {settings.host} with a weak API key: NEWSRAG_API_KEY needs at "
+                          f"least {MIN_API_KEY} characters and no surrounding spaces (e.g. `openssl rand -hex 24`)")
 
 
 def app_from_env() -> FastAPI:
@@ -241,7 +272,9 @@ def app_from_env() -> FastAPI:
 
     settings = Settings.from_env()
     check_exposure(settings)
-    return create_app(Chatbot.from_settings(settings), settings)
+    bot = Chatbot.from_settings(settings)
+    bot.hold_writer()
+    return create_app(bot, settings)
 
 
 def serve(settings: Settings | None = None, *, bot=None, ui: bool = True) -> None:
@@ -253,6 +286,7 @@ def serve(settings: Settings | None = None, *, bot=None, ui: bool = True) -> Non
     settings = settings or Settings.from_env()
     check_exposure(settings)
     bot = bot or Chatbot.from_settings(settings)
+    bot.hold_writer()  # the single writer of an embedded index while we run (rag.lock)
     t0 = time.perf_counter()
     bot.retriever.embeddings.embed_query("warm up")  # load the embedder, index and keywords before listening
     log.info("models loaded in %.1fs; index: %s", time.perf_counter() - t0, settings.where())

@@ -22,7 +22,7 @@ from tests.fakes import scripted_llm
 BLINKEN = "Hoeveel extra geld zegde Blinken de regio toe?"
 BLINKEN_SENTENCE = ("Hij zegde de regio 25 miljoen dollar extra toe om economische groei te ondersteunen "
                     "en bedrijven te helpen nieuwe exportmarkten te vinden.")
-KEY = "test-key-123"
+KEY = "test-key-1234567890"
 
 
 def client_for(bot, **overrides) -> TestClient:
@@ -145,7 +145,7 @@ def test_ingest_upload_then_find_and_delete(client, bot):
     assert report["counts"]["skipped"] == 4 and len(report["skipped"]) == 4
     assert any(line.startswith("empty.md: empty file") for line in report["skipped"])  # no server paths
     assert not any(str(bot.settings.home) in line for line in report["skipped"])
-    assert {p.name for p in (bot.settings.home / "uploads").iterdir()} == {"gouda_2024.txt", "empty.md"}
+    assert {p.name for p in (bot.settings.home / "uploads").iterdir()} == {"gouda_2024.txt"}  # refused: not kept
 
     again = client.post("/ingest", files=[("files", ("gouda_2024.txt", article))]).json()
     assert again["unchanged"] == ["gouda_2024"] and again["chunks_embedded"] == 0
@@ -164,12 +164,18 @@ def test_ingest_needs_files(client):
     assert client.post("/ingest").status_code == 422
 
 
-@pytest.mark.parametrize("bad", ["..%2F..%2Fetc", "..%2F..%2Fetc%2Fpasswd", "a/b", "a%2Fb", "%2E%2E", ".hidden",
-                                 "-rf", "x" * 201, "a%00b", "a..b"])
+@pytest.mark.parametrize("bad", ["..%2F..%2Fetc", "..%2F..%2Fetc%2Fpasswd", "a%2F..%2Fb", "a//b", "a/", "a/.x",
+                                 "%2E%2E", ".hidden", "-rf", "x" * 201, "a%00b", "a..b", "a%20b"])
 def test_document_ids_are_validated(client, bad):
     r = client.delete(f"/documents/{bad}")
     assert r.status_code == 422 and "invalid document id" in r.json()["error"]
     assert client.get("/documents").json()["count"] == 3
+
+
+@pytest.mark.parametrize("good", ["a/b", "a%2Fb", "swriter/main0214"])
+def test_ids_of_nested_files_are_valid_and_merely_absent(client, good):
+    r = client.delete(f"/documents/{good}")
+    assert r.status_code == 404 and "no document" in r.json()["error"]
 
 
 # -- OpenAI-compatible -------------------------------------------------------------------------------
