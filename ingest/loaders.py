@@ -133,9 +133,10 @@ def parse_json_line(line: str, source: str, lineno: int, path: str = "") -> Arti
     date = str(obj.get("date") or "")
     date = m.group(1) if (m := _ISO_PREFIX.match(date)) else None
     text = text.strip()
-    return Article(doc_id=doc_id, path=path, line=lineno, title=str(obj.get("title") or "").strip() or first_sentence_title(text),
-                   text=text, date=date, source=str(obj.get("source") or path or source),
-                   url=str(obj.get("url") or ""), language=detect_language(text))
+    title = str(obj.get("title") or "").strip() or first_sentence_title(text)
+    return Article(doc_id=doc_id, path=path, line=lineno, title=title, text=text, date=date,
+                   source=str(obj.get("source") or path or source), url=str(obj.get("url") or ""),
+                   language=detect_language(text))
 
 
 def _lines(fh, limit: int) -> Iterator[tuple[int, bytes | None]]:

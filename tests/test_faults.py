@@ -477,7 +477,8 @@ def test_an_unreadable_subfolder_is_one_line(fake_bot, tmp_path, monkeypatch) ->
     report = fake_bot.ingest([tmp_path / "in"])
     assert report.added == ["a"]
     (line,) = report.skipped
-    assert line == f"{tmp_path / 'in' / 'geheim'}: cannot read this folder (Permission denied); its files were not ingested"
+    assert line == (f"{tmp_path / 'in' / 'geheim'}: cannot read this folder (Permission denied); "
+                    f"its files were not ingested")
 
 
 # -- 12. API key strength, refused uploads ---------------------------------------------------------
