@@ -67,7 +67,31 @@ def plots(report: Mapping[str, Any]) -> dict[str, str]:
         ax.set_xlabel("seconds (log)")
         ax.set_title("latency per stage")
         out["latency"] = _png(fig)
+    if any(q.get("p_answer") is not None for q in report["questions"]):
+        out["abstention"] = _sweep_png(report, plt)
     return out
+
+
+def _sweep_png(report: Mapping[str, Any], plt) -> str:
+    """Abstention precision, recall and false abstention against the answerability threshold."""
+    from eval.metrics import abstention_sweep
+
+    qs = report["questions"]
+    thresholds = [i / 50 for i in range(51)]
+    sweep = abstention_sweep([q.get("p_answer") for q in qs], [q["abstained"] for q in qs],
+                             [q["answerable"] for q in qs], thresholds)
+    fig, ax = plt.subplots(figsize=(7, 3.2))
+    for key, colour in (("precision", "#4c72b0"), ("recall", "#55a868"), ("false_abstention", "#c44e52")):
+        ax.plot(thresholds, [row[key] if row[key] is not None else float("nan") for row in sweep], label=key,
+                color=colour)
+    used = report.get("config", {}).get("answer_threshold")
+    if used is not None:
+        ax.axvline(used, color="#888", linestyle="--", linewidth=1, label=f"threshold used ({used})")
+    ax.set_xlabel("answerability threshold (P that a sentence answers)")
+    ax.set_ylim(-0.02, 1.02)
+    ax.legend(fontsize=7, loc="center left")
+    ax.set_title("abstention against the threshold")
+    return _png(fig)
 
 
 def _summary_html(report: Mapping[str, Any]) -> str:

@@ -194,6 +194,25 @@ def abstention_scores(abstained: Sequence[bool], answerable: Sequence[bool]) -> 
     return (tp / (tp + fp) if tp + fp else None, tp / (tp + fn) if tp + fn else None)
 
 
+def abstention_sweep(p_answer: Sequence[float | None], abstained: Sequence[bool], answerable: Sequence[bool],
+                     thresholds: Sequence[float]) -> list[dict[str, float | None]]:
+    """What abstention would have been at each answerability threshold.
+
+    ``p_answer``: the model's P(a sentence answers) per question, None where the chain abstained
+    before asking (nothing retrieved or close enough), which then counts as abstaining at every
+    threshold; ``abstained``: what the run did. Returns, per threshold, abstention precision and
+    recall and the false-abstention rate (answerable questions refused)."""
+    out = []
+    n_answerable = sum(answerable)
+    for t in thresholds:
+        would = [a if p is None else p < t for p, a in zip(p_answer, abstained)]
+        precision, recall = abstention_scores(would, answerable)
+        false = sum(w and ok for w, ok in zip(would, answerable))
+        out.append({"threshold": t, "precision": precision, "recall": recall,
+                    "false_abstention": false / n_answerable if n_answerable else None})
+    return out
+
+
 # -- latency and averages ---------------------------------------------------------------------------
 def percentile(values: Sequence[float], q: float) -> float | None:
     """The ``q``-th percentile (0..100) with linear interpolation between the two nearest ranks

@@ -152,7 +152,8 @@ def run_config(bot, questions_path: str = "") -> dict[str, Any]:
     s = bot.settings
     return {"questions": str(questions_path), "mode": s.answer_mode, "retriever": s.retriever,
             "bm25_weight": s.bm25_weight if s.retriever == "hybrid" else None, "k": s.k, "fetch_k": s.fetch_k,
-            "min_score": s.min_score, "support_score": s.support_score, "embed_model": s.embed_model_path.rsplit("/", 1)[-1],
+            "min_score": s.min_score, "support_score": s.support_score,
+            "answer_threshold": s.answer_threshold if s.answer_mode != "extractive" else None, "embed_model": s.embed_model_path.rsplit("/", 1)[-1],
             "started": datetime.now(timezone.utc).isoformat(timespec="seconds")}
 
 

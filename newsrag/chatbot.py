@@ -160,7 +160,8 @@ class Chatbot:
                 self.retriever, self.embeddings, self.llm_for(mode), k=self.settings.k,
                 min_score=self.settings.min_score, support=self.settings.support_score, mode=mode,
                 model=providers.model_name(self.settings.with_overrides(answer_mode=mode)),
-                newest_date=self.newest_date, sentence_vectors=self.sentence_vectors)
+                newest_date=self.newest_date, sentence_vectors=self.sentence_vectors,
+                answer_threshold=self.settings.answer_threshold, max_context_sentences=self.settings.judge_sentences)
         return chains[mode]
 
     def stream(self, question: str, history: Sequence[dict] = (), *, mode: str | None = None,

@@ -65,6 +65,8 @@ class Answer(BaseModel):
     model: str = ""
     mode: str = ""
     raw_answer: str = ""  # what the model wrote, before checking
+    dropped: list[AnswerSentence] = Field(default_factory=list)  # model sentences that failed the check
+    decision: dict = Field(default_factory=dict)  # the answerability decision: p_answer, threshold, candidates
 
     @property
     def unsupported(self) -> int:

@@ -19,14 +19,15 @@ from langchain_core.embeddings import Embeddings
 from langchain_core.language_models import BaseChatModel
 from langchain_core.output_parsers import StrOutputParser
 
-from rag.answer import REFUSALS, Answer, Event, Source
+from rag.answer import REFUSALS, Answer, AnswerSentence, Citation, Event, Source
 from rag.citations import SUPPORT, check, render
-from rag.context import Evidence, SentenceVectors, build_evidence, select_context
+from rag.context import Evidence, SentenceVectors, build_evidence, pick_evidence, top_units
+from rag.decide import judge
 from rag.dates import DateFilter, merge, parse_question_dates
 from rag.errors import InputError
 from rag.followup import Message, needs_history, previous_question, standalone_query
 from rag.language import SUPPORTED, detect_language
-from rag.prompts import answer_messages
+from rag.prompts import phrase_messages, quote_sentence
 from rag.retrieval import Retriever
 
 MAX_QUESTION_CHARS = 2000
@@ -56,12 +57,13 @@ class AnswerChain:
     def __init__(self, retriever: Retriever, embeddings: Embeddings, llm: BaseChatModel | None, *,
                  k: int = 5, min_score: float = 0.80, support: float = SUPPORT, model: str = "", mode: str = "local",
                  newest_date: Callable[[], str | None] = lambda: None, max_context_sentences: int = 6,
-                 sentence_vectors: SentenceVectors | None = None):
+                 sentence_vectors: SentenceVectors | None = None, answer_threshold: float = 0.5):
         self.retriever, self.embeddings, self.llm = retriever, embeddings, llm
         self.k, self.min_score, self.support, self.model, self.mode = k, min_score, support, model, mode
         self.newest_date = newest_date
         self.max_context_sentences = max_context_sentences
-        self._generate = (llm | StrOutputParser()) if llm is not None else None
+        self.answer_threshold = answer_threshold
+        self._generate = (llm.bind(stop=STOP) | StrOutputParser()) if llm is not None else None
         self._sentence_vectors = sentence_vectors or SentenceVectors(embeddings)
 
     def invoke(self, question: str, history: Sequence[Message] = (), **options) -> Answer:
@@ -104,33 +106,74 @@ class AnswerChain:
             yield self._refuse(answer, f"no passage is close enough to the question ({closest:.3f} < {self.min_score})")
             return
 
-        t0 = time.perf_counter()
-        if self._generate is None:
-            raw = self._extractive(evidence, relevance)
+        if self.llm is None:
+            yield from self._answer_extractive(answer, evidence, relevance, sources, question)
         else:
-            context = select_context(evidence, relevance, sources, self.max_context_sentences)
-            asked = question if not needs_history(question, history) else \
-                f"({previous_question(history)}) {question}"
-            pieces = []
-            for piece in self._generate.stream(answer_messages(asked, lang, context), stop=STOP):
-                pieces.append(piece)
-                yield Event(kind="token", token=piece)
-            raw = "".join(pieces).strip()
-        timings["generate"] = time.perf_counter() - t0
-        answer.raw_answer = raw
-        if not raw or _MODEL_REFUSAL.search(raw):
-            yield self._refuse(answer, "the model found no answer in the sources")
-            return
+            yield from self._answer_with_model(answer, evidence, relevance, sources, question,
+                                               needs_history(question, history) and previous_question(history))
 
+    # -- extractive: no model ----------------------------------------------------------------------
+    def _answer_extractive(self, answer: Answer, evidence: Evidence, relevance: np.ndarray,
+                           sources: list[Source], question: str) -> Iterator[Event]:
+        t0 = time.perf_counter()
+        raw = self._extractive(evidence, relevance)
+        answer.timings["generate"] = time.perf_counter() - t0
+        answer.raw_answer = raw
         t0 = time.perf_counter()
         answer.sentences, answer.citations = check(raw, evidence, sources, self.embeddings, self.support, question)
-        timings["check"] = time.perf_counter() - t0
+        answer.timings["check"] = time.perf_counter() - t0
         if not any(s.supported for s in answer.sentences):
             yield self._refuse(answer, "no sentence of the answer is supported by the sources")
             return
+        yield from self._emit(answer, sources)
+
+    # -- with a model: choose (decide), phrase, check, fall back to the quote -----------------------
+    def _answer_with_model(self, answer: Answer, evidence: Evidence, relevance: np.ndarray,
+                           sources: list[Source], question: str, previous: str | bool) -> Iterator[Event]:
+        lang = answer.language
+        asked = f"({previous}) {question}" if previous else question
+        candidates = top_units(evidence, relevance, self.max_context_sentences)
+        t0 = time.perf_counter()
+        judged = judge(self.llm, asked, [(evidence.units[i].source, evidence.units[i].text) for i in candidates])
+        answer.timings["decide"] = time.perf_counter() - t0
+        answer.decision = {"p_answer": round(judged.p_answer, 4), "threshold": self.answer_threshold,
+                           "candidates": [{"source": evidence.units[i].source, "text": evidence.units[i].text,
+                                           "p_yes": round(p, 4)} for i, p in zip(candidates, judged.p_yes)]}
+        if judged.p_answer < self.answer_threshold:
+            yield self._refuse(answer, f"no sentence answers the question (P = {judged.p_answer:.2f} "
+                                       f"< {self.answer_threshold})")
+            return
+        order = judged.ranked()
+        chosen = pick_evidence([candidates[j] for j in order], [judged.p_yes[j] for j in order], evidence,
+                               self.answer_threshold)
+        numbered = [(evidence.units[i].source, evidence.units[i].text) for i in chosen]
+        t0 = time.perf_counter()
+        raw = self._generate.invoke(phrase_messages(asked, lang, numbered)).strip()
+        answer.timings["generate"] = time.perf_counter() - t0
+        answer.raw_answer = raw
+        t0 = time.perf_counter()
+        sentences_, citations = ([], []) if not raw or _MODEL_REFUSAL.search(raw) else check(
+            raw, evidence, sources, self.embeddings, self.support, question, strict=True, allowed=set(chosen))
+        answer.timings["check"] = time.perf_counter() - t0
+        answer.dropped = [s for s in sentences_ if not s.supported]
+        answer.sentences = [s for s in sentences_ if s.supported]
+        answer.citations = citations
+        if not answer.sentences:  # the model's wording failed the check: quote the evidence instead
+            unit = evidence.units[chosen[0]]
+            answer.sentences = [AnswerSentence(text=quote_sentence(lang, unit.text) + ".", citations=[unit.source],
+                                               note="quoted: the model's wording did not pass the check")]
+            src = next(s for s in sources if s.n == unit.source)
+            answer.citations = [Citation(n=unit.source, doc_id=src.doc_id, title=src.title, date=src.date,
+                                         quote=unit.text, start=unit.start, end=unit.end, score=1.0)]
+        yield from self._emit(answer, sources)
+
+    def _emit(self, answer: Answer, sources: list[Source]) -> Iterator[Event]:
+        """Only checked text reaches the user: the checked sentences as tokens, then the answer."""
         cited = {c.n for c in answer.citations}
         answer.sources = [s.model_copy(update={"cited": s.n in cited}) for s in sources]
         answer.answer = render(answer.sentences)
+        for i, sentence in enumerate(render([s]) for s in answer.sentences):
+            yield Event(kind="token", token=(" " if i else "") + sentence)
         yield Event(kind="answer", answer=answer)
 
     def _extractive(self, evidence: Evidence, relevance: np.ndarray) -> str:

@@ -17,12 +17,17 @@ from langchain_core.embeddings import Embeddings
 
 from rag.answer import AnswerSentence, Citation, Source
 from rag.context import Evidence
-from rag.keyword import terms
+from rag.keyword import stopwords, terms
 from rag.language import detect_language
 from rag.sentences import sentences
 
 _MARKER = re.compile(r"\s*\[(\d{1,2}(?:\s*[,;]\s*\d{1,2})*)\]")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
+# A negation the quote lacks (or drops one it has) flips the fact: "Oekraïne reageerde niet op het
+# plan" is close to "In Oekraïne werd het plan van tafel geveegd" in embedding space.
+_NEGATION = re.compile(r"\b(niet|geen|nooit|niets|niemand|nergens|noch|not|no|never|nothing|none|nobody|"
+                       r"neither|nor|without|zonder)\b|n't\b", re.IGNORECASE)
+_NAME = re.compile(r"\b[A-ZÀ-Ö][\w’'-]{2,}")
 SUPPORT = 0.84  # min similarity between an answer sentence and its quote; calibrated in docs/eval.md
 MIN_WORD_SHARE = 0.5  # same-language answers: share of the words added to the question found in the quote
 
@@ -51,6 +56,25 @@ def _numbers_ok(sentence: str, quote: str) -> bool:
     return norm(sentence) <= norm(quote)
 
 
+def _negation_ok(sentence: str, quote: str) -> bool:
+    return bool(_NEGATION.search(sentence)) == bool(_NEGATION.search(quote))
+
+
+def _names_ok(sentence: str, quote: str, question: str) -> bool:
+    """In the quote's language, a name in the answer must come from the quote or the question: a
+    swapped subject ("Lavrov" for "Blinken") reads as close as the right one to an embedder."""
+    if detect_language(sentence) != detect_language(quote):
+        return True  # Poetin/Putin, Peking/Beijing: names are spelled differently across languages
+    known = (quote + " " + question).lower()
+    names = [n for n in _NAME.findall(sentence) if n.lower() not in stopwords()]  # "Het", "Hij", "The"
+    return all(name.lower() in known for name in names)
+
+
+def facts_ok(sentence: str, quote: str, question: str = "") -> bool:
+    """Numbers, negation and (same language) names of an answer sentence agree with its quote."""
+    return _numbers_ok(sentence, quote) and _negation_ok(sentence, quote) and _names_ok(sentence, quote, question)
+
+
 def _words_ok(sentence: str, quote: str, question_terms: set[str]) -> bool:
     """In the quote's own language, most words the answer adds to the question must come from the
     quote: "Het Westen zou voor Peking een rode lijn zijn" is close to the quote in embedding space
@@ -62,7 +86,11 @@ def _words_ok(sentence: str, quote: str, question_terms: set[str]) -> bool:
 
 
 def check(answer_text: str, evidence: Evidence, sources: Sequence[Source], embeddings: Embeddings,
-          support: float = SUPPORT, question: str = "") -> tuple[list[AnswerSentence], list[Citation]]:
+          support: float = SUPPORT, question: str = "", *, strict: bool = False,
+          allowed: set[int] | None = None) -> tuple[list[AnswerSentence], list[Citation]]:
+    """Check every sentence of ``answer_text`` against the evidence. ``strict`` adds the negation and
+    name checks; ``allowed`` (evidence unit indexes) limits support to the sentences chosen as
+    answering the question, so a true sentence about something else is not an answer."""
     parts = split_cited(answer_text)
     if not parts:
         return [], []
@@ -74,8 +102,9 @@ def check(answer_text: str, evidence: Evidence, sources: Sequence[Source], embed
     checked, citations = [], []
     for (text, cited), vector in zip(parts, vectors):
         sims = evidence.similarities(vector)
-        ok = [i for i in np.argsort(-sims) if sims[i] >= support and _numbers_ok(text, evidence.units[i].text)
-              and _words_ok(text, evidence.units[i].text, asked)]
+        ok = [i for i in np.argsort(-sims) if sims[i] >= support and (allowed is None or int(i) in allowed)
+              and _numbers_ok(text, evidence.units[i].text) and _words_ok(text, evidence.units[i].text, asked)
+              and (not strict or facts_ok(text, evidence.units[i].text, question))]
         best_per_source: dict[int, int] = {}
         for i in ok:
             best_per_source.setdefault(evidence.units[i].source, int(i))

@@ -124,3 +124,31 @@ def select_context(evidence: Evidence, scores: np.ndarray, sources: Sequence[Sou
             excerpt += gap + unit.text
         out.append((n, by_n[n].title, by_n[n].date, excerpt))
     return out
+
+
+def top_units(evidence: Evidence, scores: np.ndarray, n: int, per_source: int = 3) -> list[int]:
+    """Indexes of the ``n`` best-scoring units, best first, at most ``per_source`` from one source."""
+    picked: list[int] = []
+    taken: dict[int, int] = {}
+    for i in np.argsort(-scores, kind="stable"):
+        source = evidence.units[int(i)].source
+        if taken.get(source, 0) < per_source:
+            picked.append(int(i))
+            taken[source] = taken.get(source, 0) + 1
+        if len(picked) >= n:
+            break
+    return picked
+
+
+def pick_evidence(ranked: Sequence[int], probs: Sequence[float], evidence: Evidence, threshold: float) -> list[int]:
+    """The unit(s) an answer is phrased from: the most likely one, plus the most likely sentence of
+    another article when it passes the threshold too (a question that spans two articles).
+
+    ``ranked``: unit indexes, most likely first; ``probs``: their P(answers), in the same order."""
+    chosen = [ranked[0]]
+    first = evidence.units[ranked[0]].source
+    for unit, p in zip(ranked[1:], probs[1:]):
+        if evidence.units[unit].source != first and p >= threshold:
+            chosen.append(unit)
+            break
+    return chosen

@@ -53,6 +53,11 @@ def _analyzer() -> tuple[frozenset[str], _DutchEnglishStemmer]:
     return frozenset(_stopwords()), _DutchEnglishStemmer()
 
 
+def stopwords() -> frozenset[str]:
+    """Dutch and English function words ("de", "het", "the"), lower case."""
+    return _analyzer()[0]
+
+
 def terms(text: str) -> set[str]:
     """The stemmed content words of ``text``, as the keyword index sees them."""
     stop, stemmer = _analyzer()

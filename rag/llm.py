@@ -19,7 +19,7 @@ from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel
 from langchain_core.language_models.chat_models import generate_from_stream
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, HumanMessage, SystemMessage
-from langchain_core.outputs import ChatGenerationChunk, ChatResult
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from pydantic import PrivateAttr
 
 from rag.errors import BackendError, ConfigError, InputError
@@ -174,4 +174,42 @@ class ChatLlamaCpp(BaseChatModel):
 
     def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,
                   run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> ChatResult:
+        if kwargs.get("logprobs"):
+            return self._next_token_logprobs(messages, int(kwargs.get("top_logprobs") or 20))
         return generate_from_stream(self._stream(messages, stop, run_manager, **kwargs))
+
+    def _next_token_logprobs(self, messages: list[BaseMessage], top: int) -> ChatResult:
+        """One step: the most likely next tokens and their log-probabilities, in OpenAI's
+        ``logprobs`` shape (so ``llm.bind(logprobs=True, top_logprobs=n)`` reads the same from this
+        model and from an OpenAI-compatible server). Used for narrow choices ("which sentence
+        answers? 0 = none") read as a distribution instead of one sampled token.
+
+        Uses the pinned library's prompt formatting, prefix cache and decode (private, 0.11739), so
+        the prompt's cached prefix is shared with ordinary generation calls."""
+        import numpy as np
+        from llama_cpp_py_sync._cffi_bindings import get_ffi, get_lib
+
+        ffi, lib = get_ffi(), get_lib()
+        with self._lock:
+            llama = self._load()
+            prompt, _ = llama._format_chat_prompt(to_chat_dicts(messages))
+            tokens = llama.tokenize(prompt, add_special=True)
+            if len(tokens) + 1 >= self.n_ctx:
+                raise InputError(f"the prompt is too long for the local model's {self.n_ctx}-token context")
+            try:
+                reused, status = llama._prepare_chat_prefix(tokens, self._cache_key)
+                llama._eval_tokens(tokens[reused:], reused)
+                n_vocab = llama.n_vocab
+                row = np.frombuffer(ffi.buffer(lib.llama_get_logits_ith(llama._ctx, -1), 4 * n_vocab),
+                                    dtype=np.float32).astype(np.float64)
+            except RuntimeError as e:
+                llama._clear_context_state()
+                raise BackendError(f"the local model failed: {e}") from e
+            self._last_stats = {"input_tokens": len(tokens), "reused_tokens": reused, "cache_status": status}
+        logp = row - (row.max() + np.log(np.exp(row - row.max()).sum()))
+        best = np.argsort(-logp)[:top]
+        entries = [{"token": llama.token_to_piece(int(t)), "logprob": float(logp[t])} for t in best]
+        message = AIMessage(content=entries[0]["token"], response_metadata={
+            "model_name": Path(self.model_path).name,
+            "logprobs": {"content": [{**entries[0], "top_logprobs": entries}]}})
+        return ChatResult(generations=[ChatGeneration(message=message)])

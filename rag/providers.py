@@ -133,7 +133,7 @@ def build_llm(settings: Settings) -> "BaseChatModel | None":
 
         return ChatOpenAI(base_url=settings.server_base_url, model=settings.server_model or "default",
                           api_key=settings.server_api_key or "not-needed", temperature=0,
-                          max_tokens=settings.llm_max_tokens, streaming=True, timeout=120, max_retries=1)
+                          max_tokens=settings.llm_max_tokens, timeout=120, max_retries=1)
     path = settings.gguf_path
     if not path.exists():
         raise ConfigError(f"local model {path} is missing: run `make setup` (or choose --mode extractive)")

@@ -7,12 +7,15 @@ matching and citation support thresholds are tested with the real embedder elsew
 from __future__ import annotations
 
 import hashlib
+import math
 import re
+from typing import Callable
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
+from langchain_core.outputs import ChatGeneration, ChatResult
 
 
 class BagOfWordsEmbeddings(Embeddings):
@@ -52,5 +55,31 @@ class RecordingChatModel(GenericFakeChatModel):
         yield from super()._stream(messages, stop=stop, run_manager=run_manager, **kwargs)
 
 
-def recording_llm(*replies: str) -> RecordingChatModel:
-    return RecordingChatModel(messages=iter([AIMessage(r) for r in replies]), seen=[])
+class AnsweringChatModel(RecordingChatModel):
+    """A scripted model for the answer chain's two tasks: a judge prompt ("… Answers?") gets Yes/No
+    with OpenAI-shaped log-probabilities from ``yes(sentence) -> P(Yes)``; any other prompt gets the
+    next scripted reply, streamed word by word. Every prompt is kept in ``seen``."""
+
+    yes: Callable[[str], float] = lambda sentence: 0.9
+
+    def _generate(self, messages, stop=None, run_manager=None, **kwargs):
+        self.seen.append(list(messages))
+        last = messages[-1].text
+        if not last.rstrip().endswith("Answers?"):
+            return super()._generate(messages, stop=stop, run_manager=run_manager, **kwargs)
+        sentence = re.search(r"Sentence \[\d+\]: (.*)\n", last).group(1)
+        p = min(max(self.yes(sentence), 1e-6), 1 - 1e-6)
+        top = [{"token": "Yes", "logprob": math.log(p)}, {"token": "No", "logprob": math.log(1 - p)}]
+        top.sort(key=lambda t: -t["logprob"])
+        message = AIMessage(top[0]["token"], response_metadata={"logprobs": {"content": [{**top[0], "top_logprobs": top}]}})
+        return ChatResult(generations=[ChatGeneration(message=message)])
+
+
+def recording_llm(*replies: str, yes: Callable[[str], float] = lambda sentence: 0.9) -> AnsweringChatModel:
+    """Judges every sentence with ``yes`` (default: answers, P 0.9) and phrases with ``replies`` in turn."""
+    return AnsweringChatModel(messages=iter([AIMessage(r) for r in replies]), seen=[], yes=yes)
+
+
+def yes_when(*words: str) -> Callable[[str], float]:
+    """A judge that says a sentence answers (P 0.95) when it holds one of ``words``, else not (0.05)."""
+    return lambda sentence: 0.95 if any(w in sentence for w in words) else 0.05

@@ -67,6 +67,15 @@ class FakeLLM(BaseHTTPRequestHandler):
         body = json.loads(self.rfile.read(int(self.headers["content-length"])))
         FakeLLM.seen.append(body)
         base = {"id": "chatcmpl-fake", "created": 0, "model": body.get("model", "fake")}
+        if body.get("logprobs"):  # the answerability judge: Yes for the 25-million sentence, with logprobs
+            yes = "25 miljoen" in body["messages"][-1]["content"]
+            top = [{"token": "Yes", "logprob": -0.05 if yes else -3.0}, {"token": "No", "logprob": -3.0 if yes else -0.05}]
+            top.sort(key=lambda t: -t["logprob"])
+            payload = json.dumps({**base, "object": "chat.completion", "choices": [{
+                "index": 0, "finish_reason": "length", "message": {"role": "assistant", "content": top[0]["token"]},
+                "logprobs": {"content": [{**top[0], "top_logprobs": top}]}}]})
+            self._reply(200, "application/json", payload.encode())
+            return
         if not body.get("stream"):
             payload = json.dumps({**base, "object": "chat.completion", "choices": [{
                 "index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": LLM_ANSWER}}]})
@@ -217,7 +226,8 @@ def test_answers_through_an_openai_compatible_llm_server(cluster):
     answer = r.json()
     assert answer["mode"] == "server" and "fake-llm" in answer["model"] and not answer["abstained"]
     assert any(c["doc_id"] == "000_9dbccd1724277ce9" and "25 miljoen dollar" in c["quote"] for c in answer["citations"])
-    assert FakeLLM.seen and FakeLLM.seen[-1]["model"] == "fake-llm" and FakeLLM.seen[-1]["stream"] is True
+    assert FakeLLM.seen and FakeLLM.seen[-1]["model"] == "fake-llm"
+    assert any(body.get("logprobs") for body in FakeLLM.seen)  # answerability was judged by the server
     prompt = json.dumps(FakeLLM.seen[-1]["messages"], ensure_ascii=False)
     assert "25 miljoen dollar" in prompt  # the retrieved context went to the LLM server
 

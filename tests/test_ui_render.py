@@ -237,6 +237,18 @@ def test_why_view_lists_unsupported_sentences_with_their_notes():
     assert '<li class="nr-unsupported">⚠ Fout.' in html
 
 
+def test_why_view_shows_the_decision_per_candidate_and_the_dropped_sentences_as_text():
+    answer = blinken_answer(
+        decision={"p_answer": 0.91, "threshold": 0.5, "candidates": [
+            {"source": 1, "text": "Hij zegde de regio 25 miljoen dollar extra toe.", "p_yes": 0.91},
+            {"source": 2, "text": "Xi bezocht <b>Moskou</b>.", "p_yes": 0.12}]},
+        dropped=[AnswerSentence(text="GEHACKT <script>", supported=False, note="no source supports this")])
+    html = render.why_html(answer)
+    assert "P = 0.91" in html and "drempel 0.5" in html and "0.12" in html
+    assert "Xi bezocht &lt;b&gt;Moskou&lt;/b&gt;." in html and "<b>Moskou" not in html
+    assert "Weggelaten" in html and "GEHACKT &lt;script&gt;" in html
+
+
 # -- ingest status ---------------------------------------------------------------------------------
 
 def test_ingest_summary_counts_and_skipped_reasons():

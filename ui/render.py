@@ -24,7 +24,7 @@ from rag.answer import REFUSALS, Answer, Source
 
 CITE = re.compile(r"\[(\d{1,2}(?:\s*[,;]\s*\d{1,2})*)\]")  # "[1]", "[1, 2]"
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~$=^])")
-STAGES = ("embed", "retrieve", "generate", "check")
+STAGES = ("embed", "retrieve", "decide", "generate", "check")
 
 LABELS = {
     "nl": {
@@ -36,6 +36,8 @@ LABELS = {
         "filters": "Filters", "since": "vanaf", "until": "tot en met", "phrase": "datum in de vraag",
         "none": "geen", "abstained": "Geen antwoord", "retrieved": "Opgehaalde passages",
         "cited": "geciteerd", "quotes": "Geciteerde zinnen", "sentences": "Zinnen van het antwoord",
+        "decision": "Beantwoordt een zin de vraag? (kans volgens het model)", "threshold": "drempel",
+        "dropped": "Weggelaten: niet gesteund door de gekozen zin",
         "timings": "Tijd per stap", "total": "totaal", "model": "Model", "mode": "modus",
         "score": "score", "passage": "passage",
     },
@@ -48,6 +50,8 @@ LABELS = {
         "filters": "Filters", "since": "since", "until": "until", "phrase": "date in the question",
         "none": "none", "abstained": "No answer", "retrieved": "Retrieved passages",
         "cited": "cited", "quotes": "Cited sentences", "sentences": "Answer sentences",
+        "decision": "Does a sentence answer the question? (the model's probability)", "threshold": "threshold",
+        "dropped": "Left out: not supported by the chosen sentence",
         "timings": "Time per stage", "total": "total", "model": "Model", "mode": "mode",
         "score": "score", "passage": "passage",
     },
@@ -238,6 +242,18 @@ def why_html(answer: Answer) -> str:
         out.append(f'<h4>{lab["quotes"]}</h4><ul class="nr-quotes">')
         out.extend(f'<li>[{c.n}] “{esc(c.quote)}” <span class="nr-dim">{lab["score"]} {c.score:.3f}</span></li>'
                    for c in answer.citations)
+        out.append("</ul>")
+    if answer.decision.get("candidates"):
+        d = answer.decision
+        out.append(f'<h4>{lab["decision"]}</h4><p class="nr-dim">P = {d["p_answer"]:.2f} · '
+                   f'{lab["threshold"]} {d["threshold"]}</p><table class="nr-table nr-decision"><tbody>')
+        out.extend(f'<tr><td class="nr-num">[{c["source"]}]</td><td class="nr-num">{c["p_yes"]:.2f}</td>'
+                   f'<td>{esc(_clip(c["text"], 160))}</td></tr>' for c in d["candidates"])
+        out.append("</tbody></table>")
+    if answer.dropped:
+        out.append(f'<h4>{lab["dropped"]}</h4><ul class="nr-sentences">')
+        out.extend(f'<li class="nr-unsupported">⚠ {esc(s.text)} <span class="nr-dim">({esc(s.note)})</span></li>'
+                   for s in answer.dropped)
         out.append("</ul>")
     if any(not s.supported or s.note for s in answer.sentences):
         out.append(f'<h4>{lab["sentences"]}</h4><ul class="nr-sentences">')

@@ -1,0 +1,65 @@
+"""Answerability, decided in code from the model's probabilities on narrow yes/no questions.
+
+Each of the few most relevant sentences is put to the model on its own: "does this sentence answer
+the question?" (``rag.prompts.judge_messages``). Instead of trusting the one word it would write,
+its next-token log-probabilities give ``P(Yes)``; the best sentence's ``P(Yes)`` is compared with a
+threshold calibrated on question sets (the eval report plots the sweep). Asking about one sentence
+at a time measured better than asking the model to pick among numbered sentences (docs/eval.md).
+A model or server that returns no log-probabilities still works: the word it wrote counts as
+probability 1 (and anything else as 0.5, undecided).
+
+What this leaves out: the wording of the answer (``rag.prompts.phrase_messages``) and checking it
+(``rag.citations``).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+from langchain_core.language_models import BaseChatModel
+
+from rag.prompts import judge_messages
+
+YES, NO = {"yes", "ja"}, {"no", "nee"}
+
+
+def read_yes(message: Any) -> float:
+    """P(Yes) from an ``AIMessage``: OpenAI-shaped ``logprobs`` in its response metadata, renormalised
+    over the yes/no tokens; without them, the word it wrote."""
+    logprobs = (getattr(message, "response_metadata", None) or {}).get("logprobs") or {}
+    content = logprobs.get("content") or []
+    yes = no = 0.0
+    if content:
+        for entry in content[0].get("top_logprobs") or [content[0]]:
+            token = str(entry.get("token", "")).strip().lower()
+            if token in YES:
+                yes += math.exp(float(entry["logprob"]))
+            elif token in NO:
+                no += math.exp(float(entry["logprob"]))
+    if yes + no > 0:
+        return yes / (yes + no)
+    words = str(getattr(message, "content", "")).strip().lower().split()
+    first = words[0].strip(".,!") if words else ""
+    return 1.0 if first in YES else 0.0 if first in NO else 0.5
+
+
+@dataclass(frozen=True)
+class Judgement:
+    p_yes: list[float]  # per candidate, in the order given
+
+    @property
+    def p_answer(self) -> float:
+        return max(self.p_yes, default=0.0)
+
+    def ranked(self) -> list[int]:
+        """Candidate positions, most likely answer first (ties keep relevance order)."""
+        return sorted(range(len(self.p_yes)), key=lambda i: -self.p_yes[i])
+
+
+def judge(llm: BaseChatModel, question: str, candidates: Sequence[tuple[int, str]]) -> Judgement:
+    """P(Yes) for each (source n, sentence) candidate, one short call each; the calls share the
+    system prompt and question as a cached prefix."""
+    ask = llm.bind(logprobs=True, top_logprobs=20, max_tokens=1)
+    return Judgement([read_yes(ask.invoke(judge_messages(question, n, text))) for n, text in candidates])

@@ -1,0 +1,69 @@
+"""The answerability decision and the checks it relies on, with scripted models (no real LLM)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from langchain_core.messages import AIMessage
+
+from eval.metrics import abstention_sweep
+from rag.citations import facts_ok
+from rag.decide import Judgement, judge, read_yes
+from rag.prompts import judge_messages, phrase_messages
+from tests.fakes import recording_llm
+
+
+def with_logprobs(*pairs: tuple[str, float]) -> AIMessage:
+    top = [{"token": t, "logprob": math.log(p)} for t, p in pairs]
+    return AIMessage(top[0]["token"], response_metadata={"logprobs": {"content": [{**top[0], "top_logprobs": top}]}})
+
+
+def test_p_yes_is_read_from_the_log_probabilities_and_renormalised_over_yes_and_no():
+    assert read_yes(with_logprobs(("Yes", 0.6), ("No", 0.2), ("The", 0.2))) == pytest.approx(0.75)
+    assert read_yes(with_logprobs((" yes", 0.3), ("No", 0.3), (" no", 0.3))) == pytest.approx(1 / 3)
+
+
+@pytest.mark.parametrize("content, p", [("Yes.", 1.0), ("no", 0.0), ("Ja", 1.0), ("Maybe", 0.5), ("", 0.5)])
+def test_without_log_probabilities_the_written_word_counts(content, p):
+    assert read_yes(AIMessage(content)) == p
+
+
+def test_each_candidate_is_judged_on_its_own_and_ranked_by_its_probability():
+    llm = recording_llm(yes=lambda s: {"a": 0.2, "b": 0.9, "c": 0.6}[s])
+    judged = judge(llm, "Vraag?", [(1, "a"), (2, "b"), (1, "c")])
+    assert judged.p_yes == pytest.approx([0.2, 0.9, 0.6]) and judged.p_answer == pytest.approx(0.9)
+    assert judged.ranked() == [1, 2, 0] and len(llm.seen) == 3
+    assert all(m[-1].text.startswith("Question: Vraag?\nSentence [") for m in llm.seen)
+
+
+def test_judge_and_phrase_prompts_share_their_prefix_so_the_cache_is_reused():
+    judged, phrased = judge_messages("Q?", 2, "S."), phrase_messages("Q?", "nl", [(2, "S.")])
+    assert judged[0].text == phrased[0].text  # the same system prompt
+    common = len(judged[1].text) - len("Answers?")
+    assert phrased[1].text[:common] == judged[1].text[:common] and phrased[1].text.endswith("Answer in Dutch:")
+
+
+def test_an_empty_judgement_never_answers():
+    assert Judgement([]).p_answer == 0.0
+
+
+@pytest.mark.parametrize("answer, quote, ok", [
+    ("Oekraïne reageerde niet op het plan van Xi.", "In Oekraïne werd het plan vrijwel meteen van tafel geveegd.", False),
+    ("China stuurde wapens naar Moskou.", "China stuurde voor zover bekend geen wapens naar Moskou.", False),
+    ("Belarus does not take part with its own troops.",
+     "Loekasjenko neemt niet met eigen militairen deel aan de strijd.", True),
+    ("Lavrov zegde de regio 25 miljoen dollar toe.", "Blinken zegde de regio 25 miljoen dollar toe.", False),
+    ("Blinken promised the region 25 million dollars.", "Hij zegde de regio 25 miljoen dollar extra toe.", True),
+    ("Blinken promised the region 30 million dollars.", "Hij zegde de regio 25 miljoen dollar extra toe.", False),
+])
+def test_a_flipped_negation_name_or_number_fails(answer, quote, ok):
+    assert facts_ok(answer, quote, "Wie zegde de regio geld toe?") is ok
+
+
+def test_the_sweep_counts_early_abstentions_at_every_threshold():
+    sweep = abstention_sweep([0.9, 0.3, None, 0.6], [False, True, True, False], [True, False, False, True],
+                             [0.0, 0.5, 0.7])
+    assert [row["recall"] for row in sweep] == [0.5, 1.0, 1.0]
+    assert [row["false_abstention"] for row in sweep] == [0.0, 0.0, 0.5]
+    assert sweep[2]["precision"] == pytest.approx(2 / 3)
