@@ -62,6 +62,10 @@ def setup(ctx: click.Context, no_llm: bool) -> None:
     settings = _settings(ctx, answer_mode="extractive" if no_llm else None)
     _ensure_models(settings)
     console.print(Text(f"embedder: {settings.embed_model_path}"))
+    if not settings.embed_model:
+        from rag.providers import onnx_embed_path
+
+        console.print(Text(f"embedder on onnxruntime (int8, verified): {onnx_embed_path(settings)}"))
     if not no_llm:
         console.print(Text(f"local LLM: {settings.gguf_path}"))
 
@@ -209,7 +213,10 @@ def _ensure_models(settings: Settings) -> None:
     from rag.e5_build import build_e5
 
     if not settings.embed_model:
-        build_e5(Path(settings.embed_model_path))
+        from rag.onnx_build import build_onnx
+        from rag.providers import onnx_embed_path
+
+        build_onnx(build_e5(Path(settings.embed_model_path)), onnx_embed_path(settings))
     if settings.answer_mode == "local":
         from rag.llama_compat import ensure_loadable
 

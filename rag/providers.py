@@ -21,7 +21,23 @@ if TYPE_CHECKING:
     from rag.store import NewsIndex
 
 
+def onnx_embed_path(settings: Settings) -> Path:
+    """Where set-up exports the default embedder to ONNX (``rag.onnx_build``)."""
+    from rag.onnx_build import DIRNAME
+
+    return settings.models_dir / DIRNAME
+
+
 def build_embeddings(settings: Settings) -> "Embeddings":
+    """The default model on onnxruntime (no torch) once set-up has exported and verified it; a
+    ``NEWSRAG_EMBED_MODEL`` folder or hub name, or a missing export, on sentence-transformers."""
+    if not settings.embed_model:
+        from rag.onnx_build import is_complete
+
+        if is_complete(onnx_embed_path(settings)):
+            from rag.onnx_embedder import OnnxE5Embeddings
+
+            return OnnxE5Embeddings(onnx_embed_path(settings))
     from rag.embedder import E5Embeddings
 
     return E5Embeddings(settings.embed_model_path)

@@ -1,0 +1,107 @@
+"""multilingual-e5-small on onnxruntime: the default embedder, with neither torch nor transformers.
+
+The folder is made once at set-up by :mod:`rag.onnx_build` from the rebuilt sentence-transformers
+folder, and verified against it there:
+
+* ``encoder.onnx``: the 12 BERT layers (positions, token types, LayerNorm, attention, FFN), its
+  MatMul weights quantized to int8 (dynamic, per channel); input ``inputs_embeds`` + ``attention_mask``,
+  output the last hidden state;
+* ``word_embeddings.npy``: the fp32 word-embedding table (250,037 × 384), looked up here with numpy
+  from a memory map. Kept out of the graph: onnxruntime would copy its 384 MB at every start (2 s),
+  and quantizing it (Gather) hurt ranking;
+* ``tokenizer.json`` (XLM-R, run by the ``tokenizers`` package) and ``newsrag-onnx.json``.
+
+Same vectors as :class:`rag.embedder.E5Embeddings` up to the int8 rounding (cosine ≥ 0.99, checked at
+set-up): ``query: `` / ``passage: `` prefixes, at most 512 tokens, mean pooling over the attention
+mask, L2 norm. Texts are sorted by token count and batched, so a batch pads little.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+from langchain_core.embeddings import Embeddings
+
+from rag.errors import ConfigError
+
+QUERY_PREFIX = "query: "  # as rag.embedder
+PASSAGE_PREFIX = "passage: "
+MODEL_FILE = "encoder.onnx"
+TABLE_FILE = "word_embeddings.npy"
+TOKENIZER_FILE = "tokenizer.json"
+CONFIG_FILE = "newsrag-onnx.json"
+
+
+class OnnxE5Embeddings(Embeddings):
+    """Embeds documents with ``passage: `` and queries with ``query: `` (when ``prefixes``)."""
+
+    def __init__(self, folder: str | Path, *, prefixes: bool = True, batch_size: int = 32,
+                 threads: int | None = None):
+        folder = Path(folder).expanduser()
+        for name in (MODEL_FILE, TABLE_FILE, TOKENIZER_FILE, CONFIG_FILE):
+            if not (folder / name).is_file():
+                raise ConfigError(f"ONNX embedder folder {folder} lacks {name}: run `make setup` "
+                                  f"(or `python -m rag.onnx_build`)")
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        self.model_name = str(folder)
+        self.prefixes = prefixes
+        self.batch_size = batch_size
+        config = json.loads((folder / CONFIG_FILE).read_text())
+        self.max_length = int(config["max_seq_length"])
+        self.pad_id = int(config["pad_token_id"])
+        self._tokenizer = Tokenizer.from_file(str(folder / TOKENIZER_FILE))
+        self._tokenizer.no_padding()  # padded here, per batch
+        self._tokenizer.enable_truncation(self.max_length)
+        self._table = np.load(folder / TABLE_FILE, mmap_mode="r")  # pages in only the rows used
+        options = ort.SessionOptions()
+        if threads:
+            options.intra_op_num_threads = threads
+        # Idle workers sleep instead of spinning: the cores are shared (with llama.cpp in the same process).
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        self._session = ort.InferenceSession(str(folder / MODEL_FILE), options, providers=["CPUExecutionProvider"])
+
+    @property
+    def dimension(self) -> int:
+        return int(self._table.shape[1])
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self._encode([PASSAGE_PREFIX + t for t in texts] if self.prefixes else list(texts)).tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.embed_queries([text])[0]
+
+    def embed_queries(self, texts: list[str]) -> list[list[float]]:
+        """Several queries in one batch (the citation check embeds every answer sentence as one)."""
+        return self._encode([QUERY_PREFIX + t for t in texts] if self.prefixes else list(texts)).tolist()
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        """Unit vectors for ``texts`` as given (no prefix added), shape (len(texts), dimension)."""
+        return self._encode(list(texts))
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        if not texts:
+            return out
+        ids = [e.ids for e in self._tokenizer.encode_batch(texts, add_special_tokens=True)]
+        order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
+        for start in range(0, len(order), self.batch_size):
+            rows = order[start:start + self.batch_size]
+            width = max(len(ids[i]) for i in rows)
+            batch = np.full((len(rows), width), self.pad_id, dtype=np.int64)
+            mask = np.zeros((len(rows), width), dtype=np.int64)
+            for r, i in enumerate(rows):
+                batch[r, :len(ids[i])] = ids[i]
+                mask[r, :len(ids[i])] = 1
+            hidden = self._session.run(None, {"inputs_embeds": np.asarray(self._table[batch], dtype=np.float32),
+                                              "attention_mask": mask})[0]
+            weights = mask[..., None].astype(np.float32)
+            pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
+            out[rows] = pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+        return out
+
+    def __repr__(self) -> str:
+        return f"OnnxE5Embeddings({self.model_name!r}, prefixes={self.prefixes}, batch_size={self.batch_size})"
