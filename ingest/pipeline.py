@@ -71,6 +71,30 @@ def refresh_keywords(index: NewsIndex, keywords: KeywordIndex) -> int:
     return keywords.rebuild(((cid, text) for cid, text, _ in index.iter_chunks()), fingerprint(index))
 
 
+class LazyEmbeddings(Embeddings):
+    """An embedder built by ``factory`` on first use, so a run with nothing to embed (an unchanged
+    re-ingest) never loads the model."""
+
+    def __init__(self, factory: Callable[[], Embeddings]):
+        self._factory, self._inner = factory, None
+
+    @property
+    def built(self) -> bool:
+        return self._inner is not None
+
+    @property
+    def inner(self) -> Embeddings:
+        if self._inner is None:
+            self._inner = self._factory()
+        return self._inner
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self.inner.embed_documents(texts) if texts else []
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.inner.embed_query(text)
+
+
 class _Batcher:
     """Collects articles until enough chunks for one embedder call, then writes them."""
 

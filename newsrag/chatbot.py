@@ -18,7 +18,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
-from ingest.pipeline import IngestReport, Progress, fingerprint, ingest, refresh_keywords
+from ingest.pipeline import IngestReport, LazyEmbeddings, Progress, fingerprint, ingest, refresh_keywords
 from rag import providers
 from rag.answer import Answer, Event
 from rag.dates import DateFilter
@@ -94,7 +94,9 @@ class Chatbot:
         """Add or update articles; waits up to ``wait`` seconds for another writer (then ``IndexBusy``)."""
         with self._write_lock, self.writer(wait):
             self.index.refresh_if_changed()  # another process may have written before we got the lock
-            report = ingest([Path(p) for p in paths], self.index, self.embeddings, self.keywords,
+            # The embedder loads only when something needs embedding (not for an unchanged re-ingest).
+            embeddings = LazyEmbeddings(lambda: self.embeddings)
+            report = ingest([Path(p) for p in paths], self.index, embeddings, self.keywords,
                             prune=prune, replace=replace, progress=progress)
             self.__dict__.pop("_newest", None)
             return report
