@@ -65,7 +65,7 @@ def setup(ctx: click.Context, no_llm: bool) -> None:
     if not settings.embed_model:
         from rag.providers import onnx_embed_path
 
-        console.print(Text(f"embedder on onnxruntime (int8, verified): {onnx_embed_path(settings)}"))
+        console.print(Text(f"embedder on onnxruntime (verified against sentence-transformers): {onnx_embed_path(settings)}"))
     if not no_llm:
         console.print(Text(f"local LLM: {settings.gguf_path}"))
 

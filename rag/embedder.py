@@ -4,6 +4,10 @@ The default model is the multilingual-e5-small folder rebuilt offline by :mod:`r
 models were trained with ``query: `` before questions and ``passage: `` before documents; leave
 ``prefixes`` on for them and turn it off for any other family. Vectors are unit length, so a dot
 product is the cosine.
+
+The app's default is the same model exported to ONNX (:mod:`rag.onnx_embedder`, no torch); this
+class runs ``NEWSRAG_EMBED_MODEL`` folders and hub names, and is the reference the export is checked
+against (at set-up and in the tests).
 """
 
 from __future__ import annotations

@@ -3,9 +3,9 @@
 The folder is made once at set-up by :mod:`rag.onnx_build` from the rebuilt sentence-transformers
 folder, and verified against it there:
 
-* ``encoder.onnx``: the 12 BERT layers (positions, token types, LayerNorm, attention, FFN), its
-  MatMul weights quantized to int8 (dynamic, per channel); input ``inputs_embeds`` + ``attention_mask``,
-  output the last hidden state;
+* ``encoder.onnx``: the 12 BERT layers (positions, token types, LayerNorm, attention, FFN), the
+  attention MatMul weights quantized to int8 (dynamic, per channel; the FFN stays fp32); input
+  ``inputs_embeds`` + ``attention_mask``, output the last hidden state;
 * ``word_embeddings.npy``: the fp32 word-embedding table (250,037 × 384), looked up here with numpy
   from a memory map. Kept out of the graph: onnxruntime would copy its 384 MB at every start (2 s),
   and quantizing it (Gather) hurt ranking;
