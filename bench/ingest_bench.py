@@ -8,7 +8,9 @@ and numbers replaced, so no two texts are equal). Each phase runs in its own pro
 command would, and reports wall time (process start to exit, model load included), ingest time,
 chunks/s, peak RSS and index size on disk:
 
-  newsrag 1st   ``Chatbot.ingest`` into an empty home (Chroma + BM25 index)
+  newsrag 1st   ``Chatbot.ingest`` into an empty home (Chroma + BM25 index), with the app's default
+                embedder (multilingual-e5-small on onnxruntime, int8) unless ``--model`` names
+                another folder (then sentence-transformers)
   newsrag 2nd   the same command again on unchanged input (content hashes: nothing to embed)
   langchain 1st the tutorial pipeline: RecursiveCharacterTextSplitter(800, 80) +
                 HuggingFaceEmbeddings(<local e5 folder>, normalize) + Chroma.from_documents
@@ -104,8 +106,15 @@ def phase_newsrag(corpus: Path, home: Path, model: Path) -> dict:
     from newsrag.chatbot import Chatbot
     from rag.settings import Settings
 
-    bot = Chatbot(Settings(home=home, embed_model=str(model)))
-    bot.embeddings  # load the model now, to time it apart from the ingest
+    if Path(model).resolve() == DEFAULT_MODEL.resolve():  # the app's default embedder (ONNX once exported)
+        home.mkdir(parents=True, exist_ok=True)
+        if not (home / "models").exists():
+            (home / "models").symlink_to(DEFAULT_MODEL.parent)
+        bot = Chatbot(Settings(home=home))
+    else:
+        bot = Chatbot(Settings(home=home, embed_model=str(model)))
+    if not (home / "index").exists():  # a first run: load the model now, to time it apart from the ingest
+        log(f"newsrag embedder: {bot.embeddings!r}")  # (a rerun loads it only if something needs embedding)
     t1, c1 = time.perf_counter(), cpu_s()
     last = [0.0]
 

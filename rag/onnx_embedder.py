@@ -32,6 +32,7 @@ MODEL_FILE = "encoder.onnx"
 TABLE_FILE = "word_embeddings.npy"
 TOKENIZER_FILE = "tokenizer.json"
 CONFIG_FILE = "newsrag-onnx.json"
+MAX_ATTENTION_CELLS = 32 * 256 * 256  # texts × tokens² per batch: bounds the memory of one run
 
 
 class OnnxE5Embeddings(Embeddings):
@@ -87,10 +88,8 @@ class OnnxE5Embeddings(Embeddings):
         if not texts:
             return out
         ids = [e.ids for e in self._tokenizer.encode_batch(texts, add_special_tokens=True)]
-        order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
-        for start in range(0, len(order), self.batch_size):
-            rows = order[start:start + self.batch_size]
-            width = max(len(ids[i]) for i in rows)
+        for rows in self._batches(ids):
+            width = len(ids[rows[-1]])
             batch = np.full((len(rows), width), self.pad_id, dtype=np.int64)
             mask = np.zeros((len(rows), width), dtype=np.int64)
             for r, i in enumerate(rows):
@@ -102,6 +101,20 @@ class OnnxE5Embeddings(Embeddings):
             pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
             out[rows] = pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
         return out
+
+    def _batches(self, ids: list[list[int]]) -> list[list[int]]:
+        """Indices by token count, shortest first, in batches of at most ``batch_size`` texts whose
+        attention matrices (texts × tokens², padded to the longest) stay under ``MAX_ATTENTION_CELLS``:
+        32 chunks of 256 tokens go together, 512-token texts 8 at a time (32 of them took 1.4 GB)."""
+        order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
+        batches: list[list[int]] = []
+        for i in order:
+            width = len(ids[i])
+            if batches and len(batches[-1]) < self.batch_size and (len(batches[-1]) + 1) * width ** 2 <= MAX_ATTENTION_CELLS:
+                batches[-1].append(i)
+            else:
+                batches.append([i])
+        return batches
 
     def __repr__(self) -> str:
         return f"OnnxE5Embeddings({self.model_name!r}, prefixes={self.prefixes}, batch_size={self.batch_size})"
