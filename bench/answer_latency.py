@@ -1,52 +1,55 @@
-"""Answer latency over a question set with the default local model: time to sources, time to first
-token and total, at p50 and p95, plus prompt size. Targets: sources <= 1 s, first token <= 4 s (p50).
+"""Answer latency over a question set: time to sources, to the first (checked) answer text, and total,
+at p50 and p95, with the prefill speed measured in the same run so a loaded machine's figures can be
+read; optionally the same bench for another git revision in the same run, as a ratio.
 
-    .venv/bin/python bench/answer_latency.py [QUESTIONS.jsonl] [--mode local] [--home DIR]
+    .venv/bin/python bench/answer_latency.py [QUESTIONS.jsonl] [--mode local] [--home DIR] [--against REV]
 
-The index is the sample articles (ingested into a temporary home unless --home is given). The
-first question is a warm-up (model load) and is not counted.
+The index is the sample articles (ingested into a temporary home unless --home is given). The first
+question is a warm-up (model load) and is not counted. ``--against REV`` checks REV out into a
+temporary git worktree and runs its own copy of this bench there first, then this one, so both
+see the same machine; the figures and the ratio of the p50s are printed with the load average.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
 
-from newsrag.chatbot import Chatbot
-from rag.settings import Settings
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch loads: llama.cpp threads yield under load
 
 ROOT = Path(__file__).resolve().parent.parent
+MODELS = ROOT / ".newsrag" / "models"
 
 
 def pct(values: list[float], p: float) -> float:
+    """Nearest-rank percentile (the same definition as eval.metrics.percentile at p50 for odd n)."""
     values = sorted(values)
     return values[min(len(values) - 1, round(p / 100 * (len(values) - 1)))] if values else float("nan")
 
 
-def main() -> None:
-    shared = ROOT.parent / "shared" / "eval" / "dev.jsonl"
-    ap = argparse.ArgumentParser()
-    ap.add_argument("questions", nargs="?", type=Path, default=shared if shared.exists() else ROOT / "eval" / "questions.jsonl")
-    ap.add_argument("--mode", default="local")
-    ap.add_argument("--home", type=Path, default=None)
-    args = ap.parse_args()
+def measure(questions: Path, mode: str, home: Path | None) -> dict:
+    from newsrag.chatbot import Chatbot
+    from rag.settings import Settings
 
-    home = args.home or Path(tempfile.mkdtemp(prefix="newsrag-latency-"))
-    models = ROOT / ".newsrag" / "models"
-    settings = Settings.from_env(home=home, embed_model=str(models / "multilingual-e5-small"),
-                                 llm_model_path=str(models / "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"),
-                                 answer_mode=args.mode)
+    home = home or Path(tempfile.mkdtemp(prefix="newsrag-latency-"))
+    settings = Settings.from_env(home=home, embed_model=str(MODELS / "multilingual-e5-small"),
+                                 llm_model_path=str(MODELS / "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"),
+                                 answer_mode=mode)
     bot = Chatbot.from_settings(settings)
     if bot.index.count() == 0:
         bot.ingest([ROOT / "data" / "articles"])
-    rows = [json.loads(line) for line in args.questions.read_text(encoding="utf-8").splitlines() if line.strip()]
+    rows = [json.loads(line) for line in questions.read_text(encoding="utf-8").splitlines() if line.strip()]
     bot.ask("Wat is de C5+1?")  # warm-up: loads the embedder and the model
-
-    to_sources, to_token, total, prompt_tokens, reused = [], [], [], [], []
+    llm = bot.llm_for(mode)
+    before = getattr(llm, "prefill_totals", (0, 0.0))
+    to_sources, to_text, total = [], [], []
     for row in rows:
         t0 = time.perf_counter()
         first = None
@@ -59,21 +62,66 @@ def main() -> None:
             elif event.kind == "answer":
                 total.append(now)
                 answer = event.answer
-        if first is not None:  # abstentions decided before generation have no first token
-            to_token.append(first)
-        stats = getattr(bot.llm_for(args.mode), "last_stats", {}) if args.mode == "local" and first else {}
-        if stats:
-            prompt_tokens.append(stats.get("input_tokens", 0))
-            reused.append(stats.get("reused_tokens", 0))
-        print(f"{row['id']:>8}  sources {to_sources[-1]:5.2f}s  first token {first or 0:5.2f}s  total {total[-1]:5.2f}s"
-              f"  {'ABSTAIN' if answer.abstained else ''} {answer.answer[:70]!r}", flush=True)
+        to_text.append(first if first is not None else total[-1])  # a refusal is the first text
+        print(f"{row['id']:>10}  sources {to_sources[-1]:5.2f}s  first text {to_text[-1]:5.2f}s  total {total[-1]:5.2f}s"
+              f"  {'ABSTAIN' if answer.abstained else ''} {answer.answer[:70]!r}", file=sys.stderr, flush=True)
+    after = getattr(llm, "prefill_totals", (0, 0.0))
+    tokens, seconds = after[0] - before[0], after[1] - before[1]
+    return {"n": len(rows), "mode": mode, "model": bot.chain(mode).model,
+            "sources_p50": pct(to_sources, 50), "sources_p95": pct(to_sources, 95),
+            "first_text_p50": pct(to_text, 50), "first_text_p95": pct(to_text, 95),
+            "total_p50": pct(total, 50), "total_p95": pct(total, 95),
+            "prefill_tokens_per_question": tokens / len(rows) if rows else 0,
+            "prefill_tok_s": tokens / seconds if seconds else None}
 
-    print(f"\n{len(rows)} questions, mode {args.mode}, model {bot.chain(args.mode).model}")
-    for name, values in [("time to sources", to_sources), ("time to first token", to_token), ("total", total)]:
-        print(f"{name:>20}: p50 {pct(values, 50):5.2f}s   p95 {pct(values, 95):5.2f}s   (n={len(values)})")
-    if prompt_tokens:
-        print(f"{'prompt tokens':>20}: mean {statistics.mean(prompt_tokens):.0f}, "
-              f"reused from cache {statistics.mean(reused):.0f}")
+
+def run_other(rev: str, questions: Path, mode: str) -> dict:
+    """This bench run on the code of ``rev`` (a temporary worktree first on the path), with this
+    checkout's models: only ``Chatbot``'s public API is used, so older revisions run as they are."""
+    tree = Path(tempfile.mkdtemp(prefix="newsrag-rev-")) / "tree"
+    subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", "-q", str(tree), rev], check=True)
+    try:
+        (tree / ".newsrag").symlink_to(ROOT / ".newsrag")
+        out = subprocess.run([sys.executable, __file__, str(questions), "--mode", mode, "--json"],
+                             cwd=tree, env={**os.environ, "PYTHONPATH": str(tree)}, check=True,
+                             stdout=subprocess.PIPE, text=True).stdout
+        return json.loads(out.strip().splitlines()[-1])
+    finally:
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)], check=False)
+
+
+def show(label: str, r: dict) -> None:
+    speed = f"{r['prefill_tok_s']:.0f} tok/s" if r.get("prefill_tok_s") else "n/a"
+    print(f"{label}: {r['n']} questions, mode {r['mode']}, model {r['model']}; prefill {speed}, "
+          f"{r.get('prefill_tokens_per_question', 0):.0f} prompt tokens processed per question")
+    for name in ("sources", "first_text", "total"):
+        print(f"  {name.replace('_', ' '):>12}: p50 {r[name + '_p50']:5.2f}s   p95 {r[name + '_p95']:5.2f}s")
+
+
+def main() -> None:
+    shared = ROOT.parent / "shared" / "eval" / "dev.jsonl"
+    ap = argparse.ArgumentParser()
+    ap.add_argument("questions", nargs="?", type=Path, default=shared if shared.exists() else ROOT / "eval" / "questions.jsonl")
+    ap.add_argument("--mode", default="local")
+    ap.add_argument("--home", type=Path, default=None)
+    ap.add_argument("--against", metavar="REV", help="also run this bench at REV (git) first, and print ratios")
+    ap.add_argument("--json", action="store_true", help="print the figures as one JSON line (for --against)")
+    args = ap.parse_args()
+    questions = args.questions.resolve()
+
+    load = os.getloadavg()[0]
+    other = run_other(args.against, questions, args.mode) if args.against else None
+    mine = measure(questions, args.mode, args.home)
+    if args.json:
+        print(json.dumps(mine))
+        return
+    if other:
+        show(f"{args.against}", other)
+    show("this checkout", mine)
+    if other:
+        for name in ("first_text_p50", "total_p50"):
+            print(f"  ratio {name}: {mine[name] / other[name]:.2f}x ({args.against} = 1)")
+    print(f"load average: {load:.2f} at start, {os.getloadavg()[0]:.2f} at end")
 
 
 if __name__ == "__main__":

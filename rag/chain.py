@@ -22,7 +22,7 @@ from langchain_core.output_parsers import StrOutputParser
 from rag.answer import REFUSALS, Answer, AnswerSentence, Citation, Event, Source
 from rag.citations import SUPPORT, check, render
 from rag.context import Evidence, SentenceVectors, build_evidence, pick_evidence, top_units
-from rag.decide import judge
+from rag.decide import SECOND_SOURCE_P, judge
 from rag.dates import DateFilter, merge, parse_question_dates
 from rag.errors import InputError
 from rag.followup import Message, needs_history, previous_question, standalone_query
@@ -57,7 +57,7 @@ class AnswerChain:
     def __init__(self, retriever: Retriever, embeddings: Embeddings, llm: BaseChatModel | None, *,
                  k: int = 5, min_score: float = 0.80, support: float = SUPPORT, model: str = "", mode: str = "local",
                  newest_date: Callable[[], str | None] = lambda: None, max_context_sentences: int = 6,
-                 sentence_vectors: SentenceVectors | None = None, answer_threshold: float = 0.5):
+                 sentence_vectors: SentenceVectors | None = None, answer_threshold: float = 0.25):
         self.retriever, self.embeddings, self.llm = retriever, embeddings, llm
         self.k, self.min_score, self.support, self.model, self.mode = k, min_score, support, model, mode
         self.newest_date = newest_date
@@ -145,7 +145,7 @@ class AnswerChain:
             return
         order = judged.ranked()
         chosen = pick_evidence([candidates[j] for j in order], [judged.p_yes[j] for j in order], evidence,
-                               self.answer_threshold)
+                               SECOND_SOURCE_P)
         numbered = [(evidence.units[i].source, evidence.units[i].text) for i in chosen]
         t0 = time.perf_counter()
         raw = self._generate.invoke(phrase_messages(asked, lang, numbered)).strip()

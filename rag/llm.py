@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+import time
 import uuid
 from pathlib import Path
 from typing import Any, Iterator
@@ -91,6 +92,7 @@ class ChatLlamaCpp(BaseChatModel):
     _lock: Any = PrivateAttr(default_factory=threading.Lock)
     _cache_key: str = PrivateAttr(default_factory=lambda: f"newsrag-{uuid.uuid4().hex}")
     _last_stats: dict[str, Any] = PrivateAttr(default_factory=dict)
+    _prefill: list[float] = PrivateAttr(default_factory=lambda: [0, 0.0])  # tokens, seconds since load
 
     @classmethod
     def from_settings(cls, settings: Any, **overrides: Any) -> "ChatLlamaCpp":
@@ -106,6 +108,15 @@ class ChatLlamaCpp(BaseChatModel):
         return {"model": Path(self.model_path).name, "n_ctx": self.n_ctx, "max_tokens": self.max_tokens,
                 "temperature": self.temperature, "top_k": self.top_k if self.temperature > 0 else 1,
                 "top_p": self.top_p, "repeat_penalty": self.repeat_penalty, "seed": self.seed}
+
+    @property
+    def prefill_totals(self) -> tuple[int, float]:
+        """(prompt tokens processed, seconds spent on them) over every call so far: prefill speed."""
+        return int(self._prefill[0]), float(self._prefill[1])
+
+    def _count_prefill(self, stats: dict[str, Any]) -> None:
+        self._prefill[0] += stats.get("prefilled_tokens") or 0
+        self._prefill[1] += stats.get("prefill_seconds") or 0.0
 
     @property
     def last_stats(self) -> dict[str, Any]:
@@ -169,6 +180,7 @@ class ChatLlamaCpp(BaseChatModel):
             finally:
                 pieces.close()  # finish the library's generator while we still hold the lock
                 self._last_stats = stats
+                self._count_prefill(stats)
         yield ChatGenerationChunk(message=AIMessageChunk(
             content="", response_metadata={"model_name": Path(self.model_path).name, "llama_stats": stats}))
 
@@ -198,14 +210,18 @@ class ChatLlamaCpp(BaseChatModel):
                 raise InputError(f"the prompt is too long for the local model's {self.n_ctx}-token context")
             try:
                 reused, status = llama._prepare_chat_prefix(tokens, self._cache_key)
+                started = time.perf_counter()
                 llama._eval_tokens(tokens[reused:], reused)
+                prefill = time.perf_counter() - started
                 n_vocab = llama.n_vocab
                 row = np.frombuffer(ffi.buffer(lib.llama_get_logits_ith(llama._ctx, -1), 4 * n_vocab),
                                     dtype=np.float32).astype(np.float64)
             except RuntimeError as e:
                 llama._clear_context_state()
                 raise BackendError(f"the local model failed: {e}") from e
-            self._last_stats = {"input_tokens": len(tokens), "reused_tokens": reused, "cache_status": status}
+            self._last_stats = {"input_tokens": len(tokens), "reused_tokens": reused, "cache_status": status,
+                                "prefilled_tokens": len(tokens) - reused, "prefill_seconds": prefill}
+            self._count_prefill(self._last_stats)
         logp = row - (row.max() + np.log(np.exp(row - row.max()).sum()))
         best = np.argsort(-logp)[:top]
         entries = [{"token": llama.token_to_piece(int(t)), "logprob": float(logp[t])} for t in best]

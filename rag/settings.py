@@ -58,9 +58,9 @@ class Settings:
     min_score: float = 0.80
     # Citation check: min similarity between an answer sentence and the quote that supports it.
     support_score: float = 0.84
-    # Answerability (modes with a model): the model's P(a sentence answers the question) needed to
-    # answer, judged for this many of the most relevant sentences; calibrated in docs/eval.md.
-    answer_threshold: float = 0.5
+    # Answerability (modes with a model): the mean of the model's P(this sentence answers the question)
+    # over this many of the most relevant sentences must reach the threshold; calibrated in docs/eval.md.
+    answer_threshold: float = 0.25
     judge_sentences: int = 5
     # HTTP API.
     host: str = "127.0.0.1"

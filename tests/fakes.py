@@ -56,7 +56,7 @@ class RecordingChatModel(GenericFakeChatModel):
 
 
 class AnsweringChatModel(RecordingChatModel):
-    """A scripted model for the answer chain's two tasks: a judge prompt ("… Answers?") gets Yes/No
+    """A scripted model for the answer chain's two tasks: a judge prompt ("… Yes or No:") gets Yes/No
     with OpenAI-shaped log-probabilities from ``yes(sentence) -> P(Yes)``; any other prompt gets the
     next scripted reply, streamed word by word. Every prompt is kept in ``seen``."""
 
@@ -65,7 +65,7 @@ class AnsweringChatModel(RecordingChatModel):
     def _generate(self, messages, stop=None, run_manager=None, **kwargs):
         self.seen.append(list(messages))
         last = messages[-1].text
-        if not last.rstrip().endswith("Answers?"):
+        if not last.rstrip().endswith("Yes or No:"):
             return super()._generate(messages, stop=stop, run_manager=run_manager, **kwargs)
         sentence = re.search(r"Sentence \[\d+\]: (.*)\n", last).group(1)
         p = min(max(self.yes(sentence), 1e-6), 1 - 1e-6)
@@ -81,5 +81,5 @@ def recording_llm(*replies: str, yes: Callable[[str], float] = lambda sentence: 
 
 
 def yes_when(*words: str) -> Callable[[str], float]:
-    """A judge that says a sentence answers (P 0.95) when it holds one of ``words``, else not (0.05)."""
-    return lambda sentence: 0.95 if any(w in sentence for w in words) else 0.05
+    """A judge that says a sentence answers (P 0.95) when it holds one of ``words``, else not (0.3)."""
+    return lambda sentence: 0.95 if any(w in sentence for w in words) else 0.3

@@ -104,7 +104,7 @@ def test_when_no_sentence_answers_the_fixed_localized_refusal_comes_without_phra
     llm = recording_llm("Dit mag nooit verschijnen [1].", yes=lambda sentence: 0.2)
     answer = bot_with(tmp_path, corpus, llm).ask(question)
     assert answer.abstained and answer.answer == REFUSALS[lang] and answer.citations == []
-    assert all(m[-1].text.endswith("Answers?") for m in llm.seen)  # judged, never asked to phrase
+    assert all(m[-1].text.endswith("Yes or No:") for m in llm.seen)  # judged, never asked to phrase
     assert "P = 0.20" in answer.abstain_reason and answer.decision["p_answer"] == 0.2
 
 

@@ -32,16 +32,18 @@ def test_without_log_probabilities_the_written_word_counts(content, p):
 def test_each_candidate_is_judged_on_its_own_and_ranked_by_its_probability():
     llm = recording_llm(yes=lambda s: {"a": 0.2, "b": 0.9, "c": 0.6}[s])
     judged = judge(llm, "Vraag?", [(1, "a"), (2, "b"), (1, "c")])
-    assert judged.p_yes == pytest.approx([0.2, 0.9, 0.6]) and judged.p_answer == pytest.approx(0.9)
+    assert judged.p_yes == pytest.approx([0.2, 0.9, 0.6]) and judged.p_answer == pytest.approx(1.7 / 3)
     assert judged.ranked() == [1, 2, 0] and len(llm.seen) == 3
+    # a small penalty per relevance rank: a slightly likelier sentence further down does not win
+    assert judge(recording_llm(yes=lambda s: {"a": 0.6, "b": 0.62}[s]), "Q?", [(1, "a"), (2, "b")]).ranked() == [0, 1]
     assert all(m[-1].text.startswith("Question: Vraag?\nSentence [") for m in llm.seen)
 
 
 def test_judge_and_phrase_prompts_share_their_prefix_so_the_cache_is_reused():
     judged, phrased = judge_messages("Q?", 2, "S."), phrase_messages("Q?", "nl", [(2, "S.")])
     assert judged[0].text == phrased[0].text  # the same system prompt
-    common = len(judged[1].text) - len("Answers?")
-    assert phrased[1].text[:common] == judged[1].text[:common] and phrased[1].text.endswith("Answer in Dutch:")
+    common = judged[1].text.index("Does the sentence")
+    assert phrased[1].text[:common] == judged[1].text[:common] and phrased[1].text.endswith("Antwoord:")
 
 
 def test_an_empty_judgement_never_answers():
