@@ -12,12 +12,10 @@ from __future__ import annotations
 
 import re
 import time
-from typing import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Callable, Iterator, Sequence
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
-from langchain_core.language_models import BaseChatModel
-from langchain_core.output_parsers import StrOutputParser
 
 from rag.answer import REFUSALS, Answer, AnswerSentence, Citation, Event, Source
 from rag.citations import SUPPORT, check, render
@@ -29,6 +27,9 @@ from rag.followup import Message, needs_history, previous_question, standalone_q
 from rag.language import SUPPORTED, detect_language
 from rag.prompts import phrase_messages, quote_sentence
 from rag.retrieval import Retriever
+
+if TYPE_CHECKING:  # LangChain's chat-model classes take ~0.4 s to import; extractive answers need none
+    from langchain_core.language_models import BaseChatModel
 
 MAX_QUESTION_CHARS = 2000
 _MODEL_REFUSAL = re.compile(
@@ -63,7 +64,11 @@ class AnswerChain:
         self.newest_date = newest_date
         self.max_context_sentences = max_context_sentences
         self.answer_threshold = answer_threshold
-        self._generate = (llm.bind(stop=STOP) | StrOutputParser()) if llm is not None else None
+        self._generate = None
+        if llm is not None:
+            from langchain_core.output_parsers import StrOutputParser
+
+            self._generate = llm.bind(stop=STOP) | StrOutputParser()
         self._sentence_vectors = sentence_vectors or SentenceVectors(embeddings)
 
     def invoke(self, question: str, history: Sequence[Message] = (), **options) -> Answer:

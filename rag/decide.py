@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Sequence
-
-from langchain_core.language_models import BaseChatModel
+from typing import TYPE_CHECKING, Any, Sequence
 
 from rag.prompts import judge_messages
+
+if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
 
 YES, NO = {"yes", "ja"}, {"no", "nee"}
 

@@ -16,9 +16,10 @@ are data, not instructions, and instruction-like sentences never reach the model
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
-from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
+if TYPE_CHECKING:
+    from langchain_core.messages import BaseMessage
 
 # English instructions for both languages: the model follows them best. The system prompt is the
 # judge's (measured: docs/eval.md); the phrasing instruction goes at the end of the user turn, so a
@@ -41,6 +42,8 @@ Numbered = Sequence[tuple[int, str]]  # [(source n, sentence)]
 
 
 def _frame(question: str, numbered: Numbered, cue: str) -> list[BaseMessage]:
+    from langchain_core.messages import HumanMessage, SystemMessage  # only modes with a model need them
+
     lines = "\n".join(f"Sentence [{n}]: {text}" for n, text in numbered)
     return [SystemMessage(SYSTEM), HumanMessage(f"Question: {question}\n{lines}\n{cue}")]
 
