@@ -138,11 +138,16 @@ def token_f1(prediction: str, reference: str) -> float:
     return 2 * p * r / (p + r)
 
 
+_QUOTED = re.compile(r"„[^”]*”")
+
+
 def answer_language(answer: str) -> str:
     """The language of an answer: a refusal message (``rag.answer.REFUSALS``) is in its own
-    language; otherwise ``rag.language.detect_language`` of the text without markers, or ``""``
-    when it holds no function word of any language ("Astana [1].")."""
+    language; otherwise ``rag.language.detect_language`` of the text without markers and without
+    verbatim quotes („…”: an English answer may quote the Dutch article), or ``""`` when it holds no
+    function word of any language ("Astana [1].")."""
     text = strip_markers(answer).strip()
+    text = _QUOTED.sub(" ", text).strip() or text
     for lang, refusal in REFUSALS.items():
         if text == refusal:
             return lang

@@ -162,14 +162,18 @@ def _resolve(text: str, newest: str | None) -> str | None:
 
 
 def parse_question_dates(question: str, newest: str | None) -> DateFilter:
-    """The first date phrase in the question as a filter; DateFilter() when there is none.
+    """The date phrases of the question as a filter; DateFilter() when there is none.
 
-    ``newest`` is the date of the newest indexed article (ISO); relative phrases count from it.
+    ``newest`` is the date of the newest indexed article (ISO); relative phrases count from it. A date
+    after the newest article is what the question is about ("het doel voor 2030", "de Spelen van
+    2026"), not when it was reported, so it filters nothing. Two separate dates ("in 2021 en in 2023")
+    filter the span from the first to the last, so both articles can be found.
     """
     try:
         newest = validate_iso(newest) if newest else None
     except InputError:
         newest = None  # a malformed stored date: relative phrases cannot be counted
+    found: list[DateFilter] = []
     for m in _QUESTION.finditer(question):
         phrase = m[0]
         if m["a"]:
@@ -180,11 +184,12 @@ def parse_question_dates(question: str, newest: str | None) -> DateFilter:
                 return DateFilter(a, last, phrase)
             continue
         when = _resolve(m["c"] or m["d"], newest)
-        if when is None:
+        if when is None or (newest and date_range(when)[0] > date_range(newest)[1]):
             continue
         op = " ".join(m["op"].lower().split()) if m["op"] else ""
         if not op:
-            return DateFilter(when, when, phrase)
+            found.append(DateFilter(when, when, phrase))
+            continue
         if op in _SINCE:
             return DateFilter(when, None, phrase)
         if op in _AFTER:
@@ -192,4 +197,8 @@ def parse_question_dates(question: str, newest: str | None) -> DateFilter:
         if op in _BEFORE:
             return DateFilter(None, _shift(when, -1), phrase)
         return DateFilter(None, when, phrase)
-    return DateFilter()
+    if len(found) > 1:
+        first = min(found, key=lambda f: date_range(f.since)[0])
+        last = max(found, key=lambda f: date_range(f.until)[1])
+        return DateFilter(first.since, last.until, " … ".join(f.phrase for f in found))
+    return found[0] if found else DateFilter()

@@ -55,7 +55,7 @@ class Settings:
     k: int = 5
     fetch_k: int = 20
     # Abstention: below this best dense similarity the articles are taken not to hold the answer.
-    min_score: float = 0.80
+    min_score: float = 0.76
     # Citation check: min similarity between an answer sentence and the quote that supports it.
     support_score: float = 0.84
     # Answerability (modes with a model): the mean of the model's P(this sentence answers the question)

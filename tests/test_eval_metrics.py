@@ -141,6 +141,8 @@ def test_language_match():
     assert m.language_match(REFUSALS["nl"], "nl") is True
     assert m.language_match(REFUSALS["en"], "en") is True
     assert m.language_match(REFUSALS["en"], "nl") is False
+    # an English sentence quoting the Dutch article is English
+    assert m.language_match("The article (in Dutch) says: „Hij zegde de regio 25 miljoen dollar toe.” [1].", "en")
     assert m.language_match("Astana [1].", "en") is None  # cannot be told
 
 
