@@ -149,8 +149,11 @@ class AnswerChain:
                                        f"< {self.answer_threshold})")
             return
         order = judged.ranked()
+        # A question that names two dates ("in 2021, and in 2023") wants an article of each: the best
+        # sentence of a second article joins however it was judged.
+        two_dates = " … " in (answer.filters.get("phrase") or "")
         chosen = pick_evidence([candidates[j] for j in order], [judged.p_yes[j] for j in order], evidence,
-                               SECOND_SOURCE_P)
+                               0.0 if two_dates else SECOND_SOURCE_P)
         numbered = [(evidence.units[i].source, evidence.units[i].text) for i in chosen]
         t0 = time.perf_counter()
         raw = self._generate.invoke(phrase_messages(asked, lang, numbered)).strip()

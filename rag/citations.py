@@ -29,6 +29,10 @@ _NEGATION = re.compile(r"\b(niet|geen|nooit|niets|niemand|nergens|noch|not|no|ne
                        r"neither|nor|without|zonder)\b|n't\b", re.IGNORECASE)
 _NAME = re.compile(r"\b[A-ZÀ-Ö][\w’'-]{2,}")
 SUPPORT = 0.84  # min similarity between an answer sentence and its quote; calibrated in docs/eval.md
+# An answer sentence this close to the question (both embedded as queries) restates it instead of
+# answering: "Putin paid a compliment in return" 0.94, "Xi is more important for Putin" 0.91, while
+# real answers measured 0.84-0.89 (docs/eval.md).
+ECHO = 0.905
 MIN_WORD_SHARE = 0.5  # same-language answers: share of the words added to the question found in the quote
 
 
@@ -89,18 +93,24 @@ def check(answer_text: str, evidence: Evidence, sources: Sequence[Source], embed
           support: float = SUPPORT, question: str = "", *, strict: bool = False,
           allowed: set[int] | None = None) -> tuple[list[AnswerSentence], list[Citation]]:
     """Check every sentence of ``answer_text`` against the evidence. ``strict`` adds the negation and
-    name checks; ``allowed`` (evidence unit indexes) limits support to the sentences chosen as
-    answering the question, so a true sentence about something else is not an answer."""
+    name checks and drops sentences that only restate the question; ``allowed`` (evidence unit
+    indexes) limits support to the sentences chosen as answering the question, so a true sentence
+    about something else is not an answer."""
     parts = split_cited(answer_text)
     if not parts:
         return [], []
-    vectors = np.asarray(embeddings.embed_queries([p for p, _ in parts])
+    texts = [p for p, _ in parts] + ([question] if strict and question else [])
+    vectors = np.asarray(embeddings.embed_queries(texts)
                          if hasattr(embeddings, "embed_queries")  # one batch when the embedder offers it
-                         else [embeddings.embed_query(p) for p, _ in parts], dtype=np.float32)
+                         else [embeddings.embed_query(t) for t in texts], dtype=np.float32)
+    echo = vectors[len(parts):] @ vectors[:len(parts)].T if len(texts) > len(parts) else np.zeros((1, len(parts)))
     by_n = {s.n: s for s in sources}
     asked = terms(question)
     checked, citations = [], []
-    for (text, cited), vector in zip(parts, vectors):
+    for j, ((text, cited), vector) in enumerate(zip(parts, vectors)):
+        if echo[0, j] >= ECHO:
+            checked.append(AnswerSentence(text=text, supported=False, note="restates the question"))
+            continue
         sims = evidence.similarities(vector)
         ok = [i for i in np.argsort(-sims) if sims[i] >= support and (allowed is None or int(i) in allowed)
               and _numbers_ok(text, evidence.units[i].text) and _words_ok(text, evidence.units[i].text, asked)

@@ -127,6 +127,13 @@ def test_only_the_chosen_sentence_is_phrased_and_may_be_cited(tmp_path, corpus):
     assert "2015" not in answer.answer and "25 miljoen dollar" in answer.answer  # the quote fallback
 
 
+def test_an_answer_that_restates_the_question_is_not_an_answer(tmp_path, corpus):
+    llm = recording_llm("Dollar zegde Blinken de regio toe [1].", yes=yes_when("25 miljoen"))
+    answer = bot_with(tmp_path, corpus, llm).ask("Hoeveel dollar zegde Blinken de regio toe?")
+    assert answer.dropped[0].note == "restates the question"
+    assert answer.answer.startswith("Volgens het artikel: „Hij zegde de regio 25 miljoen dollar")
+
+
 def test_a_flipped_negation_fails_the_check(tmp_path, corpus):
     llm = recording_llm("Hij zegde de regio geen 25 miljoen dollar extra toe [1].", yes=yes_when("25 miljoen"))
     answer = bot_with(tmp_path, corpus, llm).ask(Q_MONEY)
@@ -140,6 +147,14 @@ def test_two_articles_that_both_answer_are_phrased_together_and_both_cited(tmp_p
     assert {c.doc_id for c in answer.citations} == {"blinken", "lavrov"}
     phrased = llm.seen[-1][-1].text
     assert "Blinken bezocht" in phrased and "Lavrov bezocht" in phrased and phrased.count("\n[") == 1
+
+
+def test_a_question_naming_two_dates_takes_a_sentence_from_each_article(tmp_path, corpus):
+    llm = recording_llm("Blinken bezocht Centraal-Azië [1]. Lavrov bezocht Wang Yi in China [2].",
+                        yes=yes_when("Blinken bezocht"))  # only the 2023 sentence is judged an answer
+    answer = bot_with(tmp_path, corpus, llm).ask("Wie bezocht er in 2021 en in 2023?")
+    assert answer.filters["since"] == "2021" and answer.filters["until"] == "2023"
+    assert {c.doc_id for c in answer.citations} == {"blinken", "lavrov"}
 
 
 def test_nothing_relevant_abstains_without_asking_the_model(tmp_path, corpus):
