@@ -58,7 +58,7 @@ class AnswerChain:
     def __init__(self, retriever: Retriever, embeddings: Embeddings, llm: BaseChatModel | None, *,
                  k: int = 5, min_score: float = 0.80, support: float = SUPPORT, model: str = "", mode: str = "local",
                  newest_date: Callable[[], str | None] = lambda: None, max_context_sentences: int = 6,
-                 sentence_vectors: SentenceVectors | None = None, answer_threshold: float = 0.25):
+                 sentence_vectors: SentenceVectors | None = None, answer_threshold: float = 0.35):
         self.retriever, self.embeddings, self.llm = retriever, embeddings, llm
         self.k, self.min_score, self.support, self.model, self.mode = k, min_score, support, model, mode
         self.newest_date = newest_date

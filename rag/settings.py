@@ -22,7 +22,8 @@ MAX_K = 50  # passages per question; the API's schema says the same
 BOUNDS: dict[str, tuple[float, float]] = {
     "chroma_port": (1, 65535), "port": (1, 65535), "llm_threads": (1, 256), "llm_ctx": (512, 131072),
     "llm_max_tokens": (1, 8192), "bm25_weight": (0.0, 1.0), "k": (1, MAX_K), "fetch_k": (1, 500),
-    "min_score": (0.0, 1.0), "support_score": (0.0, 1.0), "answer_threshold": (0.0, 1.0), "judge_sentences": (1, 20), "max_upload_mb": (1, 10240),
+    "min_score": (0.0, 1.0), "support_score": (0.0, 1.0), "answer_threshold": (0.0, 1.0), "judge_sentences": (1, 20),
+    "max_upload_mb": (1, 10240),
 }
 CHOICES = {"answer_mode": ANSWER_MODES, "retriever": RETRIEVERS}
 
@@ -58,9 +59,10 @@ class Settings:
     min_score: float = 0.76
     # Citation check: min similarity between an answer sentence and the quote that supports it.
     support_score: float = 0.84
-    # Answerability (modes with a model): the mean of the model's P(this sentence answers the question)
-    # over this many of the most relevant sentences must reach the threshold; calibrated in docs/eval.md.
-    answer_threshold: float = 0.25
+    # Answerability (modes with a model): the model's P(this sentence answers the question) is read for
+    # this many of the most relevant sentences; the mean of the two best must reach the threshold
+    # (calibrated on eval/tune.jsonl, docs/eval.md).
+    answer_threshold: float = 0.35
     judge_sentences: int = 5
     # HTTP API.
     host: str = "127.0.0.1"

@@ -32,7 +32,7 @@ def test_without_log_probabilities_the_written_word_counts(content, p):
 def test_each_candidate_is_judged_on_its_own_and_ranked_by_its_probability():
     llm = recording_llm(yes=lambda s: {"a": 0.2, "b": 0.9, "c": 0.6}[s])
     judged = judge(llm, "Vraag?", [(1, "a"), (2, "b"), (1, "c")])
-    assert judged.p_yes == pytest.approx([0.2, 0.9, 0.6]) and judged.p_answer == pytest.approx(1.7 / 3)
+    assert judged.p_yes == pytest.approx([0.2, 0.9, 0.6]) and judged.p_answer == pytest.approx(0.75)
     assert judged.ranked() == [1, 2, 0] and len(llm.seen) == 3
     # a small penalty per relevance rank: a slightly likelier sentence further down does not win
     assert judge(recording_llm(yes=lambda s: {"a": 0.6, "b": 0.62}[s]), "Q?", [(1, "a"), (2, "b")]).ranked() == [0, 1]
