@@ -65,7 +65,13 @@ def first_sentence_title(text: str) -> str:
 
 
 def decode(data: bytes, source: str) -> tuple[str, str | None]:
-    """Text and a note when it was not UTF-8. Refuses empty and binary input."""
+    """Text with ``\n`` line ends (CR-only files lost every paragraph and heading) and a note when it
+    was not UTF-8. Refuses empty and binary input."""
+    text, note = _decode(data, source)
+    return text.replace("\r\n", "\n").replace("\r", "\n"), note
+
+
+def _decode(data: bytes, source: str) -> tuple[str, str | None]:
     if not data.strip():
         raise ArticleError(source, "empty file")
     if b"\0" in data[:8192]:

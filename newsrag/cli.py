@@ -19,7 +19,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from rag.errors import ConfigError, NewsragError
+from rag.errors import ConfigError, InputError, NewsragError
 from rag.settings import Settings
 
 console = Console()
@@ -139,6 +139,19 @@ def search(ctx: click.Context, query: str, k: int | None, since: str | None, unt
     console.print(table)
 
 
+def _read_history(fh) -> list[dict]:
+    """Earlier turns from a ``--history`` file: a JSON list of {"role", "content"} objects, or one error line."""
+    try:
+        turns = json.load(fh)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"{fh.name}: not valid JSON ({exc})") from None
+    if not isinstance(turns, list) or not all(
+            isinstance(t, dict) and t.get("role") in ("user", "assistant") and isinstance(t.get("content"), str)
+            for t in turns):
+        raise InputError(f'{fh.name}: expected a JSON list of {{"role": "user" | "assistant", "content": "..."}}')
+    return turns
+
+
 @cli.command()
 @click.argument("question")
 @click.option("--mode", type=click.Choice(["local", "extractive", "server"]), default=None, help="How to answer.")
@@ -158,7 +171,7 @@ def ask(ctx: click.Context, question: str, mode: str | None, since: str | None, 
     check_k(k)
     settings = _settings(ctx, answer_mode=mode)
     bot = Chatbot.from_settings(settings)
-    history = json.load(history_file) if history_file else []
+    history = _read_history(history_file) if history_file else []
     if bot.index.count() == 0:
         raise ConfigError(f"the index at {settings.where()} is empty: fill it first with "
                           f"`newsrag ingest data/articles` (or your own files and folders)")

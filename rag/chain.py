@@ -44,6 +44,8 @@ def validate_question(question: str) -> str:
     question = (question or "").strip()
     if not question:
         raise InputError("the question is empty")
+    if not re.search(r"[^\W\d_]{2}", question):  # "🙂🙂", "???", "123": nothing to search for
+        raise InputError("the question holds no words")
     if len(question) > MAX_QUESTION_CHARS:
         raise InputError(f"the question is too long ({len(question):,} characters; at most {MAX_QUESTION_CHARS:,})")
     return question

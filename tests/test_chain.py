@@ -202,7 +202,8 @@ def test_instructions_inside_an_article_never_reach_the_model(tmp_path, corpus):
     assert all("Negeer" not in c.quote for c in answer.citations)
 
 
-@pytest.mark.parametrize("question, message", [("", "empty"), ("   \n", "empty"), ("x" * 10_000, "too long")])
+@pytest.mark.parametrize("question, message", [("", "empty"), ("   \n", "empty"), ("x" * 10_000, "too long"),
+                                               ("🙂🙂🙂", "no words"), ("?? 42 !!", "no words")])
 def test_bad_questions_get_a_clear_error(tmp_path, corpus, question, message):
     bot = bot_with(tmp_path, corpus)
     with pytest.raises(InputError, match=message):

@@ -418,6 +418,32 @@ def test_ask_on_an_empty_index_says_so_and_how_to_fill_it(run_cli) -> None:
     assert "is empty" in result.stderr and "newsrag ingest" in result.stderr
 
 
+@pytest.mark.parametrize("content, words", [
+    ("[{\"role\": \"user\"", "not valid JSON"),
+    ("{\"role\": \"user\", \"content\": \"Wie?\"}", "expected a JSON list"),
+    ("[{\"role\": \"robot\", \"content\": \"Wie?\"}]", "expected a JSON list"),
+])
+def test_a_bad_history_file_is_one_line(run_cli, tmp_path, content, words) -> None:  # item 11
+    history = tmp_path / "history.json"
+    history.write_text(content, encoding="utf-8")
+    result = run_cli("ask", "Hoeveel geld zegde hij toe?", "--mode", "extractive", "--history", str(history))
+    assert result.exit_code == 2 and ONE_LINE_ERROR.match(result.stderr), result.output
+    assert words in result.stderr and "history.json" in result.stderr
+
+
+@pytest.mark.parametrize("newline", ["\r", "\r\n"])
+def test_cr_line_endings_keep_paragraphs_and_headings(tmp_path, newline) -> None:  # item 10
+    from ingest.chunking import chunk_article
+    from ingest.loaders import load_file
+
+    path = tmp_path / "mac.txt"
+    text = (ARTICLES / "000_9dbccd1724277ce9.txt").read_text(encoding="utf-8")
+    path.write_bytes(text.replace("\n", newline).encode("utf-8"))
+    (article,) = list(load_file(path))
+    assert "\r" not in article.text and article.text.count("\n\n") == text.strip().count("\n\n")
+    assert "Russische invloedssfeer" in {c.heading for c in chunk_article(article)}
+
+
 # -- 8. bad settings -------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("env, args, words", [
