@@ -24,7 +24,8 @@ TEXT_SUFFIXES = {".txt", ".md", ".markdown"}
 HTML_SUFFIXES = {".html", ".htm"}
 JSONL_SUFFIXES = {".jsonl", ".ndjson"}
 SUPPORTED = TEXT_SUFFIXES | HTML_SUFFIXES | JSONL_SUFFIXES
-MAX_ARTICLE_BYTES = 5 * 1024 * 1024  # one article; a JSONL file may be any size
+MAX_ARTICLE_BYTES = 5 * 1024 * 1024
+MIN_SENTENCE_WORDS = 6  # an HTML page needs at least one sentence this long to count as an article  # one article; a JSONL file may be any size
 
 _DATE_HEADER = re.compile(r"^\s*date\s+(\d{4}-\d{2}(?:-\d{2})?)\s*")
 _ISO_PREFIX = re.compile(r"^(\d{4}-\d{2}(?:-\d{2})?)")
@@ -112,6 +113,9 @@ def parse_html(raw: str, doc_id: str, source: str) -> Article:
     # trafilatura ends each block (<p>, <h2>, <li>) with one newline; our paragraphs are blank-line
     # separated, so without this an HTML article is one paragraph and its headings are lost.
     text = _BLOCK_BREAK.sub("\n\n", text)
+    if not any(len(text[s:e].split()) >= MIN_SENTENCE_WORDS for s, e in sentences(text)):
+        # "Home Nieuws Sport © 2024": menus and footers, no sentence an answer could quote
+        raise ArticleError(source, "no article text found in the HTML (only short lines, such as a menu)")
     date = getattr(doc, "date", None)
     date = m.group(1) if date and (m := _ISO_PREFIX.match(date)) else None
     title = (getattr(doc, "title", None) or "").strip() or first_sentence_title(text)

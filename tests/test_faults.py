@@ -25,6 +25,7 @@ from newsrag.chatbot import Chatbot
 from newsrag.cli import cli
 from rag.errors import ConfigError, IndexBusy, InputError
 from rag.settings import Settings
+from rag.errors import ArticleError
 from tests.conftest import ARTICLES, E5_PATH, ROOT, make_settings
 from tests.test_ingest import SAMPLE_IDS, assert_consistent
 from tests.test_loaders import HTML, write
@@ -429,6 +430,16 @@ def test_a_bad_history_file_is_one_line(run_cli, tmp_path, content, words) -> No
     result = run_cli("ask", "Hoeveel geld zegde hij toe?", "--mode", "extractive", "--history", str(history))
     assert result.exit_code == 2 and ONE_LINE_ERROR.match(result.stderr), result.output
     assert words in result.stderr and "history.json" in result.stderr
+
+
+def test_a_navigation_only_html_page_is_not_an_article(tmp_path) -> None:  # item 10
+    from ingest.loaders import load_file
+
+    page = tmp_path / "index.html"
+    page.write_text("<html><body><nav><a href='/'>Home</a> <a href='/n'>Nieuws</a> <a href='/s'>Sport</a></nav>"
+                    "<footer>© 2024 De Krant</footer></body></html>", encoding="utf-8")
+    (error,) = list(load_file(page))
+    assert isinstance(error, ArticleError) and "no article text" in str(error) and "index.html" in str(error)
 
 
 @pytest.mark.parametrize("newline", ["\r", "\r\n"])
