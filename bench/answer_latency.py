@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -28,13 +27,8 @@ ROOT = Path(__file__).resolve().parent.parent
 MODELS = ROOT / ".newsrag" / "models"
 
 
-def pct(values: list[float], p: float) -> float:
-    """Nearest-rank percentile (the same definition as eval.metrics.percentile at p50 for odd n)."""
-    values = sorted(values)
-    return values[min(len(values) - 1, round(p / 100 * (len(values) - 1)))] if values else float("nan")
-
-
 def measure(questions: Path, mode: str, home: Path | None) -> dict:
+    from eval.metrics import percentile as pct  # the one percentile definition behind every p50/p95
     from newsrag.chatbot import Chatbot
     from rag.settings import Settings
 

@@ -163,7 +163,7 @@ class Chatbot:
                 min_score=self.settings.min_score, support=self.settings.support_score, mode=mode,
                 model=providers.model_name(self.settings.with_overrides(answer_mode=mode)),
                 newest_date=self.newest_date, sentence_vectors=self.sentence_vectors,
-                answer_threshold=self.settings.answer_threshold, max_context_sentences=self.settings.judge_sentences)
+                answer_threshold=self.settings.answer_threshold, judge_sentences=self.settings.judge_sentences)
         return chains[mode]
 
     def stream(self, question: str, history: Sequence[dict] = (), *, mode: str | None = None,

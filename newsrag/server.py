@@ -91,10 +91,6 @@ class KeywordFreshness:
             self._lock.release()
 
 
-def _holds_an_article(path: Path) -> bool:
-    return any(not isinstance(item, NewsragError) for item in load_file(path))
-
-
 class Uploads:
     """Uploaded article files: named like document ids, streamed to a staging folder, then moved
     into ``folder`` and ingested. Kept there so an article points at a real file (and an unchanged
@@ -126,11 +122,12 @@ class Uploads:
                     path = Path(staging) / name
                     with open(path, "wb") as out:
                         shutil.copyfileobj(upload.file, out, 1024 * 1024)
-                    if _holds_an_article(path):
+                    items = list(load_file(path))  # read once: does it hold an article?
+                    if any(not isinstance(item, NewsragError) for item in items):
                         staged[name] = path
                     else:  # say why, and keep nothing of it (the staging folder goes)
-                        refused += [str(e).replace(f"{staging}{os.sep}", "") for e in load_file(path)
-                                    if isinstance(e, NewsragError)][:1] or [f"{name}: no article in it"]
+                        refused += [str(e).replace(f"{staging}{os.sep}", "") for e in items][:1] \
+                            or [f"{name}: no article in it"]
             with self._lock:
                 kept = [self.folder / name for name in staged]
                 for name, path in staged.items():

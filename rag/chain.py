@@ -1,11 +1,13 @@
 """The answer chain: question -> standalone query -> dates -> passages -> sentences -> answer -> checks.
 
-    validate ─ follow-up ─ date filter ─ retrieve ─(sources event)─ abstain? ─ evidence ─ generate ─ check
-                                                                              (refuse)   (stream)   (cite)
+    validate ─ follow-up ─ date filter ─ retrieve ─(sources event)─ close enough? ─ evidence
+        ─ judge each candidate (rag.decide) ─ answer? ─ phrase ─ check ─ quote fallback ─ stream checked text
+                                                (refuse)
 
-Generation is an LCEL pipe (messages | chat model | text); everything around it is plain code,
-because the decisions that make a small model trustworthy (what context it sees, when to refuse,
-which citation holds) are better made by code than by the model.
+Phrasing is an LCEL pipe (messages | chat model | text); everything around it is plain code,
+because the decisions that make a small model trustworthy (what evidence it sees, when to refuse,
+which citation holds) are better made by code than by the model. Extractive mode skips the model:
+the best one or two sentences, verbatim.
 """
 
 from __future__ import annotations
@@ -17,8 +19,8 @@ from typing import TYPE_CHECKING, Callable, Iterator, Sequence
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from rag.answer import REFUSALS, Answer, AnswerSentence, Citation, Event, Source
-from rag.citations import SUPPORT, check, render
+from rag.answer import REFUSALS, Answer, AnswerSentence, Event, Source
+from rag.citations import SUPPORT, check, citation_for, render
 from rag.context import Evidence, SentenceVectors, build_evidence, pick_evidence, top_units
 from rag.decide import SECOND_SOURCE_P, judge
 from rag.dates import DateFilter, merge, parse_question_dates
@@ -59,12 +61,12 @@ def answer_language(question: str) -> str:
 class AnswerChain:
     def __init__(self, retriever: Retriever, embeddings: Embeddings, llm: BaseChatModel | None, *,
                  k: int = 5, min_score: float = 0.80, support: float = SUPPORT, model: str = "", mode: str = "local",
-                 newest_date: Callable[[], str | None] = lambda: None, max_context_sentences: int = 6,
+                 newest_date: Callable[[], str | None] = lambda: None, judge_sentences: int = 5,
                  sentence_vectors: SentenceVectors | None = None, answer_threshold: float = 0.35):
         self.retriever, self.embeddings, self.llm = retriever, embeddings, llm
         self.k, self.min_score, self.support, self.model, self.mode = k, min_score, support, model, mode
         self.newest_date = newest_date
-        self.max_context_sentences = max_context_sentences
+        self.judge_sentences = judge_sentences
         self.answer_threshold = answer_threshold
         self._generate = None
         if llm is not None:
@@ -116,8 +118,8 @@ class AnswerChain:
         if self.llm is None:
             yield from self._answer_extractive(answer, evidence, relevance, sources, question)
         else:
-            yield from self._answer_with_model(answer, evidence, relevance, sources, question,
-                                               needs_history(question, history) and previous_question(history))
+            asked = f"({previous_question(history)}) {question}" if needs_history(question, history) else question
+            yield from self._answer_with_model(answer, evidence, relevance, sources, question, asked)
 
     # -- extractive: no model ----------------------------------------------------------------------
     def _answer_extractive(self, answer: Answer, evidence: Evidence, relevance: np.ndarray,
@@ -136,10 +138,10 @@ class AnswerChain:
 
     # -- with a model: choose (decide), phrase, check, fall back to the quote -----------------------
     def _answer_with_model(self, answer: Answer, evidence: Evidence, relevance: np.ndarray,
-                           sources: list[Source], question: str, previous: str | bool) -> Iterator[Event]:
+                           sources: list[Source], question: str, asked: str) -> Iterator[Event]:
+        """``asked``: the question, with the previous one in brackets when it leans on it."""
         lang = answer.language
-        asked = f"({previous}) {question}" if previous else question
-        candidates = top_units(evidence, relevance, self.max_context_sentences)
+        candidates = top_units(evidence, relevance, self.judge_sentences)
         t0 = time.perf_counter()
         judged = judge(self.llm, asked, [(evidence.units[i].source, evidence.units[i].text) for i in candidates])
         answer.timings["decide"] = time.perf_counter() - t0
@@ -172,9 +174,7 @@ class AnswerChain:
             unit = evidence.units[chosen[0]]
             answer.sentences = [AnswerSentence(text=quote_sentence(lang, unit.text) + ".", citations=[unit.source],
                                                note="quoted: the model's wording did not pass the check")]
-            src = next(s for s in sources if s.n == unit.source)
-            answer.citations = [Citation(n=unit.source, doc_id=src.doc_id, title=src.title, date=src.date,
-                                         quote=unit.text, start=unit.start, end=unit.end, score=1.0)]
+            answer.citations = [citation_for(next(s for s in sources if s.n == unit.source), unit, 1.0)]
         yield from self._emit(answer, sources)
 
     def _emit(self, answer: Answer, sources: list[Source]) -> Iterator[Event]:

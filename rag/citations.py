@@ -16,7 +16,7 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from rag.answer import AnswerSentence, Citation, Source
-from rag.context import Evidence
+from rag.context import Evidence, Unit
 from rag.keyword import stopwords, terms
 from rag.language import detect_language
 from rag.sentences import sentences
@@ -89,6 +89,12 @@ def _words_ok(sentence: str, quote: str, question_terms: set[str]) -> bool:
     return not added or len(added & terms(quote)) / len(added) >= MIN_WORD_SHARE
 
 
+def citation_for(src: Source, unit: Unit, score: float) -> Citation:
+    """The citation of ``unit`` (an evidence sentence) of source ``src``: its exact span in the article."""
+    return Citation(n=src.n, doc_id=src.doc_id, title=src.title, date=src.date, quote=unit.text,
+                    start=unit.start, end=unit.end, score=round(score, 4))
+
+
 def check(answer_text: str, evidence: Evidence, sources: Sequence[Source], embeddings: Embeddings,
           support: float = SUPPORT, question: str = "", *, strict: bool = False,
           allowed: set[int] | None = None) -> tuple[list[AnswerSentence], list[Citation]]:
@@ -125,11 +131,8 @@ def check(answer_text: str, evidence: Evidence, sources: Sequence[Source], embed
             notes.append(f"cited [{keep[0]}] instead" if cited else f"added [{keep[0]}]")
         checked.append(AnswerSentence(text=text, citations=keep, supported=bool(keep),
                                       note="; ".join(notes) if keep else "no source supports this"))
-        for n in keep:
-            unit = evidence.units[best_per_source[n]]
-            src = by_n[n]
-            citations.append(Citation(n=n, doc_id=src.doc_id, title=src.title, date=src.date, quote=unit.text,
-                                      start=unit.start, end=unit.end, score=round(float(sims[best_per_source[n]]), 4)))
+        citations += [citation_for(by_n[n], evidence.units[best_per_source[n]], float(sims[best_per_source[n]]))
+                      for n in keep]
     return checked, citations
 
 

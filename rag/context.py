@@ -1,8 +1,8 @@
 """Evidence: the retrieved passages cut into sentences, each embedded once per question.
 
-The same sentence vectors serve twice: to pick the few most relevant sentences for the prompt
-(prompt size is the latency lever with a small local model), and to check the answer's
-citations afterwards. Sentences that read like instructions to a model are dropped here, so an
+The same sentence vectors serve twice: to rank the sentences the model judges (``top_units``;
+each one costs prompt time with a small local model), and to check the answer's citations
+afterwards. Sentences that read like instructions to a model are dropped here, so an
 article can neither steer the model nor be cited for it.
 """
 
@@ -100,30 +100,6 @@ def build_evidence(sources: Sequence[Source], vectors_for: SentenceVectors) -> E
         if len(spans):
             blocks.append(vectors)
     return Evidence(units, np.vstack(blocks) if blocks else np.zeros((0, 1), dtype=np.float32))
-
-
-def select_context(evidence: Evidence, scores: np.ndarray, sources: Sequence[Source],
-                   max_sentences: int = 6, per_source: int = 3) -> list[tuple[int, str, str, str]]:
-    """The best-scoring sentences, grouped by source in article order: [(n, title, date, excerpt)]."""
-    sims = scores
-    chosen: dict[int, list[int]] = {}
-    for i in np.argsort(-sims):
-        unit = evidence.units[int(i)]
-        picked = chosen.setdefault(unit.source, [])
-        if len(picked) < per_source:
-            picked.append(int(i))
-        if sum(map(len, chosen.values())) >= max_sentences:
-            break
-    by_n = {s.n: s for s in sources}
-    out = []
-    for n in sorted(k for k, v in chosen.items() if v):
-        units = sorted((evidence.units[i] for i in chosen[n]), key=lambda u: u.start)
-        excerpt = ""
-        for prev, unit in zip([None] + units[:-1], units):
-            gap = " " if prev is not None and unit.start - prev.end <= 2 else (" … " if prev else "")
-            excerpt += gap + unit.text
-        out.append((n, by_n[n].title, by_n[n].date, excerpt))
-    return out
 
 
 def top_units(evidence: Evidence, scores: np.ndarray, n: int, per_source: int = 3) -> list[int]:

@@ -1,4 +1,4 @@
-"""What the language model is told: narrow tasks with one shared, cached system prompt.
+"""What the language model is told: two narrow tasks, each with a fixed, cached system prompt.
 
 A 1.5B model asked to both decide whether the sources hold the answer and phrase it refused half of
 the answerable questions. So it gets two small tasks:

@@ -116,11 +116,16 @@ def build_index(settings: Settings, client=None) -> "NewsIndex":
                      stamp=_sqlite_stamp(settings.index_dir / "chroma"))
 
 
+def _server_suffix(settings: Settings) -> str:
+    """Per-machine files that belong to a Chroma server's index are named after the server."""
+    return f"-{settings.chroma_host}-{settings.chroma_port}" if settings.uses_chroma_server else ""
+
+
 def build_writer_lock(settings: Settings) -> "WriterLock":
     """The single-writer lock of this index (``rag.lock``), kept in the index folder."""
     from rag.lock import WriterLock
 
-    suffix = f"-{settings.chroma_host}-{settings.chroma_port}" if settings.uses_chroma_server else ""
+    suffix = _server_suffix(settings)
     return WriterLock(settings.index_dir, f"writer{suffix}", what=f"the index at {settings.where()}",
                       hint="while `newsrag serve` runs, upload through its POST /ingest (or stop it first); "
                            "otherwise try again when that run ends")
@@ -128,7 +133,7 @@ def build_writer_lock(settings: Settings) -> "WriterLock":
 
 def keyword_dir(settings: Settings) -> Path:
     """Each machine keeps its own keyword index, even when the chunks live on a Chroma server."""
-    suffix = f"-{settings.chroma_host}-{settings.chroma_port}" if settings.uses_chroma_server else ""
+    suffix = _server_suffix(settings)
     return settings.index_dir / f"bm25-{settings.collection}{suffix}"
 
 

@@ -7,8 +7,6 @@ import time
 import tracemalloc
 from pathlib import Path
 
-import pytest
-
 from ingest.loaders import MAX_ARTICLE_BYTES, discover, load_articles, load_file
 from rag.documents import Article
 from rag.errors import ArticleError
