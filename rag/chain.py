@@ -27,13 +27,16 @@ from rag.dates import DateFilter, merge, parse_question_dates
 from rag.errors import InputError
 from rag.followup import Message, needs_history, previous_question, standalone_query
 from rag.language import SUPPORTED, detect_language
+from rag.parts import Part, split_question
 from rag.prompts import phrase_messages, quote_sentence
 from rag.retrieval import Retriever
+from rag.store import Hit
 
 if TYPE_CHECKING:  # LangChain's chat-model classes take ~0.4 s to import; extractive answers need none
     from langchain_core.language_models import BaseChatModel
 
 MAX_QUESTION_CHARS = 2000
+PART_HITS = 2  # extra passages a part of a two-part question may add to the sources
 _MODEL_REFUSAL = re.compile(
     r"staat niet in de (artikelen|bronnen)|niet in de (artikelen|bronnen)|geen informatie|"
     r"articles? (don't|do not) say|not (mentioned |stated )?in the (articles|sources)|no information",
@@ -90,9 +93,13 @@ class AnswerChain:
         filters = merge(dates or DateFilter(), parse_question_dates(query, self.newest_date()))
         retrieval = self.retriever.retrieve(query, k or self.k, filters or None)
         timings.update(retrieval.timings)
+        hits = list(retrieval.hits)
+        texts = split_question(question)
+        if len(texts) > 1:  # each part also searches by itself, with its own dates: its article may be another
+            hits += self._part_hits(texts, dates, {h.chunk_id for h in hits}, timings)
         sources = [Source(n=n, chunk_id=h.chunk_id, doc_id=h.doc_id, title=h.title, date=h.date, text=h.text,
                           start=h.start, end=h.end, heading=h.heading, score=round(h.score, 4))
-                   for n, h in enumerate(retrieval.hits, 1)]
+                   for n, h in enumerate(hits, 1)]
         yield Event(kind="sources", sources=sources)
 
         answer = Answer(question=question, answer="", language=lang, sources=sources, standalone_query=query,
@@ -115,17 +122,56 @@ class AnswerChain:
             yield self._refuse(answer, f"no passage is close enough to the question ({closest:.3f} < {self.min_score})")
             return
 
+        t0 = time.perf_counter()
+        parts = self._parts(evidence, sources, texts, relevance, filters)
+        timings["embed"] += time.perf_counter() - t0
         if self.llm is None:
-            yield from self._answer_extractive(answer, evidence, relevance, sources, question)
+            yield from self._answer_extractive(answer, evidence, parts, sources, question)
         else:
-            asked = f"({previous_question(history)}) {question}" if needs_history(question, history) else question
-            yield from self._answer_with_model(answer, evidence, relevance, sources, question, asked)
+            context = previous_question(history) if needs_history(question, history) else ""
+            yield from self._answer_with_model(answer, evidence, parts, sources, question, context)
+
+    def _part_hits(self, texts: list[str], dates: DateFilter | None, seen: set[str],
+                   timings: dict[str, float]) -> list[Hit]:
+        """The best passages for each part of a question that the whole question did not find (at most
+        ``PART_HITS`` a part). A later part is searched with the first, which names who it is about."""
+        found: list[Hit] = []
+        for j, text in enumerate(texts):
+            own = merge(dates or DateFilter(), parse_question_dates(text, self.newest_date()))
+            retrieval = self.retriever.retrieve(f"{texts[0]} {text}" if j else text, self.k, own or None)
+            for key, seconds in retrieval.timings.items():
+                timings[key] = timings.get(key, 0.0) + seconds
+            new = [h for h in retrieval.hits if h.chunk_id not in seen][:PART_HITS]
+            seen.update(h.chunk_id for h in new)
+            found += new
+        return found
+
+    def _parts(self, evidence: Evidence, sources: list[Source], texts: list[str], relevance: np.ndarray,
+               filters: DateFilter) -> list[Part]:
+        """One ranking of the evidence per part of the question (``rag.parts``); one part for most.
+
+        A part ranks by its own relevance plus the whole question's (a second part such as "where did
+        he finish?" names nobody), and keeps to the articles of its own date when it names one that
+        is narrower than the question's."""
+        if len(texts) == 1:
+            return [Part(texts[0], relevance)]
+        dated = {s.n: s.date for s in sources}
+        out = []
+        for text in texts:
+            scores = relevance + evidence.relevance(text, self.embeddings.embed_query(text))
+            when = parse_question_dates(text, self.newest_date())
+            if when and when != filters:
+                fits = np.array([when.matches(dated[u.source]) for u in evidence.units], dtype=bool)
+                if fits.any():
+                    scores = np.where(fits, scores, -np.inf)
+            out.append(Part(text, scores))
+        return out
 
     # -- extractive: no model ----------------------------------------------------------------------
-    def _answer_extractive(self, answer: Answer, evidence: Evidence, relevance: np.ndarray,
+    def _answer_extractive(self, answer: Answer, evidence: Evidence, parts: list[Part],
                            sources: list[Source], question: str) -> Iterator[Event]:
         t0 = time.perf_counter()
-        raw = self._extractive(evidence, relevance)
+        raw = self._extractive(evidence, parts)
         answer.timings["generate"] = time.perf_counter() - t0
         answer.raw_answer = raw
         t0 = time.perf_counter()
@@ -136,28 +182,66 @@ class AnswerChain:
             return
         yield from self._emit(answer, sources)
 
+    def _extractive(self, evidence: Evidence, parts: list[Part]) -> str:
+        """The best one or two supporting sentences (one per part of the question), verbatim and
+        cited: no LLM needed."""
+        if not evidence.units:
+            return ""
+        if len(parts) == 1:
+            sims = parts[0].scores
+            order = [int(i) for i in np.argsort(-sims)]
+            picked = [order[0]] + [i for i in order[1:2] if sims[i] >= sims[order[0]] - 0.015]
+        else:
+            picked = []
+            for part in parts:
+                best = next((int(i) for i in np.argsort(-part.scores) if int(i) not in picked), None)
+                if best is not None and np.isfinite(part.scores[best]):
+                    picked.append(best)
+        return " ".join(f"{evidence.units[i].text} [{evidence.units[i].source}]" for i in picked)
+
     # -- with a model: choose (decide), phrase, check, fall back to the quote -----------------------
-    def _answer_with_model(self, answer: Answer, evidence: Evidence, relevance: np.ndarray,
-                           sources: list[Source], question: str, asked: str) -> Iterator[Event]:
-        """``asked``: the question, with the previous one in brackets when it leans on it."""
+    def _answer_with_model(self, answer: Answer, evidence: Evidence, parts: list[Part],
+                           sources: list[Source], question: str, context: str) -> Iterator[Event]:
+        """``context``: the previous question, when this one leans on it."""
         lang = answer.language
-        candidates = top_units(evidence, relevance, self.judge_sentences)
+        each = self.judge_sentences if len(parts) == 1 else max(3, -(-self.judge_sentences // len(parts)))
         t0 = time.perf_counter()
-        judged = judge(self.llm, asked, [(evidence.units[i].source, evidence.units[i].text) for i in candidates])
+        judged = []
+        for j, part in enumerate(parts):
+            lead = "; ".join(x for x in (context, parts[0].text if j else "") if x)
+            asked = f"({lead}) {part.text}" if lead else part.text
+            candidates = [i for i in top_units(evidence, part.scores, each) if np.isfinite(part.scores[i])]
+            judged.append((part, asked, candidates,
+                           judge(self.llm, asked, [(evidence.units[i].source, evidence.units[i].text)
+                                                   for i in candidates])))
         answer.timings["decide"] = time.perf_counter() - t0
-        answer.decision = {"p_answer": round(judged.p_answer, 4), "threshold": self.answer_threshold,
-                           "candidates": [{"source": evidence.units[i].source, "text": evidence.units[i].text,
-                                           "p_yes": round(p, 4)} for i, p in zip(candidates, judged.p_yes)]}
-        if judged.p_answer < self.answer_threshold:
-            yield self._refuse(answer, f"no sentence answers the question (P = {judged.p_answer:.2f} "
+        p_answer = max(j.p_answer for _, _, _, j in judged)
+        answer.decision = {
+            "p_answer": round(p_answer, 4), "threshold": self.answer_threshold,
+            "candidates": [{"source": evidence.units[i].source, "text": evidence.units[i].text, "p_yes": round(p, 4)}
+                           for _, _, candidates, j in judged for i, p in zip(candidates, j.p_yes)]}
+        if len(parts) > 1:
+            answer.decision["parts"] = [{"part": part.text, "p_answer": round(j.p_answer, 4)}
+                                        for part, _, _, j in judged]
+        if p_answer < self.answer_threshold:
+            yield self._refuse(answer, f"no sentence answers the question (P = {p_answer:.2f} "
                                        f"< {self.answer_threshold})")
             return
-        order = judged.ranked()
-        # A question that names two dates ("in 2021, and in 2023") wants an article of each: the best
-        # sentence of a second article joins however it was judged.
-        two_dates = " … " in (answer.filters.get("phrase") or "")
-        chosen = pick_evidence([candidates[j] for j in order], [judged.p_yes[j] for j in order], evidence,
-                               0.0 if two_dates else SECOND_SOURCE_P)
+        if len(parts) == 1:
+            _, asked, candidates, j = judged[0]
+            order = j.ranked()
+            # A question that names two dates ("in 2021, and in 2023") wants an article of each: the
+            # best sentence of a second article joins however it was judged.
+            two_dates = " … " in (answer.filters.get("phrase") or "")
+            chosen = pick_evidence([candidates[i] for i in order], [j.p_yes[i] for i in order], evidence,
+                                   0.0 if two_dates else SECOND_SOURCE_P)
+        else:  # each part that passes gives its best sentence; the whole question is phrased at once
+            asked = f"({context}) {question}" if context else question
+            chosen = []
+            for _, _, candidates, j in judged:
+                if j.p_answer >= self.answer_threshold:
+                    best = next((candidates[i] for i in j.ranked() if candidates[i] not in chosen), None)
+                    chosen += [best] if best is not None else []
         numbered = [(evidence.units[i].source, evidence.units[i].text) for i in chosen]
         t0 = time.perf_counter()
         raw = self._generate.invoke(phrase_messages(asked, lang, numbered)).strip()
@@ -170,11 +254,17 @@ class AnswerChain:
         answer.dropped = [s for s in sentences_ if not s.supported]
         answer.sentences = [s for s in sentences_ if s.supported]
         answer.citations = citations
-        if not answer.sentences:  # the model's wording failed the check: quote the evidence instead
-            unit = evidence.units[chosen[0]]
-            answer.sentences = [AnswerSentence(text=quote_sentence(lang, unit.text) + ".", citations=[unit.source],
-                                               note="quoted: the model's wording did not pass the check")]
-            answer.citations = [citation_for(next(s for s in sources if s.n == unit.source), unit, 1.0)]
+        # The model's wording failed the check, or (for a question in parts) left a part out: quote
+        # the evidence it left out instead.
+        covered = {(c.n, c.start) for c in answer.citations}
+        missing = [i for i in chosen if (evidence.units[i].source, evidence.units[i].start) not in covered]
+        to_quote = missing if len(parts) > 1 else [] if answer.sentences else missing[:1]
+        for i in to_quote:
+            unit = evidence.units[i]
+            answer.sentences.append(AnswerSentence(
+                text=quote_sentence(lang, unit.text) + ".", citations=[unit.source],
+                note="quoted: the model's wording did not pass the check"))
+            answer.citations.append(citation_for(next(s for s in sources if s.n == unit.source), unit, 1.0))
         yield from self._emit(answer, sources)
 
     def _emit(self, answer: Answer, sources: list[Source]) -> Iterator[Event]:
@@ -185,15 +275,6 @@ class AnswerChain:
         for i, sentence in enumerate(render([s]) for s in answer.sentences):
             yield Event(kind="token", token=(" " if i else "") + sentence)
         yield Event(kind="answer", answer=answer)
-
-    def _extractive(self, evidence: Evidence, relevance: np.ndarray) -> str:
-        """The best one or two supporting sentences, verbatim and cited: no LLM needed."""
-        sims = relevance
-        if not len(sims):
-            return ""
-        order = [int(i) for i in np.argsort(-sims)]
-        picked = [order[0]] + [i for i in order[1:2] if sims[i] >= sims[order[0]] - 0.015]
-        return " ".join(f"{evidence.units[i].text} [{evidence.units[i].source}]" for i in picked)
 
     def _refuse(self, answer: Answer, why: str) -> Event:
         answer.abstained = True

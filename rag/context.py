@@ -3,7 +3,7 @@
 The same sentence vectors serve twice: to rank the sentences the model judges (``top_units``;
 each one costs prompt time with a small local model), and to check the answer's citations
 afterwards. Sentences that read like instructions to a model are dropped here, so an
-article can neither steer the model nor be cited for it.
+article can neither steer the model nor be cited for it; nor are photo credits evidence.
 """
 
 from __future__ import annotations
@@ -30,6 +30,15 @@ _INJECTION = re.compile(
 
 def looks_like_instruction(text: str) -> bool:
     return bool(_INJECTION.search(text))
+
+
+# A photo credit ("Foto Olivier Douliery/AP", "Beeld ANP") answers nothing and matched nonsense
+# questions; the caption before it is kept (it can hold facts: who stood beside whom, and where).
+_CREDIT = re.compile(r"^(foto'?s?|beeld|photo|image|illustratie|illustration)\b[^.!?]{0,60}$", re.IGNORECASE)
+
+
+def is_credit(text: str) -> bool:
+    return bool(_CREDIT.match(text.strip()))
 
 
 LEXICAL_WEIGHT = 0.1
@@ -82,7 +91,8 @@ class SentenceVectors:
             if key in self._cache:
                 self._cache.move_to_end(key)
                 return self._cache[key]
-        spans = [(s, e) for s, e in sentences(text) if e - s >= 12 and not looks_like_instruction(text[s:e])]
+        spans = [(s, e) for s, e in sentences(text) if e - s >= 12 and not looks_like_instruction(text[s:e])
+                 and not is_credit(text[s:e])]
         vectors = np.asarray(self.embeddings.embed_documents([text[s:e] for s, e in spans]), dtype=np.float32) \
             if spans else np.zeros((0, 0), dtype=np.float32)
         with self._lock:

@@ -1,0 +1,78 @@
+"""Questions that ask two things are answered part by part (rag.parts, and the chain with fakes)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rag.parts import split_question
+from tests.fakes import recording_llm, yes_when
+from tests.test_chain import bot_with
+
+
+@pytest.mark.parametrize("question, parts", [
+    ("Hoeveel regenbuffers lagen er in 2021 al, en hoeveel komen er bij?",
+     ["Hoeveel regenbuffers lagen er in 2021 al?", "hoeveel komen er bij?"]),
+    ("Who stood in for Oosterhof, and where did he finish?", ["Who stood in for Oosterhof?", "where did he finish?"]),
+    ("Which medal did Iris Wolters win, and on which distance?", ["Which medal did Iris Wolters win?", "on which distance?"]),
+    ("Welk verpleeghuis werd ontruimd en hoeveel bewoners had het?",
+     ["Welk verpleeghuis werd ontruimd?", "hoeveel bewoners had het?"]),
+])
+def test_a_second_question_word_after_and_splits_the_question(question, parts):
+    assert split_question(question) == parts
+
+
+@pytest.mark.parametrize("question", [
+    "Which Chinese foreign ministers are named in the 2021 and 2023 articles?",  # two dates, one question
+    "What did Biden and Putin discuss?",
+    "Hoe gaat het met Rusland en China?",
+    "Wat zei hij, en waarom?",  # a one-word second part is not a question of its own
+])
+def test_a_question_that_asks_one_thing_stays_whole(question):
+    assert split_question(question) == [question]
+
+
+Q_TWO = "Wat zei Biden in 2021 over Poetin, en hoeveel geld zegde Blinken in 2023 toe?"
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    from tests.test_chain import ARTICLES
+
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    for name, text in ARTICLES.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    return folder
+
+
+def test_each_part_gets_its_own_evidence_and_both_are_cited(tmp_path, corpus):
+    llm = recording_llm("Biden noemde Poetin een moordenaar [1]. Blinken zegde 25 miljoen dollar extra toe [2].",
+                        yes=yes_when("moordenaar", "25 miljoen"))
+    answer = bot_with(tmp_path, corpus, llm, k=4).ask(Q_TWO)
+    assert not answer.abstained
+    assert [p["part"] for p in answer.decision["parts"]] == [
+        "Wat zei Biden in 2021 over Poetin?", "hoeveel geld zegde Blinken in 2023 toe?"]
+    assert {c.doc_id for c in answer.citations} == {"lavrov", "blinken"}
+    phrased = llm.seen[-1][-1].text  # the phrasing prompt holds one sentence of each article
+    assert "moordenaar" in phrased and "25 miljoen" in phrased
+
+
+def test_a_part_the_model_leaves_out_is_quoted(tmp_path, corpus):
+    llm = recording_llm("Biden noemde Poetin een moordenaar [1].", yes=yes_when("moordenaar", "25 miljoen"))
+    answer = bot_with(tmp_path, corpus, llm, k=4).ask(Q_TWO)
+    assert {c.doc_id for c in answer.citations} == {"lavrov", "blinken"}
+    assert "Volgens het artikel: „Hij zegde de regio 25 miljoen dollar extra toe" in answer.answer
+
+
+def test_a_part_no_sentence_answers_is_left_out_not_invented(tmp_path, corpus):
+    llm = recording_llm("Biden noemde Poetin een moordenaar [1].", yes=yes_when("moordenaar"))
+    answer = bot_with(tmp_path, corpus, llm, k=4).ask(Q_TWO)
+    assert [c.doc_id for c in answer.citations] == ["lavrov"]
+    assert "25 miljoen" not in answer.answer
+
+
+def test_extractive_mode_gives_one_sentence_per_part(tmp_path, corpus):
+    answer = bot_with(tmp_path, corpus, k=4).ask(Q_TWO)
+    assert {c.doc_id for c in answer.citations} == {"lavrov", "blinken"}
