@@ -25,7 +25,7 @@ from rag.context import Evidence, SentenceVectors, build_evidence, pick_evidence
 from rag.decide import SECOND_SOURCE_P, judge
 from rag.dates import DateFilter, merge, parse_question_dates
 from rag.errors import InputError
-from rag.followup import Message, needs_history, previous_question, standalone_query
+from rag.followup import Message, model_rewrite, needs_history, previous_question, standalone_query
 from rag.language import SUPPORTED, detect_language
 from rag.parts import Part, split_question
 from rag.prompts import phrase_messages, quote_sentence
@@ -90,11 +90,18 @@ class AnswerChain:
         lang = answer_language(question)
         timings: dict[str, float] = {}
         query = standalone_query(question, history)
+        rewrite = None
+        if self.llm is not None and needs_history(question, history):
+            t0 = time.perf_counter()
+            rewrite = model_rewrite(self.llm, question, history)
+            timings["rewrite"] = time.perf_counter() - t0
+        query = rewrite or query
+        asked = rewrite or question  # what the evidence is ranked, judged and checked against
         filters = merge(dates or DateFilter(), parse_question_dates(query, self.newest_date()))
         retrieval = self.retriever.retrieve(query, k or self.k, filters or None)
         timings.update(retrieval.timings)
         hits = list(retrieval.hits)
-        texts = split_question(question)
+        texts = split_question(asked)
         if len(texts) > 1:  # each part also searches by itself, with its own dates: its article may be another
             hits += self._part_hits(texts, dates, {h.chunk_id for h in hits}, timings)
         sources = [Source(n=n, chunk_id=h.chunk_id, doc_id=h.doc_id, title=h.title, date=h.date, text=h.text,
@@ -114,8 +121,8 @@ class AnswerChain:
         evidence = build_evidence(sources, self._sentence_vectors)
         # Retrieve with the standalone query, but pick sentences for what is asked now: after
         # "Welke groep ontmoette Blinken?", "Hoeveel geld zegde hij daar toe?" wants the money sentence.
-        asked_vector = retrieval.query_vector if query == question else self.embeddings.embed_query(question)
-        relevance = evidence.relevance(question, asked_vector)
+        asked_vector = retrieval.query_vector if query == asked else self.embeddings.embed_query(asked)
+        relevance = evidence.relevance(asked, asked_vector)
         timings["embed"] = timings.get("embed", 0.0) + time.perf_counter() - t0
         closest = max(retrieval.best_similarity, float(evidence.similarities(retrieval.query_vector).max(initial=0.0)))
         if closest < self.min_score:
@@ -128,8 +135,8 @@ class AnswerChain:
         if self.llm is None:
             yield from self._answer_extractive(answer, evidence, parts, sources, question)
         else:
-            context = previous_question(history) if needs_history(question, history) else ""
-            yield from self._answer_with_model(answer, evidence, parts, sources, question, context)
+            context = previous_question(history) if rewrite is None and needs_history(question, history) else ""
+            yield from self._answer_with_model(answer, evidence, parts, sources, asked, context)
 
     def _part_hits(self, texts: list[str], dates: DateFilter | None, seen: set[str],
                    timings: dict[str, float]) -> list[Hit]:

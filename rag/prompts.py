@@ -6,7 +6,9 @@ the answerable questions. So it gets two small tasks:
 * **judge**: "Question … Sentence [n] … Yes or No:" — one token whose probabilities are read
   (``rag.decide``), so code makes the decision against a calibrated threshold;
 * **phrase**: the chosen sentence(s) and the question, in the question's language — one or two
-  complete sentences, with no option to refuse (that decision is already made).
+  complete sentences, with no option to refuse (that decision is already made);
+* **rewrite** (follow-ups only): the question made to stand alone, accepted only when code finds
+  every word of it in the conversation (``rag.followup``).
 
 The judging calls of a question share the system prompt and the "Question: …" line, so llama.cpp
 reuses the cached prefix from one call to the next: each judgement costs only its sentence. Sentences
@@ -65,6 +67,28 @@ def phrase_messages(question: str, language: str, numbered: Numbered) -> list[Ba
     ask, cue = PHRASE_LABELS[language]
     sentences = "\n".join(f"[{n}] {text}" for n, text in numbered)
     return [SystemMessage(PHRASE_SYSTEM[language]), HumanMessage(f"{sentences}\n{ask}: {question}\n{cue}")]
+
+
+# -- follow-ups: a rewrite that stands alone (checked in rag.followup) --------------------------------
+REWRITE_SYSTEM = ("Rewrite the user's last question so that it can be understood without the conversation: replace "
+                  "words such as he, she, it, there, hij, zij, ze, daar with the names or things they refer to. Keep "
+                  "the question's language and wording otherwise. Reply with the rewritten question only.")
+_REWRITE_EXAMPLES = [
+    ("Who chaired the flood commission?", "What did she recommend?", "What did the chair of the flood commission recommend?"),
+    ("Wie is de burgemeester van Valkenburg?", "Wat zei ze over het herstel?",
+     "Wat zei de burgemeester van Valkenburg over het herstel?"),
+]
+
+
+def rewrite_messages(previous: str, question: str) -> list[BaseMessage]:
+    """Make a follow-up question stand alone, from the question before it; two worked examples."""
+    from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
+
+    def turn(before: str, last: str) -> HumanMessage:
+        return HumanMessage(f"Earlier question: {before}\nLast question: {last}")
+
+    shots = [m for before, last, out in _REWRITE_EXAMPLES for m in (turn(before, last), AIMessage(out))]
+    return [SystemMessage(REWRITE_SYSTEM), *shots, turn(previous, question)]
 
 
 # -- the quote fallback ---------------------------------------------------------------------------------

@@ -76,3 +76,39 @@ def test_a_part_no_sentence_answers_is_left_out_not_invented(tmp_path, corpus):
 def test_extractive_mode_gives_one_sentence_per_part(tmp_path, corpus):
     answer = bot_with(tmp_path, corpus, k=4).ask(Q_TWO)
     assert {c.doc_id for c in answer.citations} == {"lavrov", "blinken"}
+
+
+# -- follow-ups: the model's rewrite, checked in code (rag.followup) -------------------------------------
+from rag.followup import grounded  # noqa: E402
+
+HISTORY = [{"role": "user", "content": "Welke regio bezocht Blinken in maart 2023?"},
+           {"role": "assistant", "content": "Blinken bezocht Centraal-Azië [1]."}]
+
+
+@pytest.mark.parametrize("rewrite, ok", [
+    ("Hoeveel dollar zegde Blinken de regio toe?", True),
+    ("Hoeveel dollar zegde Blinken Centraal-Azie toe?", True),  # accents folded
+    ("Hoeveel dollar zegde Obama de regio toe?", False),  # a name nobody said
+    ("Hoeveel dollar zegde hij daar toe?", False),  # unchanged: nothing gained
+    ("", False),
+])
+def test_a_rewrite_is_accepted_only_when_every_word_was_said(rewrite, ok):
+    assert grounded(rewrite, "Hoeveel dollar zegde hij daar toe?", HISTORY) is ok
+
+
+def test_a_grounded_rewrite_is_what_is_searched_and_judged(tmp_path, corpus):
+    llm = recording_llm("Hoeveel dollar zegde Blinken de regio toe?", "Blinken zegde 25 miljoen dollar toe [1].",
+                        yes=yes_when("25 miljoen"))
+    answer = bot_with(tmp_path, corpus, llm).ask("Hoeveel dollar zegde hij daar toe?", history=HISTORY)
+    assert answer.standalone_query == "Hoeveel dollar zegde Blinken de regio toe?"
+    judged = [m[-1].text for m in llm.seen if m[-1].text.endswith("Yes or No:")]
+    assert judged and all(t.startswith("Question: Hoeveel dollar zegde Blinken de regio toe?\n") for t in judged)
+    assert "25 miljoen" in answer.answer and not answer.abstained
+
+
+def test_an_invented_rewrite_is_not_used(tmp_path, corpus):
+    llm = recording_llm("Hoeveel dollar zegde Obama toe?", "Blinken zegde 25 miljoen dollar toe [1].",
+                        yes=yes_when("25 miljoen"))
+    answer = bot_with(tmp_path, corpus, llm).ask("Hoeveel dollar zegde hij daar toe?", history=HISTORY)
+    assert "Obama" not in answer.standalone_query
+    assert answer.standalone_query == "Welke regio bezocht Blinken in maart 2023? Hoeveel dollar zegde hij daar toe?"
