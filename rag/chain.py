@@ -20,7 +20,7 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from rag.answer import REFUSALS, Answer, AnswerSentence, Event, Source
-from rag.citations import SUPPORT, check, citation_for, render
+from rag.citations import check, citation_for, render
 from rag.context import Evidence, SentenceVectors, build_evidence, pick_evidence, top_units
 from rag.decide import SECOND_SOURCE_P, judge
 from rag.dates import DateFilter, merge, parse_question_dates
@@ -63,9 +63,10 @@ def answer_language(question: str) -> str:
 
 class AnswerChain:
     def __init__(self, retriever: Retriever, embeddings: Embeddings, llm: BaseChatModel | None, *,
-                 k: int = 5, min_score: float = 0.80, support: float = SUPPORT, model: str = "", mode: str = "local",
-                 newest_date: Callable[[], str | None] = lambda: None, judge_sentences: int = 5,
-                 sentence_vectors: SentenceVectors | None = None, answer_threshold: float = 0.35):
+                 k: int, min_score: float, support: float, answer_threshold: float, judge_sentences: int,
+                 model: str = "", mode: str = "local", newest_date: Callable[[], str | None] = lambda: None,
+                 sentence_vectors: SentenceVectors | None = None):
+        """The thresholds have no defaults here: ``rag.settings.Settings`` is their one home."""
         self.retriever, self.embeddings, self.llm = retriever, embeddings, llm
         self.k, self.min_score, self.support, self.model, self.mode = k, min_score, support, model, mode
         self.newest_date = newest_date

@@ -28,7 +28,6 @@ _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
 _NEGATION = re.compile(r"\b(niet|geen|nooit|niets|niemand|nergens|noch|not|no|never|nothing|none|nobody|"
                        r"neither|nor|without|zonder)\b|n't\b", re.IGNORECASE)
 _NAME = re.compile(r"\b[A-ZÀ-Ö][\w’'-]{2,}")
-SUPPORT = 0.84  # min similarity between an answer sentence and its quote; calibrated in docs/eval.md
 # An answer sentence this close to the question (both embedded as queries) restates it instead of
 # answering: "Putin paid a compliment in return" 0.94, "Xi is more important for Putin" 0.91, while
 # real answers measured 0.84-0.89 (docs/eval.md).
@@ -96,7 +95,7 @@ def citation_for(src: Source, unit: Unit, score: float) -> Citation:
 
 
 def check(answer_text: str, evidence: Evidence, sources: Sequence[Source], embeddings: Embeddings,
-          support: float = SUPPORT, question: str = "", *, strict: bool = False,
+          support: float, question: str = "", *, strict: bool = False,
           allowed: set[int] | None = None) -> tuple[list[AnswerSentence], list[Citation]]:
     """Check every sentence of ``answer_text`` against the evidence. ``strict`` adds the negation and
     name checks and drops sentences that only restate the question; ``allowed`` (evidence unit
