@@ -40,6 +40,7 @@ def question_row(r: QuestionResult, articles: Mapping[str, str]) -> dict[str, An
         "answer": a.answer if a else "", "abstained": bool(a and a.abstained),
         "best_score": max((s.score for s in a.sources), default=None) if a else None,  # vs min_score
         "p_answer": a.decision.get("p_answer") if a else None,  # vs the answer threshold (modes with a model)
+        "decision": a.decision if a else {},  # each judged sentence's P(Yes), per part: for calibrating offline
         "raw_answer": a.raw_answer if a else "", "dropped": [s.text for s in a.dropped] if a else [],
         "abstain_reason": a.abstain_reason if a else "", "standalone_query": a.standalone_query if a else "",
         "citations": [{"n": c.n, "doc": c.doc_id, "quote": c.quote, "start": c.start, "end": c.end,
