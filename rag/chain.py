@@ -22,7 +22,7 @@ from langchain_core.embeddings import Embeddings
 from rag.answer import REFUSALS, Answer, AnswerSentence, Event, Source
 from rag.citations import check, citation_for, render
 from rag.context import Evidence, SentenceVectors, build_evidence, pick_evidence, top_units
-from rag.decide import SECOND_SOURCE_P, judge
+from rag.decide import SECOND_SOURCE_P, answerability, judge
 from rag.dates import DateFilter, merge, parse_question_dates
 from rag.errors import InputError
 from rag.followup import Message, model_rewrite, needs_history, previous_question, standalone_query
@@ -223,13 +223,13 @@ class AnswerChain:
                            judge(self.llm, asked, [(evidence.units[i].source, evidence.units[i].text)
                                                    for i in candidates])))
         answer.timings["decide"] = time.perf_counter() - t0
-        p_answer = max(j.p_answer for _, _, _, j in judged)
+        p_answer = answerability([j for _, _, _, j in judged])
         answer.decision = {
             "p_answer": round(p_answer, 4), "threshold": self.answer_threshold,
             "candidates": [{"source": evidence.units[i].source, "text": evidence.units[i].text, "p_yes": round(p, 4)}
                            for _, _, candidates, j in judged for i, p in zip(candidates, j.p_yes)]}
         if len(parts) > 1:
-            answer.decision["parts"] = [{"part": part.text, "p_answer": round(j.p_answer, 4)}
+            answer.decision["parts"] = [{"part": part.text, "p_best": round(j.best, 4)}
                                         for part, _, _, j in judged]
         if p_answer < self.answer_threshold:
             yield self._refuse(answer, f"no sentence answers the question (P = {p_answer:.2f} "
@@ -247,7 +247,7 @@ class AnswerChain:
             asked = f"({context}) {question}" if context else question
             chosen = []
             for _, _, candidates, j in judged:
-                if j.p_answer >= self.answer_threshold:
+                if j.best >= self.answer_threshold:
                     best = next((candidates[i] for i in j.ranked() if candidates[i] not in chosen), None)
                     chosen += [best] if best is not None else []
         numbered = [(evidence.units[i].source, evidence.units[i].text) for i in chosen]

@@ -66,9 +66,22 @@ class Judgement:
         best = sorted(self.p_yes, reverse=True)[:2]
         return sum(best) / len(best) if best else 0.0
 
+    @property
+    def best(self) -> float:
+        return max(self.p_yes, default=0.0)
+
     def ranked(self) -> list[int]:
         """Candidate positions, most likely answer first: P(Yes) less a penalty per relevance rank."""
         return sorted(range(len(self.p_yes)), key=lambda i: -(self.p_yes[i] - RANK_PENALTY * i))
+
+
+def answerability(parts: Sequence[Judgement]) -> float:
+    """The answerability score of a question: the mean of its two best P(Yes), or, for a question in
+    parts (``rag.parts``), the mean of each part's best: the same two sentences' worth of evidence,
+    taken one per part, since a part's second-best sentence answers the other part, if anything."""
+    if len(parts) == 1:
+        return parts[0].p_answer
+    return sum(j.best for j in parts) / len(parts)
 
 
 def judge(llm: BaseChatModel, question: str, candidates: Sequence[tuple[int, str]]) -> Judgement:

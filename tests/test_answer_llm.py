@@ -52,7 +52,7 @@ def test_follow_up_resolved_from_the_history(llm_bot):
     history = [{"role": "user", "content": "Welke regio bezocht Blinken in maart 2023?"},
                {"role": "assistant", "content": "Blinken bezocht Centraal-Azië, onder meer Kazachstan."}]
     answer = llm_bot.ask("Hoeveel geld zegde hij daar toe?", history)
-    assert "Welke regio bezocht Blinken" in answer.standalone_query
+    assert "Blinken" in answer.standalone_query  # the model's rewrite, or the join when it was not grounded
     assert not answer.abstained and "25" in answer.answer, answer.raw_answer
 
 

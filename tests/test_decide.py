@@ -69,3 +69,11 @@ def test_the_sweep_counts_early_abstentions_at_every_threshold():
     assert [row["recall"] for row in sweep] == [0.5, 1.0, 1.0]
     assert [row["false_abstention"] for row in sweep] == [0.0, 0.0, 0.5]
     assert sweep[2]["precision"] == pytest.approx(2 / 3)
+
+
+def test_a_question_in_parts_is_scored_by_the_best_sentence_of_each_part():
+    from rag.decide import Judgement, answerability
+
+    whole = Judgement([0.36, 0.29, 0.13])
+    assert answerability([whole]) == pytest.approx((0.36 + 0.29) / 2)  # one part: the two best
+    assert answerability([whole, Judgement([0.38, 0.13, 0.21])]) == pytest.approx((0.36 + 0.38) / 2)
