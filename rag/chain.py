@@ -216,7 +216,9 @@ class AnswerChain:
         t0 = time.perf_counter()
         judged = []
         for j, part in enumerate(parts):
-            lead = "; ".join(x for x in (context, parts[0].text if j else "") if x)
+            # "where did he finish?" is judged with the part before it; a part that names its subject alone
+            leans = j > 0 and needs_history(part.text, [{"role": "user", "content": parts[0].text}])
+            lead = "; ".join(x for x in (context, parts[0].text if leans else "") if x)
             asked = f"({lead}) {part.text}" if lead else part.text
             candidates = [i for i in top_units(evidence, part.scores, each) if np.isfinite(part.scores[i])]
             judged.append((part, asked, candidates,
