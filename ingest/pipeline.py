@@ -11,6 +11,10 @@ folder or by which path a file is named: a file already indexed keeps its id and
 not embedded again. An id already taken by an article from another file that still exists is not
 replaced unless ``replace`` is given: the line says which file holds it. Prune removes only
 articles whose file is gone or was read now without them, never one whose file still holds it.
+Feed entries (``ingest.feeds``) are the exception to prune: an entry that drops out of its feed is
+kept (feeds roll over), and the same entry in two feeds is one article, not a clash of ids.
+``changed`` limits a run to some files under the named folders (``ingest.watch`` passes what
+changed), with their ids as if the whole folder were ingested.
 Taking turns with other writers is the caller's job (``newsrag.chatbot`` holds ``rag.lock``).
 """
 
@@ -21,12 +25,13 @@ import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Collection, Iterator, Sequence
 
 from langchain_core.embeddings import Embeddings
 
 from ingest.chunking import chunk_article
-from ingest.loaders import JSONL_SUFFIXES, discover, load_file
+from ingest.feeds import FeedOptions, is_url, load_feed_url
+from ingest.loaders import JSONL_SUFFIXES, discover, is_feed_file, load_file
 from rag.documents import Article, Chunk
 from rag.errors import ArticleError
 from rag.keyword import KeywordIndex
@@ -121,13 +126,21 @@ class _Batcher:
         self.pending = []
 
 
-def _with_sizes(paths: Sequence[Path], report: IngestReport) -> list[tuple[Path, str, int]]:
+def _within(path: str, changed: Collection[str]) -> bool:
+    return any(path == c or path.startswith(c.rstrip(os.sep) + os.sep) for c in changed)
+
+
+def _with_sizes(paths: Sequence[Path], report: IngestReport,
+                changed: Collection[str] | None = None) -> list[tuple[Path, str, int]]:
     files = []
     for found in discover(paths):
         if isinstance(found, ArticleError):
-            report.skipped.append(str(found))
+            if changed is None or _within(found.source, changed) or _within(str(Path(found.source).resolve()), changed):
+                report.skipped.append(str(found))
             continue
         path, doc_id = found
+        if changed is not None and not _within(str(path.resolve()), changed):
+            continue
         try:
             files.append((path, doc_id, path.stat().st_size))
         except OSError as exc:
@@ -136,15 +149,28 @@ def _with_sizes(paths: Sequence[Path], report: IngestReport) -> list[tuple[Path,
 
 
 def _held_elsewhere(record: ArticleRecord, article: Article) -> bool:
-    """The stored article came from another file, which still exists (so this is no move)."""
+    """The stored article came from another file, which still exists (so this is no move). The same
+    feed entry in two feeds is one article."""
+    if record.kind == "feed" and article.kind == "feed":
+        return False
     return os.path.isabs(record.path) and record.path != article.path and Path(record.path).exists()
 
 
-def ingest(paths: Sequence[Path], index: NewsIndex, embeddings: Embeddings, keywords: KeywordIndex | None = None,
-           *, prune: bool = False, replace: bool = False, progress: Progress | None = None) -> IngestReport:
+def _reader(path: Path, doc_id: str, ids_by_path: dict[str, list[str]], feeds: FeedOptions) -> Iterator:
+    """The items of one file, a single-article file keeping the id it was indexed under before."""
+    resolved = str(path.resolve())
+    if (path.suffix.lower() not in JSONL_SUFFIXES and len(ids_by_path.get(resolved, [])) == 1
+            and not is_feed_file(path)):
+        doc_id = ids_by_path[resolved][0]  # indexed before, by another path to it: keep its id
+    return load_file(path, doc_id, feeds)
+
+
+def ingest(paths: Sequence[Path | str], index: NewsIndex, embeddings: Embeddings, keywords: KeywordIndex | None = None,
+           *, prune: bool = False, replace: bool = False, progress: Progress | None = None,
+           feeds: FeedOptions = FeedOptions(), changed: Collection[str] | None = None) -> IngestReport:
+    """Ingest files, folders and feed URLs. ``changed`` (absolute, resolved paths): read only the files
+    at or under these, and prune only among their articles."""
     report = IngestReport()
-    files = _with_sizes(paths, report)
-    total = sum(size for _, _, size in files)
     done = 0
     known = index.records()
     ids_by_path: dict[str, list[str]] = {}
@@ -154,17 +180,22 @@ def ingest(paths: Sequence[Path], index: NewsIndex, embeddings: Embeddings, keyw
     loaded: set[str] = set()  # files that were read and held at least one article
     batch = _Batcher(index, embeddings, report)
 
-    for path, doc_id, size in files:
-        resolved = str(path.resolve())
-        if path.suffix.lower() not in JSONL_SUFFIXES and len(ids_by_path.get(resolved, [])) == 1:
-            doc_id = ids_by_path[resolved][0]  # indexed before, by another path to it: keep its id
-        for item in load_file(path, doc_id):
+    urls = [str(p) for p in paths if is_url(str(p))]
+    files = _with_sizes([Path(p) for p in paths if not is_url(str(p))], report, changed)
+    total = sum(size for _, _, size in files)
+    sources = [(url, 0, lambda url=url: load_feed_url(url, feeds)) for url in urls]
+    sources += [(str(p), size, lambda p=p, i=i: _reader(p, i, ids_by_path, feeds)) for p, i, size in files]
+
+    for path, size, read in sources:
+        for item in read():
             if isinstance(item, ArticleError):
                 (report.warnings if item.reason.endswith("(ingested)") else report.skipped).append(str(item))
                 continue
             loaded.add(item.path)
             where = f"{path}:{item.line}" if item.line is not None else str(path)
             if item.doc_id in seen:
+                if item.kind == "feed":
+                    continue  # the same entry in two feeds (or twice in one): one article
                 report.skipped.append(f"{where}: duplicate article id {item.doc_id!r} (kept the one from "
                                       f"{seen[item.doc_id]})")
                 continue
@@ -175,7 +206,7 @@ def ingest(paths: Sequence[Path], index: NewsIndex, embeddings: Embeddings, keyw
                                       f"not replaced (ingest with --replace to replace it)")
                 continue
             if record and record.content_hash == item.content_hash:
-                if record.path != item.path:
+                if record.path != item.path and not (record.kind == "feed" and item.kind == "feed"):
                     index.relocate(item)  # moved, or stored without its full path: nothing to embed
                 report.unchanged.append(item.doc_id)
                 continue
@@ -192,6 +223,8 @@ def ingest(paths: Sequence[Path], index: NewsIndex, embeddings: Embeddings, keyw
         legacy = 0
         for doc_id in sorted(set(known) - set(seen)):
             path = known[doc_id].path
+            if known[doc_id].kind == "feed" or (changed is not None and not _within(path, changed)):
+                continue  # feeds roll over: an entry that left its feed is still news
             if not os.path.isabs(path):  # stored by an older version: we cannot tell where its file is
                 legacy += 1
                 continue

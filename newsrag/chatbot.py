@@ -16,8 +16,9 @@ from __future__ import annotations
 import threading
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any, Collection, Iterable, Iterator, Sequence
 
+from ingest.feeds import FeedOptions, is_url
 from ingest.pipeline import IngestReport, LazyEmbeddings, Progress, fingerprint, ingest, refresh_keywords
 from rag import providers
 from rag.answer import Answer, Event
@@ -90,14 +91,17 @@ class Chatbot:
 
     # -- articles -------------------------------------------------------------------------------
     def ingest(self, paths: Iterable[str | Path], *, prune: bool = False, replace: bool = False,
-               progress: Progress | None = None, wait: float = 30.0) -> IngestReport:
-        """Add or update articles; waits up to ``wait`` seconds for another writer (then ``IndexBusy``)."""
+               progress: Progress | None = None, wait: float = 30.0, feeds: FeedOptions = FeedOptions(),
+               changed: Collection[str] | None = None) -> IngestReport:
+        """Add or update articles from files, folders and feed URLs; waits up to ``wait`` seconds for
+        another writer (then ``IndexBusy``). ``changed``: see ``ingest.pipeline.ingest``."""
         with self._write_lock, self.writer(wait):
             self.index.refresh_if_changed()  # another process may have written before we got the lock
             # The embedder loads only when something needs embedding (not for an unchanged re-ingest).
             embeddings = LazyEmbeddings(lambda: self.embeddings)
-            report = ingest([Path(p) for p in paths], self.index, embeddings, self.keywords,
-                            prune=prune, replace=replace, progress=progress)
+            report = ingest([p if is_url(str(p)) else Path(p) for p in paths], self.index, embeddings,
+                            self.keywords, prune=prune, replace=replace, progress=progress, feeds=feeds,
+                            changed=changed)
             self.__dict__.pop("_newest", None)
             return report
 

@@ -81,35 +81,47 @@ def _print_report(report, settings: Settings) -> None:
 
 
 @cli.command(name="ingest")
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--prune", is_flag=True, help="Remove articles whose files are gone.")
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--prune", is_flag=True, help="Remove articles whose files are gone (never feed entries).")
 @click.option("--replace", is_flag=True,
               help="Let an article replace one of the same id that came from another file.")
+@click.option("--fetch-links", is_flag=True, help="Feeds: read each entry's linked page, not only the feed's text.")
 @click.option("--wait", type=click.FloatRange(0, 3600), default=30.0, show_default=True,
               help="Seconds to wait for another process writing the index (e.g. `newsrag serve`).")
 @click.pass_context
 @friendly_errors
-def ingest_cmd(ctx: click.Context, paths: tuple[Path, ...], prune: bool, replace: bool, wait: float) -> None:
-    """Add or update articles from files and folders (.txt .md .html .jsonl).
+def ingest_cmd(ctx: click.Context, paths: tuple[str, ...], prune: bool, replace: bool, fetch_links: bool,
+               wait: float) -> None:
+    """Add or update articles from files, folders and feeds (.txt .md .html .jsonl, RSS/Atom files
+    or http(s):// feed URLs).
 
     One process writes an index at a time: while `newsrag serve` runs on this index, upload through
     its POST /ingest instead (or share a Chroma server)."""
-    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
-
+    from ingest.feeds import FeedOptions
     from newsrag.chatbot import Chatbot
 
     settings = _settings(ctx)
     bot = Chatbot.from_settings(settings)
+    options = dict(replace=replace, wait=wait, feeds=FeedOptions(fetch_links=fetch_links))
     # The lock and the index first, so a busy or damaged index is one line, before any progress bar.
     with bot.writer(wait):
         bot.index.count()
+        report = _with_bar(bot.ingest)(paths, prune=prune, **options)
+    _print_report(report, settings)
+    sys.exit(1 if report.skipped else 0)
+
+
+def _with_bar(ingest):
+    """``ingest`` showing a transient progress bar (bytes read, chunks embedded) while it runs."""
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
+    def run(paths, **options):
         with Progress(TextColumn("ingest"), BarColumn(), DownloadColumn(), TextColumn("{task.fields[chunks]} chunks"),
                       TimeRemainingColumn(), console=err_console, transient=True) as bar:
             task = bar.add_task("ingest", total=None, chunks=0)
-            report = bot.ingest(paths, prune=prune, replace=replace, wait=wait, progress=lambda done, total, chunks:
-                                bar.update(task, completed=done, total=total, chunks=chunks))
-    _print_report(report, settings)
-    sys.exit(1 if report.skipped else 0)
+            return ingest(paths, progress=lambda done, total, chunks: bar.update(task, completed=done, total=total,
+                                                                                 chunks=chunks), **options)
+    return run
 
 
 @cli.command()

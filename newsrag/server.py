@@ -48,7 +48,8 @@ log = logging.getLogger(__name__)
 
 UPLOAD_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")  # a file name: an id without '/'
 MIN_API_KEY = 16  # characters; a key that can be guessed is no key
-UPLOAD_SUFFIXES = (".txt", ".md", ".html", ".htm", ".jsonl")
+UPLOAD_SUFFIXES = (".txt", ".md", ".html", ".htm", ".jsonl", ".xml", ".rss", ".atom")
+MULTI_ARTICLE_SUFFIXES = (".jsonl", ".xml", ".rss", ".atom")  # JSONL and feeds: one file, many articles
 KEYWORD_RECHECK_S = 5.0  # with a shared Chroma server: how often to look for other workers' ingests
 
 
@@ -101,9 +102,9 @@ class Uploads:
         self._lock = threading.Lock()  # move + ingest as one step, so two uploads of a name don't mix
 
     def forget(self, doc_id: str) -> None:
-        """Drop a deleted article's uploaded file (single-article formats; a JSONL file holds others too)."""
+        """Drop a deleted article's uploaded file (single-article formats; a JSONL or feed file holds others too)."""
         for suffix in UPLOAD_SUFFIXES:
-            if suffix != ".jsonl":
+            if suffix not in MULTI_ARTICLE_SUFFIXES:
                 (self.folder / f"{doc_id}{suffix}").unlink(missing_ok=True)
 
     def ingest(self, files: list[UploadFile]) -> IngestResponse:
@@ -192,7 +193,7 @@ def create_app(bot, settings: Settings, *, ui: bool = True, keyword_recheck_s: f
         return SearchResponse(query=query, hits=[SearchHit(**vars(h)) for h in hits])
 
     @app.post("/ingest", response_model=IngestResponse, tags=["articles"])
-    def ingest(files: Annotated[list[UploadFile], File(description="Article files: .txt .md .html .jsonl")]):
+    def ingest(files: Annotated[list[UploadFile], File(description="Article files: .txt .md .html .jsonl, RSS/Atom feeds .xml .rss .atom")]):
         """Add or update articles from uploaded files. Files are kept under ``$NEWSRAG_HOME/uploads``
         (a stable source path), so uploading an unchanged file again is a no-op."""
         return uploads.ingest(files)

@@ -62,7 +62,8 @@ class ArticleRecord:
     title: str
     date: str
     source: str
-    path: str = ""  # the file the article came from
+    path: str = ""  # the file the article came from (a feed's file or URL for a feed entry)
+    kind: str = ""  # "feed" for a feed entry
 
 
 class NewsIndex:
@@ -207,7 +208,7 @@ class NewsIndex:
             for doc_id, m in zip(got["ids"], got["metadatas"]):
                 out[doc_id] = ArticleRecord(doc_id, str(m.get("hash", "")), int(m.get("n_chunks", 0)),
                                             str(m.get("title", "")), str(m.get("date", "")), str(m.get("source", "")),
-                                            str(m.get("path", "")))
+                                            str(m.get("path", "")), str(m.get("kind", "")))
             if doc_ids is not None or len(got["ids"]) < page:
                 return out
             offset += page
