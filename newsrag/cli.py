@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -80,23 +81,41 @@ def _print_report(report, settings: Settings) -> None:
         err_console.print(f"[red]skipped:[/red] {escape(line)}", highlight=False)
 
 
+def _print_changes(what: str, report) -> None:
+    """Watch mode: one line per batch, then one per article added, updated or removed."""
+    counts = ", ".join(f"{v} {k}" for k, v in report.counts().items() if v and k != "unchanged") or "no change"
+    console.print(Text(f"{time.strftime('%H:%M:%S')} {what}: {counts}"), highlight=False, soft_wrap=True)
+    for kind, sign in (("added", "+"), ("updated", "~"), ("removed", "-")):
+        for doc_id in getattr(report, kind):
+            console.print(Text(f"  {sign} {doc_id}"), highlight=False, soft_wrap=True)
+    for line in report.warnings:
+        err_console.print(f"  [yellow]warning:[/yellow] {escape(line)}", highlight=False, soft_wrap=True)
+    for line in report.skipped:
+        err_console.print(f"  [red]skipped:[/red] {escape(line)}", highlight=False, soft_wrap=True)
+
+
 @cli.command(name="ingest")
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--prune", is_flag=True, help="Remove articles whose files are gone (never feed entries).")
 @click.option("--replace", is_flag=True,
               help="Let an article replace one of the same id that came from another file.")
 @click.option("--fetch-links", is_flag=True, help="Feeds: read each entry's linked page, not only the feed's text.")
+@click.option("--watch", is_flag=True, help="Keep ingesting as files appear, change or disappear (Ctrl-C stops).")
+@click.option("--interval", type=click.FloatRange(1, 86400), default=300.0, show_default=True,
+              help="With --watch: seconds between polls of feed URLs.")
+@click.option("--debounce", type=click.IntRange(50, 60000), default=1600, show_default=True,
+              help="With --watch: milliseconds of quiet before a burst of changes is ingested.")
 @click.option("--wait", type=click.FloatRange(0, 3600), default=30.0, show_default=True,
               help="Seconds to wait for another process writing the index (e.g. `newsrag serve`).")
 @click.pass_context
 @friendly_errors
 def ingest_cmd(ctx: click.Context, paths: tuple[str, ...], prune: bool, replace: bool, fetch_links: bool,
-               wait: float) -> None:
+               watch: bool, interval: float, debounce: int, wait: float) -> None:
     """Add or update articles from files, folders and feeds (.txt .md .html .jsonl, RSS/Atom files
     or http(s):// feed URLs).
 
     One process writes an index at a time: while `newsrag serve` runs on this index, upload through
-    its POST /ingest instead (or share a Chroma server)."""
+    its POST /ingest instead (or share a Chroma server). `--watch` is that one writer while it runs."""
     from ingest.feeds import FeedOptions
     from newsrag.chatbot import Chatbot
 
@@ -106,6 +125,8 @@ def ingest_cmd(ctx: click.Context, paths: tuple[str, ...], prune: bool, replace:
     # The lock and the index first, so a busy or damaged index is one line, before any progress bar.
     with bot.writer(wait):
         bot.index.count()
+        if watch:
+            return _watch(_with_bar(bot.ingest), paths, options, prune, interval, debounce, settings)
         report = _with_bar(bot.ingest)(paths, prune=prune, **options)
     _print_report(report, settings)
     sys.exit(1 if report.skipped else 0)
@@ -122,6 +143,16 @@ def _with_bar(ingest):
             return ingest(paths, progress=lambda done, total, chunks: bar.update(task, completed=done, total=total,
                                                                                  chunks=chunks), **options)
     return run
+
+
+def _watch(ingest, paths, options, prune: bool, interval: float, debounce: int, settings: Settings) -> None:
+    from ingest.watch import watch
+
+    console.print(Text(f"watching {', '.join(paths)} (index: {settings.where()}; Ctrl-C stops)"), highlight=False, soft_wrap=True)
+    try:
+        watch(ingest, paths, _print_changes, interval=interval, debounce_ms=debounce, prune=prune, **options)
+    except KeyboardInterrupt:
+        console.print(Text("stopped"), highlight=False)
 
 
 @cli.command()
