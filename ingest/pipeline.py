@@ -1,10 +1,12 @@
-"""Ingest reads like the pipeline: load articles -> skip unchanged -> chunk -> embed -> write -> prune.
+"""Ingest reads like the pipeline: load articles -> skip unchanged -> chunk -> embed -> write -> prune
+-> link stories.
 
 Idempotent and incremental: an article whose content hash matches its stored record is not chunked
 or embedded again; a changed one has all its chunks replaced; ``prune`` removes articles whose
 files are gone. Embedding is batched across articles for speed, and each article's record is
 written only after its chunks, so an interrupted run is completed by the next (see ``rag.store``).
-The keyword index is rebuilt once at the end when anything changed.
+The keyword index is rebuilt once at the end when anything changed, and near-duplicate articles are
+linked into stories (``rag.stories``: each record stores its MinHash signature and its story's others).
 
 Articles are tied to their files by absolute, resolved path, so it does not matter from which
 folder or by which path a file is named: a file already indexed keeps its id and, unchanged, is
@@ -34,6 +36,7 @@ from ingest.feeds import FeedOptions, is_url, load_feed_url
 from ingest.loaders import JSONL_SUFFIXES, discover, is_feed_file, load_file
 from rag.documents import Article, Chunk
 from rag.errors import ArticleError
+from rag import stories
 from rag.keyword import KeywordIndex
 from rag.store import ArticleRecord, NewsIndex
 
@@ -54,6 +57,7 @@ class IngestReport:
     warnings: list[str] = field(default_factory=list)
     chunks_embedded: int = 0
     keyword_chunks: int | None = None  # None when the keyword index did not need a rebuild
+    linked: list[str] = field(default_factory=list)  # "a ~ b": stories whose links were written in this run
 
     @property
     def changed(self) -> bool:
@@ -70,6 +74,24 @@ def fingerprint(index: NewsIndex) -> str:
     for doc_id, rec in sorted(index.records().items()):
         h.update(f"{doc_id}\0{rec.content_hash}\n".encode())
     return h.hexdigest()
+
+
+def link_stories(index: NewsIndex) -> list[str]:
+    """Group near-duplicate articles into stories from their stored signatures (computing any that
+    are missing: articles indexed before signatures were), and record each story's members on
+    every member's record. Returns "a ~ b ~ c" for each story whose links were written now."""
+    records = index.records()
+    sigs = {d: sig for d, r in records.items() if (sig := stories.decode(r.minhash)) is not None}
+    missing = [d for d in records if d not in sigs]
+    for i in range(0, len(missing), 500):
+        got = {d: stories.signature(t) for d, t in index.texts(missing[i:i + 500]).items()}
+        index.update_records({d: {"minhash": stories.encode(*sig)} for d, sig in got.items()})
+        sigs.update(got)
+    found = stories.stories(sigs)
+    changes = {d: found.get(d, ()) for d, r in records.items() if r.dups != found.get(d, ())}
+    index.update_records({d: {"dups": "|".join(others)} for d, others in changes.items()})
+    grown = {tuple(sorted((d, *others))) for d, others in changes.items() if set(others) - set(records[d].dups)}
+    return [" ~ ".join(story) for story in sorted(grown)]
 
 
 def refresh_keywords(index: NewsIndex, keywords: KeywordIndex) -> int:
@@ -121,7 +143,8 @@ class _Batcher:
         for article, chunks in self.pending:
             items.append((article, chunks, vectors[pos:pos + len(chunks)]))
             pos += len(chunks)
-        self.index.write_articles(items)
+        self.index.write_articles(items, [{"minhash": stories.encode(*stories.signature(a.text))}
+                                          for a, _ in self.pending])
         self.report.chunks_embedded += len(texts)
         self.pending = []
 
@@ -236,6 +259,8 @@ def ingest(paths: Sequence[Path | str], index: NewsIndex, embeddings: Embeddings
         if legacy:
             report.warnings.append(f"{legacy} article(s) not pruned: stored without their file's full path (by an "
                                    f"older version); ingest their files again to record it")
+    if report.changed or any(not r.minhash for r in known.values()):
+        report.linked = link_stories(index)
     if keywords is not None and (report.changed or keywords.fingerprint != fingerprint(index)):
         report.keyword_chunks = refresh_keywords(index, keywords)
     return report

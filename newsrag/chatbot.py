@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any, Collection, Iterable, Iterator, Sequence
 
 from ingest.feeds import FeedOptions, is_url
-from ingest.pipeline import IngestReport, LazyEmbeddings, Progress, fingerprint, ingest, refresh_keywords
+from ingest.pipeline import (IngestReport, LazyEmbeddings, Progress, fingerprint, ingest, link_stories,
+                             refresh_keywords)
 from rag import providers
 from rag.answer import Answer, Event
 from rag.dates import DateFilter
@@ -113,6 +114,7 @@ class Chatbot:
             self.index.refresh_if_changed()
             found = self.index.delete_article(doc_id)
             if found:
+                link_stories(self.index)  # its story's others no longer name it
                 refresh_keywords(self.index, self.keywords)
                 self.__dict__.pop("_newest", None)
             return found
@@ -177,7 +179,26 @@ class Chatbot:
 
         question = validate_question(question)  # before any model loads: bad input fails fast
         check_k(k)
-        return self.chain(mode).stream(question, history, dates=DateFilter(since or None, until or None), k=k)
+        return self._with_stories(self.chain(mode).stream(question, history,
+                                                          dates=DateFilter(since or None, until or None), k=k))
+
+    def _with_stories(self, events: Iterator[Event]) -> Iterator[Event]:
+        """Each source names the other versions of its story ("also in …"): looked up once, when the
+        sources are known, and set on the sources of the final answer too."""
+        from rag.stories import also_in
+
+        found: dict[str, list] | None = None
+        for event in events:
+            sources = event.sources if event.kind == "sources" else event.answer.sources if event.answer else None
+            if sources:
+                if found is None:
+                    records = self.index.records(sorted({s.doc_id for s in sources}))
+                    others = sorted({d for r in records.values() for d in r.dups} - set(records))
+                    records.update(self.index.records(others))
+                    found = {s.doc_id: also_in(records, s.doc_id) for s in sources}
+                for s in sources:
+                    s.also_in = found.get(s.doc_id, [])
+            yield event
 
     def ask(self, question: str, history: Sequence[dict] = (), **options: Any) -> Answer:
         for event in self.stream(question, history, **options):
