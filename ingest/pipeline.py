@@ -57,7 +57,7 @@ class IngestReport:
     warnings: list[str] = field(default_factory=list)
     chunks_embedded: int = 0
     keyword_chunks: int | None = None  # None when the keyword index did not need a rebuild
-    linked: list[str] = field(default_factory=list)  # "a ~ b": stories whose links were written in this run
+    linked: list[str] = field(default_factory=list)  # "a ~ b": stories that gained a member in this run
 
     @property
     def changed(self) -> bool:
@@ -76,10 +76,11 @@ def fingerprint(index: NewsIndex) -> str:
     return h.hexdigest()
 
 
-def link_stories(index: NewsIndex) -> list[str]:
+def link_stories(index: NewsIndex, before: dict[str, ArticleRecord] | None = None) -> list[str]:
     """Group near-duplicate articles into stories from their stored signatures (computing any that
     are missing: articles indexed before signatures were), and record each story's members on
-    every member's record. Returns "a ~ b ~ c" for each story whose links were written now."""
+    every member's record. Returns "a ~ b ~ c" for each story that gained a member since ``before``
+(the records as they were; default: as they are)."""
     records = index.records()
     sigs = {d: sig for d, r in records.items() if (sig := stories.decode(r.minhash)) is not None}
     missing = [d for d in records if d not in sigs]
@@ -90,7 +91,9 @@ def link_stories(index: NewsIndex) -> list[str]:
     found = stories.stories(sigs)
     changes = {d: found.get(d, ()) for d, r in records.items() if r.dups != found.get(d, ())}
     index.update_records({d: {"dups": "|".join(others)} for d, others in changes.items()})
-    grown = {tuple(sorted((d, *others))) for d, others in changes.items() if set(others) - set(records[d].dups)}
+    before = records if before is None else before
+    grown = {tuple(sorted((d, *others))) for d, others in changes.items()
+             if set(others) - set(before[d].dups if d in before else ())}
     return [" ~ ".join(story) for story in sorted(grown)]
 
 
@@ -260,7 +263,7 @@ def ingest(paths: Sequence[Path | str], index: NewsIndex, embeddings: Embeddings
             report.warnings.append(f"{legacy} article(s) not pruned: stored without their file's full path (by an "
                                    f"older version); ingest their files again to record it")
     if report.changed or any(not r.minhash for r in known.values()):
-        report.linked = link_stories(index)
+        report.linked = link_stories(index, known)
     if keywords is not None and (report.changed or keywords.fingerprint != fingerprint(index)):
         report.keyword_chunks = refresh_keywords(index, keywords)
     return report

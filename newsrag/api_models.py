@@ -63,6 +63,7 @@ class IngestResponse(BaseModel):
     skipped: list[str]  # one line each: "file[:line]: reason"
     warnings: list[str]
     chunks_embedded: int
+    linked: list[str] = Field(default_factory=list, description="Stories linked now: near-duplicate ids joined by ' ~ '")
 
 
 class DocumentOut(BaseModel):

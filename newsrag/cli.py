@@ -75,6 +75,8 @@ def _print_report(report, settings: Settings) -> None:
     counts = report.counts()
     console.print(Text(", ".join(f"{v} {k}" for k, v in counts.items())
                        + f"; {report.chunks_embedded} chunks embedded. Index: {settings.where()}"))
+    for story in report.linked:
+        console.print(Text(f"one story: {story}"), soft_wrap=True)
     for line in report.warnings:
         err_console.print(f"[yellow]warning:[/yellow] {escape(line)}", highlight=False)
     for line in report.skipped:
@@ -88,6 +90,8 @@ def _print_changes(what: str, report) -> None:
     for kind, sign in (("added", "+"), ("updated", "~"), ("removed", "-")):
         for doc_id in getattr(report, kind):
             console.print(Text(f"  {sign} {doc_id}"), highlight=False, soft_wrap=True)
+    for story in report.linked:
+        console.print(Text(f"  one story: {story}"), highlight=False, soft_wrap=True)
     for line in report.warnings:
         err_console.print(f"  [yellow]warning:[/yellow] {escape(line)}", highlight=False, soft_wrap=True)
     for line in report.skipped:

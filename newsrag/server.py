@@ -140,7 +140,7 @@ class Uploads:
         return IngestResponse(counts=counts, added=report.added, updated=report.updated, unchanged=report.unchanged,
                               skipped=refused + [line.replace(here, "") for line in report.skipped],
                               warnings=[line.replace(here, "") for line in report.warnings],
-                              chunks_embedded=report.chunks_embedded)
+                              chunks_embedded=report.chunks_embedded, linked=report.linked)
 
 
 def create_app(bot, settings: Settings, *, ui: bool = True, keyword_recheck_s: float = KEYWORD_RECHECK_S) -> FastAPI:

@@ -11,6 +11,7 @@ import pytest
 from rag import stories
 from rag.answer import AlsoIn, Answer, Source
 from tests.conftest import ARTICLES, make_settings
+from tests.test_ingest import run_cli  # noqa: F401 (a fixture)
 from tests.test_loaders import BLINKEN, GOLD_QUOTE, write
 
 QUESTION = "Hoeveel extra geld zegde Blinken de regio toe?"
@@ -154,3 +155,19 @@ def test_linking_is_fast_enough(n: int) -> None:
     found = stories.stories(sigs)
     assert found == {"copy": ("d7",), "d7": ("copy",)}
     assert time.perf_counter() - t0 < 5
+
+
+def test_the_cli_names_the_stories_it_linked(run_cli, tmp_path: Path) -> None:  # noqa: F811 (the fixture)
+    result = run_cli("ingest", str(plant(tmp_path / "in")))
+    assert result.exit_code == 0, result.output
+    assert "one story: krant-a ~ krant-a-update ~ krant-b" in result.stdout
+    assert "one story" not in run_cli("ingest", str(tmp_path / "in")).stdout  # nothing new
+
+
+def test_updating_a_linked_article_keeps_its_story_and_reports_nothing_new(fake_bot, tmp_path: Path) -> None:
+    folder = plant(tmp_path / "in")
+    fake_bot.ingest([folder])
+    write(folder / "krant-b.txt", (folder / "krant-b.txt").read_text(encoding="utf-8") + "\n\nEen correctie.")
+    report = fake_bot.ingest([folder])
+    assert report.updated == ["krant-b"] and report.linked == []
+    assert fake_bot.index.records(["krant-b"])["krant-b"].dups == ("krant-a", "krant-a-update")
