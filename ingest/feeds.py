@@ -9,7 +9,9 @@ extractor as ``.html`` files, falling back to the entry's own text (with a warni
 Ids are stable per entry, whichever feed or path it came through: ``feed/`` plus a readable part of
 the entry's guid (else its link, else its title and date) and a digest of it. An entry's article keeps
 the feed it came from as ``path`` and its link as ``source`` and ``url``; ``kind`` is ``"feed"``, so
-prune leaves it alone when it drops out of the feed (feeds roll over). What this leaves out:
+prune leaves it alone when it drops out of the feed (feeds roll over). With ``fetch_links``, an entry the index already holds as the feed gives it now (same digest of its
+title, date, link and text) is not fetched again: it is reported ``Unchanged``, so a polled feed
+costs one request, not one per entry. What this leaves out:
 conditional GET (ETag), authentication, enclosures (podcasts), and feeds over 50 MB.
 """
 
@@ -133,9 +135,19 @@ def _entry_text(entry) -> str:
 class FeedOptions:
     fetch_links: bool = False  # fetch each entry's linked page and extract it like an .html file
     fetch: Fetch = fetch_url
+    known: Callable[[str], str] = lambda doc_id: ""  # doc_id -> the entry digest stored for it ("" if none)
 
 
-def parse_feed(data: bytes, source: str, path: str, options: FeedOptions = FeedOptions()) -> Iterator[Article | ArticleError]:
+@dataclass(frozen=True)
+class Unchanged:
+    """A feed entry the index holds as it is now: nothing to read (``FeedOptions.known``)."""
+    doc_id: str
+    path: str
+    line: int
+
+
+def parse_feed(data: bytes, source: str, path: str,
+               options: FeedOptions = FeedOptions()) -> Iterator[Article | ArticleError | Unchanged]:
     """The entries of one feed document. ``source`` names it in error lines; ``path`` is stored (the
     feed file's absolute path, or the URL). A feed that cannot be read is one error."""
     import feedparser  # only needed for feeds
@@ -158,7 +170,8 @@ def parse_feed(data: bytes, source: str, path: str, options: FeedOptions = FeedO
             yield exc
 
 
-def _article(entry, n: int, source: str, path: str, options: FeedOptions) -> Iterator[Article | ArticleError]:
+def _article(entry, n: int, source: str, path: str,
+             options: FeedOptions) -> Iterator[Article | ArticleError | Unchanged]:
     link = (entry.get("link") or "").strip()
     title = " ".join((entry.get("title") or "").split())
     date = _date(entry)
@@ -167,12 +180,17 @@ def _article(entry, n: int, source: str, path: str, options: FeedOptions) -> Ite
     if not key:
         raise ArticleError(source, f"{where}: no guid, link or title to identify it")
     text = _entry_text(entry)
+    doc_id = entry_id(key)
+    digest = hashlib.sha256("\0".join((str(options.fetch_links), title, date or "", link, text)).encode()).hexdigest()[:16]
+    if options.fetch_links and link and options.known(doc_id) == digest:
+        yield Unchanged(doc_id, path, n)
+        return
     if options.fetch_links and link:
         from ingest.loaders import decode, parse_html
 
         try:
             raw, _ = decode(options.fetch(link), link)
-            page = parse_html(raw, entry_id(key), link)
+            page = parse_html(raw, doc_id, link)
             text, date = page.text, date or page.date
             title = title or page.title
         except (OSError, ArticleError, ValueError) as exc:
@@ -181,15 +199,17 @@ def _article(entry, n: int, source: str, path: str, options: FeedOptions) -> Ite
                 raise ArticleError(source, f"{where}: linked page {link} not read ({reason}) and no text in the feed")
             yield ArticleError(source, f"{where}: linked page {link} not read ({reason}); used the feed's text "
                                        f"(ingested)")
+            digest = ""  # not as asked: fetch it again on the next poll
     if not text:
         raise ArticleError(source, f"{where}: no text (ingest with --fetch-links to read the linked page)")
     from ingest.loaders import first_sentence_title
 
-    yield Article(doc_id=entry_id(key), title=title or first_sentence_title(text), text=text, date=date,
-                  source=link or path, url=link, language=detect_language(text), path=path, line=n, kind="feed")
+    yield Article(doc_id=doc_id, title=title or first_sentence_title(text), text=text, date=date,
+                  source=link or path, url=link, language=detect_language(text), path=path, line=n, kind="feed",
+                  entry=digest)
 
 
-def load_feed_url(url: str, options: FeedOptions = FeedOptions()) -> Iterator[Article | ArticleError]:
+def load_feed_url(url: str, options: FeedOptions = FeedOptions()) -> Iterator[Article | ArticleError | Unchanged]:
     try:
         data = options.fetch(url)
     except (OSError, ValueError) as exc:

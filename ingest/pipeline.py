@@ -22,6 +22,7 @@ Taking turns with other writers is the caller's job (``newsrag.chatbot`` holds `
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import os
@@ -32,7 +33,7 @@ from typing import Callable, Collection, Iterator, Sequence
 from langchain_core.embeddings import Embeddings
 
 from ingest.chunking import chunk_article
-from ingest.feeds import FeedOptions, is_url, load_feed_url
+from ingest.feeds import FeedOptions, Unchanged, is_url, load_feed_url
 from ingest.loaders import JSONL_SUFFIXES, discover, is_feed_file, load_file
 from rag.documents import Article, Chunk
 from rag.errors import ArticleError
@@ -205,6 +206,7 @@ def ingest(paths: Sequence[Path | str], index: NewsIndex, embeddings: Embeddings
     seen: dict[str, str] = {}  # doc_id -> where it was read ("file" or "file:line")
     loaded: set[str] = set()  # files that were read and held at least one article
     batch = _Batcher(index, embeddings, report)
+    feeds = dataclasses.replace(feeds, known=lambda doc_id: known[doc_id].entry if doc_id in known else "")
 
     urls = [str(p) for p in paths if is_url(str(p))]
     files = _with_sizes([Path(p) for p in paths if not is_url(str(p))], report, changed)
@@ -218,6 +220,11 @@ def ingest(paths: Sequence[Path | str], index: NewsIndex, embeddings: Embeddings
                 (report.warnings if item.reason.endswith("(ingested)") else report.skipped).append(str(item))
                 continue
             loaded.add(item.path)
+            if isinstance(item, Unchanged):  # a feed entry as the index holds it: its page is not fetched again
+                if item.doc_id not in seen:
+                    seen[item.doc_id] = f"{path}:{item.line}"
+                    report.unchanged.append(item.doc_id)
+                continue
             where = f"{path}:{item.line}" if item.line is not None else str(path)
             if item.doc_id in seen:
                 if item.kind == "feed":

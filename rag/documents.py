@@ -77,6 +77,7 @@ class Article:
     path: str = ""  # the file it was read from, absolute (for JSONL, ``source`` may name a feed instead)
     line: int | None = field(default=None, compare=False)  # its JSONL line (or feed entry number); not stored
     kind: str = ""  # "feed" for a feed entry (kept when it drops out of its feed); "" for a file's article
+    entry: str = ""  # a feed entry's digest as the feed gave it (``ingest.feeds``): unchanged, no page to fetch
 
     @property
     def content_hash(self) -> str:
@@ -97,6 +98,8 @@ class Article:
         }
         if self.kind:
             meta["kind"] = self.kind
+        if self.entry:
+            meta["entry"] = self.entry
         span = date_range(self.date)
         if span:
             meta["date_from"], meta["date_to"] = span

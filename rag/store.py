@@ -66,6 +66,7 @@ class ArticleRecord:
     kind: str = ""  # "feed" for a feed entry
     dups: tuple[str, ...] = ()  # the other articles of its story (``rag.stories``)
     minhash: str = field(default="", repr=False)  # its MinHash signature, encoded (``rag.stories.encode``)
+    entry: str = ""  # a feed entry's digest (``Article.entry``)
 
 
 class NewsIndex:
@@ -230,7 +231,7 @@ class NewsIndex:
                                             str(m.get("title", "")), str(m.get("date", "")), str(m.get("source", "")),
                                             str(m.get("path", "")), str(m.get("kind", "")),
                                             tuple(d for d in str(m.get("dups") or "").split("|") if d),
-                                            str(m.get("minhash", "")))
+                                            str(m.get("minhash", "")), str(m.get("entry", "")))
             if doc_ids is not None or len(got["ids"]) < page:
                 return out
             offset += page

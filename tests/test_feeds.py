@@ -227,3 +227,21 @@ def test_the_api_and_the_ui_take_feed_files(fake_bot, tmp_path) -> None:
 
     status = chat.ingest_files(fake_bot, [str(write(tmp_path / "up" / "atom.xml", ATOM))])
     assert "1 added" in status
+
+
+def test_a_polled_feed_with_fetch_links_fetches_only_new_pages(fake_bot) -> None:
+    fetched: list[str] = []
+    feed = {"body": rss("kabinet", "storm").encode()}
+
+    def fetch(url: str) -> bytes:
+        fetched.append(url)
+        return feed["body"] if url.endswith("/rss") else HTML.encode()
+
+    options = FeedOptions(fetch_links=True, fetch=fetch)
+    first = fake_bot.ingest(["https://nieuws.example/rss"], feeds=options)
+    assert len(first.added) == 2 and len(fetched) == 3  # the feed and two pages
+    feed["body"] = rss("kabinet", "storm", "trein").encode()
+    fetched.clear()
+    second = fake_bot.ingest(["https://nieuws.example/rss"], feeds=options)
+    assert (len(second.added), len(second.unchanged)) == (1, 2)
+    assert fetched == ["https://nieuws.example/rss", "https://nieuws.example/artikel/trein"]
