@@ -154,7 +154,9 @@ class _Batcher:
 
 
 def _within(path: str, changed: Collection[str]) -> bool:
-    return any(path == c or path.startswith(c.rstrip(os.sep) + os.sep) for c in changed)
+    """``path`` is one of ``changed`` or under one of them (a set: one lookup per folder level)."""
+    p = Path(path)
+    return path in changed or any(str(parent) in changed for parent in p.parents)
 
 
 def _with_sizes(paths: Sequence[Path], report: IngestReport,
@@ -198,6 +200,7 @@ def ingest(paths: Sequence[Path | str], index: NewsIndex, embeddings: Embeddings
     """Ingest files, folders and feed URLs. ``changed`` (absolute, resolved paths): read only the files
     at or under these, and prune only among their articles."""
     report = IngestReport()
+    changed = None if changed is None else {str(Path(c)) for c in changed}
     done = 0
     known = index.records()
     ids_by_path: dict[str, list[str]] = {}

@@ -119,3 +119,17 @@ def test_the_cli_watches_until_interrupted_and_holds_the_writer_lock(run_cli, tm
     assert lines[0].startswith(f"watching {folder}") and "Ctrl-C stops" in lines[0]
     assert "start: 1 added" in result.stdout and "  + a" in lines and lines[-1] == "stopped"
     assert seen["other writer"] != 0
+
+
+def test_a_folder_removed_while_watching_takes_its_articles(fake_bot, tmp_path: Path) -> None:
+    import shutil
+
+    folder = tmp_path / "inbox"
+    write(folder / "blijft.txt", "date 2024-01 Dit bericht blijft staan. Echt waar.")
+    write(folder / "regio" / "a.txt", "date 2024-02 Een bericht uit de regio. Over de dijken.")
+    write(folder / "regio" / "diep" / "b.txt", "date 2024-02 Nog een bericht uit de regio. Over het water.")
+    with Watching(fake_bot, [folder]) as w:
+        assert w.ids() == {"blijft", "regio/a", "regio/diep/b"}
+        shutil.rmtree(folder / "regio")
+        w.wait_for(lambda: any(len(r.removed) == 2 for _, r in w.reports))
+        assert w.ids() == {"blijft"}
