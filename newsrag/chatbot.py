@@ -182,20 +182,25 @@ class Chatbot:
         return self._with_stories(self.chain(mode).stream(question, history,
                                                           dates=DateFilter(since or None, until or None), k=k))
 
+    def also_in(self, doc_ids: Iterable[str]) -> dict[str, list]:
+        """doc_id -> the other versions of its story (``AlsoIn``, newest first; [] for none)."""
+        from rag.stories import also_in
+
+        doc_ids = sorted(set(doc_ids))
+        records = self.index.records(doc_ids)
+        others = sorted({d for r in records.values() for d in r.dups} - set(records))
+        records.update(self.index.records(others))
+        return {d: also_in(records, d) for d in doc_ids}
+
     def _with_stories(self, events: Iterator[Event]) -> Iterator[Event]:
         """Each source names the other versions of its story ("also in …"): looked up once, when the
         sources are known, and set on the sources of the final answer too."""
-        from rag.stories import also_in
-
         found: dict[str, list] | None = None
         for event in events:
             sources = event.sources if event.kind == "sources" else event.answer.sources if event.answer else None
             if sources:
                 if found is None:
-                    records = self.index.records(sorted({s.doc_id for s in sources}))
-                    others = sorted({d for r in records.values() for d in r.dups} - set(records))
-                    records.update(self.index.records(others))
-                    found = {s.doc_id: also_in(records, s.doc_id) for s in sources}
+                    found = self.also_in(s.doc_id for s in sources)
                 for s in sources:
                     s.also_in = found.get(s.doc_id, [])
             yield event

@@ -233,8 +233,12 @@ def ask(ctx: click.Context, question: str, mode: str | None, since: str | None, 
         return
     console.print()
     console.print(Text("\n" + answer.answer, style="bold"))
+    also = {s.n: s.also_in for s in answer.sources}
     for c in answer.citations:
         console.print(Text(f"[{c.n}] {c.title} ({c.date or '?'}, {c.doc_id}): “{c.quote}”"))
+        if also.get(c.n):
+            console.print(Text("    also in: " + "; ".join(f"{a.title} ({a.date or '?'}, {a.doc_id})" for a in also[c.n]),
+                               style="dim"))
     if answer.abstained:
         console.print(Text(f"(abstained: {answer.abstain_reason})", style="dim"))
     for s in answer.sentences:

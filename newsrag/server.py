@@ -190,7 +190,9 @@ def create_app(bot, settings: Settings, *, ui: bool = True, keyword_recheck_s: f
         if not query:
             raise InputError("the query is empty")
         hits = bot.search(query, k=body.k, since=body.since, until=body.until)
-        return SearchResponse(query=query, hits=[SearchHit(**vars(h)) for h in hits])
+        also = bot.also_in(h.doc_id for h in hits)
+        return SearchResponse(query=query, hits=[SearchHit(**vars(h), also_in=[a.model_dump() for a in also[h.doc_id]])
+                                                 for h in hits])
 
     @app.post("/ingest", response_model=IngestResponse, tags=["articles"])
     def ingest(files: Annotated[list[UploadFile], File(description="Article files: .txt .md .html .jsonl, RSS/Atom feeds .xml .rss .atom")]):

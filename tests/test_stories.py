@@ -114,6 +114,10 @@ def test_the_api_and_the_ui_show_also_in_as_text(fake_bot, tmp_path: Path) -> No
         "/ask", json={"question": QUESTION, "mode": "extractive"}).json()
     (source,) = [s for s in body["sources"] if s["doc_id"].startswith("krant-")][:1]
     assert [a["doc_id"] for a in source["also_in"]] == ["krant-b", "krant-a"]
+    client = TestClient(create_app(fake_bot, fake_bot.settings, ui=False))
+    hits = client.post("/search", json={"query": QUESTION, "k": 5}).json()["hits"]
+    assert {a["doc_id"] for h in hits if h["doc_id"] == "krant-a-update" for a in h["also_in"]} == {"krant-a", "krant-b"}
+    assert all(h["also_in"] == [] for h in hits if not h["doc_id"].startswith("krant-"))
 
     evil = Source(n=1, chunk_id="x#00000", doc_id="x", title="t", date="2024-01-02", text="t", start=0, end=1,
                   score=0.9, also_in=[AlsoIn(doc_id="y", title="<img src=x onerror=alert(1)>", date="2024-01-01")])
@@ -157,11 +161,16 @@ def test_linking_is_fast_enough(n: int) -> None:
     assert time.perf_counter() - t0 < 5
 
 
-def test_the_cli_names_the_stories_it_linked(run_cli, tmp_path: Path) -> None:  # noqa: F811 (the fixture)
+def test_the_cli_names_the_stories_it_linked(run_cli, tmp_path: Path, monkeypatch) -> None:  # noqa: F811
+    monkeypatch.setenv("NEWSRAG_MIN_SCORE", "0")  # the fake embedder's similarities are low
     result = run_cli("ingest", str(plant(tmp_path / "in")))
     assert result.exit_code == 0, result.output
     assert "one story: krant-a ~ krant-a-update ~ krant-b" in result.stdout
     assert "one story" not in run_cli("ingest", str(tmp_path / "in")).stdout  # nothing new
+    asked = run_cli("ask", "--mode", "extractive", QUESTION)
+    assert asked.exit_code == 0, asked.output
+    assert "also in: VS beloven Centraal-Azië extra geld (2023-03-01, krant-b); Blinken zoekt steun" in \
+        " ".join(asked.stdout.split())
 
 
 def test_updating_a_linked_article_keeps_its_story_and_reports_nothing_new(fake_bot, tmp_path: Path) -> None:
