@@ -9,9 +9,10 @@ extractor as ``.html`` files, falling back to the entry's own text (with a warni
 Ids are stable per entry, whichever feed or path it came through: ``feed/`` plus a readable part of
 the entry's guid (else its link, else its title and date) and a digest of it. An entry's article keeps
 the feed it came from as ``path`` and its link as ``source`` and ``url``; ``kind`` is ``"feed"``, so
-prune leaves it alone when it drops out of the feed (feeds roll over). With ``fetch_links``, an entry the index already holds as the feed gives it now (same digest of its
-title, date, link and text) is not fetched again: it is reported ``Unchanged``, so a polled feed
-costs one request, not one per entry. What this leaves out:
+prune leaves it alone when it drops out of the feed (feeds roll over). With ``fetch_links``, an
+entry the index already holds as the feed gives it now (same digest of its title, date, link and
+text) is not fetched again: it is reported ``Unchanged``, so a polled feed costs one request, not
+one per entry. What this leaves out:
 conditional GET (ETag), authentication, enclosures (podcasts), and feeds over 50 MB.
 """
 
@@ -35,7 +36,8 @@ from rag.language import detect_language
 FEED_SUFFIXES = {".xml", ".rss", ".atom"}
 MAX_FEED_BYTES = 50 * 1024 * 1024
 FETCH_TIMEOUT_S = 20.0
-_FEED_START = re.compile(rb"^(?:\xef\xbb\xbf)?\s*(?:<\?xml[^>]*\?>\s*)?(?:<!--.*?-->\s*|<\?[^>]*\?>\s*|<!DOCTYPE[^>]*>\s*)*"
+_FEED_START = re.compile(rb"^(?:\xef\xbb\xbf)?\s*(?:<\?xml[^>]*\?>\s*)?"  # BOM, XML declaration
+                         rb"(?:<!--.*?-->\s*|<\?[^>]*\?>\s*|<!DOCTYPE[^>]*>\s*)*"  # comments, stylesheets
                          rb"<(?:[A-Za-z_][\w.-]*:)?(rss|feed|RDF)\b", re.S)
 _ISO_DAY = re.compile(r"^\s*(\d{4}-\d{2}-\d{2})")
 _NOT_IN_ID = re.compile(r"[^A-Za-z0-9._-]+")
@@ -181,7 +183,8 @@ def _article(entry, n: int, source: str, path: str,
         raise ArticleError(source, f"{where}: no guid, link or title to identify it")
     text = _entry_text(entry)
     doc_id = entry_id(key)
-    digest = hashlib.sha256("\0".join((str(options.fetch_links), title, date or "", link, text)).encode()).hexdigest()[:16]
+    digest = hashlib.sha256("\0".join((str(options.fetch_links), title, date or "", link, text)).encode())
+    digest = digest.hexdigest()[:16]
     if options.fetch_links and link and options.known(doc_id) == digest:
         yield Unchanged(doc_id, path, n)
         return

@@ -70,7 +70,8 @@ class IngestResponse(BaseModel):
     skipped: list[str]  # one line each: "file[:line]: reason"
     warnings: list[str]
     chunks_embedded: int
-    linked: list[str] = Field(default_factory=list, description="Stories linked now: near-duplicate ids joined by ' ~ '")
+    linked: list[str] = Field(default_factory=list,
+                              description="Stories that gained a member: near-duplicate ids joined by ' ~ '")
 
 
 class DocumentOut(BaseModel):

@@ -152,7 +152,8 @@ def _with_bar(ingest):
 def _watch(ingest, paths, options, prune: bool, interval: float, debounce: int, settings: Settings) -> None:
     from ingest.watch import watch
 
-    console.print(Text(f"watching {', '.join(paths)} (index: {settings.where()}; Ctrl-C stops)"), highlight=False, soft_wrap=True)
+    console.print(Text(f"watching {', '.join(paths)} (index: {settings.where()}; Ctrl-C stops)"),
+                  highlight=False, soft_wrap=True)
     try:
         watch(ingest, paths, _print_changes, interval=interval, debounce_ms=debounce, prune=prune, **options)
     except KeyboardInterrupt:

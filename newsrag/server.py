@@ -195,7 +195,8 @@ def create_app(bot, settings: Settings, *, ui: bool = True, keyword_recheck_s: f
                                                  for h in hits])
 
     @app.post("/ingest", response_model=IngestResponse, tags=["articles"])
-    def ingest(files: Annotated[list[UploadFile], File(description="Article files: .txt .md .html .jsonl, RSS/Atom feeds .xml .rss .atom")]):
+    def ingest(files: Annotated[list[UploadFile], File(description="Article files: .txt .md .html .jsonl, "
+                                                                   "RSS/Atom feeds .xml .rss .atom")]):
         """Add or update articles from uploaded files. Files are kept under ``$NEWSRAG_HOME/uploads``
         (a stable source path), so uploading an unchanged file again is a no-op."""
         return uploads.ingest(files)
