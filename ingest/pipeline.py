@@ -35,9 +35,9 @@ from langchain_core.embeddings import Embeddings
 from ingest.chunking import chunk_article
 from ingest.feeds import FeedOptions, Unchanged, is_url, load_feed_url
 from ingest.loaders import JSONL_SUFFIXES, discover, is_feed_file, load_file
+from rag import stories
 from rag.documents import Article, Chunk
 from rag.errors import ArticleError
-from rag import stories
 from rag.keyword import KeywordIndex
 from rag.store import ArticleRecord, NewsIndex
 
@@ -81,7 +81,7 @@ def link_stories(index: NewsIndex, before: dict[str, ArticleRecord] | None = Non
     """Group near-duplicate articles into stories from their stored signatures (computing any that
     are missing: articles indexed before signatures were), and record each story's members on
     every member's record. Returns "a ~ b ~ c" for each story that gained a member since ``before``
-(the records as they were; default: as they are)."""
+    (the records as they were; default: as they are)."""
     records = index.records()
     sigs = {d: sig for d, r in records.items() if (sig := stories.decode(r.minhash)) is not None}
     missing = [d for d in records if d not in sigs]
@@ -164,7 +164,8 @@ def _with_sizes(paths: Sequence[Path], report: IngestReport,
     files = []
     for found in discover(paths):
         if isinstance(found, ArticleError):
-            if changed is None or _within(found.source, changed) or _within(str(Path(found.source).resolve()), changed):
+            where = found.source
+            if changed is None or _within(where, changed) or _within(str(Path(where).resolve()), changed):
                 report.skipped.append(str(found))
             continue
         path, doc_id = found
@@ -259,8 +260,10 @@ def ingest(paths: Sequence[Path | str], index: NewsIndex, embeddings: Embeddings
         legacy = 0
         for doc_id in sorted(set(known) - set(seen)):
             path = known[doc_id].path
-            if known[doc_id].kind == "feed" or (changed is not None and not _within(path, changed)):
+            if known[doc_id].kind == "feed":
                 continue  # feeds roll over: an entry that left its feed is still news
+            if changed is not None and not _within(path, changed):
+                continue  # not among this run's changed files
             if not os.path.isabs(path):  # stored by an older version: we cannot tell where its file is
                 legacy += 1
                 continue
