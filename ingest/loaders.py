@@ -1,7 +1,8 @@
 """Read article files into ``Article`` records: one function per format, one error per bad input.
 
 Formats: the sample corpus format (text starting with `` date YYYY-MM``), plain ``.txt`` and ``.md``,
-``.html`` (main text extracted by trafilatura) and ``.jsonl`` (one article a line). Folders are walked
+``.html`` (main text extracted by trafilatura), ``.jsonl`` (one article a line) and RSS/Atom feeds
+(``ingest.feeds``: ``.xml``, ``.rss``, ``.atom``, or any file that starts like a feed). Folders are walked
 recursively. Every problem becomes an ``ArticleError`` naming the file (and line); the caller decides
 to skip and go on. What this module leaves out: PDFs and office documents.
 """
@@ -15,6 +16,7 @@ from dataclasses import replace
 from pathlib import Path, PurePath
 from typing import Iterable, Iterator
 
+from ingest.feeds import FEED_SUFFIXES, MAX_FEED_BYTES, FeedOptions, looks_like_feed, parse_feed
 from rag.documents import Article, doc_id_for, valid_doc_id
 from rag.errors import ArticleError
 from rag.language import detect_language
@@ -23,7 +25,8 @@ from rag.sentences import paragraphs, sentences
 TEXT_SUFFIXES = {".txt", ".md", ".markdown"}
 HTML_SUFFIXES = {".html", ".htm"}
 JSONL_SUFFIXES = {".jsonl", ".ndjson"}
-SUPPORTED = TEXT_SUFFIXES | HTML_SUFFIXES | JSONL_SUFFIXES
+SUPPORTED = TEXT_SUFFIXES | HTML_SUFFIXES | JSONL_SUFFIXES | FEED_SUFFIXES
+MULTI_SUFFIXES = JSONL_SUFFIXES | FEED_SUFFIXES  # files that hold several articles, each with its own id
 MAX_ARTICLE_BYTES = 5 * 1024 * 1024
 MIN_SENTENCE_WORDS = 6  # an HTML page needs at least one sentence this long to count as an article  # one article; a JSONL file may be any size
 
@@ -193,8 +196,32 @@ def load_jsonl(path: Path) -> Iterator[Item]:
         yield ArticleError(source, "empty file")
 
 
-def load_file(path: Path, doc_id: str | None = None) -> Iterator[Item]:
-    """Articles in one file (several for JSONL), or the errors that stop them.
+def is_feed_file(path: Path) -> bool:
+    """A feed by name, or by content: its first bytes are an RSS or Atom root element."""
+    if path.suffix.lower() in FEED_SUFFIXES:
+        return True
+    if path.suffix.lower() in JSONL_SUFFIXES:
+        return False
+    try:
+        with path.open("rb") as fh:
+            return looks_like_feed(fh.read(4096))
+    except OSError:
+        return False
+
+
+def load_feed_file(path: Path, feeds: FeedOptions) -> Iterator[Item]:
+    shown = str(path)
+    size = path.stat().st_size
+    if size > MAX_FEED_BYTES:
+        raise ArticleError(shown, f"feed too large ({size / 2**20:.1f} MB > {MAX_FEED_BYTES / 2**20:.0f} MB)")
+    data = path.read_bytes()
+    if not data.strip():
+        raise ArticleError(shown, "empty file")
+    yield from parse_feed(data, shown, str(path.resolve()), feeds)
+
+
+def load_file(path: Path, doc_id: str | None = None, feeds: FeedOptions = FeedOptions()) -> Iterator[Item]:
+    """Articles in one file (several for JSONL and feeds), or the errors that stop them.
 
     ``doc_id`` is the id for a single-article file (default: from its name, see ``doc_id_for``).
     Articles keep the file's absolute, resolved path; errors name the file as it was given."""
@@ -204,6 +231,9 @@ def load_file(path: Path, doc_id: str | None = None) -> Iterator[Item]:
     try:
         if suffix in JSONL_SUFFIXES:
             yield from load_jsonl(path)
+            return
+        if is_feed_file(path):
+            yield from load_feed_file(path, feeds)
             return
         size = path.stat().st_size
         if size > MAX_ARTICLE_BYTES:
@@ -243,7 +273,7 @@ def _walk(folder: Path) -> Iterator[Found | ArticleError]:
     for child in sorted(files):
         if not child.is_file():
             continue
-        if child.suffix.lower() in SUPPORTED:
+        if child.suffix.lower() in SUPPORTED or is_feed_file(child):
             yield child, doc_id_for(child.relative_to(folder))
         else:
             yield _unsupported(child)
@@ -257,14 +287,15 @@ def discover(paths: Iterable[Path]) -> Iterator[Found | ArticleError]:
         if path.is_dir():
             yield from _walk(path)
         elif path.is_file():
-            yield (path, doc_id_for(PurePath(path.name))) if path.suffix.lower() in SUPPORTED else _unsupported(path)
+            supported = path.suffix.lower() in SUPPORTED or is_feed_file(path)
+            yield (path, doc_id_for(PurePath(path.name))) if supported else _unsupported(path)
         else:
             yield ArticleError(str(path), "no such file or folder")
 
 
-def load_articles(paths: Iterable[Path]) -> Iterator[Item]:
+def load_articles(paths: Iterable[Path], feeds: FeedOptions = FeedOptions()) -> Iterator[Item]:
     for found in discover(paths):
         if isinstance(found, ArticleError):
             yield found
         else:
-            yield from load_file(*found)
+            yield from load_file(*found, feeds=feeds)

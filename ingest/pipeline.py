@@ -1,32 +1,41 @@
-"""Ingest reads like the pipeline: load articles -> skip unchanged -> chunk -> embed -> write -> prune.
+"""Ingest reads like the pipeline: load articles -> skip unchanged -> chunk -> embed -> write -> prune
+-> link stories.
 
 Idempotent and incremental: an article whose content hash matches its stored record is not chunked
 or embedded again; a changed one has all its chunks replaced; ``prune`` removes articles whose
 files are gone. Embedding is batched across articles for speed, and each article's record is
 written only after its chunks, so an interrupted run is completed by the next (see ``rag.store``).
-The keyword index is rebuilt once at the end when anything changed.
+The keyword index is rebuilt once at the end when anything changed, and near-duplicate articles are
+linked into stories (``rag.stories``: each record stores its MinHash signature and its story's others).
 
 Articles are tied to their files by absolute, resolved path, so it does not matter from which
 folder or by which path a file is named: a file already indexed keeps its id and, unchanged, is
 not embedded again. An id already taken by an article from another file that still exists is not
 replaced unless ``replace`` is given: the line says which file holds it. Prune removes only
 articles whose file is gone or was read now without them, never one whose file still holds it.
+Feed entries (``ingest.feeds``) are the exception to prune: an entry that drops out of its feed is
+kept (feeds roll over), and the same entry in two feeds is one article, not a clash of ids.
+``changed`` limits a run to some files under the named folders (``ingest.watch`` passes what
+changed), with their ids as if the whole folder were ingested.
 Taking turns with other writers is the caller's job (``newsrag.chatbot`` holds ``rag.lock``).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Collection, Iterator, Sequence
 
 from langchain_core.embeddings import Embeddings
 
 from ingest.chunking import chunk_article
-from ingest.loaders import JSONL_SUFFIXES, discover, load_file
+from ingest.feeds import FeedOptions, Unchanged, is_url, load_feed_url
+from ingest.loaders import JSONL_SUFFIXES, discover, is_feed_file, load_file
+from rag import stories
 from rag.documents import Article, Chunk
 from rag.errors import ArticleError
 from rag.keyword import KeywordIndex
@@ -49,6 +58,7 @@ class IngestReport:
     warnings: list[str] = field(default_factory=list)
     chunks_embedded: int = 0
     keyword_chunks: int | None = None  # None when the keyword index did not need a rebuild
+    linked: list[str] = field(default_factory=list)  # "a ~ b": stories that gained a member in this run
 
     @property
     def changed(self) -> bool:
@@ -65,6 +75,27 @@ def fingerprint(index: NewsIndex) -> str:
     for doc_id, rec in sorted(index.records().items()):
         h.update(f"{doc_id}\0{rec.content_hash}\n".encode())
     return h.hexdigest()
+
+
+def link_stories(index: NewsIndex, before: dict[str, ArticleRecord] | None = None) -> list[str]:
+    """Group near-duplicate articles into stories from their stored signatures (computing any that
+    are missing: articles indexed before signatures were), and record each story's members on
+    every member's record. Returns "a ~ b ~ c" for each story that gained a member since ``before``
+    (the records as they were; default: as they are)."""
+    records = index.records()
+    sigs = {d: sig for d, r in records.items() if (sig := stories.decode(r.minhash)) is not None}
+    missing = [d for d in records if d not in sigs]
+    for i in range(0, len(missing), 500):
+        got = {d: stories.signature(t) for d, t in index.texts(missing[i:i + 500]).items()}
+        index.update_records({d: {"minhash": stories.encode(*sig)} for d, sig in got.items()})
+        sigs.update(got)
+    found = stories.stories(sigs)
+    changes = {d: found.get(d, ()) for d, r in records.items() if r.dups != found.get(d, ())}
+    index.update_records({d: {"dups": "|".join(others)} for d, others in changes.items()})
+    before = records if before is None else before
+    grown = {tuple(sorted((d, *others))) for d, others in changes.items()
+             if set(others) - set(before[d].dups if d in before else ())}
+    return [" ~ ".join(story) for story in sorted(grown)]
 
 
 def refresh_keywords(index: NewsIndex, keywords: KeywordIndex) -> int:
@@ -116,18 +147,30 @@ class _Batcher:
         for article, chunks in self.pending:
             items.append((article, chunks, vectors[pos:pos + len(chunks)]))
             pos += len(chunks)
-        self.index.write_articles(items)
+        self.index.write_articles(items, [{"minhash": stories.encode(*stories.signature(a.text))}
+                                          for a, _ in self.pending])
         self.report.chunks_embedded += len(texts)
         self.pending = []
 
 
-def _with_sizes(paths: Sequence[Path], report: IngestReport) -> list[tuple[Path, str, int]]:
+def _within(path: str, changed: Collection[str]) -> bool:
+    """``path`` is one of ``changed`` or under one of them (a set: one lookup per folder level)."""
+    p = Path(path)
+    return path in changed or any(str(parent) in changed for parent in p.parents)
+
+
+def _with_sizes(paths: Sequence[Path], report: IngestReport,
+                changed: Collection[str] | None = None) -> list[tuple[Path, str, int]]:
     files = []
     for found in discover(paths):
         if isinstance(found, ArticleError):
-            report.skipped.append(str(found))
+            where = found.source
+            if changed is None or _within(where, changed) or _within(str(Path(where).resolve()), changed):
+                report.skipped.append(str(found))
             continue
         path, doc_id = found
+        if changed is not None and not _within(str(path.resolve()), changed):
+            continue
         try:
             files.append((path, doc_id, path.stat().st_size))
         except OSError as exc:
@@ -136,15 +179,29 @@ def _with_sizes(paths: Sequence[Path], report: IngestReport) -> list[tuple[Path,
 
 
 def _held_elsewhere(record: ArticleRecord, article: Article) -> bool:
-    """The stored article came from another file, which still exists (so this is no move)."""
+    """The stored article came from another file, which still exists (so this is no move). The same
+    feed entry in two feeds is one article."""
+    if record.kind == "feed" and article.kind == "feed":
+        return False
     return os.path.isabs(record.path) and record.path != article.path and Path(record.path).exists()
 
 
-def ingest(paths: Sequence[Path], index: NewsIndex, embeddings: Embeddings, keywords: KeywordIndex | None = None,
-           *, prune: bool = False, replace: bool = False, progress: Progress | None = None) -> IngestReport:
+def _reader(path: Path, doc_id: str, ids_by_path: dict[str, list[str]], feeds: FeedOptions) -> Iterator:
+    """The items of one file, a single-article file keeping the id it was indexed under before."""
+    resolved = str(path.resolve())
+    if (path.suffix.lower() not in JSONL_SUFFIXES and len(ids_by_path.get(resolved, [])) == 1
+            and not is_feed_file(path)):
+        doc_id = ids_by_path[resolved][0]  # indexed before, by another path to it: keep its id
+    return load_file(path, doc_id, feeds)
+
+
+def ingest(paths: Sequence[Path | str], index: NewsIndex, embeddings: Embeddings, keywords: KeywordIndex | None = None,
+           *, prune: bool = False, replace: bool = False, progress: Progress | None = None,
+           feeds: FeedOptions = FeedOptions(), changed: Collection[str] | None = None) -> IngestReport:
+    """Ingest files, folders and feed URLs. ``changed`` (absolute, resolved paths): read only the files
+    at or under these, and prune only among their articles."""
     report = IngestReport()
-    files = _with_sizes(paths, report)
-    total = sum(size for _, _, size in files)
+    changed = None if changed is None else {str(Path(c)) for c in changed}
     done = 0
     known = index.records()
     ids_by_path: dict[str, list[str]] = {}
@@ -153,18 +210,29 @@ def ingest(paths: Sequence[Path], index: NewsIndex, embeddings: Embeddings, keyw
     seen: dict[str, str] = {}  # doc_id -> where it was read ("file" or "file:line")
     loaded: set[str] = set()  # files that were read and held at least one article
     batch = _Batcher(index, embeddings, report)
+    feeds = dataclasses.replace(feeds, known=lambda doc_id: known[doc_id].entry if doc_id in known else "")
 
-    for path, doc_id, size in files:
-        resolved = str(path.resolve())
-        if path.suffix.lower() not in JSONL_SUFFIXES and len(ids_by_path.get(resolved, [])) == 1:
-            doc_id = ids_by_path[resolved][0]  # indexed before, by another path to it: keep its id
-        for item in load_file(path, doc_id):
+    urls = [str(p) for p in paths if is_url(str(p))]
+    files = _with_sizes([Path(p) for p in paths if not is_url(str(p))], report, changed)
+    total = sum(size for _, _, size in files)
+    sources = [(url, 0, lambda url=url: load_feed_url(url, feeds)) for url in urls]
+    sources += [(str(p), size, lambda p=p, i=i: _reader(p, i, ids_by_path, feeds)) for p, i, size in files]
+
+    for path, size, read in sources:
+        for item in read():
             if isinstance(item, ArticleError):
                 (report.warnings if item.reason.endswith("(ingested)") else report.skipped).append(str(item))
                 continue
             loaded.add(item.path)
+            if isinstance(item, Unchanged):  # a feed entry as the index holds it: its page is not fetched again
+                if item.doc_id not in seen:
+                    seen[item.doc_id] = f"{path}:{item.line}"
+                    report.unchanged.append(item.doc_id)
+                continue
             where = f"{path}:{item.line}" if item.line is not None else str(path)
             if item.doc_id in seen:
+                if item.kind == "feed":
+                    continue  # the same entry in two feeds (or twice in one): one article
                 report.skipped.append(f"{where}: duplicate article id {item.doc_id!r} (kept the one from "
                                       f"{seen[item.doc_id]})")
                 continue
@@ -175,7 +243,7 @@ def ingest(paths: Sequence[Path], index: NewsIndex, embeddings: Embeddings, keyw
                                       f"not replaced (ingest with --replace to replace it)")
                 continue
             if record and record.content_hash == item.content_hash:
-                if record.path != item.path:
+                if record.path != item.path and not (record.kind == "feed" and item.kind == "feed"):
                     index.relocate(item)  # moved, or stored without its full path: nothing to embed
                 report.unchanged.append(item.doc_id)
                 continue
@@ -192,6 +260,10 @@ def ingest(paths: Sequence[Path], index: NewsIndex, embeddings: Embeddings, keyw
         legacy = 0
         for doc_id in sorted(set(known) - set(seen)):
             path = known[doc_id].path
+            if known[doc_id].kind == "feed":
+                continue  # feeds roll over: an entry that left its feed is still news
+            if changed is not None and not _within(path, changed):
+                continue  # not among this run's changed files
             if not os.path.isabs(path):  # stored by an older version: we cannot tell where its file is
                 legacy += 1
                 continue
@@ -203,6 +275,8 @@ def ingest(paths: Sequence[Path], index: NewsIndex, embeddings: Embeddings, keyw
         if legacy:
             report.warnings.append(f"{legacy} article(s) not pruned: stored without their file's full path (by an "
                                    f"older version); ingest their files again to record it")
+    if report.changed or any(not r.minhash for r in known.values()):
+        report.linked = link_stories(index, known)
     if keywords is not None and (report.changed or keywords.fingerprint != fingerprint(index)):
         report.keyword_chunks = refresh_keywords(index, keywords)
     return report

@@ -38,6 +38,12 @@ class SearchRequest(BaseModel):
     until: DateText
 
 
+class AlsoInOut(BaseModel):
+    doc_id: str
+    title: str
+    date: str
+
+
 class SearchHit(BaseModel):
     chunk_id: str
     doc_id: str
@@ -48,6 +54,7 @@ class SearchHit(BaseModel):
     end: int
     heading: str
     score: float
+    also_in: list[AlsoInOut] = Field(default_factory=list, description="The other versions of this article's story")
 
 
 class SearchResponse(BaseModel):
@@ -63,6 +70,8 @@ class IngestResponse(BaseModel):
     skipped: list[str]  # one line each: "file[:line]: reason"
     warnings: list[str]
     chunks_embedded: int
+    linked: list[str] = Field(default_factory=list,
+                              description="Stories that gained a member: near-duplicate ids joined by ' ~ '")
 
 
 class DocumentOut(BaseModel):

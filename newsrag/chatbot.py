@@ -16,9 +16,11 @@ from __future__ import annotations
 import threading
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any, Collection, Iterable, Iterator, Sequence
 
-from ingest.pipeline import IngestReport, LazyEmbeddings, Progress, fingerprint, ingest, refresh_keywords
+from ingest.feeds import FeedOptions, is_url
+from ingest.pipeline import (IngestReport, LazyEmbeddings, Progress, fingerprint, ingest, link_stories,
+                             refresh_keywords)
 from rag import providers
 from rag.answer import Answer, Event
 from rag.dates import DateFilter
@@ -90,14 +92,17 @@ class Chatbot:
 
     # -- articles -------------------------------------------------------------------------------
     def ingest(self, paths: Iterable[str | Path], *, prune: bool = False, replace: bool = False,
-               progress: Progress | None = None, wait: float = 30.0) -> IngestReport:
-        """Add or update articles; waits up to ``wait`` seconds for another writer (then ``IndexBusy``)."""
+               progress: Progress | None = None, wait: float = 30.0, feeds: FeedOptions = FeedOptions(),
+               changed: Collection[str] | None = None) -> IngestReport:
+        """Add or update articles from files, folders and feed URLs; waits up to ``wait`` seconds for
+        another writer (then ``IndexBusy``). ``changed``: see ``ingest.pipeline.ingest``."""
         with self._write_lock, self.writer(wait):
             self.index.refresh_if_changed()  # another process may have written before we got the lock
             # The embedder loads only when something needs embedding (not for an unchanged re-ingest).
             embeddings = LazyEmbeddings(lambda: self.embeddings)
-            report = ingest([Path(p) for p in paths], self.index, embeddings, self.keywords,
-                            prune=prune, replace=replace, progress=progress)
+            report = ingest([p if is_url(str(p)) else Path(p) for p in paths], self.index, embeddings,
+                            self.keywords, prune=prune, replace=replace, progress=progress, feeds=feeds,
+                            changed=changed)
             self.__dict__.pop("_newest", None)
             return report
 
@@ -109,6 +114,7 @@ class Chatbot:
             self.index.refresh_if_changed()
             found = self.index.delete_article(doc_id)
             if found:
+                link_stories(self.index)  # its story's others no longer name it
                 refresh_keywords(self.index, self.keywords)
                 self.__dict__.pop("_newest", None)
             return found
@@ -173,7 +179,31 @@ class Chatbot:
 
         question = validate_question(question)  # before any model loads: bad input fails fast
         check_k(k)
-        return self.chain(mode).stream(question, history, dates=DateFilter(since or None, until or None), k=k)
+        return self._with_stories(self.chain(mode).stream(question, history,
+                                                          dates=DateFilter(since or None, until or None), k=k))
+
+    def also_in(self, doc_ids: Iterable[str]) -> dict[str, list]:
+        """doc_id -> the other versions of its story (``AlsoIn``, newest first; [] for none)."""
+        from rag.stories import also_in
+
+        doc_ids = sorted(set(doc_ids))
+        records = self.index.records(doc_ids)
+        others = sorted({d for r in records.values() for d in r.dups} - set(records))
+        records.update(self.index.records(others))
+        return {d: also_in(records, d) for d in doc_ids}
+
+    def _with_stories(self, events: Iterator[Event]) -> Iterator[Event]:
+        """Each source names the other versions of its story ("also in …"): looked up once, when the
+        sources are known, and set on the sources of the final answer too."""
+        found: dict[str, list] | None = None
+        for event in events:
+            sources = event.sources if event.kind == "sources" else event.answer.sources if event.answer else None
+            if sources:
+                if found is None:
+                    found = self.also_in(s.doc_id for s in sources)
+                for s in sources:
+                    s.also_in = found.get(s.doc_id, [])
+            yield event
 
     def ask(self, question: str, history: Sequence[dict] = (), **options: Any) -> Answer:
         for event in self.stream(question, history, **options):

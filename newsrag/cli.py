@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -74,42 +75,89 @@ def _print_report(report, settings: Settings) -> None:
     counts = report.counts()
     console.print(Text(", ".join(f"{v} {k}" for k, v in counts.items())
                        + f"; {report.chunks_embedded} chunks embedded. Index: {settings.where()}"))
+    for story in report.linked:
+        console.print(Text(f"one story: {story}"), soft_wrap=True)
     for line in report.warnings:
         err_console.print(f"[yellow]warning:[/yellow] {escape(line)}", highlight=False)
     for line in report.skipped:
         err_console.print(f"[red]skipped:[/red] {escape(line)}", highlight=False)
 
 
+def _print_changes(what: str, report) -> None:
+    """Watch mode: one line per batch, then one per article added, updated or removed."""
+    counts = ", ".join(f"{v} {k}" for k, v in report.counts().items() if v and k != "unchanged") or "no change"
+    console.print(Text(f"{time.strftime('%H:%M:%S')} {what}: {counts}"), highlight=False, soft_wrap=True)
+    for kind, sign in (("added", "+"), ("updated", "~"), ("removed", "-")):
+        for doc_id in getattr(report, kind):
+            console.print(Text(f"  {sign} {doc_id}"), highlight=False, soft_wrap=True)
+    for story in report.linked:
+        console.print(Text(f"  one story: {story}"), highlight=False, soft_wrap=True)
+    for line in report.warnings:
+        err_console.print(f"  [yellow]warning:[/yellow] {escape(line)}", highlight=False, soft_wrap=True)
+    for line in report.skipped:
+        err_console.print(f"  [red]skipped:[/red] {escape(line)}", highlight=False, soft_wrap=True)
+
+
 @cli.command(name="ingest")
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--prune", is_flag=True, help="Remove articles whose files are gone.")
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--prune", is_flag=True, help="Remove articles whose files are gone (never feed entries).")
 @click.option("--replace", is_flag=True,
               help="Let an article replace one of the same id that came from another file.")
+@click.option("--fetch-links", is_flag=True, help="Feeds: read each entry's linked page, not only the feed's text.")
+@click.option("--watch", is_flag=True, help="Keep ingesting as files appear, change or disappear (Ctrl-C stops).")
+@click.option("--interval", type=click.FloatRange(1, 86400), default=300.0, show_default=True,
+              help="With --watch: seconds between polls of feed URLs.")
+@click.option("--debounce", type=click.IntRange(50, 60000), default=1600, show_default=True,
+              help="With --watch: milliseconds of quiet before a burst of changes is ingested.")
 @click.option("--wait", type=click.FloatRange(0, 3600), default=30.0, show_default=True,
               help="Seconds to wait for another process writing the index (e.g. `newsrag serve`).")
 @click.pass_context
 @friendly_errors
-def ingest_cmd(ctx: click.Context, paths: tuple[Path, ...], prune: bool, replace: bool, wait: float) -> None:
-    """Add or update articles from files and folders (.txt .md .html .jsonl).
+def ingest_cmd(ctx: click.Context, paths: tuple[str, ...], prune: bool, replace: bool, fetch_links: bool,
+               watch: bool, interval: float, debounce: int, wait: float) -> None:
+    """Add or update articles from files, folders and feeds (.txt .md .html .jsonl, RSS/Atom files
+    or http(s):// feed URLs).
 
     One process writes an index at a time: while `newsrag serve` runs on this index, upload through
-    its POST /ingest instead (or share a Chroma server)."""
-    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
-
+    its POST /ingest instead (or share a Chroma server). `--watch` is that one writer while it runs."""
+    from ingest.feeds import FeedOptions
     from newsrag.chatbot import Chatbot
 
     settings = _settings(ctx)
     bot = Chatbot.from_settings(settings)
+    options = dict(replace=replace, wait=wait, feeds=FeedOptions(fetch_links=fetch_links))
     # The lock and the index first, so a busy or damaged index is one line, before any progress bar.
     with bot.writer(wait):
         bot.index.count()
+        if watch:
+            return _watch(_with_bar(bot.ingest), paths, options, prune, interval, debounce, settings)
+        report = _with_bar(bot.ingest)(paths, prune=prune, **options)
+    _print_report(report, settings)
+    sys.exit(1 if report.skipped else 0)
+
+
+def _with_bar(ingest):
+    """``ingest`` showing a transient progress bar (bytes read, chunks embedded) while it runs."""
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
+    def run(paths, **options):
         with Progress(TextColumn("ingest"), BarColumn(), DownloadColumn(), TextColumn("{task.fields[chunks]} chunks"),
                       TimeRemainingColumn(), console=err_console, transient=True) as bar:
             task = bar.add_task("ingest", total=None, chunks=0)
-            report = bot.ingest(paths, prune=prune, replace=replace, wait=wait, progress=lambda done, total, chunks:
-                                bar.update(task, completed=done, total=total, chunks=chunks))
-    _print_report(report, settings)
-    sys.exit(1 if report.skipped else 0)
+            return ingest(paths, progress=lambda done, total, chunks: bar.update(task, completed=done, total=total,
+                                                                                 chunks=chunks), **options)
+    return run
+
+
+def _watch(ingest, paths, options, prune: bool, interval: float, debounce: int, settings: Settings) -> None:
+    from ingest.watch import watch
+
+    console.print(Text(f"watching {', '.join(paths)} (index: {settings.where()}; Ctrl-C stops)"),
+                  highlight=False, soft_wrap=True)
+    try:
+        watch(ingest, paths, _print_changes, interval=interval, debounce_ms=debounce, prune=prune, **options)
+    except KeyboardInterrupt:
+        console.print(Text("stopped"), highlight=False)
 
 
 @cli.command()
@@ -186,8 +234,12 @@ def ask(ctx: click.Context, question: str, mode: str | None, since: str | None, 
         return
     console.print()
     console.print(Text("\n" + answer.answer, style="bold"))
+    also = {s.n: s.also_in for s in answer.sources}
     for c in answer.citations:
         console.print(Text(f"[{c.n}] {c.title} ({c.date or '?'}, {c.doc_id}): “{c.quote}”"))
+        if also.get(c.n):
+            console.print(Text("    also in: " + "; ".join(f"{a.title} ({a.date or '?'}, {a.doc_id})" for a in also[c.n]),
+                               style="dim"))
     if answer.abstained:
         console.print(Text(f"(abstained: {answer.abstain_reason})", style="dim"))
     for s in answer.sentences:

@@ -48,7 +48,8 @@ log = logging.getLogger(__name__)
 
 UPLOAD_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")  # a file name: an id without '/'
 MIN_API_KEY = 16  # characters; a key that can be guessed is no key
-UPLOAD_SUFFIXES = (".txt", ".md", ".html", ".htm", ".jsonl")
+UPLOAD_SUFFIXES = (".txt", ".md", ".html", ".htm", ".jsonl", ".xml", ".rss", ".atom")
+MULTI_ARTICLE_SUFFIXES = (".jsonl", ".xml", ".rss", ".atom")  # JSONL and feeds: one file, many articles
 KEYWORD_RECHECK_S = 5.0  # with a shared Chroma server: how often to look for other workers' ingests
 
 
@@ -101,9 +102,9 @@ class Uploads:
         self._lock = threading.Lock()  # move + ingest as one step, so two uploads of a name don't mix
 
     def forget(self, doc_id: str) -> None:
-        """Drop a deleted article's uploaded file (single-article formats; a JSONL file holds others too)."""
+        """Drop a deleted article's uploaded file (single-article formats; a JSONL or feed file holds others too)."""
         for suffix in UPLOAD_SUFFIXES:
-            if suffix != ".jsonl":
+            if suffix not in MULTI_ARTICLE_SUFFIXES:
                 (self.folder / f"{doc_id}{suffix}").unlink(missing_ok=True)
 
     def ingest(self, files: list[UploadFile]) -> IngestResponse:
@@ -139,7 +140,7 @@ class Uploads:
         return IngestResponse(counts=counts, added=report.added, updated=report.updated, unchanged=report.unchanged,
                               skipped=refused + [line.replace(here, "") for line in report.skipped],
                               warnings=[line.replace(here, "") for line in report.warnings],
-                              chunks_embedded=report.chunks_embedded)
+                              chunks_embedded=report.chunks_embedded, linked=report.linked)
 
 
 def create_app(bot, settings: Settings, *, ui: bool = True, keyword_recheck_s: float = KEYWORD_RECHECK_S) -> FastAPI:
@@ -189,10 +190,13 @@ def create_app(bot, settings: Settings, *, ui: bool = True, keyword_recheck_s: f
         if not query:
             raise InputError("the query is empty")
         hits = bot.search(query, k=body.k, since=body.since, until=body.until)
-        return SearchResponse(query=query, hits=[SearchHit(**vars(h)) for h in hits])
+        also = bot.also_in(h.doc_id for h in hits)
+        return SearchResponse(query=query, hits=[SearchHit(**vars(h), also_in=[a.model_dump() for a in also[h.doc_id]])
+                                                 for h in hits])
 
     @app.post("/ingest", response_model=IngestResponse, tags=["articles"])
-    def ingest(files: Annotated[list[UploadFile], File(description="Article files: .txt .md .html .jsonl")]):
+    def ingest(files: Annotated[list[UploadFile], File(description="Article files: .txt .md .html .jsonl, "
+                                                                   "RSS/Atom feeds .xml .rss .atom")]):
         """Add or update articles from uploaded files. Files are kept under ``$NEWSRAG_HOME/uploads``
         (a stable source path), so uploading an unchanged file again is a no-op."""
         return uploads.ingest(files)

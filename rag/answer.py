@@ -16,6 +16,13 @@ REFUSALS = {
 }
 
 
+class AlsoIn(BaseModel):
+    """Another version of a source's story (the same agency story elsewhere, or an older version)."""
+    doc_id: str
+    title: str
+    date: str
+
+
 class Source(BaseModel):
     """A retrieved passage, numbered as the model saw it."""
     n: int
@@ -29,6 +36,7 @@ class Source(BaseModel):
     heading: str = ""
     score: float  # cosine similarity to the query
     cited: bool = False
+    also_in: list[AlsoIn] = Field(default_factory=list)  # the story's other versions, newest first
 
 
 class Citation(BaseModel):

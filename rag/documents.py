@@ -75,7 +75,9 @@ class Article:
     url: str = ""
     language: str = ""
     path: str = ""  # the file it was read from, absolute (for JSONL, ``source`` may name a feed instead)
-    line: int | None = field(default=None, compare=False)  # its JSONL line; not stored
+    line: int | None = field(default=None, compare=False)  # its JSONL line (or feed entry number); not stored
+    kind: str = ""  # "feed" for a feed entry (kept when it drops out of its feed); "" for a file's article
+    entry: str = ""  # a feed entry's digest as the feed gave it (``ingest.feeds``): unchanged, no page to fetch
 
     @property
     def content_hash(self) -> str:
@@ -94,6 +96,10 @@ class Article:
             "doc_id": self.doc_id, "title": self.title, "date": self.date or "",
             "source": self.source, "url": self.url, "language": self.language, "path": self.path,
         }
+        if self.kind:
+            meta["kind"] = self.kind
+        if self.entry:
+            meta["entry"] = self.entry
         span = date_range(self.date)
         if span:
             meta["date_from"], meta["date_to"] = span

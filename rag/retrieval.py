@@ -3,6 +3,9 @@
 Fusion is weighted reciprocal-rank fusion: ``(1 - w) / (60 + dense rank) + w / (60 + keyword rank)``.
 Every hit keeps its real cosine similarity to the query (keyword-only hits get theirs computed from
 their stored vectors), because abstention is decided on similarity, not on fused ranks.
+Near-duplicate articles (one story in two papers, or an updated version) are answered once: hits of
+a story's other versions are dropped for its newest retrieved version (``rag.stories.collapse``)
+before the best ``k`` are taken.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from langchain_core.embeddings import Embeddings
 
 from rag.dates import DateFilter
 from rag.keyword import KeywordIndex
+from rag.stories import collapse
 from rag.store import Hit, NewsIndex
 
 RRF_K = 60
@@ -57,9 +61,10 @@ class Retriever:
         vector = self.embeddings.embed_query(query)
         t1 = time.perf_counter()
         where = dates.where() if dates else None
-        dense = self.index.search(vector, max(k, self.fetch_k) if self.hybrid else k, where)
+        dense = self.index.search(vector, max(k, self.fetch_k), where)  # more than k: stories collapse
         if not self.hybrid:
-            return Retrieval(dense[:k], vector, {"embed": t1 - t0, "retrieve": time.perf_counter() - t1})
+            return Retrieval(self._one_per_story(dense)[:k], vector,
+                             {"embed": t1 - t0, "retrieve": time.perf_counter() - t1})
         keyword_ids = [cid for cid, _ in self.keywords.search(query, self.fetch_k)]
         by_id = {h.chunk_id: h for h in dense}
         missing = [cid for cid in keyword_ids if cid not in by_id]
@@ -68,8 +73,13 @@ class Retriever:
                 by_id[hit.chunk_id] = hit
         keyword_ids = [cid for cid in keyword_ids if cid in by_id]
         fused = fuse([h.chunk_id for h in dense], keyword_ids, self.bm25_weight)
-        hits = [by_id[cid] for cid, _ in fused[:k]]
+        hits = self._one_per_story([by_id[cid] for cid, _ in fused])[:k]
         return Retrieval(hits, vector, {"embed": t1 - t0, "retrieve": time.perf_counter() - t1})
+
+    def _one_per_story(self, hits: list[Hit]) -> list[Hit]:
+        doc_ids = sorted({h.doc_id for h in hits})
+        dups = {d: r.dups for d, r in self.index.records(doc_ids).items() if r.dups}
+        return collapse(hits, dups) if dups else hits
 
     def _with_similarity(self, chunk_ids: list[str], vector: list[float]) -> list[Hit]:
         if not chunk_ids:

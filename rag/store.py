@@ -17,7 +17,7 @@ becomes a ``BackendError`` naming the index and what to do; it never reaches a u
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Sequence, TypeVar
 
 from rag.documents import Article, Chunk
@@ -62,7 +62,11 @@ class ArticleRecord:
     title: str
     date: str
     source: str
-    path: str = ""  # the file the article came from
+    path: str = ""  # the file the article came from (a feed's file or URL for a feed entry)
+    kind: str = ""  # "feed" for a feed entry
+    dups: tuple[str, ...] = ()  # the other articles of its story (``rag.stories``)
+    minhash: str = field(default="", repr=False)  # its MinHash signature, encoded (``rag.stories.encode``)
+    entry: str = ""  # a feed entry's digest (``Article.entry``)
 
 
 class NewsIndex:
@@ -145,13 +149,14 @@ class NewsIndex:
         """Replace all of an article's chunks, then mark it complete with its record."""
         self.write_articles([(article, chunks, vectors)])
 
-    def write_articles(self, items: Sequence[tuple[Article, Sequence[Chunk], Sequence[Sequence[float]]]]) -> None:
+    def write_articles(self, items: Sequence[tuple[Article, Sequence[Chunk], Sequence[Sequence[float]]]],
+                       extras: Sequence[dict[str, str]] | None = None) -> None:
         """``write_article`` for several articles in few Chroma calls (each call is a transaction of
         its own, ~50 ms): all their chunks first, then what is left of longer old versions, then the
-        records that mark the articles complete."""
-        self._write(lambda: self._write_articles(items))
+        records that mark the articles complete. ``extras``: more metadata for each article's record."""
+        self._write(lambda: self._write_articles(items, extras or [{}] * len(items)))
 
-    def _write_articles(self, items) -> None:
+    def _write_articles(self, items, extras) -> None:
         rows = [(chunk, vector, meta) for article, chunks, vectors in items for meta in [article.metadata()]
                 for chunk, vector in zip(chunks, vectors, strict=True)]
         step = self.max_batch  # a 5 MB article can have more chunks than Chroma takes in one call
@@ -170,8 +175,25 @@ class NewsIndex:
             part = items[i:i + step]
             self.articles.upsert(ids=[a.doc_id for a, _, _ in part], embeddings=[_MANIFEST_VECTOR] * len(part),
                                  documents=[a.text for a, _, _ in part],
-                                 metadatas=[{**a.metadata(), "hash": a.content_hash, "n_chunks": len(c)}
-                                            for a, c, _ in part])
+                                 metadatas=[{**a.metadata(), **extra, "hash": a.content_hash, "n_chunks": len(c)}
+                                            for (a, c, _), extra in zip(part, extras[i:i + step])])
+
+    def update_records(self, changes: dict[str, dict[str, str]]) -> None:
+        """Set metadata keys on article records (not their chunks): ``{doc_id: {key: value}}``."""
+        def update() -> None:
+            ids = list(changes)
+            for i in range(0, len(ids), self.max_batch):
+                got = self.articles.get(ids=ids[i:i + self.max_batch], include=["metadatas"])
+                if got["ids"]:
+                    self.articles.update(ids=got["ids"], metadatas=[{**m, **changes[d]}
+                                                                    for d, m in zip(got["ids"], got["metadatas"])])
+        if changes:
+            self._write(update)
+
+    def texts(self, doc_ids: Sequence[str]) -> dict[str, str]:
+        """Full article texts by id."""
+        got = self._read(lambda: self.articles.get(ids=list(doc_ids), include=["documents"]))
+        return dict(zip(got["ids"], got["documents"]))
 
     def delete_article(self, doc_id: str) -> bool:
         def delete() -> bool:
@@ -207,7 +229,9 @@ class NewsIndex:
             for doc_id, m in zip(got["ids"], got["metadatas"]):
                 out[doc_id] = ArticleRecord(doc_id, str(m.get("hash", "")), int(m.get("n_chunks", 0)),
                                             str(m.get("title", "")), str(m.get("date", "")), str(m.get("source", "")),
-                                            str(m.get("path", "")))
+                                            str(m.get("path", "")), str(m.get("kind", "")),
+                                            tuple(d for d in str(m.get("dups") or "").split("|") if d),
+                                            str(m.get("minhash", "")), str(m.get("entry", "")))
             if doc_ids is not None or len(got["ids"]) < page:
                 return out
             offset += page

@@ -33,7 +33,7 @@ EXAMPLES = [
     "Welke groep ontmoette Blinken in Centraal-Azië?",
     "Wie won de Tour de France in 2022?",
 ]
-FILE_TYPES = [".txt", ".md", ".html", ".jsonl"]
+FILE_TYPES = [".txt", ".md", ".html", ".jsonl", ".xml", ".rss", ".atom"]
 SYSTEM_FONTS = ["ui-sans-serif", "system-ui", "Segoe UI", "Roboto", "Helvetica", "Arial", "sans-serif"]
 # No web fonts: the app must work offline.
 THEME = gr.themes.Soft(primary_hue="blue", neutral_hue="slate", font=SYSTEM_FONTS,
@@ -209,7 +209,7 @@ def build_app(bot) -> gr.Blocks:
                     k = gr.Slider(1, 10, value=min(max(settings.k, 1), 10), step=1, label="Aantal bronnen")
                     mode = gr.Radio(choices, value=default_mode, label="Antwoord", info=mode_note)
                 with gr.Accordion("Artikelen toevoegen", open=False, elem_id="nr-upload"):
-                    files = gr.File(file_count="multiple", file_types=FILE_TYPES, label=".txt .md .html .jsonl",
+                    files = gr.File(file_count="multiple", file_types=FILE_TYPES, label=".txt .md .html .jsonl, feeds .xml .rss .atom",
                                     elem_id="nr-files")
                     ingest_status = gr.Markdown("", elem_id="nr-ingest-status")
 

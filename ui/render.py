@@ -39,7 +39,7 @@ LABELS = {
         "decision": "Beantwoordt een zin de vraag? (kans volgens het model)", "threshold": "drempel",
         "dropped": "Weggelaten: niet gesteund door de gekozen zin",
         "timings": "Tijd per stap", "total": "totaal", "model": "Model", "mode": "modus",
-        "score": "score", "passage": "passage",
+        "score": "score", "passage": "passage", "also_in": "ook in",
     },
     "en": {
         "date_unknown": "date unknown", "uncited": "Also retrieved, not cited",
@@ -53,7 +53,7 @@ LABELS = {
         "decision": "Does a sentence answer the question? (the model's probability)", "threshold": "threshold",
         "dropped": "Left out: not supported by the chosen sentence",
         "timings": "Time per stage", "total": "total", "model": "Model", "mode": "mode",
-        "score": "score", "passage": "passage",
+        "score": "score", "passage": "passage", "also_in": "also in",
     },
 }
 
@@ -151,7 +151,16 @@ def highlight(text: str, spans: Iterable[tuple[int, int]]) -> str:
 def _meta(source: Source, language: str) -> str:
     date = esc(source.date) if source.date else f'<span class="nr-nodate">{_l(language)["date_unknown"]}</span>'
     return (f'<div class="nr-meta"><span class="nr-date">{date}</span> · <code>{esc(source.doc_id)}</code>'
-            f' · {_l(language)["score"]} {source.score:.3f}</div>')
+            f' · {_l(language)["score"]} {source.score:.3f}</div>{_also_in(source, language)}')
+
+
+def _also_in(source: Source, language: str) -> str:
+    """"ook in: Title (2023-03-02); …": the other versions of the source's story, answered once."""
+    if not source.also_in:
+        return ""
+    others = "; ".join(f'<span class="nr-also-item" title="{attr(a.doc_id)}">{esc(a.title or a.doc_id)} '
+                       f'({esc(a.date) if a.date else _l(language)["date_unknown"]})</span>' for a in source.also_in)
+    return f'<div class="nr-also">{_l(language)["also_in"]}: {others}</div>'
 
 
 def _head(source: Source) -> str:

@@ -1,0 +1,182 @@
+"""One answer per story: near-duplicates found at ingest (MinHash), linked in the records, collapsed in
+retrieval to the newest version, and shown as "also in …" — with the fake embedder and with the real
+one on Chroma."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rag import stories
+from rag.answer import AlsoIn, Answer, Source
+from tests.conftest import ARTICLES, make_settings
+from tests.test_ingest import run_cli  # noqa: F401 (a fixture)
+from tests.test_loaders import BLINKEN, GOLD_QUOTE, write
+
+QUESTION = "Hoeveel extra geld zegde Blinken de regio toe?"
+BODY = (ARTICLES / f"{BLINKEN}.txt").read_text(encoding="utf-8").split(" ", 3)[3]  # without " date 2023-03 "
+UPDATE = ("\n\nUpdate: Blinken maakte donderdag bekend dat de Verenigde Staten ook een regionaal "
+          "veiligheidsoverleg met de vijf landen willen beginnen.")
+
+
+def plant(folder: Path) -> Path:
+    """The sample articles, and Blinken's story three times: two papers on 2023-03-01 (one with a
+    trimmed ending and its own headline), and an updated version on 2023-03-03."""
+    for p in ARTICLES.glob("*.txt"):
+        if p.stem != BLINKEN:
+            write(folder / p.name, p.read_bytes())
+    paragraphs = BODY.split("\n\n")
+    write(folder / "krant-a.txt", f"date 2023-03-01\n# Blinken zoekt steun in Centraal-Azië\n\n{BODY}")
+    write(folder / "krant-b.txt", "date 2023-03-01\n# VS beloven Centraal-Azië extra geld\n\n"
+                                  + "\n\n".join(paragraphs[:-2]))
+    write(folder / "krant-a-update.txt", f"date 2023-03-03\n# Blinken zoekt steun in Centraal-Azië (bijgewerkt)\n\n"
+                                         f"{BODY}{UPDATE}")
+    return folder
+
+
+# -- MinHash ------------------------------------------------------------------------------------------
+
+def test_signatures_tell_versions_from_other_stories() -> None:
+    other = (ARTICLES / "004_c8f14cc41eaac8fb.txt").read_text(encoding="utf-8")
+    sig = {name: stories.signature(text) for name, text in
+           {"a": BODY, "trimmed": "\n\n".join(BODY.split("\n\n")[:-2]), "update": BODY + UPDATE,
+            "edited": BODY.replace("Blinken", "minister Blinken"), "other": other}.items()}
+    for name in ("trimmed", "update", "edited"):
+        assert stories.same_story(*sig["a"], *sig[name]), name
+    assert not stories.same_story(*sig["a"], *sig["other"])
+    assert stories.decode(stories.encode(*sig["a"]))[1] == sig["a"][1]
+    assert (stories.decode(stories.encode(*sig["a"]))[0] == sig["a"][0]).all()
+    assert stories.decode("garbage") is None and stories.decode("") is None
+    found = stories.stories(sig)
+    assert found["a"] == ("edited", "trimmed", "update") and "other" not in found
+
+
+def test_collapse_keeps_the_newest_retrieved_version_in_place() -> None:
+    from rag.store import Hit
+
+    def hit(doc: str, date: str, n: int = 0) -> Hit:
+        return Hit(f"{doc}#{n:05d}", doc, doc, date, "t", 0, 1, "", 0.9)
+
+    hits = [hit("a", "2023-03-01"), hit("x", "2023-01-01"), hit("b", "2023-03-03"), hit("b", "2023-03-03", 1),
+            hit("c", "")]
+    dups = {"a": ("b", "c"), "b": ("a", "c"), "c": ("a", "b")}
+    assert [h.chunk_id for h in stories.collapse(hits, dups)] == ["x#00000", "b#00000", "b#00001"]
+    assert stories.collapse(hits, {}) == hits
+
+
+# -- ingest and answers -------------------------------------------------------------------------------
+
+def test_a_planted_duplicate_is_answered_once_with_also_in(fake_bot, tmp_path: Path) -> None:
+    report = fake_bot.ingest([plant(tmp_path / "in")])
+    assert report.linked == ["krant-a ~ krant-a-update ~ krant-b"]
+    records = fake_bot.index.records()
+    assert records["krant-a"].dups == ("krant-a-update", "krant-b")
+    assert not any(r.dups for d, r in records.items() if not d.startswith("krant-"))
+
+    answer = fake_bot.ask(QUESTION, mode="extractive")
+    docs = [s.doc_id for s in answer.sources]
+    assert sum(d.startswith("krant-") for d in docs) >= 1
+    assert {d for d in docs if d.startswith("krant-")} == {"krant-a-update"}  # one version: the newest
+    (cited,) = {c.doc_id for c in answer.citations}
+    assert cited == "krant-a-update" and answer.citations[0].date == "2023-03-03"
+    source = next(s for s in answer.sources if s.doc_id == "krant-a-update")
+    assert [(a.doc_id, a.date) for a in source.also_in] == [("krant-b", "2023-03-01"), ("krant-a", "2023-03-01")]
+    assert source.also_in[0].title == "VS beloven Centraal-Azië extra geld"
+    assert all(not s.also_in for s in answer.sources if s.doc_id != "krant-a-update")
+
+    # search too; and deleting a version unlinks it from the others
+    assert {h.doc_id for h in fake_bot.search(QUESTION, k=5) if h.doc_id.startswith("krant-")} == {"krant-a-update"}
+    assert fake_bot.delete("krant-a-update")
+    assert fake_bot.index.records(["krant-a"])["krant-a"].dups == ("krant-b",)
+    assert {s.doc_id for s in fake_bot.ask(QUESTION, mode="extractive").sources if s.doc_id.startswith("krant-")} \
+        <= {"krant-a", "krant-b"}
+
+
+def test_an_index_without_signatures_is_linked_on_the_next_ingest(fake_bot, tmp_path: Path) -> None:
+    folder = plant(tmp_path / "in")
+    fake_bot.ingest([folder])
+    records = fake_bot.index.records()
+    fake_bot.index.update_records({d: {"minhash": "", "dups": ""} for d in records})  # as an older version left it
+    report = fake_bot.ingest([folder])
+    assert report.counts()["unchanged"] == len(records) and report.linked == ["krant-a ~ krant-a-update ~ krant-b"]
+    assert fake_bot.index.records(["krant-b"])["krant-b"].dups == ("krant-a", "krant-a-update")
+
+
+def test_the_api_and_the_ui_show_also_in_as_text(fake_bot, tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from newsrag.server import create_app
+    from ui import render
+
+    fake_bot.ingest([plant(tmp_path / "in")])
+    body = TestClient(create_app(fake_bot, fake_bot.settings, ui=False)).post(
+        "/ask", json={"question": QUESTION, "mode": "extractive"}).json()
+    (source,) = [s for s in body["sources"] if s["doc_id"].startswith("krant-")][:1]
+    assert [a["doc_id"] for a in source["also_in"]] == ["krant-b", "krant-a"]
+    client = TestClient(create_app(fake_bot, fake_bot.settings, ui=False))
+    hits = client.post("/search", json={"query": QUESTION, "k": 5}).json()["hits"]
+    assert {a["doc_id"] for h in hits if h["doc_id"] == "krant-a-update" for a in h["also_in"]} == {"krant-a", "krant-b"}
+    assert all(h["also_in"] == [] for h in hits if not h["doc_id"].startswith("krant-"))
+
+    evil = Source(n=1, chunk_id="x#00000", doc_id="x", title="t", date="2024-01-02", text="t", start=0, end=1,
+                  score=0.9, also_in=[AlsoIn(doc_id="y", title="<img src=x onerror=alert(1)>", date="2024-01-01")])
+    html = render.sources_html(Answer(question="q", answer="a", language="nl", sources=[evil]), {})
+    assert "ook in: " in html and "&lt;img src=x onerror=alert(1)&gt; (2024-01-01)" in html and "<img" not in html
+    assert "also in: " in render.pending_sources_html([evil], "en")
+
+
+def test_with_the_real_embedder_and_chroma(tmp_path: Path, real_embeddings) -> None:
+    from newsrag.chatbot import Chatbot
+
+    bot = Chatbot(make_settings(tmp_path / "home", answer_mode="extractive"), embeddings=real_embeddings)
+    bot.ingest([plant(tmp_path / "in")])
+    for question in (QUESTION, "How much extra money did Blinken promise the region?"):
+        hits = bot.search(question, k=5)
+        assert len({h.doc_id for h in hits if h.doc_id.startswith("krant-")}) == 1, [h.chunk_id for h in hits]
+        assert any(GOLD_QUOTE in h.text for h in hits)  # recall kept: the gold passage is still found
+    answer = bot.ask(QUESTION)
+    assert {c.doc_id for c in answer.citations} == {"krant-a-update"}
+    assert any(GOLD_QUOTE in c.quote for c in answer.citations)
+    assert answer.citations[0].date == "2023-03-03"
+    for source in answer.sources:  # several passages of the one version; each names the others
+        assert {a.doc_id for a in source.also_in} == ({"krant-a", "krant-b"} if source.doc_id.startswith("krant-")
+                                                     else set())
+
+
+@pytest.mark.parametrize("n", [2000])
+def test_linking_is_fast_enough(n: int) -> None:
+    """Bench-scale figures are in docs/benchmarks.md (bench/stories_bench.py); here only a sanity bound."""
+    import time
+
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    sigs = {f"d{i}": (rng.integers(0, 2**32, stories.NUM_PERM, dtype=np.uint64).astype(np.uint32), 400)
+            for i in range(n)}
+    sigs["copy"] = sigs["d7"]
+    t0 = time.perf_counter()
+    found = stories.stories(sigs)
+    assert found == {"copy": ("d7",), "d7": ("copy",)}
+    assert time.perf_counter() - t0 < 5
+
+
+def test_the_cli_names_the_stories_it_linked(run_cli, tmp_path: Path, monkeypatch) -> None:  # noqa: F811
+    monkeypatch.setenv("NEWSRAG_MIN_SCORE", "0")  # the fake embedder's similarities are low
+    result = run_cli("ingest", str(plant(tmp_path / "in")))
+    assert result.exit_code == 0, result.output
+    assert "one story: krant-a ~ krant-a-update ~ krant-b" in result.stdout
+    assert "one story" not in run_cli("ingest", str(tmp_path / "in")).stdout  # nothing new
+    asked = run_cli("ask", "--mode", "extractive", QUESTION)
+    assert asked.exit_code == 0, asked.output
+    assert "also in: VS beloven Centraal-Azië extra geld (2023-03-01, krant-b); Blinken zoekt steun" in \
+        " ".join(asked.stdout.split())
+
+
+def test_updating_a_linked_article_keeps_its_story_and_reports_nothing_new(fake_bot, tmp_path: Path) -> None:
+    folder = plant(tmp_path / "in")
+    fake_bot.ingest([folder])
+    write(folder / "krant-b.txt", (folder / "krant-b.txt").read_text(encoding="utf-8") + "\n\nEen correctie.")
+    report = fake_bot.ingest([folder])
+    assert report.updated == ["krant-b"] and report.linked == []
+    assert fake_bot.index.records(["krant-b"])["krant-b"].dups == ("krant-a", "krant-a-update")
