@@ -26,7 +26,7 @@ from typing import Callable, Sequence
 from langchain_core.embeddings import Embeddings
 
 from ingest.chunking import chunk_article
-from ingest.loaders import JSONL_SUFFIXES, discover, load_file
+from ingest.loaders import JSONL_SUFFIXES, UnreadableFolder, discover, load_file
 from rag.documents import Article, Chunk
 from rag.errors import ArticleError
 from rag.keyword import KeywordIndex
@@ -46,6 +46,9 @@ class IngestReport:
     unchanged: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # one line each: "file[:line]: reason"
+    # Folders that could not be listed, one line each: none of their files was read, and prune keeps
+    # the articles stored from them. Not "skipped": that counts files.
+    unreadable_folders: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     chunks_embedded: int = 0
     keyword_chunks: int | None = None  # None when the keyword index did not need a rebuild
@@ -124,6 +127,9 @@ class _Batcher:
 def _with_sizes(paths: Sequence[Path], report: IngestReport) -> list[tuple[Path, str, int]]:
     files = []
     for found in discover(paths):
+        if isinstance(found, UnreadableFolder):
+            report.unreadable_folders.append(str(found))
+            continue
         if isinstance(found, ArticleError):
             report.skipped.append(str(found))
             continue
@@ -135,9 +141,21 @@ def _with_sizes(paths: Sequence[Path], report: IngestReport) -> list[tuple[Path,
     return files
 
 
+def _gone(path: str) -> bool:
+    """The file is known not to exist. One that cannot be looked at (a folder without permission)
+    is not gone: ``Path.exists`` would raise there, and ``os.path.exists`` would say False."""
+    try:
+        os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return True
+    except OSError:
+        return False
+    return False
+
+
 def _held_elsewhere(record: ArticleRecord, article: Article) -> bool:
     """The stored article came from another file, which still exists (so this is no move)."""
-    return os.path.isabs(record.path) and record.path != article.path and Path(record.path).exists()
+    return os.path.isabs(record.path) and record.path != article.path and not _gone(record.path)
 
 
 def ingest(paths: Sequence[Path], index: NewsIndex, embeddings: Embeddings, keywords: KeywordIndex | None = None,
@@ -196,8 +214,9 @@ def ingest(paths: Sequence[Path], index: NewsIndex, embeddings: Embeddings, keyw
                 legacy += 1
                 continue
             # Gone: its file no longer exists, or was read now without it (a line dropped from a JSONL).
-            # A file that exists but could not be read now (damaged, unreadable) keeps its articles.
-            if path in loaded or not Path(path).exists():
+            # A file that exists but could not be read now (damaged, unreadable, in a folder that
+            # could not be listed or looked into) keeps its articles.
+            if path in loaded or _gone(path):
                 index.delete_article(doc_id)
                 report.removed.append(doc_id)
         if legacy:

@@ -78,6 +78,8 @@ def _print_report(report, settings: Settings) -> None:
         err_console.print(f"[yellow]warning:[/yellow] {escape(line)}", highlight=False)
     for line in report.skipped:
         err_console.print(f"[red]skipped:[/red] {escape(line)}", highlight=False)
+    for line in report.unreadable_folders:
+        err_console.print(f"[red]error:[/red] {escape(line)}", highlight=False)
 
 
 @cli.command(name="ingest")
@@ -109,7 +111,7 @@ def ingest_cmd(ctx: click.Context, paths: tuple[Path, ...], prune: bool, replace
             report = bot.ingest(paths, prune=prune, replace=replace, wait=wait, progress=lambda done, total, chunks:
                                 bar.update(task, completed=done, total=total, chunks=chunks))
     _print_report(report, settings)
-    sys.exit(1 if report.skipped else 0)
+    sys.exit(1 if report.skipped or report.unreadable_folders else 0)  # 1: not everything named was ingested
 
 
 @cli.command()
