@@ -95,7 +95,8 @@ class Chatbot:
     def warm_up(self, mode: str | None = None) -> float:
         """Load now what the first question would otherwise load: the embedder (and its first run),
         the index and keyword index (repaired if stale), the answer chain and its imports, and the
-        mode's chat model (in local mode the model itself, via its ``load()``). Serving processes
+        mode's chat model (in local mode the model itself, with the judge and phrase system prompts
+        prefilled or loaded from the last process: ``ChatLlamaCpp.prime``). Serving processes
         (``serve``, ``chat``, ``mcp``) call this before they take questions. Returns the seconds taken."""
         t0 = time.perf_counter()
         mode = mode or self.settings.answer_mode
@@ -105,8 +106,12 @@ class Chatbot:
         self.newest_date()
         self.chain(mode)  # imports the chain (LangChain's chat-model classes) and builds the mode's model
         llm = self.llm_for(mode)
-        if callable(getattr(llm, "load", None)):
-            llm.load()  # ChatLlamaCpp loads its weights lazily: do it now
+        if callable(getattr(llm, "prime", None)):  # ChatLlamaCpp: its weights, and the system prompts'
+            from rag.prompts import judge_messages, phrase_messages  # KV cells (prefilled or loaded)
+
+            llm.prime([judge_messages("?", 1, "?")] + [phrase_messages("?", lang, [(1, "?")]) for lang in ("nl", "en")])
+        elif callable(getattr(llm, "load", None)):
+            llm.load()  # loads its weights lazily otherwise
         seconds = time.perf_counter() - t0
         log.info("warmed up (%s mode) in %.1fs", mode, seconds)
         return seconds

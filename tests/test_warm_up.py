@@ -18,12 +18,15 @@ QUESTION = "Hoeveel extra geld zegde Blinken de regio toe?"
 
 
 class LoadingChatModel(AnsweringChatModel):
-    """A scripted model that, like ``ChatLlamaCpp``, has a ``load()``; it counts the calls."""
+    """A scripted model that, like ``ChatLlamaCpp``, has ``prime(prompts)`` (load, and prepare the
+    prompts' system parts); it counts the calls and keeps the system messages it was given."""
 
     loads: int = 0
+    primed: list = []
 
-    def load(self) -> None:
+    def prime(self, prompts) -> None:
         self.loads += 1
+        self.primed = [messages[0].text for messages in prompts]
 
 
 @pytest.fixture
@@ -60,6 +63,9 @@ def test_the_first_answer_after_warm_up_builds_and_loads_nothing(tmp_path, count
     bot.warm_up()
     assert built == {"build_embeddings": 1, "build_index": 1, "build_keyword_index": 1, "build_llm": 1}
     assert llm.loads == 1 and llm.seen == []  # loaded, but asked nothing
+    from rag.prompts import JUDGE_SYSTEM, PHRASE_SYSTEM
+
+    assert llm.primed == [JUDGE_SYSTEM, PHRASE_SYSTEM["nl"], PHRASE_SYSTEM["en"]]  # every system prompt it uses
     after_warm_up = dict(built)
 
     answer = bot.ask(QUESTION)
@@ -155,3 +161,5 @@ def test_warm_up_loads_the_local_model(sample_home, real_embeddings):
     bot.warm_up()
     llm = bot.llm_for("local")
     assert llm._llama is not None
+    assert len(llm._snapshots._saved) == 3  # the judge's and both phrase prompts' system parts, ready
+    assert len(list(make_settings(sample_home).llm_prefix_cache_dir.glob("*.llstate"))) == 3  # and saved
