@@ -106,9 +106,10 @@ class Chatbot:
         self.newest_date()
         self.chain(mode)  # imports the chain (LangChain's chat-model classes) and builds the mode's model
         llm = self.llm_for(mode)
-        if callable(getattr(llm, "prime", None)):  # ChatLlamaCpp: its weights, and the system prompts'
-            from rag.prompts import judge_messages, phrase_messages  # KV cells (prefilled or loaded)
+        if callable(getattr(llm, "prime", None)):
+            from rag.prompts import judge_messages, phrase_messages
 
+            # ChatLlamaCpp: its weights, and the KV cells of every system prompt the chain uses
             llm.prime([judge_messages("?", 1, "?")] + [phrase_messages("?", lang, [(1, "?")]) for lang in ("nl", "en")])
         elif callable(getattr(llm, "load", None)):
             llm.load()  # loads its weights lazily otherwise
