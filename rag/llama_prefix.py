@@ -27,6 +27,7 @@ from typing import Any, Sequence
 log = logging.getLogger(__name__)
 
 MIN_TOKENS = 16  # a shorter system part is cheaper to prefill than to bookkeep
+MAX_FILES = 16  # saved states kept on disk (a few MB each)
 SUFFIX = ".llstate"
 
 
@@ -130,6 +131,10 @@ class PrefixSnapshots:
                 os.replace(tmp, self._path(key))  # whole or not at all, whoever else writes it
             else:
                 os.unlink(tmp)
+            # Prompts change between versions: keep the most recently used files only.
+            files = sorted(self.folder.glob(f"*{SUFFIX}"), key=lambda f: f.stat().st_mtime, reverse=True)
+            for old in files[MAX_FILES:]:
+                old.unlink(missing_ok=True)
         except OSError as exc:  # a cache: a read-only home costs speed, not the answer
             log.warning("cannot save the prompt state in %s: %s", self.folder, exc)
 
@@ -145,4 +150,8 @@ class PrefixSnapshots:
         if not read or count[0] != len(key) or list(tokens[0:count[0]]) != list(key):
             log.warning("ignoring the unusable prompt state %s", path)
             return None
+        try:
+            os.utime(path)  # used: kept when old files are dropped
+        except OSError:
+            pass
         return self._copy_out()
