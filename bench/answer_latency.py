@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -29,12 +30,11 @@ ROOT = Path(__file__).resolve().parent.parent
 MODELS = ROOT / ".newsrag" / "models"
 
 
-def measure(questions: Path, mode: str, home: Path | None, threads: int | None = None) -> dict:
+def measure(questions: Path, mode: str, home: Path, threads: int | None = None) -> dict:
     from eval.metrics import percentile as pct  # the one percentile definition behind every p50/p95
     from newsrag.chatbot import Chatbot
     from rag.settings import Settings
 
-    home = home or Path(tempfile.mkdtemp(prefix="newsrag-latency-"))
     if not (home / "models").exists():  # the app's default models (the ONNX embedder once exported)
         home.mkdir(parents=True, exist_ok=True)
         (home / "models").symlink_to(MODELS.resolve())
@@ -94,6 +94,7 @@ def run_other(rev: str, questions: Path, mode: str, threads: int | None = None) 
         return json.loads(out.strip().splitlines()[-1])
     finally:
         subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)], check=False)
+        shutil.rmtree(tree.parent, ignore_errors=True)
 
 
 def show(label: str, r: dict) -> None:
@@ -120,7 +121,12 @@ def main() -> None:
 
     load = os.getloadavg()[0]
     other = run_other(args.against, questions, args.mode, args.threads) if args.against else None
-    mine = measure(questions, args.mode, args.home, args.threads)
+    home = args.home or Path(tempfile.mkdtemp(prefix="newsrag-latency-"))
+    try:
+        mine = measure(questions, args.mode, home, args.threads)
+    finally:
+        if args.home is None:
+            shutil.rmtree(home, ignore_errors=True)  # the temporary index and its saved prompt states
     if args.json:
         print(json.dumps(mine))
         return
