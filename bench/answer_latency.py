@@ -4,10 +4,12 @@ read; optionally the same bench for another git revision in the same run, as a r
 
     .venv/bin/python bench/answer_latency.py [QUESTIONS.jsonl] [--mode local] [--home DIR] [--against REV]
 
-The index is the sample articles (ingested into a temporary home unless --home is given). The first
-question is a warm-up (model load) and is not counted. ``--against REV`` checks REV out into a
-temporary git worktree and runs its own copy of this bench there first, then this one, so both
-see the same machine; the figures and the ratio of the p50s are printed with the load average.
+The index is the sample articles (ingested into a temporary home unless --home is given), with the
+app's default models. Before the questions, ``Chatbot.warm_up`` (what a serving process does) and
+one warm-up question, not counted. ``--against REV`` checks REV out into a temporary git worktree
+and runs this same file on that code first, then on this checkout's, so both are measured alike on
+the same machine; the figures, per-stage p50s and the ratio of the p50s are printed with the load
+average.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -27,23 +30,26 @@ ROOT = Path(__file__).resolve().parent.parent
 MODELS = ROOT / ".newsrag" / "models"
 
 
-def measure(questions: Path, mode: str, home: Path | None) -> dict:
+def measure(questions: Path, mode: str, home: Path, threads: int | None = None) -> dict:
     from eval.metrics import percentile as pct  # the one percentile definition behind every p50/p95
     from newsrag.chatbot import Chatbot
     from rag.settings import Settings
 
-    home = home or Path(tempfile.mkdtemp(prefix="newsrag-latency-"))
-    settings = Settings.from_env(home=home, embed_model=str(MODELS / "multilingual-e5-small"),
-                                 llm_model_path=str(MODELS / "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"),
-                                 answer_mode=mode)
+    if not (home / "models").exists():  # the app's default models (the ONNX embedder once exported)
+        home.mkdir(parents=True, exist_ok=True)
+        (home / "models").symlink_to(MODELS.resolve())
+    settings = Settings.from_env(home=home, answer_mode=mode, **({"llm_threads": threads} if threads else {}))
     bot = Chatbot.from_settings(settings)
     if bot.index.count() == 0:
         bot.ingest([ROOT / "data" / "articles"])
     rows = [json.loads(line) for line in questions.read_text(encoding="utf-8").splitlines() if line.strip()]
-    bot.ask("Wat is de C5+1?")  # warm-up: loads the embedder and the model
+    if hasattr(bot, "warm_up"):  # what a serving process does before its first question
+        bot.warm_up()
+    bot.ask("Wat is de C5+1?")  # warm-up (older revisions load their models here)
     llm = bot.llm_for(mode)
     before = getattr(llm, "prefill_totals", (0, 0.0))
     to_sources, to_text, total = [], [], []
+    stages: dict[str, list[float]] = {}  # per-stage seconds (Answer.timings), over the questions
     for row in rows:
         t0 = time.perf_counter()
         first = None
@@ -57,6 +63,8 @@ def measure(questions: Path, mode: str, home: Path | None) -> dict:
                 total.append(now)
                 answer = event.answer
         to_text.append(first if first is not None else total[-1])  # a refusal is the first text
+        for stage, seconds in answer.timings.items():
+            stages.setdefault(stage, []).append(seconds)
         print(f"{row['id']:>10}  sources {to_sources[-1]:5.2f}s  first text {to_text[-1]:5.2f}s  total {total[-1]:5.2f}s"
               f"  {'ABSTAIN' if answer.abstained else ''} {answer.answer[:70]!r}", file=sys.stderr, flush=True)
     after = getattr(llm, "prefill_totals", (0, 0.0))
@@ -66,22 +74,27 @@ def measure(questions: Path, mode: str, home: Path | None) -> dict:
             "first_text_p50": pct(to_text, 50), "first_text_p95": pct(to_text, 95),
             "total_p50": pct(total, 50), "total_p95": pct(total, 95),
             "prefill_tokens_per_question": tokens / len(rows) if rows else 0,
-            "prefill_tok_s": tokens / seconds if seconds else None}
+            "prefill_tok_s": tokens / seconds if seconds else None,
+            "stages_p50": {stage: pct(values, 50) for stage, values in stages.items()},
+            "threads": settings.llm_threads}
 
 
-def run_other(rev: str, questions: Path, mode: str) -> dict:
-    """This bench run on the code of ``rev`` (a temporary worktree first on the path), with this
-    checkout's models: only ``Chatbot``'s public API is used, so older revisions run as they are."""
+def run_other(rev: str, questions: Path, mode: str, threads: int | None = None) -> dict:
+    """This bench (this file, the same measurement) run on the code of ``rev``: a temporary worktree
+    first on the path, this checkout's models and articles. Only ``Chatbot``'s public API is used
+    (``warm_up`` when it has one), so older revisions run as they are."""
     tree = Path(tempfile.mkdtemp(prefix="newsrag-rev-")) / "tree"
     subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", "-q", str(tree), rev], check=True)
     try:
         (tree / ".newsrag").symlink_to(ROOT / ".newsrag")
-        out = subprocess.run([sys.executable, __file__, str(questions), "--mode", mode, "--json"],
+        out = subprocess.run([sys.executable, __file__, str(questions), "--mode", mode, "--json",
+                              *(["--threads", str(threads)] if threads else [])],
                              cwd=tree, env={**os.environ, "PYTHONPATH": str(tree)}, check=True,
                              stdout=subprocess.PIPE, text=True).stdout
         return json.loads(out.strip().splitlines()[-1])
     finally:
         subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)], check=False)
+        shutil.rmtree(tree.parent, ignore_errors=True)
 
 
 def show(label: str, r: dict) -> None:
@@ -90,6 +103,8 @@ def show(label: str, r: dict) -> None:
           f"{r.get('prefill_tokens_per_question', 0):.0f} prompt tokens processed per question")
     for name in ("sources", "first_text", "total"):
         print(f"  {name.replace('_', ' '):>12}: p50 {r[name + '_p50']:5.2f}s   p95 {r[name + '_p95']:5.2f}s")
+    if r.get("stages_p50"):
+        print("  stages, p50: " + ", ".join(f"{k} {v:.2f}s" for k, v in r["stages_p50"].items()))
 
 
 def main() -> None:
@@ -100,12 +115,18 @@ def main() -> None:
     ap.add_argument("--home", type=Path, default=None)
     ap.add_argument("--against", metavar="REV", help="also run this bench at REV (git) first, and print ratios")
     ap.add_argument("--json", action="store_true", help="print the figures as one JSON line (for --against)")
+    ap.add_argument("--threads", type=int, default=None, help="llama.cpp threads (default: the settings')")
     args = ap.parse_args()
     questions = args.questions.resolve()
 
     load = os.getloadavg()[0]
-    other = run_other(args.against, questions, args.mode) if args.against else None
-    mine = measure(questions, args.mode, args.home)
+    other = run_other(args.against, questions, args.mode, args.threads) if args.against else None
+    home = args.home or Path(tempfile.mkdtemp(prefix="newsrag-latency-"))
+    try:
+        mine = measure(questions, args.mode, home, args.threads)
+    finally:
+        if args.home is None:
+            shutil.rmtree(home, ignore_errors=True)  # the temporary index and its saved prompt states
     if args.json:
         print(json.dumps(mine))
         return

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import email.utils
 import hashlib
-import html
 import re
 import time
 import urllib.request

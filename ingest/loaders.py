@@ -259,19 +259,27 @@ def _unsupported(path: Path) -> ArticleError:
     return ArticleError(str(path), f"unsupported file type {path.suffix or '(none)'!r}")
 
 
+class UnreadableFolder(ArticleError):
+    """A folder whose files could not be listed: none of them was read (nor may be pruned)."""
+
+
 def _walk(folder: Path) -> Iterator[Found | ArticleError]:
     """Files under ``folder``, sorted; hidden files and folders passed over; a folder that cannot be
-    read is one error (``os.walk`` would pass over it in silence)."""
+    read is one ``UnreadableFolder`` error (``os.walk`` would pass over it in silence)."""
     unreadable: list[OSError] = []
     files = []
     for top, dirs, names in os.walk(folder, onerror=unreadable.append):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         files += [Path(top) / n for n in names if not n.startswith(".")]
     for exc in unreadable:
-        yield ArticleError(str(exc.filename or folder), f"cannot read this folder ({exc.strerror or exc}); "
-                                                        f"its files were not ingested")
+        yield UnreadableFolder(str(exc.filename or folder), f"cannot read this folder ({exc.strerror or exc}); "
+                                                            f"its files were not ingested")
     for child in sorted(files):
-        if not child.is_file():
+        try:
+            if not child.is_file():
+                continue
+        except OSError as exc:  # listed, but cannot be looked at (a folder readable but not searchable)
+            yield ArticleError(str(child), f"cannot read ({exc.strerror or exc})")
             continue
         if child.suffix.lower() in SUPPORTED or is_feed_file(child):
             yield child, doc_id_for(child.relative_to(folder))

@@ -34,7 +34,7 @@ from langchain_core.embeddings import Embeddings
 
 from ingest.chunking import chunk_article
 from ingest.feeds import FeedOptions, Unchanged, is_url, load_feed_url
-from ingest.loaders import JSONL_SUFFIXES, discover, is_feed_file, load_file
+from ingest.loaders import JSONL_SUFFIXES, UnreadableFolder, discover, is_feed_file, load_file
 from rag import stories
 from rag.documents import Article, Chunk
 from rag.errors import ArticleError
@@ -55,6 +55,9 @@ class IngestReport:
     unchanged: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # one line each: "file[:line]: reason"
+    # Folders that could not be listed, one line each: none of their files was read, and prune keeps
+    # the articles stored from them. Not "skipped": that counts files.
+    unreadable_folders: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     chunks_embedded: int = 0
     keyword_chunks: int | None = None  # None when the keyword index did not need a rebuild
@@ -163,6 +166,9 @@ def _with_sizes(paths: Sequence[Path], report: IngestReport,
                 changed: Collection[str] | None = None) -> list[tuple[Path, str, int]]:
     files = []
     for found in discover(paths):
+        if isinstance(found, UnreadableFolder):
+            report.unreadable_folders.append(str(found))
+            continue
         if isinstance(found, ArticleError):
             where = found.source
             if changed is None or _within(where, changed) or _within(str(Path(where).resolve()), changed):
@@ -178,12 +184,24 @@ def _with_sizes(paths: Sequence[Path], report: IngestReport,
     return files
 
 
+def _gone(path: str) -> bool:
+    """The file is known not to exist. One that cannot be looked at (a folder without permission)
+    is not gone: ``Path.exists`` would raise there, and ``os.path.exists`` would say False."""
+    try:
+        os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return True
+    except OSError:
+        return False
+    return False
+
+
 def _held_elsewhere(record: ArticleRecord, article: Article) -> bool:
     """The stored article came from another file, which still exists (so this is no move). The same
     feed entry in two feeds is one article."""
     if record.kind == "feed" and article.kind == "feed":
         return False
-    return os.path.isabs(record.path) and record.path != article.path and Path(record.path).exists()
+    return os.path.isabs(record.path) and record.path != article.path and not _gone(record.path)
 
 
 def _reader(path: Path, doc_id: str, ids_by_path: dict[str, list[str]], feeds: FeedOptions) -> Iterator:
@@ -268,8 +286,9 @@ def ingest(paths: Sequence[Path | str], index: NewsIndex, embeddings: Embeddings
                 legacy += 1
                 continue
             # Gone: its file no longer exists, or was read now without it (a line dropped from a JSONL).
-            # A file that exists but could not be read now (damaged, unreadable) keeps its articles.
-            if path in loaded or not Path(path).exists():
+            # A file that exists but could not be read now (damaged, unreadable, in a folder that
+            # could not be listed or looked into) keeps its articles.
+            if path in loaded or _gone(path):
                 index.delete_article(doc_id)
                 report.removed.append(doc_id)
         if legacy:

@@ -1,6 +1,7 @@
 """The public Python API: one object that ingests, searches and answers, built from settings.
 
     bot = Chatbot.from_settings()            # real embedder, Chroma, local LLM (loaded on first use)
+    bot.warm_up()                            # or load them now (serving processes, before questions)
     bot.ingest(["data/articles"])
     answer = bot.ask("Hoeveel geld zegde Blinken toe?")
     for event in bot.stream("En in het Engels?", history=[...]): ...
@@ -13,7 +14,9 @@ a server's lifetime. ``refresh`` notices an index another process changed and re
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Collection, Iterable, Iterator, Sequence
@@ -27,6 +30,7 @@ from rag.dates import DateFilter
 from rag.settings import MAX_K, Settings
 from rag.store import ArticleRecord, Hit
 
+log = logging.getLogger(__name__)
 
 def check_k(k: int | None) -> int | None:
     """A per-request k must be 1..MAX_K (the settings' own k is checked by ``Settings``)."""
@@ -89,6 +93,31 @@ class Chatbot:
             if mode not in cache:
                 cache[mode] = providers.build_llm(self.settings.with_overrides(answer_mode=mode))
             return cache[mode]
+
+    def warm_up(self, mode: str | None = None) -> float:
+        """Load now what the first question would otherwise load: the embedder (and its first run),
+        the index and keyword index (repaired if stale), the answer chain and its imports, and the
+        mode's chat model (in local mode the model itself, with the judge and phrase system prompts
+        prefilled or loaded from the last process: ``ChatLlamaCpp.prime``). Serving processes
+        (``serve``, ``chat``, ``mcp``) call this before they take questions. Returns the seconds taken."""
+        t0 = time.perf_counter()
+        mode = mode or self.settings.answer_mode
+        self.embeddings.embed_query("warm up")  # loads the model and runs it once (first-run allocations)
+        if self.index.count():
+            self.retriever.retrieve("warm up", 1)  # keyword index, Chroma's vector segment, bm25s imports
+        self.newest_date()
+        self.chain(mode)  # imports the chain (LangChain's chat-model classes) and builds the mode's model
+        llm = self.llm_for(mode)
+        if callable(getattr(llm, "prime", None)):
+            from rag.prompts import judge_messages, phrase_messages
+
+            # ChatLlamaCpp: its weights, and the KV cells of every system prompt the chain uses
+            llm.prime([judge_messages("?", 1, "?")] + [phrase_messages("?", lang, [(1, "?")]) for lang in ("nl", "en")])
+        elif callable(getattr(llm, "load", None)):
+            llm.load()  # loads its weights lazily otherwise
+        seconds = time.perf_counter() - t0
+        log.info("warmed up (%s mode) in %.1fs", mode, seconds)
+        return seconds
 
     # -- articles -------------------------------------------------------------------------------
     def ingest(self, paths: Iterable[str | Path], *, prune: bool = False, replace: bool = False,

@@ -81,6 +81,8 @@ def _print_report(report, settings: Settings) -> None:
         err_console.print(f"[yellow]warning:[/yellow] {escape(line)}", highlight=False)
     for line in report.skipped:
         err_console.print(f"[red]skipped:[/red] {escape(line)}", highlight=False)
+    for line in report.unreadable_folders:
+        err_console.print(f"[red]error:[/red] {escape(line)}", highlight=False)
 
 
 def _print_changes(what: str, report) -> None:
@@ -133,7 +135,7 @@ def ingest_cmd(ctx: click.Context, paths: tuple[str, ...], prune: bool, replace:
             return _watch(_with_bar(bot.ingest), paths, options, prune, interval, debounce, settings)
         report = _with_bar(bot.ingest)(paths, prune=prune, **options)
     _print_report(report, settings)
-    sys.exit(1 if report.skipped else 0)
+    sys.exit(1 if report.skipped or report.unreadable_folders else 0)  # 1: not everything named was ingested
 
 
 def _with_bar(ingest):

@@ -97,6 +97,7 @@ def run_mcp(settings: Settings | None = None) -> None:
     from newsrag.chatbot import Chatbot
 
     bot = Chatbot.from_settings(settings or Settings.from_env())
+    bot.warm_up()  # before the client's first call; logs go to stderr, stdout stays the protocol's
     build_server(bot).run("stdio")
 
 

@@ -6,7 +6,7 @@
     /openapi.json  /docs                         the schema
 
 ``create_app(bot, settings)`` only wires routes: the bot loads its models on first use, once per
-process. ``serve(settings)`` checks the exposure rules, warms the bot and runs uvicorn.
+process. ``serve(settings)`` checks the exposure rules, loads the models (``Chatbot.warm_up``) and runs uvicorn.
 Guarding (bearer key, body limits) is ``newsrag.guard``. Every ``NewsragError`` becomes
 ``{"error": "one line"}``, and so does any other exception (a 500, logged with its traceback):
 a traceback or a plain-text error never reaches a client.
@@ -275,6 +275,7 @@ def app_from_env() -> FastAPI:
     check_exposure(settings)
     bot = Chatbot.from_settings(settings)
     bot.hold_writer()
+    bot.warm_up()  # each worker loads its models before it takes requests
     return create_app(bot, settings)
 
 
@@ -288,9 +289,8 @@ def serve(settings: Settings | None = None, *, bot=None, ui: bool = True) -> Non
     check_exposure(settings)
     bot = bot or Chatbot.from_settings(settings)
     bot.hold_writer()  # the single writer of an embedded index while we run (rag.lock)
-    t0 = time.perf_counter()
-    bot.retriever.embeddings.embed_query("warm up")  # load the embedder, index and keywords before listening
-    log.info("models loaded in %.1fs; index: %s", time.perf_counter() - t0, settings.where())
+    seconds = bot.warm_up()  # embedder, index, keywords and the LLM load before we listen, not on a question
+    log.info("models loaded in %.1fs; index: %s", seconds, settings.where())
     app = create_app(bot, settings, ui=ui)
     print(f"newsrag API on http://{settings.host}:{settings.port}  (answer mode {settings.answer_mode}, "
           f"API key {'required' if settings.api_key else 'off'}, docs at /docs)", flush=True)

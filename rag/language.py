@@ -7,6 +7,7 @@ language and the refusal message. Short or mixed texts fall back to ``default``.
 from __future__ import annotations
 
 import re
+from collections import Counter
 
 _WORDS = re.compile(r"[a-zà-ÿ']+")
 _MARKERS = {
@@ -26,9 +27,9 @@ SUPPORTED = ("nl", "en")
 
 def detect_language(text: str, default: str = "nl") -> str:
     """The most likely language code among ``_MARKERS``; ``default`` when nothing stands out."""
-    words = _WORDS.findall(text.lower())
+    words = Counter(_WORDS.findall(text.lower()))  # a whole article: count each word once, then look up
     if not words:
         return default
-    scores = {lang: sum(w in markers for w in words) for lang, markers in _MARKERS.items()}
+    scores = {lang: sum(words[w] for w in markers if w in words) for lang, markers in _MARKERS.items()}
     best = max(scores, key=lambda lang: (scores[lang], lang == default))
     return best if scores[best] > 0 else default

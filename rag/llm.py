@@ -1,8 +1,11 @@
 """The default offline LLM: a GGUF model run in-process by llama.cpp, as a LangChain chat model.
 
 Uses llama-cpp-py-sync (prebuilt CPU libllama, CFFI). The model is loaded lazily, once, on the first
-call; calls are serialized by a lock (a llama.cpp context is not thread-safe), and every call passes
-the same ``cache_key`` so the KV cache of a shared prefix (the system prompt) is reused between calls.
+call (or by ``load``); calls are serialized by a lock (a llama.cpp context is not thread-safe), and
+every call passes the same ``cache_key`` so the KV cache of the prefix shared with the previous call
+is reused. Each system prompt's KV cells are also kept apart (``rag.llama_prefix``), so switching
+between prompts does not prefill a system prompt again; with ``prefix_cache_dir`` they are saved for
+later processes too, and ``prime`` prepares them ahead of the first question.
 Greedy (temperature 0 -> top_k=1) with a fixed seed, so the same prompt gives the same answer.
 """
 
@@ -87,8 +90,10 @@ class ChatLlamaCpp(BaseChatModel):
     repeat_penalty: float = 1.15  # without it one answer looped (shared/notes/models.md)
     repeat_last_n: int = 64
     seed: int = 42
+    prefix_cache_dir: str | None = None  # where system-prompt KV states are saved for later processes
 
     _llama: Any = PrivateAttr(default=None)
+    _snapshots: Any = PrivateAttr(default=None)
     _lock: Any = PrivateAttr(default_factory=threading.Lock)
     _cache_key: str = PrivateAttr(default_factory=lambda: f"newsrag-{uuid.uuid4().hex}")
     _last_stats: dict[str, Any] = PrivateAttr(default_factory=dict)
@@ -97,7 +102,8 @@ class ChatLlamaCpp(BaseChatModel):
     @classmethod
     def from_settings(cls, settings: Any, **overrides: Any) -> "ChatLlamaCpp":
         return cls(model_path=str(settings.gguf_path), n_ctx=settings.llm_ctx, n_threads=settings.llm_threads,
-                   max_tokens=settings.llm_max_tokens, **overrides)
+                   max_tokens=settings.llm_max_tokens, prefix_cache_dir=str(settings.llm_prefix_cache_dir),
+                   **overrides)
 
     @property
     def _llm_type(self) -> str:
@@ -144,6 +150,13 @@ class ChatLlamaCpp(BaseChatModel):
                 hint = " (glibc too old for the prebuilt library: run `make setup`)" if "GLIBC" in str(e) else ""
                 raise ConfigError(f"cannot load the local model {self.model_path}{hint}: {e}".split("\n")[0]) from e
             _replace_context(llama, get_ffi(), get_lib(), self.n_ctx, self.n_threads)
+            from rag.llama_prefix import PrefixSnapshots
+
+            stat = Path(self.model_path).stat()  # saved states belong to this model file, context and library
+            identity = (f"{Path(self.model_path).name}|{stat.st_size}|{stat.st_mtime_ns}|{self.n_ctx}|"
+                        f"{llama_cpp_py_sync.__version__}")
+            self._snapshots = PrefixSnapshots(get_ffi(), get_lib(), llama._ctx, identity=identity,
+                                              folder=Path(self.prefix_cache_dir) if self.prefix_cache_dir else None)
             # The library tokenizes the templated chat prompt without parsing special tokens, so the
             # model would see "<|im_start|>" as plain text (and then writes "<|im_end|>" as text).
             base = type(llama).tokenize
@@ -151,13 +164,41 @@ class ChatLlamaCpp(BaseChatModel):
             self._llama = llama
         return self._llama
 
+    def _system_state(self, llama: Any, chat: list[dict[str, str]], tokens: list[int] | None = None) -> dict[str, Any]:
+        """Put the KV cells of the prompt's system part in place if that saves prefill (call with the
+        lock held, before the library's prefix check); figures for the call's stats."""
+        from rag.llama_prefix import system_part
+
+        if tokens is None:
+            tokens = llama.tokenize(llama._format_chat_prompt(chat)[0], add_special=True)
+        started = time.perf_counter()
+        try:
+            how = self._snapshots.prepare(llama, tokens, system_part(llama, chat, tokens), self._cache_key)
+        except RuntimeError as e:
+            llama._clear_context_state()
+            raise BackendError(f"the local model failed: {e}") from e
+        seconds = time.perf_counter() - started
+        if self._snapshots.prefilled:
+            self._count_prefill({"prefilled_tokens": self._snapshots.prefilled, "prefill_seconds": seconds})
+        return {"system_state": how, "system_state_seconds": seconds, "system_prefilled": self._snapshots.prefilled}
+
+    def prime(self, prompts: list[list[BaseMessage]]) -> None:
+        """Load the model and have each prompt's system part ready (prefilled, or loaded from
+        ``prefix_cache_dir``), so that no question pays for it: e.g. at server start."""
+        with self._lock:
+            llama = self._load()
+            for messages in prompts:
+                self._system_state(llama, to_chat_dicts(messages))
+
     def _stream(self, messages: list[BaseMessage], stop: list[str] | None = None,
                 run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> Iterator[ChatGenerationChunk]:
         chat = to_chat_dicts(messages)
         greedy = self.temperature <= 0
         stats: dict[str, Any] = {}
         with self._lock:
-            pieces = self._load().create_chat_completion(
+            llama = self._load()
+            before = self._system_state(llama, chat)
+            pieces = llama.create_chat_completion(
                 chat, max_tokens=kwargs.get("max_tokens", self.max_tokens), temperature=max(self.temperature, 0.0),
                 top_k=1 if greedy else self.top_k, top_p=1.0 if greedy else self.top_p, min_p=0.0,
                 repeat_penalty=self.repeat_penalty, repeat_last_n=self.repeat_last_n,
@@ -179,8 +220,9 @@ class ChatLlamaCpp(BaseChatModel):
                 raise BackendError(f"the local model failed: {e}") from e
             finally:
                 pieces.close()  # finish the library's generator while we still hold the lock
-                self._last_stats = stats
                 self._count_prefill(stats)
+                stats.update(before)
+                self._last_stats = stats
         yield ChatGenerationChunk(message=AIMessageChunk(
             content="", response_metadata={"model_name": Path(self.model_path).name, "llama_stats": stats}))
 
@@ -208,6 +250,7 @@ class ChatLlamaCpp(BaseChatModel):
             tokens = llama.tokenize(prompt, add_special=True)
             if len(tokens) + 1 >= self.n_ctx:
                 raise InputError(f"the prompt is too long for the local model's {self.n_ctx}-token context")
+            before = self._system_state(llama, to_chat_dicts(messages), tokens)
             try:
                 reused, status = llama._prepare_chat_prefix(tokens, self._cache_key)
                 started = time.perf_counter()
@@ -222,6 +265,7 @@ class ChatLlamaCpp(BaseChatModel):
             self._last_stats = {"input_tokens": len(tokens), "reused_tokens": reused, "cache_status": status,
                                 "prefilled_tokens": len(tokens) - reused, "prefill_seconds": prefill}
             self._count_prefill(self._last_stats)
+            self._last_stats.update(before)
         logp = row - (row.max() + np.log(np.exp(row - row.max()).sum()))
         best = np.argpartition(-logp, top)[:top]  # the top entries of ~150k, without a full sort
         best = best[np.argsort(-logp[best])]

@@ -161,7 +161,7 @@ def build_llm(settings: Settings) -> "BaseChatModel | None":
     from rag.llm import ChatLlamaCpp
 
     return ChatLlamaCpp(model_path=str(path), n_ctx=settings.llm_ctx, n_threads=settings.llm_threads,
-                        max_tokens=settings.llm_max_tokens)
+                        max_tokens=settings.llm_max_tokens, prefix_cache_dir=str(settings.llm_prefix_cache_dir))
 
 
 def model_name(settings: Settings) -> str:

@@ -94,6 +94,11 @@ class Settings:
         return self.home / "models"
 
     @property
+    def llm_prefix_cache_dir(self) -> Path:
+        """The local model's saved system-prompt states (``rag.llama_prefix``): derived, deletable."""
+        return self.home / "cache" / "llm-prefix"
+
+    @property
     def embed_model_path(self) -> str:
         return self.embed_model or str(self.models_dir / "multilingual-e5-small")
 

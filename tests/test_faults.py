@@ -500,22 +500,66 @@ def test_jsonl_ids_are_checked_against_the_api_pattern(fake_bot, tmp_path) -> No
     assert fake_bot.index.article("ok-1").text == "Goed. Ja."
 
 
-def test_an_unreadable_subfolder_is_one_line(fake_bot, tmp_path, monkeypatch) -> None:
-    write(tmp_path / "in" / "a.txt", "Leesbaar. Ja.")
-    write(tmp_path / "in" / "geheim" / "b.txt", "Onleesbaar. Ja.")
-    real_scandir = os.scandir
+def make_unreadable(folder: Path, monkeypatch) -> str:
+    """Make ``folder`` unreadable: by ``chmod 000`` when not root; as root (these tests run as root
+    here) chmod stops nothing, so the kernel's answer to a user without permission is simulated:
+    listing the folder, and looking at anything in it, fails with EACCES. Returns which it was."""
+    if os.geteuid() != 0:
+        folder.chmod(0)  # pytest's tmp_path clean-up restores permissions itself
+        return "chmod"
+    inside = str(folder)
+    real_scandir, real_stat = os.scandir, os.stat
 
-    def scandir(path="."):  # running as root, chmod cannot make a folder unreadable
-        if str(path).endswith("geheim"):
-            raise PermissionError(13, "Permission denied", str(path))
+    def denied(path) -> bool:
+        path = os.fspath(path) if not isinstance(path, int) else ""
+        return path == inside or path.startswith(inside + os.sep)
+
+    def scandir(path="."):
+        if denied(path):
+            raise PermissionError(13, "Permission denied", os.fspath(path))
         return real_scandir(path)
 
+    def stat(path, *args, **kwargs):
+        if denied(path) and os.fspath(path) != inside:  # the folder itself can be stat'ed, not what is in it
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return real_stat(path, *args, **kwargs)
+
     monkeypatch.setattr(os, "scandir", scandir)
+    monkeypatch.setattr(os, "stat", stat)
+    return "simulated"
+
+
+def test_an_unreadable_subfolder_is_one_error_and_loses_nothing(run_cli, tmp_path, monkeypatch) -> None:
+    folder = tmp_path / "in"
+    write(folder / "a.txt", "Leesbaar. Ja.")
+    write(folder / "geheim" / "b.txt", "Onleesbaar. Ja.")
+    assert run_cli("ingest", str(folder)).exit_code == 0  # both ingested while readable
+    bot = run_cli.bot()
+    before = counts(bot.index)
+    assert before[0] == 2
+
+    write(folder / "c.txt", "Nieuw. Ja.")
+    make_unreadable(folder / "geheim", monkeypatch)
+    result = run_cli("ingest", "--prune", str(folder))
+    secret = folder / "geheim"
+    assert result.exit_code == 1  # not everything named was ingested
+    assert f"error: {secret}: cannot read this folder (Permission denied); its files were not ingested\n" \
+        in result.output  # one line naming the folder
+    assert "skipped:" not in result.output  # a folder is no skipped file
+    assert summary(result.output) == {"added": 1, "updated": 0, "unchanged": 1, "removed": 0, "skipped": 0}
+    after = run_cli.bot().index
+    assert sorted(after.records()) == ["a", "c", "geheim/b"]  # the other files ingested, b not pruned
+    assert counts(after)[1] == counts(after)[2] == before[1] + 1  # nothing lost: one more chunk, for c
+
+
+def test_an_unreadable_subfolder_in_the_python_api(fake_bot, tmp_path, monkeypatch) -> None:
+    write(tmp_path / "in" / "a.txt", "Leesbaar. Ja.")
+    write(tmp_path / "in" / "geheim" / "b.txt", "Onleesbaar. Ja.")
+    make_unreadable(tmp_path / "in" / "geheim", monkeypatch)
     report = fake_bot.ingest([tmp_path / "in"])
-    assert report.added == ["a"]
-    (line,) = report.skipped
-    assert line == (f"{tmp_path / 'in' / 'geheim'}: cannot read this folder (Permission denied); "
-                    f"its files were not ingested")
+    assert report.added == ["a"] and report.skipped == []
+    assert report.unreadable_folders == [f"{tmp_path / 'in' / 'geheim'}: cannot read this folder (Permission "
+                                         f"denied); its files were not ingested"]
 
 
 # -- 12. API key strength, refused uploads ---------------------------------------------------------

@@ -4,7 +4,8 @@
                                          marked sources, "Waarom dit antwoord"
     files ──── ingest_files(): Chatbot.ingest (one writer at a time) -> status line
 
-``build_app`` loads nothing: the bot builds its embedder, index and LLM lazily, once per process.
+``build_app`` loads nothing (the bot builds its embedder, index and LLM lazily, once per process);
+``launch`` loads them all (``Chatbot.warm_up``) before it serves, so no question waits for a model.
 All text shown comes from ``ui.render``, which escapes article and model text; the Chatbot
 component also sanitizes HTML and renders no LaTeX or custom tags. Callbacks turn a
 ``NewsragError`` into one readable line and log anything else; no traceback reaches the page.
@@ -14,7 +15,6 @@ Styling is passed to ``launch`` (``LAUNCH_OPTIONS``), as Gradio 6 wants it.
 from __future__ import annotations
 
 import logging
-import threading
 from pathlib import Path
 from typing import Iterator, NamedTuple, Sequence
 
@@ -250,22 +250,10 @@ def build_app(bot) -> gr.Blocks:
     return app
 
 
-def warm_up(bot) -> None:
-    """Load the embedder, index and the default mode's LLM in the background, so the first answer is quick."""
-    def load():
-        try:
-            bot.embeddings, bot.index  # noqa: B018 (cached properties: touching them builds them)
-            bot.llm_for(bot.settings.answer_mode)
-        except Exception as exc:  # the first question will show the error
-            log.warning("warm-up failed: %s", exc)
-
-    threading.Thread(target=load, name="newsrag-warm-up", daemon=True).start()
-
-
 def launch(bot, host: str = "127.0.0.1", port: int = 7860, **options) -> gr.Blocks:
     """Serve the chat UI (blocking unless ``prevent_thread_lock=True`` is passed)."""
     app = build_app(bot)
-    warm_up(bot)
+    bot.warm_up()  # load the models before the first question can arrive, not during it
     app.queue(default_concurrency_limit=1)
     app.launch(server_name=host, server_port=port, **{**LAUNCH_OPTIONS, **options})
     return app
