@@ -4,7 +4,8 @@ Idempotent and incremental: an article whose content hash matches its stored rec
 or embedded again; a changed one has all its chunks replaced; ``prune`` removes articles whose
 files are gone. Embedding is batched across articles for speed, and each article's record is
 written only after its chunks, so an interrupted run is completed by the next (see ``rag.store``).
-The keyword index is rebuilt once at the end when anything changed.
+At the end the keyword index catches up with what changed (``rag.keyword_sync``): its cost follows
+the change, not the archive.
 
 Articles are tied to their files by absolute, resolved path, so it does not matter from which
 folder or by which path a file is named: a file already indexed keeps its id and, unchanged, is
@@ -16,7 +17,6 @@ Taking turns with other writers is the caller's job (``newsrag.chatbot`` holds `
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 from dataclasses import dataclass, field
@@ -30,6 +30,7 @@ from ingest.loaders import JSONL_SUFFIXES, discover, load_file
 from rag.documents import Article, Chunk
 from rag.errors import ArticleError
 from rag.keyword import KeywordIndex
+from rag.keyword_sync import sync
 from rag.store import ArticleRecord, NewsIndex
 
 log = logging.getLogger(__name__)
@@ -48,7 +49,7 @@ class IngestReport:
     skipped: list[str] = field(default_factory=list)  # one line each: "file[:line]: reason"
     warnings: list[str] = field(default_factory=list)
     chunks_embedded: int = 0
-    keyword_chunks: int | None = None  # None when the keyword index did not need a rebuild
+    keyword_chunks: int | None = None  # chunks the keyword index (re)indexed; None when it had nothing to do
 
     @property
     def changed(self) -> bool:
@@ -57,18 +58,6 @@ class IngestReport:
     def counts(self) -> dict[str, int]:
         return {"added": len(self.added), "updated": len(self.updated), "unchanged": len(self.unchanged),
                 "removed": len(self.removed), "skipped": len(self.skipped)}
-
-
-def fingerprint(index: NewsIndex) -> str:
-    """A digest of every article record: equal fingerprints mean equal indexed content."""
-    h = hashlib.sha256()
-    for doc_id, rec in sorted(index.records().items()):
-        h.update(f"{doc_id}\0{rec.content_hash}\n".encode())
-    return h.hexdigest()
-
-
-def refresh_keywords(index: NewsIndex, keywords: KeywordIndex) -> int:
-    return keywords.rebuild(((cid, text) for cid, text, _ in index.iter_chunks()), fingerprint(index))
 
 
 class LazyEmbeddings(Embeddings):
@@ -203,6 +192,6 @@ def ingest(paths: Sequence[Path], index: NewsIndex, embeddings: Embeddings, keyw
         if legacy:
             report.warnings.append(f"{legacy} article(s) not pruned: stored without their file's full path (by an "
                                    f"older version); ingest their files again to record it")
-    if keywords is not None and (report.changed or keywords.fingerprint != fingerprint(index)):
-        report.keyword_chunks = refresh_keywords(index, keywords)
+    if keywords is not None:
+        report.keyword_chunks = sync(keywords, index)
     return report
