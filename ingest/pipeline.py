@@ -193,5 +193,8 @@ def ingest(paths: Sequence[Path], index: NewsIndex, embeddings: Embeddings, keyw
             report.warnings.append(f"{legacy} article(s) not pruned: stored without their file's full path (by an "
                                    f"older version); ingest their files again to record it")
     if keywords is not None:
-        report.keyword_chunks = sync(keywords, index)
+        try:
+            report.keyword_chunks = sync(keywords, index)
+        except TimeoutError as exc:  # another process holds it long (filling a new index): it catches up later
+            report.warnings.append(f"{exc}; it catches up with this ingest on its next use")
     return report

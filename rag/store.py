@@ -247,12 +247,14 @@ class NewsIndex:
     def count(self) -> int:
         return self._read(lambda: self.chunks.count())
 
-    def search(self, vector: Sequence[float], k: int, where: dict | None = None) -> list[Hit]:
-        """Nearest chunks by cosine similarity (1 - cosine distance)."""
-        if k <= 0 or self.count() == 0:
+    def search(self, vector: Sequence[float], k: int, where: dict | None = None,
+               ids: Sequence[str] | None = None) -> list[Hit]:
+        """Nearest chunks by cosine similarity (1 - cosine distance), among ``ids`` if given."""
+        if k <= 0 or (ids is not None and not ids) or self.count() == 0:
             return []
         self._check_dimension(len(vector))
         got = self._read(lambda: self.chunks.query(query_embeddings=[list(vector)], n_results=k, where=where or None,
+                                                   ids=list(ids) if ids is not None else None,
                                                    include=["documents", "metadatas", "distances"]))
         return [Hit.from_record(i, d, m, 1.0 - float(dist))
                 for i, d, m, dist in zip(got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0])]

@@ -121,3 +121,21 @@ def test_kill_9_in_the_middle_of_an_update_leaves_the_index_as_it_was(tmp_path: 
     with index.writing(wait=5) as w:  # and it takes the next update
         w.remove(["d0"])
     assert index.count() == 99
+
+
+def test_date_filtered_dense_search_by_the_keyword_index_equals_chromas_filter(fake_bot, tmp_path: Path) -> None:
+    from rag.dates import DateFilter
+
+    fake_bot.ingest([feed(tmp_path / "feed.jsonl", range(60))])
+    (tmp_path / "undated.txt").write_text("Kaas markt Gouda zonder datum. Haven Rotterdam.", encoding="utf-8")
+    fake_bot.ingest([tmp_path / "undated.txt"])
+    for since, until in [("2024-03", "2024-05"), ("2024-11", None), (None, "2024-01-15"), ("2030", None)]:
+        dates = DateFilter(since, until)
+        ids = fake_bot.keywords.chunk_ids_between(*dates.bounds())
+        chroma = fake_bot.index.chunks.get(where=dates.where(), include=[])["ids"]
+        assert sorted(ids) == sorted(chroma)
+        for q in QUERIES[:4]:
+            vector = fake_bot.embeddings.embed_query(q)
+            by_ids = [(h.chunk_id, round(h.score, 6)) for h in fake_bot.index.search(vector, 20, ids=ids)]
+            by_where = [(h.chunk_id, round(h.score, 6)) for h in fake_bot.index.search(vector, 20, dates.where())]
+            assert by_ids == by_where
