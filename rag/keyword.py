@@ -42,6 +42,7 @@ log = logging.getLogger(__name__)
 
 _TOKEN = r"(?u)\b\w+\b"
 FILENAME = "keywords.sqlite3"
+SCHEMA_VERSION = 1  # PRAGMA user_version; a file of another version is emptied and filled again
 RESCORE = 100  # FTS5's best candidates, scored again as before
 K1, B = 1.5, 0.75  # bm25s's defaults, which ranked before
 _SCHEMA = """
@@ -175,6 +176,28 @@ def _create(db: sqlite3.Connection) -> None:
             db.execute(statement)
 
 
+@contextmanager
+def _immediate(db: sqlite3.Connection, wait: float = 60.0) -> Iterator[None]:
+    """A write transaction on ``db``, waiting up to ``wait`` s for another writer."""
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            break
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise
+            if time.monotonic() >= deadline:
+                raise TimeoutError("the keyword index is being updated by another process") from exc
+            time.sleep(0.05)
+    try:
+        yield
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+
+
 def _hashes(db: sqlite3.Connection, doc_ids: Iterable[str]) -> dict[str, str]:
     ids, out = list(doc_ids), {}
     for i in range(0, len(ids), 500):
@@ -209,7 +232,10 @@ class KeywordIndex:
         db = sqlite3.connect(self.path, timeout=0.2, isolation_level=None)  # transactions are explicit
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: a killed process loses nothing committed
-        _create(db)
+        if db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:  # new, or another layout
+            with _immediate(db):
+                Writer(db).clear()  # derived data: the next sync fills it
+                db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         return db
 
     def _set_aside(self, exc: BaseException) -> None:
@@ -237,24 +263,9 @@ class KeywordIndex:
     def writing(self, wait: float = 60.0) -> Iterator[Writer]:
         """One write transaction; raises ``TimeoutError`` if another writer holds it past ``wait`` s."""
         db = self._guarded(lambda db: db)
-        deadline = time.monotonic() + wait
-        while True:
-            try:
-                db.execute("BEGIN IMMEDIATE")
-                break
-            except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) and "busy" not in str(exc):
-                    raise
-                if time.monotonic() >= deadline:
-                    raise TimeoutError(f"the keyword index {self.path} is being updated by another process") from exc
-                time.sleep(0.05)
         writer = Writer(db)
-        try:
+        with _immediate(db, wait):
             yield writer
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
         if writer.chunks > 10_000:  # a fill: fold the big WAL back into the file, and shrink it
             db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
