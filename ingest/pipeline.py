@@ -1,7 +1,7 @@
 """Ingest reads like the pipeline: load articles -> skip unchanged -> chunk -> embed -> write -> prune.
 
 Idempotent and incremental: an article whose content hash matches its stored record is not chunked
-or embedded again; a changed one has all its chunks replaced; ``prune`` removes articles whose
+or embedded again (only the records of the files and ids read are looked up, except for a prune); a changed one has all its chunks replaced; ``prune`` removes articles whose
 files are gone. Embedding is batched across articles for speed, and each article's record is
 written only after its chunks, so an interrupted run is completed by the next (see ``rag.store``).
 At the end the keyword index catches up with what changed (``rag.keyword_sync``): its cost follows
@@ -21,7 +21,7 @@ import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Iterable, Iterator, Sequence
 
 from langchain_core.embeddings import Embeddings
 
@@ -124,6 +124,36 @@ def _with_sizes(paths: Sequence[Path], report: IngestReport) -> list[tuple[Path,
     return files
 
 
+class _Known(dict):
+    """doc_id -> stored record, as far as an ingest needs them: every record for a prune (it compares
+    against all), else those stored from the files being read plus those of the ids read (looked up
+    ``LOOKUP`` at a time, ``looked_up``), so a small ingest into a large archive reads few records."""
+
+    LOOKUP = 256
+
+    def __init__(self, index: NewsIndex, paths: list[str], *, everything: bool):
+        super().__init__(index.records() if everything else index.records_at(paths))
+        self.index, self.everything = index, everything
+        self.looked: set[str] = set(self)
+
+    def looked_up(self, items: Iterable[Article | ArticleError]) -> Iterator[Article | ArticleError]:
+        """``items`` again, after their stored records (if any) were fetched."""
+        pending: list[Article | ArticleError] = []
+        for item in items:
+            pending.append(item)
+            if len(pending) >= self.LOOKUP:
+                yield from self._fetch(pending)
+                pending = []
+        yield from self._fetch(pending)
+
+    def _fetch(self, items: list[Article | ArticleError]) -> list[Article | ArticleError]:
+        ids = list(dict.fromkeys(i.doc_id for i in items if isinstance(i, Article) and i.doc_id not in self.looked))
+        if ids and not self.everything:
+            self.update(self.index.records(ids))
+        self.looked.update(ids)
+        return items
+
+
 def _held_elsewhere(record: ArticleRecord, article: Article) -> bool:
     """The stored article came from another file, which still exists (so this is no move)."""
     return os.path.isabs(record.path) and record.path != article.path and Path(record.path).exists()
@@ -135,7 +165,7 @@ def ingest(paths: Sequence[Path], index: NewsIndex, embeddings: Embeddings, keyw
     files = _with_sizes(paths, report)
     total = sum(size for _, _, size in files)
     done = 0
-    known = index.records()
+    known = _Known(index, [str(path.resolve()) for path, _, _ in files], everything=prune)
     ids_by_path: dict[str, list[str]] = {}
     for doc_id, rec in known.items():
         ids_by_path.setdefault(rec.path, []).append(doc_id)
@@ -147,7 +177,7 @@ def ingest(paths: Sequence[Path], index: NewsIndex, embeddings: Embeddings, keyw
         resolved = str(path.resolve())
         if path.suffix.lower() not in JSONL_SUFFIXES and len(ids_by_path.get(resolved, [])) == 1:
             doc_id = ids_by_path[resolved][0]  # indexed before, by another path to it: keep its id
-        for item in load_file(path, doc_id):
+        for item in known.looked_up(load_file(path, doc_id)):
             if isinstance(item, ArticleError):
                 (report.warnings if item.reason.endswith("(ingested)") else report.skipped).append(str(item))
                 continue

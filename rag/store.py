@@ -75,6 +75,12 @@ class ArticleRecord:
     path: str = ""  # the file the article came from
 
 
+def _records(got: dict) -> dict[str, ArticleRecord]:
+    return {doc_id: ArticleRecord(doc_id, str(m.get("hash", "")), int(m.get("n_chunks", 0)), str(m.get("title", "")),
+                                  str(m.get("date", "")), str(m.get("source", "")), str(m.get("path", "")))
+            for doc_id, m in zip(got["ids"], got["metadatas"])}
+
+
 class NewsIndex:
     """``opener(old_client)`` returns a fresh client; ``stamp()`` changes whenever the index on disk
     does (embedded Chroma); ``hint`` tells a person what to do when the store fails."""
@@ -227,13 +233,19 @@ class NewsIndex:
         while True:
             got = self._read(lambda: self.articles.get(ids=list(doc_ids), include=["metadatas"]) if doc_ids is not None
                              else self.articles.get(include=["metadatas"], limit=page, offset=offset))
-            for doc_id, m in zip(got["ids"], got["metadatas"]):
-                out[doc_id] = ArticleRecord(doc_id, str(m.get("hash", "")), int(m.get("n_chunks", 0)),
-                                            str(m.get("title", "")), str(m.get("date", "")), str(m.get("source", "")),
-                                            str(m.get("path", "")))
+            out.update(_records(got))
             if doc_ids is not None or len(got["ids"]) < page:
                 return out
             offset += page
+
+    def records_at(self, paths: Sequence[str], page: int = 100) -> dict[str, ArticleRecord]:
+        """The records of the articles stored from these files (absolute paths)."""
+        out: dict[str, ArticleRecord] = {}
+        for i in range(0, len(paths), page):
+            part = list(paths[i:i + page])
+            where = {"path": part[0]} if len(part) == 1 else {"path": {"$in": part}}
+            out.update(_records(self._read(lambda: self.articles.get(where=where, include=["metadatas"]))))
+        return out
 
     def article(self, doc_id: str) -> Article | None:
         got = self._read(lambda: self.articles.get(ids=[doc_id], include=["metadatas", "documents"]))
