@@ -2,11 +2,12 @@
 -> link stories.
 
 Idempotent and incremental: an article whose content hash matches its stored record is not chunked
-or embedded again; a changed one has all its chunks replaced; ``prune`` removes articles whose
+or embedded again (only the records of the files and ids read are looked up, except for a prune); a changed one has all its chunks replaced; ``prune`` removes articles whose
 files are gone. Embedding is batched across articles for speed, and each article's record is
 written only after its chunks, so an interrupted run is completed by the next (see ``rag.store``).
-The keyword index is rebuilt once at the end when anything changed, and near-duplicate articles are
-linked into stories (``rag.stories``: each record stores its MinHash signature and its story's others).
+At the end the keyword index catches up with what changed (``rag.keyword_sync``): its cost follows
+the change, not the archive. Near-duplicate articles are linked into stories (``rag.stories``: each
+record stores its MinHash signature and its story's others).
 
 Articles are tied to their files by absolute, resolved path, so it does not matter from which
 folder or by which path a file is named: a file already indexed keeps its id and, unchanged, is
@@ -23,12 +24,11 @@ Taking turns with other writers is the caller's job (``newsrag.chatbot`` holds `
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Collection, Iterator, Sequence
+from typing import Callable, Collection, Iterable, Iterator, Sequence
 
 from langchain_core.embeddings import Embeddings
 
@@ -39,6 +39,7 @@ from rag import stories
 from rag.documents import Article, Chunk
 from rag.errors import ArticleError
 from rag.keyword import KeywordIndex
+from rag.keyword_sync import sync
 from rag.store import ArticleRecord, NewsIndex
 
 log = logging.getLogger(__name__)
@@ -60,7 +61,7 @@ class IngestReport:
     unreadable_folders: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     chunks_embedded: int = 0
-    keyword_chunks: int | None = None  # None when the keyword index did not need a rebuild
+    keyword_chunks: int | None = None  # chunks the keyword index (re)indexed; None when it had nothing to do
     linked: list[str] = field(default_factory=list)  # "a ~ b": stories that gained a member in this run
 
     @property
@@ -70,14 +71,6 @@ class IngestReport:
     def counts(self) -> dict[str, int]:
         return {"added": len(self.added), "updated": len(self.updated), "unchanged": len(self.unchanged),
                 "removed": len(self.removed), "skipped": len(self.skipped)}
-
-
-def fingerprint(index: NewsIndex) -> str:
-    """A digest of every article record: equal fingerprints mean equal indexed content."""
-    h = hashlib.sha256()
-    for doc_id, rec in sorted(index.records().items()):
-        h.update(f"{doc_id}\0{rec.content_hash}\n".encode())
-    return h.hexdigest()
 
 
 def link_stories(index: NewsIndex, before: dict[str, ArticleRecord] | None = None) -> list[str]:
@@ -99,10 +92,6 @@ def link_stories(index: NewsIndex, before: dict[str, ArticleRecord] | None = Non
     grown = {tuple(sorted((d, *others))) for d, others in changes.items()
              if set(others) - set(before[d].dups if d in before else ())}
     return [" ~ ".join(story) for story in sorted(grown)]
-
-
-def refresh_keywords(index: NewsIndex, keywords: KeywordIndex) -> int:
-    return keywords.rebuild(((cid, text) for cid, text, _ in index.iter_chunks()), fingerprint(index))
 
 
 class LazyEmbeddings(Embeddings):
@@ -196,6 +185,36 @@ def _gone(path: str) -> bool:
     return False
 
 
+class _Known(dict):
+    """doc_id -> stored record, as far as an ingest needs them: every record for a prune (it compares
+    against all), else those stored from the files being read plus those of the ids read (looked up
+    ``LOOKUP`` at a time, ``looked_up``), so a small ingest into a large archive reads few records."""
+
+    LOOKUP = 256
+
+    def __init__(self, index: NewsIndex, paths: list[str], *, everything: bool):
+        super().__init__(index.records() if everything else index.records_at(paths))
+        self.index, self.everything = index, everything
+        self.looked: set[str] = set(self)
+
+    def looked_up(self, items: Iterable[Article | ArticleError]) -> Iterator[Article | ArticleError]:
+        """``items`` again, after their stored records (if any) were fetched."""
+        pending: list[Article | ArticleError] = []
+        for item in items:
+            pending.append(item)
+            if len(pending) >= self.LOOKUP:
+                yield from self._fetch(pending)
+                pending = []
+        yield from self._fetch(pending)
+
+    def _fetch(self, items: list[Article | ArticleError]) -> list[Article | ArticleError]:
+        ids = list(dict.fromkeys(i.doc_id for i in items if isinstance(i, Article) and i.doc_id not in self.looked))
+        if ids and not self.everything:
+            self.update(self.index.records(ids))
+        self.looked.update(ids)
+        return items
+
+
 def _held_elsewhere(record: ArticleRecord, article: Article) -> bool:
     """The stored article came from another file, which still exists (so this is no move). The same
     feed entry in two feeds is one article."""
@@ -220,8 +239,12 @@ def ingest(paths: Sequence[Path | str], index: NewsIndex, embeddings: Embeddings
     at or under these, and prune only among their articles."""
     report = IngestReport()
     changed = None if changed is None else {str(Path(c)) for c in changed}
+    urls = [str(p) for p in paths if is_url(str(p))]
+    files = _with_sizes([Path(p) for p in paths if not is_url(str(p))], report, changed)
+    total = sum(size for _, _, size in files)
     done = 0
-    known = index.records()
+    # The records of these files and feeds (a feed's entries are stored with its path or URL).
+    known = _Known(index, [str(path.resolve()) for path, _, _ in files] + urls, everything=prune)
     ids_by_path: dict[str, list[str]] = {}
     for doc_id, rec in known.items():
         ids_by_path.setdefault(rec.path, []).append(doc_id)
@@ -230,14 +253,11 @@ def ingest(paths: Sequence[Path | str], index: NewsIndex, embeddings: Embeddings
     batch = _Batcher(index, embeddings, report)
     feeds = dataclasses.replace(feeds, known=lambda doc_id: known[doc_id].entry if doc_id in known else "")
 
-    urls = [str(p) for p in paths if is_url(str(p))]
-    files = _with_sizes([Path(p) for p in paths if not is_url(str(p))], report, changed)
-    total = sum(size for _, _, size in files)
     sources = [(url, 0, lambda url=url: load_feed_url(url, feeds)) for url in urls]
     sources += [(str(p), size, lambda p=p, i=i: _reader(p, i, ids_by_path, feeds)) for p, i, size in files]
 
     for path, size, read in sources:
-        for item in read():
+        for item in known.looked_up(read()):
             if isinstance(item, ArticleError):
                 (report.warnings if item.reason.endswith("(ingested)") else report.skipped).append(str(item))
                 continue
@@ -296,6 +316,9 @@ def ingest(paths: Sequence[Path | str], index: NewsIndex, embeddings: Embeddings
                                    f"older version); ingest their files again to record it")
     if report.changed or any(not r.minhash for r in known.values()):
         report.linked = link_stories(index, known)
-    if keywords is not None and (report.changed or keywords.fingerprint != fingerprint(index)):
-        report.keyword_chunks = refresh_keywords(index, keywords)
+    if keywords is not None:
+        try:
+            report.keyword_chunks = sync(keywords, index)
+        except TimeoutError as exc:  # another process holds it long (filling a new index): it catches up later
+            report.warnings.append(f"{exc}; it catches up with this ingest on its next use")
     return report

@@ -10,6 +10,8 @@ Collaborators are passed in or built lazily by ``rag.providers``, once per proce
 through one lock: Chroma is thread-safe but an ingest must not interleave with another ingest; and
 between processes through the index's writer lock (``rag.lock``), which ``hold_writer`` keeps for
 a server's lifetime. ``refresh`` notices an index another process changed and reopens it.
+The index records its embedder: a write adopts it on an index without the record, and both writes
+and queries refuse another (``rag.embedder_id``).
 """
 
 from __future__ import annotations
@@ -22,11 +24,12 @@ from pathlib import Path
 from typing import Any, Collection, Iterable, Iterator, Sequence
 
 from ingest.feeds import FeedOptions, is_url
-from ingest.pipeline import (IngestReport, LazyEmbeddings, Progress, fingerprint, ingest, link_stories,
-                             refresh_keywords)
+from ingest.pipeline import IngestReport, LazyEmbeddings, Progress, ingest, link_stories
 from rag import providers
 from rag.answer import Answer, Event
 from rag.dates import DateFilter
+from rag.embedder_id import EmbedderId, identity_of
+from rag.keyword_sync import sync
 from rag.settings import MAX_K, Settings
 from rag.store import ArticleRecord, Hit
 
@@ -66,6 +69,12 @@ class Chatbot:
         return self._given["keywords"] or providers.build_keyword_index(self.settings)
 
     @cached_property
+    def embedder_identity(self) -> EmbedderId:
+        """The embedder's name and prefixes, known without loading the model."""
+        given = self._given["embeddings"]
+        return identity_of(given) if given is not None else providers.embedder_identity(self.settings)
+
+    @cached_property
     def writer(self):
         """The index's single-writer lock, shared with other processes (``rag.lock``)."""
         return providers.build_writer_lock(self.settings)
@@ -82,7 +91,6 @@ class Chatbot:
         index up to date with it (cheap when nothing changed: one ``stat``)."""
         if self.index.refresh_if_changed():
             self.ensure_keywords_current()
-            self.__dict__.pop("_newest", None)
 
     def llm_for(self, mode: str):
         """The chat model for an answer mode, built once per mode (None for extractive)."""
@@ -127,12 +135,13 @@ class Chatbot:
         another writer (then ``IndexBusy``). ``changed``: see ``ingest.pipeline.ingest``."""
         with self._write_lock, self.writer(wait):
             self.index.refresh_if_changed()  # another process may have written before we got the lock
+            self.index.claim_embedder(self.embedder_identity, adopt=True)
             # The embedder loads only when something needs embedding (not for an unchanged re-ingest).
             embeddings = LazyEmbeddings(lambda: self.embeddings)
             report = ingest([p if is_url(str(p)) else Path(p) for p in paths], self.index, embeddings,
                             self.keywords, prune=prune, replace=replace, progress=progress, feeds=feeds,
                             changed=changed)
-            self.__dict__.pop("_newest", None)
+            self.__dict__["_synced"] = True
             return report
 
     def documents(self) -> list[ArticleRecord]:
@@ -144,23 +153,25 @@ class Chatbot:
             found = self.index.delete_article(doc_id)
             if found:
                 link_stories(self.index)  # its story's others no longer name it
-                refresh_keywords(self.index, self.keywords)
-                self.__dict__.pop("_newest", None)
+                sync(self.keywords, self.index)
             return found
 
     def newest_date(self) -> str | None:
-        """The newest article date: "vorig jaar" in a question counts back from it."""
-        if "_newest" not in self.__dict__:
-            self.__dict__["_newest"] = max((r.date for r in self.index.records().values() if r.date), default=None)
-        return self.__dict__["_newest"]
+        """The newest article date: "vorig jaar" in a question counts back from it (one indexed
+        lookup in the keyword index, which keeps every article's date)."""
+        if not self.__dict__.get("_synced"):
+            self.ensure_keywords_current()
+        return self.keywords.newest_date()
 
-    def ensure_keywords_current(self) -> None:
-        """Rebuild the keyword index if another process changed the articles (shared Chroma server),
-        or if it cannot be read: it is derived from the chunks in Chroma."""
-        if self.keywords.fingerprint != fingerprint(self.index):
-            with self._write_lock:
-                refresh_keywords(self.index, self.keywords)
-                self.__dict__.pop("_newest", None)
+    def ensure_keywords_current(self, wait: float = 60.0) -> None:
+        """Catch the keyword index up with the store's change log (other processes' writes, a shared
+        Chroma server), or fill it if it is new or could not be read: it is derived from the chunks.
+        When another process is updating the same file for longer than ``wait``, use it as it is."""
+        try:
+            sync(self.keywords, self.index, wait=wait)
+        except TimeoutError:
+            return
+        self.__dict__["_synced"] = True
 
     # -- retrieval ------------------------------------------------------------------------------
     @cached_property
@@ -174,9 +185,10 @@ class Chatbot:
     def retriever(self):
         from rag.retrieval import Retriever
 
+        self.index.claim_embedder(self.embedder_identity, adopt=False)  # refuse another model's index
         keywords = self.keywords if self.settings.retriever == "hybrid" else None
         if keywords is not None:
-            self.ensure_keywords_current()  # once per process: repairs a missing or stale keyword index
+            self.ensure_keywords_current()  # once per process: fills a new or damaged keyword index
         return Retriever(self.index, self.embeddings, keywords, bm25_weight=self.settings.bm25_weight,
                          fetch_k=self.settings.fetch_k)
 

@@ -74,8 +74,9 @@ def one_line(exc: RequestValidationError) -> str:
 
 class KeywordFreshness:
     """Workers sharing a Chroma server each keep their own keyword index; another worker's ingest
-    makes it stale. Re-check (a scan of the article records) at most every ``interval`` seconds,
-    in whichever request finds the check due; concurrent requests do not wait for it."""
+    makes it stale. Catch up from the store's change log (one query, plus the changed articles:
+    ``rag.keyword_sync``) at most every ``interval`` seconds, in whichever request finds the check
+    due; concurrent requests do not wait for it, nor for another process updating the same file."""
 
     def __init__(self, bot, interval: float):
         self.bot, self.interval = bot, interval
@@ -86,7 +87,7 @@ class KeywordFreshness:
         if time.monotonic() < self._due or not self._lock.acquire(blocking=False):
             return
         try:
-            self.bot.ensure_keywords_current()
+            self.bot.ensure_keywords_current(wait=0.5)
             self._due = time.monotonic() + self.interval
         finally:
             self._lock.release()

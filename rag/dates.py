@@ -93,15 +93,15 @@ class DateFilter:
     def __bool__(self) -> bool:
         return bool(self.since or self.until)
 
-    def _bounds(self) -> tuple[int | None, int | None]:
-        # (first day of since, last day of until) as YYYYMMDD, None for an open side
+    def bounds(self) -> tuple[int | None, int | None]:
+        """(first day of since, last day of until) as YYYYMMDD, None for an open side."""
         lo = date_range(self.since)[0] if self.since else None
         hi = date_range(self.until)[1] if self.until else None
         return lo, hi
 
     def where(self) -> dict | None:
         """Chroma where clause keeping articles whose date range overlaps [since, until]."""
-        lo, hi = self._bounds()
+        lo, hi = self.bounds()
         clauses = ([{"date_to": {"$gte": lo}}] if lo is not None else []) + \
                   ([{"date_from": {"$lte": hi}}] if hi is not None else [])
         if not clauses:
@@ -115,7 +115,7 @@ class DateFilter:
         span = date_range(date_iso)
         if span is None:
             return False
-        lo, hi = self._bounds()
+        lo, hi = self.bounds()
         return (lo is None or span[1] >= lo) and (hi is None or span[0] <= hi)
 
     def describe(self) -> str:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from langchain_core.embeddings import Embeddings
 
+from rag.embedder_id import E5_PREFIXES, NO_PREFIXES, EmbedderId, model_name
 from rag.errors import ConfigError
 
 QUERY_PREFIX = "query: "
@@ -42,6 +43,11 @@ class E5Embeddings(Embeddings):
     @property
     def dimension(self) -> int:
         return self._model.get_embedding_dimension()
+
+    @property
+    def identity(self) -> EmbedderId:
+        """What the index records about this embedder (``rag.embedder_id``)."""
+        return EmbedderId(model_name(self.model_name), E5_PREFIXES if self.prefixes else NO_PREFIXES, self.dimension)
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         return self._encode([PASSAGE_PREFIX + t for t in texts] if self.prefixes else list(texts))

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
     from langchain_core.language_models import BaseChatModel
 
+    from rag.embedder_id import EmbedderId
     from rag.keyword import KeywordIndex
     from rag.lock import WriterLock
     from rag.store import NewsIndex
@@ -29,8 +30,14 @@ def onnx_embed_path(settings: Settings) -> Path:
 
 
 def build_embeddings(settings: Settings) -> "Embeddings":
-    """The default model on onnxruntime (no torch) once set-up has exported and verified it; a
+    """An OpenAI-compatible embeddings service when ``NEWSRAG_EMBED_BASE_URL`` is set; else the
+    default model on onnxruntime (no torch) once set-up has exported and verified it; a
     ``NEWSRAG_EMBED_MODEL`` folder or hub name, or a missing export, on sentence-transformers."""
+    if settings.embed_base_url:
+        from rag.remote_embedder import RemoteEmbeddings
+
+        return RemoteEmbeddings(settings.embed_base_url, settings.embed_model, api_key=settings.embed_api_key,
+                                batch_size=settings.embed_batch)
     if not settings.embed_model:
         from rag.onnx_build import is_complete
 
@@ -41,6 +48,16 @@ def build_embeddings(settings: Settings) -> "Embeddings":
     from rag.embedder import E5Embeddings
 
     return E5Embeddings(settings.embed_model_path)
+
+
+def embedder_identity(settings: Settings) -> "EmbedderId":
+    """The configured embedder's name and prefixes (``rag.embedder_id``), without loading it."""
+    from rag.embedder_id import E5_PREFIXES, NO_PREFIXES, EmbedderId, is_e5, model_name
+
+    if settings.embed_base_url:
+        return EmbedderId(model_name(settings.embed_model), E5_PREFIXES if is_e5(settings.embed_model) else NO_PREFIXES)
+    # The default runs on onnxruntime or sentence-transformers: one model, named by its e5 folder.
+    return EmbedderId(model_name(settings.embed_model_path), E5_PREFIXES)  # prefixes on, as rag.embedder's default
 
 
 def build_chroma_client(settings: Settings):
@@ -132,14 +149,19 @@ def build_writer_lock(settings: Settings) -> "WriterLock":
 
 
 def keyword_dir(settings: Settings) -> Path:
-    """Each machine keeps its own keyword index, even when the chunks live on a Chroma server."""
+    """Each home keeps its own keyword index, even when the chunks live on a Chroma server; the
+    processes that share a home share it (``rag.keyword_sync``)."""
     suffix = _server_suffix(settings)
-    return settings.index_dir / f"bm25-{settings.collection}{suffix}"
+    return settings.index_dir / f"keywords-{settings.collection}{suffix}"
 
 
 def build_keyword_index(settings: Settings) -> "KeywordIndex":
+    import shutil
+
     from rag.keyword import KeywordIndex
 
+    # The bm25s folder of an older version: derived data, replaced by the SQLite index beside it.
+    shutil.rmtree(settings.index_dir / f"bm25-{settings.collection}{_server_suffix(settings)}", ignore_errors=True)
     return KeywordIndex(keyword_dir(settings))
 
 

@@ -23,7 +23,7 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "chroma_port": (1, 65535), "port": (1, 65535), "llm_threads": (1, 256), "llm_ctx": (512, 131072),
     "llm_max_tokens": (1, 8192), "bm25_weight": (0.0, 1.0), "k": (1, MAX_K), "fetch_k": (1, 500),
     "min_score": (0.0, 1.0), "support_score": (0.0, 1.0), "answer_threshold": (0.0, 1.0), "judge_sentences": (1, 20),
-    "max_upload_mb": (1, 10240),
+    "max_upload_mb": (1, 10240), "embed_batch": (1, 2048),
 }
 CHOICES = {"answer_mode": ANSWER_MODES, "retriever": RETRIEVERS}
 
@@ -35,8 +35,12 @@ def _default_home() -> Path:
 @dataclass(frozen=True)
 class Settings:
     home: Path = field(default_factory=_default_home)
-    # Embedder: a local sentence-transformers folder or a hub name (machines that can reach one).
+    # Embedder: a local sentence-transformers folder or a hub name (machines that can reach one); with
+    # embed_base_url, the model name an OpenAI-compatible /v1/embeddings service serves.
     embed_model: str = ""
+    embed_base_url: str = ""
+    embed_api_key: str = ""
+    embed_batch: int = 64  # texts per request to the embeddings service
     # Vector store: embedded Chroma under home/index unless a server host is given.
     chroma_host: str = ""
     chroma_port: int = 8000
@@ -84,6 +88,13 @@ class Settings:
                     raise ConfigError(f"{name} (or its flag) must be {kind} from {low:g} to {high:g}, not {value!r}")
             elif f.name in CHOICES and value not in CHOICES[f.name]:
                 raise ConfigError(f"{name} must be one of {', '.join(CHOICES[f.name])}, not {value!r}")
+        if self.embed_base_url:
+            if not self.embed_base_url.startswith(("http://", "https://")):
+                raise ConfigError(f"NEWSRAG_EMBED_BASE_URL must be an http(s) URL (the service's /v1 base), "
+                                  f"not {self.embed_base_url[:80]!r}")
+            if not self.embed_model:
+                raise ConfigError("NEWSRAG_EMBED_BASE_URL needs NEWSRAG_EMBED_MODEL: the name of the model the "
+                                  "embeddings service serves (e.g. intfloat/multilingual-e5-small)")
 
     @property
     def index_dir(self) -> Path:

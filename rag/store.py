@@ -1,7 +1,11 @@
 """The index: chunks and article records in two Chroma collections, embedded or on a server.
 
 ``<name>`` holds one record per chunk (exact text, span, heading, the article's metadata) in cosine
-space. ``<name>-articles`` holds one record per article: its full text, content hash and chunk count.
+space; its collection metadata records the embedder that made the vectors (``rag.embedder_id``).
+``<name>-articles`` holds one record per article: its full text, content hash and chunk count.
+``<name>-changes`` is the change log: one record per article ever written, its last change (the new
+content hash, "" when deleted) and when (``at``, ms). It is written *before* the chunks, so a reader
+that follows it (``rag.keyword_sync``) learns of every write, finished or not, by a query on ``at``.
 The article record is written *last*, so it marks an article as complete: a run killed halfway
 leaves articles without a record (or with the old hash), and the next run writes them again onto
 the same positional chunk ids — no duplicates. Vectors are always computed by our embedder and
@@ -17,14 +21,20 @@ becomes a ``BackendError`` naming the index and what to do; it never reaches a u
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Sequence, TypeVar
 
 from rag.documents import Article, Chunk
+from rag.embedder_id import EmbedderId
 from rag.errors import BackendError
 
 _MANIFEST_VECTOR = [1.0]  # article records are never searched by vector
 T = TypeVar("T")
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
 
 
 def is_store_error(exc: BaseException) -> bool:
@@ -69,6 +79,14 @@ class ArticleRecord:
     entry: str = ""  # a feed entry's digest (``Article.entry``)
 
 
+def _records(got: dict) -> dict[str, ArticleRecord]:
+    return {doc_id: ArticleRecord(doc_id, str(m.get("hash", "")), int(m.get("n_chunks", 0)), str(m.get("title", "")),
+                                  str(m.get("date", "")), str(m.get("source", "")), str(m.get("path", "")),
+                                  str(m.get("kind", "")), tuple(d for d in str(m.get("dups") or "").split("|") if d),
+                                  str(m.get("minhash", "")), str(m.get("entry", "")))
+            for doc_id, m in zip(got["ids"], got["metadatas"])}
+
+
 class NewsIndex:
     """``opener(old_client)`` returns a fresh client; ``stamp()`` changes whenever the index on disk
     does (embedded Chroma); ``hint`` tells a person what to do when the store fails."""
@@ -85,10 +103,12 @@ class NewsIndex:
             cosine = {"hnsw": {"space": "cosine"}}
             chunks = client.get_or_create_collection(self.name, configuration=cosine, embedding_function=None)
             articles = client.get_or_create_collection(f"{self.name}-articles", embedding_function=None)
+            changes = client.get_or_create_collection(f"{self.name}-changes", embedding_function=None)
             max_batch = int(client.get_max_batch_size())  # records per Chroma call
         except Exception as exc:
             raise self._failed(exc) if is_store_error(exc) else exc
-        self.client, self.chunks, self.articles, self.max_batch = client, chunks, articles, max_batch
+        self.client, self.chunks, self.articles, self.changes = client, chunks, articles, changes
+        self.max_batch = max_batch
         self._stamp = self._stamp_of() if self._stamp_of else None
 
     def _failed(self, exc: BaseException) -> BackendError:
@@ -156,7 +176,17 @@ class NewsIndex:
         records that mark the articles complete. ``extras``: more metadata for each article's record."""
         self._write(lambda: self._write_articles(items, extras or [{}] * len(items)))
 
+    def _log(self, changes: Sequence[tuple[str, str]]) -> None:
+        """Record (doc_id, new content hash or "") as changed now, before the change is made."""
+        at = now_ms()
+        for i in range(0, len(changes), self.max_batch):
+            part = changes[i:i + self.max_batch]
+            self.changes.upsert(ids=[d for d, _ in part], embeddings=[_MANIFEST_VECTOR] * len(part),
+                                metadatas=[{"at": at, "hash": h} for _, h in part])
+
     def _write_articles(self, items, extras) -> None:
+        self._check_dimension(len(items[0][2][0]) if items and items[0][2] else None, adopt=True)
+        self._log([(a.doc_id, a.content_hash) for a, _, _ in items])
         rows = [(chunk, vector, meta) for article, chunks, vectors in items for meta in [article.metadata()]
                 for chunk, vector in zip(chunks, vectors, strict=True)]
         step = self.max_batch  # a 5 MB article can have more chunks than Chroma takes in one call
@@ -198,6 +228,7 @@ class NewsIndex:
     def delete_article(self, doc_id: str) -> bool:
         def delete() -> bool:
             found = bool(self.articles.get(ids=[doc_id], include=[])["ids"])
+            self._log([(doc_id, "")])
             self.articles.delete(ids=[doc_id])  # record first: a half-deleted article reads as absent
             self.chunks.delete(where={"doc_id": doc_id})
             return found
@@ -226,15 +257,19 @@ class NewsIndex:
         while True:
             got = self._read(lambda: self.articles.get(ids=list(doc_ids), include=["metadatas"]) if doc_ids is not None
                              else self.articles.get(include=["metadatas"], limit=page, offset=offset))
-            for doc_id, m in zip(got["ids"], got["metadatas"]):
-                out[doc_id] = ArticleRecord(doc_id, str(m.get("hash", "")), int(m.get("n_chunks", 0)),
-                                            str(m.get("title", "")), str(m.get("date", "")), str(m.get("source", "")),
-                                            str(m.get("path", "")), str(m.get("kind", "")),
-                                            tuple(d for d in str(m.get("dups") or "").split("|") if d),
-                                            str(m.get("minhash", "")), str(m.get("entry", "")))
+            out.update(_records(got))
             if doc_ids is not None or len(got["ids"]) < page:
                 return out
             offset += page
+
+    def records_at(self, paths: Sequence[str], page: int = 100) -> dict[str, ArticleRecord]:
+        """The records of the articles stored from these files (absolute paths)."""
+        out: dict[str, ArticleRecord] = {}
+        for i in range(0, len(paths), page):
+            part = list(paths[i:i + page])
+            where = {"path": part[0]} if len(part) == 1 else {"path": {"$in": part}}
+            out.update(_records(self._read(lambda: self.articles.get(where=where, include=["metadatas"]))))
+        return out
 
     def article(self, doc_id: str) -> Article | None:
         got = self._read(lambda: self.articles.get(ids=[doc_id], include=["metadatas", "documents"]))
@@ -248,11 +283,14 @@ class NewsIndex:
     def count(self) -> int:
         return self._read(lambda: self.chunks.count())
 
-    def search(self, vector: Sequence[float], k: int, where: dict | None = None) -> list[Hit]:
-        """Nearest chunks by cosine similarity (1 - cosine distance)."""
-        if k <= 0 or self.count() == 0:
+    def search(self, vector: Sequence[float], k: int, where: dict | None = None,
+               ids: Sequence[str] | None = None) -> list[Hit]:
+        """Nearest chunks by cosine similarity (1 - cosine distance), among ``ids`` if given."""
+        if k <= 0 or (ids is not None and not ids) or self.count() == 0:
             return []
+        self._check_dimension(len(vector))
         got = self._read(lambda: self.chunks.query(query_embeddings=[list(vector)], n_results=k, where=where or None,
+                                                   ids=list(ids) if ids is not None else None,
                                                    include=["documents", "metadatas", "distances"]))
         return [Hit.from_record(i, d, m, 1.0 - float(dist))
                 for i, d, m, dist in zip(got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0])]
@@ -267,6 +305,53 @@ class NewsIndex:
         got = self.chunk_records(chunk_ids)
         by_id = {i: Hit.from_record(i, d, m, 0.0) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])}
         return [by_id[i] for i in chunk_ids if i in by_id]
+
+    def chunks_of(self, doc_ids: Sequence[str], page: int = 200) -> Iterator[tuple[str, str, dict[str, Any]]]:
+        """(id, text, metadata) of these articles' chunks."""
+        for i in range(0, len(doc_ids), page):
+            part = list(doc_ids[i:i + page])
+            where = {"doc_id": part[0]} if len(part) == 1 else {"doc_id": {"$in": part}}
+            got = self._read(lambda: self.chunks.get(where=where, include=["documents", "metadatas"]))
+            yield from zip(got["ids"], got["documents"], got["metadatas"])
+
+    def changes_since(self, at: int, page: int = 5000) -> dict[str, tuple[str, int]]:
+        """doc_id -> (content hash, "" if deleted; when, ms) of articles changed at or after ``at``."""
+        out: dict[str, tuple[str, int]] = {}
+        offset = 0
+        while True:
+            got = self._read(lambda: self.changes.get(where={"at": {"$gte": int(at)}}, include=["metadatas"],
+                                                      limit=page, offset=offset))
+            out.update((d, (str(m.get("hash", "")), int(m["at"]))) for d, m in zip(got["ids"], got["metadatas"]))
+            if len(got["ids"]) < page:
+                return out
+            offset += page
+
+    # -- the embedder that made the vectors ------------------------------------------------------
+    @property
+    def embedder(self) -> EmbedderId | None:
+        """The embedder recorded for this index; None for an index made before the record existed."""
+        return EmbedderId.from_metadata(self.chunks.metadata)
+
+    def claim_embedder(self, embedder: EmbedderId, *, adopt: bool) -> None:
+        """Refuse an embedder other than the recorded one (``ConfigError``, one line saying how to
+        re-index); with ``adopt``, record it on an index that has no record yet (a writer does)."""
+        recorded = self.embedder
+        if recorded is not None:
+            recorded.check(embedder, f"collection {self.name!r}")
+        elif adopt:
+            self._write(lambda: self._set_embedder(embedder))
+
+    def _check_dimension(self, dimension: int | None, *, adopt: bool = False) -> None:
+        recorded = self.embedder
+        if dimension is None or recorded is None:
+            return
+        recorded.check_dimension(dimension, f"collection {self.name!r}")
+        if recorded.dimension is None and adopt:
+            self._set_embedder(recorded.with_dimension(dimension))
+
+    def _set_embedder(self, embedder: EmbedderId) -> None:
+        metadata = {k: v for k, v in (self.chunks.metadata or {}).items() if not k.startswith("hnsw:")}
+        self.chunks.modify(metadata={**metadata, **embedder.as_metadata()})
 
     def iter_chunks(self, page: int = 5000) -> Iterator[tuple[str, str, dict[str, Any]]]:
         """(id, text, metadata) of every chunk, paged, for building the keyword index."""

@@ -32,6 +32,12 @@ class BagOfWordsEmbeddings(Embeddings):
         n = np.linalg.norm(v)
         return (v / n if n else v).tolist()
 
+    @property
+    def identity(self):
+        from rag.embedder_id import EmbedderId
+
+        return EmbedderId("bag-of-words", "none", self.dim)
+
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         self.calls += len(texts)
         return [self._vec(t) for t in texts]

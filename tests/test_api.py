@@ -347,7 +347,7 @@ def test_keyword_freshness_is_checked_at_most_once_per_interval():
     class CountingBot:
         calls = 0
 
-        def ensure_keywords_current(self):
+        def ensure_keywords_current(self, wait=60.0):
             self.calls += 1
 
     bot = CountingBot()

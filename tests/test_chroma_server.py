@@ -110,3 +110,39 @@ def test_reingest_through_the_server_is_all_unchanged(server_bot, real_embedding
     report = bot.ingest([ARTICLES])
     assert report.counts() == {"added": 0, "updated": 0, "unchanged": 3, "removed": 0, "skipped": 0}
     assert counting.calls == 0 and report.keyword_chunks is None
+
+
+def test_two_workers_on_one_server_see_each_others_ingests(server_bot, tmp_path: Path, real_embeddings) -> None:
+    """Worker B (its own home, so its own keyword index) catches up from the change log: the new
+    article's chunks only, not the archive; a delete through B reaches A the same way."""
+    port = server_bot.settings.chroma_port
+    a = Chatbot(server_settings(tmp_path / "a", port), embeddings=real_embeddings)
+    b = Chatbot(server_settings(tmp_path / "b", port), embeddings=real_embeddings)
+    assert b.search("Blinken Centraal-Azië")  # B fills its keyword index once, from the server
+    assert b.keywords.count() == b.index.count()
+    article = tmp_path / "kaas" / "gouda_2024.txt"
+    article.parent.mkdir()
+    article.write_text(" date 2024-06 De kaasmarkt in Gouda trok een recordaantal bezoekers. Handelaren verkochten "
+                       "ruim veertig ton boerenkaas.", encoding="utf-8")
+    assert a.ingest([article.parent]).added == ["gouda_2024"]
+
+    b.ensure_keywords_current()  # what the API's KeywordFreshness does every few seconds
+    assert b.keywords.count() == b.index.count()
+    assert b.keywords.search("boerenkaas", 3)[0][0].startswith("gouda_2024#")
+    assert b.search("kaasmarkt Gouda boerenkaas")[0].doc_id == "gouda_2024"
+    assert b.newest_date() == "2024-06"
+
+    assert b.delete("gouda_2024")
+    a.ensure_keywords_current()
+    assert a.keywords.search("boerenkaas", 3) == [] and "gouda_2024" not in a.index.records()
+
+
+def test_another_embedder_is_refused_by_the_server_index(server_bot, tmp_path: Path) -> None:
+    from rag.errors import ConfigError
+    from tests.fakes import BagOfWordsEmbeddings
+
+    other = Chatbot(server_settings(tmp_path, server_bot.settings.chroma_port), embeddings=BagOfWordsEmbeddings())
+    with pytest.raises(ConfigError, match="built with embedder 'multilingual-e5-small'"):
+        other.search("Blinken")
+    with pytest.raises(ConfigError, match="NEWSRAG_COLLECTION=<new name> newsrag ingest"):
+        other.ingest([ARTICLES])

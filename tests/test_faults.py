@@ -303,32 +303,36 @@ def test_a_held_lock_refuses_a_second_writer_in_one_line(fake_bot, tmp_path) -> 
     assert fake_bot.ingest([tmp_path / "x.txt"]).added == ["x"]  # free again once the holder is gone
 
 
-def _rebuild_many(folder: str, n: int, queue) -> None:
-    from rag.keyword import KeywordIndex
+def _update_many(folder: str, n: int, worker: int, queue) -> None:
+    from rag.keyword import IndexedArticle, KeywordIndex
 
     try:
         index = KeywordIndex(Path(folder))
         for i in range(n):
-            index.rebuild([(f"c{j}", f"tekst nummer {j} over kaas en {i}") for j in range(50)], f"fp{i}")
-            index._loaded_from = None  # read the pointer again, as another process would
+            with index.writing(wait=120) as w:
+                w.put([IndexedArticle(f"d{j}", f"h{worker}-{i}", "2024-01",
+                                      [(f"d{j}#{c:05d}", f"tekst {j} over kaas {worker} {i} {c}") for c in range(5)])
+                       for j in range(10)])
             assert index.search("kaas", 3)
         queue.put("ok")
     except Exception as exc:  # noqa: BLE001 - reported to the test
         queue.put(f"{type(exc).__name__}: {exc}")
 
 
-def test_keyword_index_rebuilds_in_two_processes_do_not_race(tmp_path) -> None:
+def test_keyword_index_updates_in_three_processes_take_turns(tmp_path) -> None:
+    from rag.keyword import KeywordIndex
+
     ctx = multiprocessing.get_context("spawn")
     queue = ctx.Queue()
-    procs = [ctx.Process(target=_rebuild_many, args=(str(tmp_path / "bm25"), 12, queue)) for _ in range(3)]
+    procs = [ctx.Process(target=_update_many, args=(str(tmp_path / "kw"), 12, n, queue)) for n in range(3)]
     for p in procs:
         p.start()
     results = [queue.get(timeout=300) for _ in procs]
     for p in procs:
         p.join(timeout=60)
     assert results == ["ok"] * 3
-    dirs = [d for d in (tmp_path / "bm25").iterdir() if d.is_dir()]
-    assert len(dirs) == 1 and (tmp_path / "bm25" / "CURRENT").read_text() == dirs[0].name
+    index = KeywordIndex(tmp_path / "kw")
+    assert index.count() == 50 and len(index.hashes()) == 10  # every update replaced, none mixed in
 
 
 # -- 4. a damaged index ----------------------------------------------------------------------------
@@ -337,25 +341,23 @@ def test_keyword_index_rebuilds_in_two_processes_do_not_race(tmp_path) -> None:
 def test_a_damaged_keyword_index_is_rebuilt_from_chroma_by_itself(fake_bot, damage) -> None:
     fake_bot.ingest([ARTICLES])
     before = counts(fake_bot.index)
-    folder = fake_bot.keywords.folder
-    current = (folder / "CURRENT").read_text()
+    path = fake_bot.keywords.path
     if damage == "missing folder":
-        (folder / "CURRENT").write_text("0123456789ab")
+        shutil.rmtree(path.parent)
     elif damage == "missing file":
-        (folder / current / "meta.json").unlink()
+        path.unlink()
     else:
-        for f in (folder / current).iterdir():
-            f.write_bytes(b"\0garbage")
+        path.write_bytes(b"\0garbage" * 1000)
     bot = Chatbot(fake_bot.settings, embeddings=fake_bot.embeddings)  # a new process, as it were
     hits = bot.search("Blinken Centraal-Azië", k=3)
-    assert hits and (folder / "CURRENT").read_text() != current
+    assert hits and bot.keywords.count() == fake_bot.index.count()
     assert bot.keywords.search("Blinken", 3) and counts(bot.index) == before
 
 
 def test_a_damaged_keyword_index_at_the_cli(run_cli) -> None:
     run_cli("ingest", str(ARTICLES))
-    folder = next((run_cli.home / "index").glob("bm25-*"))
-    (folder / "CURRENT").write_text("gone")
+    folder = next((run_cli.home / "index").glob("keywords-*"))
+    (folder / "keywords.sqlite3").write_text("gone")
     result = run_cli("search", "Blinken")
     assert result.exit_code == 0 and "000_9dbccd1724277ce9" in result.stdout
 

@@ -41,8 +41,9 @@ def assert_consistent(index) -> None:
     assert {c[1]["doc_id"] for c in chunks.values()} <= set(records)
 
 
-def keyword_generation(bot) -> str:
-    return (bot.keywords.folder / "CURRENT").read_text()
+def keyword_state(bot) -> tuple[dict[str, str], int]:
+    """What the keyword index holds: each article's content hash, and how many chunks."""
+    return bot.keywords.hashes(), bot.keywords.count()
 
 
 # -- first ingest ----------------------------------------------------------------------------------
@@ -92,11 +93,11 @@ def test_every_format_in_one_run(fake_bot, tmp_path: Path) -> None:
 
 def test_second_run_embeds_nothing_and_leaves_the_keyword_index(fake_bot, fake_embeddings) -> None:
     fake_bot.ingest([ARTICLES])
-    calls, generation, before = fake_embeddings.calls, keyword_generation(fake_bot), all_chunks(fake_bot.index)
+    calls, state, before = fake_embeddings.calls, keyword_state(fake_bot), all_chunks(fake_bot.index)
     report = fake_bot.ingest([ARTICLES])
     assert report.counts() == {"added": 0, "updated": 0, "unchanged": 3, "removed": 0, "skipped": 0}
     assert fake_embeddings.calls == calls and report.chunks_embedded == 0
-    assert report.keyword_chunks is None and keyword_generation(fake_bot) == generation
+    assert report.keyword_chunks is None and keyword_state(fake_bot) == state
     assert all_chunks(fake_bot.index) == before
 
 
@@ -107,7 +108,7 @@ def test_changed_article_is_updated_and_its_old_chunks_are_gone(fake_bot, articl
     raw = path.read_text(encoding="utf-8")
     cut = raw.index("Politieke evenwichtskunst")  # drop the second half, change one number
     path.write_text(raw[:cut].replace("25 miljoen", "40 miljoen"), encoding="utf-8")
-    generation = keyword_generation(fake_bot)
+    state = keyword_state(fake_bot)
 
     report = fake_bot.ingest([articles_copy])
     assert report.updated == [BLINKEN] and sorted(report.unchanged) == [i for i in SAMPLE_IDS if i != BLINKEN]
@@ -118,8 +119,9 @@ def test_changed_article_is_updated_and_its_old_chunks_are_gone(fake_bot, articl
     text = " ".join(mine.values())
     assert "40 miljoen dollar" in text and "25 miljoen" not in text and "Loekasjenko zei kort na" not in text
     assert_consistent(fake_bot.index)
-    # The keyword index followed: a new generation, the new number found, the dropped passage not.
-    assert report.keyword_chunks == fake_bot.index.count() and keyword_generation(fake_bot) != generation
+    # The keyword index followed, re-indexing only that article: the new number found, the dropped passage not.
+    assert report.keyword_chunks == new_n and keyword_state(fake_bot) != state
+    assert keyword_state(fake_bot)[1] == fake_bot.index.count()
     assert [cid for cid, _ in fake_bot.keywords.search("ijzeren broeder", 5) if cid.startswith(BLINKEN)] == []
 
 
@@ -145,7 +147,7 @@ def test_prune_removes_only_articles_whose_files_are_gone(fake_bot, articles_cop
     assert sorted(fake_bot.index.records()) == [i for i in SAMPLE_IDS if i != LAVROV]
     assert not [m for _, m in all_chunks(fake_bot.index).values() if m["doc_id"] == LAVROV]
     assert_consistent(fake_bot.index)
-    assert report.keyword_chunks == fake_bot.index.count()
+    assert report.keyword_chunks == 0 and keyword_state(fake_bot)[1] == fake_bot.index.count()
     assert all(not cid.startswith(LAVROV) for cid, _ in fake_bot.keywords.search("Lavrov Wang Yi Alaska", 10))
 
 
@@ -175,11 +177,11 @@ def test_keyword_index_finds_dutch_words_by_stem(fake_bot) -> None:
 
 def test_keyword_index_is_rebuilt_when_missing_even_if_nothing_changed(fake_bot) -> None:
     fake_bot.ingest([ARTICLES])
-    fingerprint = fake_bot.keywords.fingerprint
-    (fake_bot.keywords.folder / "CURRENT").unlink()
+    state = keyword_state(fake_bot)
+    fake_bot.keywords.path.unlink()
     report = fake_bot.ingest([ARTICLES])
     assert report.counts()["unchanged"] == 3 and report.keyword_chunks == fake_bot.index.count()
-    assert fake_bot.keywords.fingerprint == fingerprint
+    assert keyword_state(fake_bot) == state
 
 
 # -- interrupted runs ------------------------------------------------------------------------------

@@ -153,9 +153,12 @@ def upload(url: str, files: list[tuple[str, bytes]]) -> dict:
 
 
 def keyword_ids(home: Path) -> list[str]:
-    """The chunk ids in a worker's own keyword index, as it last swapped it in on disk."""
-    folder = next((home / "index").glob("bm25-*"))
-    return json.loads((folder / (folder / "CURRENT").read_text().strip() / "meta.json").read_text())["ids"]
+    """The chunk ids in a worker's own keyword index, as last committed on disk."""
+    import sqlite3
+
+    folder = next((home / "index").glob("keywords-*"))
+    with sqlite3.connect(folder / "keywords.sqlite3") as db:
+        return [row[0] for row in db.execute("SELECT chunk_id FROM chunks")]
 
 
 def test_workers_share_a_chroma_server_while_ingesting(cluster):
