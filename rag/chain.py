@@ -42,6 +42,8 @@ _MODEL_REFUSAL = re.compile(
     r"articles? (don't|do not) say|not (mentioned |stated )?in the (articles|sources)|no information",
     re.IGNORECASE,
 )
+_CODE = re.compile(r"\b(select|insert|update|delete|drop|union)\b.{0,80}\b(from|into|table|set|select)\b.{0,80}(;|--|\*|=)"
+                   r"|;\s*--|<\s*/?\s*(script|iframe|img|svg)\b", re.IGNORECASE | re.DOTALL)
 STOP = ["\n\n", "\nVraag:", "\nQuestion:", "\nBronnen:", "\nSources:"]
 
 
@@ -51,6 +53,8 @@ def validate_question(question: str) -> str:
         raise InputError("the question is empty")
     if not re.search(r"[^\W\d_]{2}", question):  # "🙂🙂", "???", "123": nothing to search for
         raise InputError("the question holds no words")
+    if _CODE.search(question):  # "'; DROP TABLE chunks; --": the nearest sentence would be no answer
+        raise InputError("the question looks like code (SQL or HTML), not a question")
     if len(question) > MAX_QUESTION_CHARS:
         raise InputError(f"the question is too long ({len(question):,} characters; at most {MAX_QUESTION_CHARS:,})")
     return question

@@ -203,7 +203,9 @@ def test_instructions_inside_an_article_never_reach_the_model(tmp_path, corpus):
 
 
 @pytest.mark.parametrize("question, message", [("", "empty"), ("   \n", "empty"), ("x" * 10_000, "too long"),
-                                               ("🙂🙂🙂", "no words"), ("?? 42 !!", "no words")])
+                                               ("🙂🙂🙂", "no words"), ("?? 42 !!", "no words"),
+                                               ("'; DROP TABLE chunks; --", "looks like code"),
+                                               ("SELECT * FROM users;", "looks like code")])
 def test_bad_questions_get_a_clear_error(tmp_path, corpus, question, message):
     bot = bot_with(tmp_path, corpus)
     with pytest.raises(InputError, match=message):
