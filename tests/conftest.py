@@ -8,6 +8,7 @@ import os
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch loads: see newsrag.cli.main
 
 import shutil
+import socket
 from pathlib import Path
 
 import pytest
@@ -86,3 +87,10 @@ def sample_bot(sample_home, real_embeddings):
     from newsrag.chatbot import Chatbot
 
     return Chatbot(make_settings(sample_home, answer_mode="extractive"), embeddings=real_embeddings)
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 now, for a server a test starts."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

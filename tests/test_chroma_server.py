@@ -3,7 +3,6 @@ with the real embedder and the same ingest and search code as the embedded store
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import time
@@ -14,17 +13,11 @@ import pytest
 
 from newsrag.chatbot import Chatbot
 from rag.settings import Settings
-from tests.conftest import ARTICLES, E5_PATH
+from tests.conftest import ARTICLES, E5_PATH, free_port
 from tests.test_ingest import assert_consistent
 from tests.test_ingest_real import GOLD, Counting, rank_of_gold
 
 CHROMA = Path(sys.executable).parent / "chroma"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def heartbeat(port: int) -> bool:

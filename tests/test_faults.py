@@ -11,7 +11,6 @@ import multiprocessing
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -26,7 +25,7 @@ from newsrag.cli import cli
 from rag.errors import ConfigError, IndexBusy, InputError
 from rag.settings import Settings
 from rag.errors import ArticleError
-from tests.conftest import ARTICLES, E5_PATH, ROOT, make_settings
+from tests.conftest import ARTICLES, E5_PATH, ROOT, free_port, make_settings
 from tests.test_ingest import SAMPLE_IDS, assert_consistent
 from tests.test_loaders import HTML, write
 
@@ -153,12 +152,6 @@ def test_a_moved_file_keeps_its_article_and_is_not_embedded_again(fake_bot, fake
 
 
 # -- 2. a running server and a second writer ------------------------------------------------------
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 @pytest.fixture
 def server(sample_home, tmp_path):

@@ -6,22 +6,16 @@ the three sample articles, extractive answers (fast, no LLM), and an API key the
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 
 import pytest
 
 from newsrag.server import create_app
+from tests.conftest import free_port
 
 QUESTION = "Hoeveel extra geld zegde Blinken de regio toe?"
 KEY = "sk-newsrag-test"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

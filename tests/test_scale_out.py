@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import threading
@@ -23,7 +22,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import ARTICLES, E5_PATH, ROOT
+from tests.conftest import ARTICLES, E5_PATH, ROOT, free_port
 
 CHROMA = Path(sys.executable).parent / "chroma"
 KEY = "scale-out-key"
@@ -37,12 +36,6 @@ NEW_ARTICLE = ("date 2024-06-14 De kaasmarkt in Gouda trok donderdag een recorda
                "overweegt een tweede marktdag in de zomer.")
 
 pytestmark = pytest.mark.skipif(not CHROMA.exists(), reason="the chroma server binary is not installed")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_until_up(url: str, proc: subprocess.Popen, log: Path, timeout: float = 240) -> None:

@@ -9,12 +9,11 @@ Screenshots go to test-artifacts/ (git-ignored).
 
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, make_settings
+from tests.conftest import ROOT, free_port, make_settings
 
 pytestmark = pytest.mark.browser
 
@@ -56,12 +55,6 @@ def browser():
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def serve(bot):
