@@ -7,7 +7,8 @@
 Phrasing is an LCEL pipe (messages | chat model | text); everything around it is plain code,
 because the decisions that make a small model trustworthy (what evidence it sees, when to refuse,
 which citation holds) are better made by code than by the model. Extractive mode skips the model:
-the best one or two sentences, verbatim.
+the best one or two sentences, verbatim. A question about how something developed (``rag.timeline``)
+takes its own path after the evidence: one judged, phrased, checked line per article, oldest first.
 """
 
 from __future__ import annotations

@@ -41,7 +41,8 @@ _DEVELOPMENT = re.compile(
     re.IGNORECASE)
 # "wat gebeurde er …", "what happened …": a timeline only over a span of dates
 _HAPPENED = re.compile(
-    r"\b(?:wat\s+(?:gebeurde|veranderde)|wat\s+is\s+er\b.*\b(?:gebeurd|veranderd)|what\s+(?:has\s+)?(?:happened|changed))\b",
+    r"\b(?:wat\s+(?:gebeurde|veranderde)|wat\s+is\s+er\b.*\b(?:gebeurd|veranderd)"
+    r"|what\s+(?:has\s+)?(?:happened|changed))\b",
     re.IGNORECASE)
 
 MONTHS = {
