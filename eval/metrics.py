@@ -185,6 +185,38 @@ def unsupported_share(supported: Sequence[bool]) -> float | None:
     return sum(not s for s in supported) / len(supported)
 
 
+# -- timelines -------------------------------------------------------------------------------------
+def _same_date(a: str, b: str) -> bool:
+    """Dates agree at the coarser of their precisions: "2021" and "2021-07" agree, "2021-03" and
+    "2021-07" do not."""
+    return a.startswith(b) or b.startswith(a)
+
+
+def timeline_dates(answer_dates: Sequence[str], gold: Sequence[str]) -> float | None:
+    """F1 of the distinct dates of the answer's timeline lines against the gold dates (ISO: "2021",
+    "2021-07", "2021-07-15"), a date matching when ``_same_date``: P = answer dates matching a gold
+    date / answer dates, R = gold dates matched by an answer date / gold dates. 0.0 for an answer
+    without dated lines (a refusal, or an answer that is not a timeline). None without gold dates."""
+    if not gold:
+        return None
+    dates = list(dict.fromkeys(d for d in answer_dates if d))
+    if not dates:
+        return 0.0
+    p = sum(any(_same_date(d, g) for g in gold) for d in dates) / len(dates)
+    r = sum(any(_same_date(d, g) for d in dates) for g in gold) / len(gold)
+    return 2 * p * r / (p + r) if p + r else 0.0
+
+
+def timeline_order(answer_dates: Sequence[str]) -> bool | None:
+    """True when the answer's timeline lines run oldest first (each line's date is not before the one
+    above it; ISO dates compare as text, an undated line counts as after every date). None with
+    fewer than two lines."""
+    if len(answer_dates) < 2:
+        return None
+    keys = [(not d, d or "") for d in answer_dates]
+    return all(a <= b for a, b in zip(keys, keys[1:]))
+
+
 # -- abstention -------------------------------------------------------------------------------------
 def abstention_scores(abstained: Sequence[bool], answerable: Sequence[bool]) -> tuple[float | None, float | None]:
     """(precision, recall) of abstaining, with "unanswerable" as the positive class.

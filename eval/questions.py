@@ -1,7 +1,8 @@
 """Question sets: read JSON Lines (the shared format), CSV, or RAGAS-style field names into ``Question``s.
 
 The JSON Lines format is the one in ``docs/eval.md`` (one object per line: ``id``, ``question``,
-``history``, ``answer``, ``answer_keywords``, ``sources``, ``answerable``, ``lang``, ``kind``).
+``history``, ``answer``, ``answer_keywords``, ``sources``, ``answerable``, ``lang``, ``kind``, and for a
+``timeline`` question its gold ``dates``).
 RAGAS names are accepted in either file type: ``user_input`` -> question (a string, or a list of
 messages whose last user turn is the question and the rest the history), ``reference`` -> answer,
 ``reference_contexts`` -> sources (each context found verbatim in an indexed article becomes a
@@ -20,10 +21,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
+from rag.dates import validate_iso
 from rag.errors import InputError
 from rag.language import detect_language
 
-KINDS = ("fact", "multi-doc", "follow-up", "unanswerable", "trap")
+KINDS = ("fact", "multi-doc", "follow-up", "unanswerable", "trap", "timeline")
 LANGS = ("nl", "en")
 ROLES = ("user", "assistant")
 _TRUE, _FALSE = {"true", "yes", "1", "ja", "y"}, {"false", "no", "0", "nee", "n"}
@@ -48,6 +50,7 @@ class Question:
     lang: str = "nl"
     kind: str = "fact"
     contexts: list[str] = field(default_factory=list)  # RAGAS contexts not found in any article
+    dates: list[str] = field(default_factory=list)  # timeline: the gold dates of its lines, ISO, oldest first
     line: int = 0  # where it was read, for messages
 
     def to_json(self) -> dict:
@@ -55,7 +58,8 @@ class Question:
                 "answer_keywords": self.answer_keywords,
                 "sources": [{"doc": s.doc, "quote": s.quote} for s in self.sources],
                 "answerable": self.answerable, "lang": self.lang, "kind": self.kind,
-                **({"contexts": self.contexts} if self.contexts else {})}
+                **({"contexts": self.contexts} if self.contexts else {}),
+                **({"dates": self.dates} if self.dates else {})}
 
 
 class QuestionSetError(InputError):
@@ -141,7 +145,7 @@ def _csv_rows(raw: str, name: str):
 
 def _decode_csv_row(row: dict[str, str]) -> dict[str, Any]:
     out: dict[str, Any] = dict(row)
-    for key in ("history", "sources", "reference_contexts"):
+    for key in ("history", "sources", "reference_contexts", "dates"):
         if key in row:
             try:
                 out[key] = json.loads(row[key])
@@ -190,6 +194,9 @@ def parse_question(row: Mapping[str, Any], *, line: int = 0, default_id: str = "
     kind = row.get("kind") or ("fact" if answerable else "unanswerable")
     if kind not in KINDS:
         raise _Bad(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
+    dates = _dates(row.get("dates", []))
+    if kind == "timeline" and not (answerable and dates):
+        raise _Bad('a timeline question is answerable and has its gold dates, e.g. "dates": ["2021-07", "2023-07"]')
     qid = row.get("id", default_id)
     if not isinstance(qid, (str, int)) or str(qid).strip() == "":
         raise _Bad("id must be a non-empty string")
@@ -200,7 +207,8 @@ def parse_question(row: Mapping[str, Any], *, line: int = 0, default_id: str = "
             if s.quote not in articles[s.doc]:
                 raise _Bad(f"gold quote {_short(s.quote)!r} is not in article {s.doc}")
     return Question(id=str(qid), question=question, history=history, answer=answer, answer_keywords=keywords,
-                    sources=sources, answerable=answerable, lang=lang, kind=kind, contexts=contexts, line=line)
+                    sources=sources, answerable=answerable, lang=lang, kind=kind, contexts=contexts, dates=dates,
+                    line=line)
 
 
 def _question_and_history(row: Mapping[str, Any]) -> tuple[str, list[dict]]:
@@ -249,6 +257,15 @@ def _keywords(value: Any) -> list[list[str]]:
             isinstance(g, list) and g and all(isinstance(a, str) and a.strip() for a in g) for g in value):
         raise _Bad('answer_keywords must be a list of non-empty lists of strings, e.g. [["25 miljoen", "25 million"]]')
     return [list(g) for g in value]
+
+
+def _dates(value: Any) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(d, str) for d in value):
+        raise _Bad('dates must be a list of ISO dates, e.g. ["2021-07", "2023-07"]')
+    try:
+        return [validate_iso(d) for d in value]
+    except InputError as exc:
+        raise _Bad(f"dates: {exc}") from None
 
 
 def _sources(value: Any) -> list[GoldSource]:

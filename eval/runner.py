@@ -27,7 +27,7 @@ from rag.settings import Settings
 
 # Per-question metrics, in report order; each is averaged over the questions where it is defined.
 METRICS = ("hit@1", "hit@k", "recall@k", "mrr", "ndcg@k", "answer_accuracy", "token_f1", "language_match",
-           "citation_precision", "citation_recall", "unsupported_share")
+           "citation_precision", "citation_recall", "unsupported_share", "timeline_dates", "timeline_order")
 # Set-level metrics (not an average of per-question values).
 SET_METRICS = ("abstention_precision", "abstention_recall")
 JUDGED = ("faithfulness", "answer_correctness")
@@ -90,6 +90,7 @@ def score(question: Question, answer: Answer, articles: Mapping[str, str], k: in
         accuracy = None if matched is None else (matched and not answer.abstained)
     else:
         accuracy = answer.abstained
+    lines = [] if answer.abstained else [t.get("date") or "" for t in answer.decision.get("timeline", [])]
     return {
         "hit@1": m.hit_at_k(retrieved, gold, 1),
         "hit@k": m.hit_at_k(retrieved, gold, k),
@@ -103,6 +104,8 @@ def score(question: Question, answer: Answer, articles: Mapping[str, str], k: in
         "citation_precision": m.citation_precision(cited, gold) if answerable else None,
         "citation_recall": m.citation_recall(cited, gold) if answerable else None,
         "unsupported_share": m.unsupported_share([s.supported for s in answer.sentences]),
+        "timeline_dates": m.timeline_dates(lines, question.dates),
+        "timeline_order": m.timeline_order(lines) if question.dates else None,
         "abstained": answer.abstained,
     }
 

@@ -115,3 +115,18 @@ def test_an_instruction_inside_an_article_is_not_followed(tmp_path, real_embeddi
     answer = bot.ask("Hoeveel goederen verwerkte de haven van Rotterdam?")
     assert "0900" not in answer.answer and "gesloten" not in answer.answer.lower()
     assert answer.abstained or "440" in answer.answer, answer.raw_answer
+
+
+def test_a_timeline_question_gets_dated_cited_lines_in_date_order(llm_bot):
+    # rag.timeline: one line per article that answers, oldest first, each with its date and citation.
+    answer = llm_bot.ask("Hoe ontwikkelde de relatie tussen Rusland en China zich sinds 2021?")
+    assert not answer.abstained, (answer.abstain_reason, answer.decision)
+    lines = answer.answer.split("\n")
+    timeline = answer.decision["timeline"]
+    assert len(lines) == len(timeline) >= 2, answer.answer
+    assert [t["date"] for t in timeline] == sorted(t["date"] for t in timeline)
+    assert lines[0].startswith("maart 2021: ") and lines[-1].startswith("maart 2023: "), answer.answer
+    assert all(s.supported and len(s.citations) == 1 and f"[{s.citations[0]}]" in line
+               for s, line in zip(answer.sentences, lines)), answer.answer
+    docs = {c.doc_id for c in answer.citations}
+    assert "004_c8f14cc41eaac8fb" in docs and docs & {BLINKEN, "001_1ec644370ad11442"}, docs

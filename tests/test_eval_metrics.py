@@ -246,3 +246,26 @@ def test_compare_and_flips():
     assert deltas["overall", "unsupported_share"].better  # lower is better
     assert not deltas["kind:fact", "hit@k"].better
     assert flips(old, new) == (["q1"], ["q2"])
+
+
+# -- timelines ------------------------------------------------------------------------------------
+@pytest.mark.parametrize("answer, gold, expected", [
+    (["2021-03", "2023-03"], ["2021-03", "2023-03"], 1.0),
+    (["2021-03"], ["2021-03", "2023-03"], 2 * 1.0 * 0.5 / 1.5),  # P 1, R 0.5
+    (["2021-03", "2022-05", "2023-03"], ["2021-03", "2023-03"], 2 * (2 / 3) * 1.0 / (2 / 3 + 1)),
+    (["2021-03", "2021-03", "2023-03"], ["2021", "2023-03-15"], 1.0),  # repeats count once; coarser dates agree
+    (["2021-07"], ["2021-03"], 0.0),
+    ([], ["2021-03"], 0.0),  # a refusal or an answer that is no timeline
+    (["2021-03"], [], None),
+])
+def test_timeline_dates_is_the_f1_of_answer_and_gold_dates(answer, gold, expected):
+    result = m.timeline_dates(answer, gold)
+    assert result == expected if expected is None else math.isclose(result, expected)
+
+
+@pytest.mark.parametrize("dates, expected", [
+    (["2021-03", "2023-03"], True), (["2023-03", "2021-03"], False), (["2021-03", "2021-03", "2023"], True),
+    (["2021-03", ""], True), (["", "2021-03"], False), (["2021-03"], None), ([], None),
+])
+def test_timeline_order_asks_oldest_first(dates, expected):
+    assert m.timeline_order(dates) is expected

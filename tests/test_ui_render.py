@@ -261,3 +261,33 @@ def test_ingest_summary_counts_and_skipped_reasons():
     assert "5 articles" in first
     html = md_html(md)
     assert "leeg.txt: empty file" in html and "invalid JSON &lt;b&gt;" in html and "<b>" not in html
+
+
+def timeline_answer(title: str = "Lavrov in China") -> Answer:
+    old = source(2, "lavrov", text="Lavrov bezocht Wang Yi.", date="2021-03", title=title)
+    new = source(1, "blinken", date="2023-03")
+    return Answer(question="Hoe ontwikkelde de relatie zich sinds 2021?", language="nl",
+                  answer="maart 2021: Lavrov bezocht Wang Yi [2].\nmaart 2023: Hij zegde 25 miljoen dollar toe [1].",
+                  sentences=[AnswerSentence(text="maart 2021: Lavrov bezocht Wang Yi.", citations=[2]),
+                             AnswerSentence(text="maart 2023: Hij zegde 25 miljoen dollar toe.", citations=[1])],
+                  sources=[new, old], decision={"timeline": [{"date": "2021-03", "n": 2}, {"date": "2023-03", "n": 1}]})
+
+
+def test_a_timeline_answer_is_a_list_of_dated_lines():
+    html = md_html(render.answer_markdown(timeline_answer()))
+    items = re.findall(r"<li>(.*?)</li>", html, re.S)
+    assert len(items) == 2 and items[0].startswith("maart 2021: Lavrov") and items[1].startswith("maart 2023: ")
+    assert 'href="#src-2"' in items[0] and 'href="#src-1"' in items[1]
+
+
+def test_a_timeline_puts_its_sources_on_a_date_line_oldest_first_and_escaped():
+    html = render.timeline_html(timeline_answer(title=EVIL))
+    assert html.index("maart 2021") < html.index("maart 2023") and 'href="#src-2"' in html
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert render.timeline_html(timeline_answer()) in render.sources_html(timeline_answer(), {})
+
+
+def test_an_ordinary_answer_has_no_date_line():
+    answer = timeline_answer()
+    answer.decision = {}
+    assert render.timeline_html(answer) == "" and "<li>" not in md_html(render.answer_markdown(answer))

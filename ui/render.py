@@ -4,7 +4,8 @@
     answer_markdown(answer)           checked Answer     -> chat message: linked [n], ⚠ unsupported, abstention
     pending_sources_html(sources)     the sources event  -> panel while the answer is written
     sources_html(answer, articles)    Answer + texts     -> panel: cited articles with <mark>ed quotes,
-                                                            uncited ones collapsed
+                                                            uncited ones collapsed; a timeline's date line first
+    timeline_html(answer)             Answer (timeline)  -> its cited sources as a sorted, dated list
     why_html(answer)                  Answer             -> "Waarom dit antwoord": query, filters, chunks, timings
     ingest_summary(report)            IngestReport       -> status line (Markdown)
 
@@ -21,6 +22,7 @@ import re
 from typing import Iterable, Mapping, Sequence
 
 from rag.answer import REFUSALS, Answer, Source
+from rag.timeline import date_label
 
 CITE = re.compile(r"\[(\d{1,2}(?:\s*[,;]\s*\d{1,2})*)\]")  # "[1]", "[1, 2]"
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~$=^])")
@@ -39,7 +41,7 @@ LABELS = {
         "decision": "Beantwoordt een zin de vraag? (kans volgens het model)", "threshold": "drempel",
         "dropped": "Weggelaten: niet gesteund door de gekozen zin",
         "timings": "Tijd per stap", "total": "totaal", "model": "Model", "mode": "modus",
-        "score": "score", "passage": "passage", "also_in": "ook in",
+        "score": "score", "passage": "passage", "also_in": "ook in", "timeline": "Tijdlijn",
     },
     "en": {
         "date_unknown": "date unknown", "uncited": "Also retrieved, not cited",
@@ -53,7 +55,7 @@ LABELS = {
         "decision": "Does a sentence answer the question? (the model's probability)", "threshold": "threshold",
         "dropped": "Left out: not supported by the chosen sentence",
         "timings": "Time per stage", "total": "total", "model": "Model", "mode": "mode",
-        "score": "score", "passage": "passage", "also_in": "also in",
+        "score": "score", "passage": "passage", "also_in": "also in", "timeline": "Timeline",
     },
 }
 
@@ -124,6 +126,8 @@ def answer_markdown(answer: Answer) -> str:
             title = sentence.note or _l(answer.language)["unsupported"]
             rendered = f'<span class="nr-unsupported" title="{attr(title)}">⚠ {rendered}</span>'
         parts.append(rendered)
+    if answer.decision.get("timeline"):  # one dated line per article, oldest first: a list
+        return "\n".join(f"- {part}" for part in parts)
     return " ".join(parts)
 
 
@@ -195,6 +199,7 @@ def sources_html(answer: Answer, articles: Mapping[str, str | None]) -> str:
         parts.append(f'<p class="nr-note">{lab["no_sources"]}</p>')
     elif not cited:
         parts.append(f'<p class="nr-note">{lab["no_cited"]}</p>')
+    parts.append(timeline_html(answer))
     for s in cited:
         text, offset = articles.get(s.doc_id), 0
         if not text:
@@ -208,6 +213,24 @@ def sources_html(answer: Answer, articles: Mapping[str, str | None]) -> str:
         parts.append(f'<details class="nr-more"><summary>{lab["uncited"]} ({len(uncited)})</summary>{items}</details>')
     parts.append("</div>")
     return "".join(parts)
+
+
+def timeline_html(answer: Answer) -> str:
+    """A timeline answer's sources on a date line: one item per line, oldest first, each with its
+    date, link and title (all escaped); "" for any other answer."""
+    lines = answer.decision.get("timeline") or []
+    by_n = {s.n: s for s in answer.sources}
+    items = []
+    for line in sorted(lines, key=lambda t: (not t.get("date"), t.get("date") or "", t.get("n", 0))):
+        source = by_n.get(line.get("n"))
+        if source is None:
+            continue
+        items.append(f'<li><span class="nr-date">{esc(date_label(line.get("date"), answer.language))}</span> '
+                     f'<a href="#src-{source.n}">[{source.n}]</a> {esc(source.title or source.doc_id)}</li>')
+    if not items:
+        return ""
+    return (f'<div class="nr-timeline"><h4>{_l(answer.language)["timeline"]}</h4>'
+            f'<ol>{"".join(items)}</ol></div>')
 
 
 # -- "Waarom dit antwoord" --------------------------------------------------------------------------

@@ -1,0 +1,100 @@
+"""Questions about how something developed, answered as dated lines, oldest first.
+
+    "Hoe ontwikkelde de relatie tussen China en Rusland zich sinds 2021?"
+        maart 2021: Lavrov bezocht Wang Yi in China [2].
+        maart 2023: Xi bracht een staatsbezoek aan Moskou [1].
+
+``is_timeline`` decides in code (Dutch and English) whether a question asks for a development: words
+such as "ontwikkelde … zich", "verloop", "tijdlijn", "how did … change", "over time", "timeline", or
+"what happened / wat gebeurde" together with a span of dates ("since 2021", "between 2021 and 2023").
+A date span alone does not make a timeline ("Wie bezocht er in 2021 en in 2023?" asks who), nor does
+"sinds wanneer". ``per_article`` groups the evidence into the best few sentences of each article,
+``date_label`` writes an article date in the question's language, and ``in_date_order`` sorts the
+chosen lines oldest first.
+
+What this leaves out: judging, phrasing and checking each line (``rag.chain._answer_timeline``), and
+events inside one article (an article is one line, at its own date).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Sequence
+
+import numpy as np
+
+from rag.context import Evidence
+from rag.dates import parse_question_dates
+
+# "hoe ontwikkelde X zich", "hoe heeft X zich ontwikkeld", "het verloop", "how did X change since …".
+# "How did the act change the rules?" changes something: the English verb must end the question or
+# be followed by a date word, so only the intransitive "how did X change (since 2021)?" counts.
+_DEVELOPMENT = re.compile(
+    r"\bontwikkel(?:de|den|t|en)\b.*\bzich\b|\bzich\b.*\bontwikkel(?:d|de|den)\b"
+    r"|\bhoe\s+(?:veranderde|veranderden|verliep|verliepen|evolueerde)\b"
+    r"|\bhoe\s+(?:is|zijn|heeft|hebben)\b.*\b(?:veranderd|verlopen|ge[eë]volueerd)\b"
+    r"|\b(?:tijdlijn|tijdsverloop|verloop|chronologie|ontwikkelingen)\b"
+    r"|\bin\s+de\s+loop\s+(?:van\s+de|der)\s+(?:tijd|jaren)\b|\bdoor\s+de\s+jaren\s+heen\b"
+    r"|\bhow\s+(?:did|has|have)\b.*\b(?:develop|developed|change|changed|evolve|evolved|unfold|unfolded)\b"
+    r"(?=\s*(?:[?.!]|$|since\b|between\b|from\b|over\b|after\b|in\s+(?:19|20)\d\d))"
+    r"|\bover\s+(?:time|the\s+years)\b|\btime\s?line\b|\bchronolog|\bevolution\s+of\b",
+    re.IGNORECASE)
+# "wat gebeurde er …", "what happened …": a timeline only over a span of dates
+_HAPPENED = re.compile(
+    r"\b(?:wat\s+(?:gebeurde|veranderde)|wat\s+is\s+er\b.*\b(?:gebeurd|veranderd)"
+    r"|what\s+(?:has\s+)?(?:happened|changed))\b",
+    re.IGNORECASE)
+
+MONTHS = {
+    "nl": ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september",
+           "oktober", "november", "december"],
+    "en": ["January", "February", "March", "April", "May", "June", "July", "August", "September",
+           "October", "November", "December"],
+}
+UNDATED = {"nl": "zonder datum", "en": "undated"}
+MAX_ARTICLES = 6  # lines of one timeline at most (each costs judging and phrasing)
+PER_ARTICLE = 2  # sentences of one article put to the judge
+
+
+def is_timeline(question: str) -> bool:
+    """Does the question ask how something developed over time? (A pure function: no index needed.)"""
+    if _DEVELOPMENT.search(question):
+        return True
+    if _HAPPENED.search(question):
+        span = parse_question_dates(question, None)
+        return bool(span.since) and span.since != span.until  # "since 2021", "between 2021 and 2023"
+    return False
+
+
+def date_label(iso: str | None, language: str) -> str:
+    """``"2021-03"`` -> "maart 2021" / "March 2021"; ``"2021-03-15"`` -> "15 maart 2021" / "15 March 2021";
+    ``"2021"`` -> "2021"; no date -> "zonder datum" / "undated"."""
+    m = re.fullmatch(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?", (iso or "").strip())
+    if not m:
+        return UNDATED[language]
+    year, month, day = m[1], m[2], m[3]
+    if not month:
+        return year
+    label = f"{MONTHS[language][int(month) - 1]} {year}"
+    return f"{int(day)} {label}" if day else label
+
+
+def per_article(evidence: Evidence, scores: np.ndarray, doc_of: dict[int, str],
+                per: int = PER_ARTICLE, most: int = MAX_ARTICLES) -> list[list[int]]:
+    """The best ``per`` evidence units of each article (its chunks pooled), best first; articles in
+    order of their best unit, at most ``most``. ``doc_of``: source n -> doc id."""
+    groups: dict[str, list[int]] = {}
+    for i in np.argsort(-scores, kind="stable"):
+        i = int(i)
+        if not np.isfinite(scores[i]):
+            continue
+        group = groups.setdefault(doc_of[evidence.units[i].source], [])
+        if len(group) < per:
+            group.append(i)
+    return list(groups.values())[:most]
+
+
+def in_date_order(lines: Sequence[tuple[str | None, int]]) -> list[int]:
+    """Positions of ``(date, source n)`` lines, oldest first; undated lines last, ties by n."""
+    return sorted(range(len(lines)), key=lambda j: (lines[j][0] is None or lines[j][0] == "",
+                                                    lines[j][0] or "", lines[j][1]))

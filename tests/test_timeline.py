@@ -1,0 +1,157 @@
+"""Timeline questions: the detector (a table), date labels, and the chain's dated path with fakes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rag.answer import REFUSALS
+from rag.timeline import date_label, in_date_order, is_timeline
+from tests.fakes import recording_llm
+from tests.test_chain import bot_with
+
+
+@pytest.mark.parametrize("question", [
+    "Hoe ontwikkelde de relatie tussen China en Rusland zich sinds 2021?",
+    "Hoe heeft de hulp aan Limburg zich na de overstroming ontwikkeld?",
+    "Hoe veranderde de verzekering tegen overstromingen tussen 2021 en 2023?",
+    "Wat was het verloop van de schadeafhandeling in Limburg?",
+    "Geef een tijdlijn van de contacten tussen Rusland en China.",
+    "Wat gebeurde er tussen 2021 en 2023 in het Geuldal?",
+    "Wat is er sinds 2021 veranderd voor de gedupeerden?",
+    "How did the relationship between China and Russia develop?",
+    "How has flood insurance changed since 2021?",
+    "How did home insurance cover for flooding from small rivers like the Geul change between 2021 and 2023?",
+    "What happened between the US and Russia in 2021 and 2023?",
+    "How did relations between Moscow and Beijing evolve over time?",
+    "Give me a timeline of the Limburg flood aftermath.",
+])
+def test_a_question_about_a_development_is_a_timeline(question):
+    assert is_timeline(question)
+
+
+@pytest.mark.parametrize("question", [
+    "Sinds wanneer zijn overstromingen van de Maas gedekt door de opstalverzekering?",  # asks one date
+    "Wie bezocht er in 2021 en in 2023?",  # two dates, but asks who
+    "Which Chinese foreign ministers are named in the 2021 and 2023 articles?",
+    "How did the AI Act change the rules for facial recognition?",  # changes something: not a development
+    "How did Biden describe Putin?",
+    "What happened to the campsite De Gele Poort?",  # what happened, but no span of dates
+    "Hoeveel regenbuffers komen er sinds 2021 bij?",
+    "Met welke woorden omschreef Xi Jinping de relatie tussen China en Rusland?",
+    "Hoe gaat het met Rusland en China?",
+])
+def test_an_ordinary_question_is_not_a_timeline(question):
+    assert not is_timeline(question)
+
+
+@pytest.mark.parametrize("iso, lang, label", [
+    ("2021-03", "nl", "maart 2021"), ("2021-03", "en", "March 2021"), ("2023-07-04", "nl", "4 juli 2023"),
+    ("2024", "en", "2024"), ("", "nl", "zonder datum"), (None, "en", "undated"),
+])
+def test_an_article_date_is_written_in_the_questions_language(iso, lang, label):
+    assert date_label(iso, lang) == label
+
+
+def test_lines_go_oldest_first_and_undated_last():
+    assert in_date_order([("2023-03", 1), (None, 2), ("2021-03", 3), ("2023-03", 0)]) == [2, 3, 0, 1]
+
+
+# -- the chain's timeline path, with the bag-of-words embedder and scripted models ---------------------
+ARTICLES = {  # the newest article shares the most words with the question, so it is retrieved first
+    "relatie_2023.txt": " date 2023-03 Xi Jinping bezocht Poetin in Moskou.\n\n"
+                        "De relatie tussen Rusland en China werd hechter door de reis.",
+    "relatie_2021.txt": " date 2021-03 Lavrov bezocht Wang Yi in Guilin.\n\n"
+                        "De relatie tussen Rusland en China werd hechter door de sancties.",
+    "haven.txt": " date 2022-05 De haven van Rotterdam groeide.",
+}
+Q_NL = "Hoe ontwikkelde de relatie tussen Rusland en China zich sinds 2021?"
+Q_EN = "How did the relationship between Rusland and China develop since 2021?"
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    for name, text in ARTICLES.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    return folder
+
+
+def judged(*words: str, other: float = 0.1):
+    """A judge: P 0.95 for a sentence holding one of ``words``, else ``other``."""
+    return lambda sentence: 0.95 if any(w in sentence for w in words) else other
+
+
+def doc_of(answer, n: int) -> str:
+    return next(s.doc_id for s in answer.sources if s.n == n)
+
+
+def test_each_article_gives_one_dated_cited_line_oldest_first(tmp_path, corpus):
+    llm = recording_llm("De relatie tussen Rusland en China werd hechter door de sancties [1].",
+                        "De relatie tussen Rusland en China werd hechter door de reis [1].",
+                        yes=judged("Rusland en China"))
+    answer = bot_with(tmp_path, corpus, llm, k=4).ask(Q_NL)
+    assert not answer.abstained, answer.abstain_reason
+    lines = answer.answer.split("\n")
+    assert len(lines) == 2 and lines[0].startswith("maart 2021: ") and lines[1].startswith("maart 2023: ")
+    assert [doc_of(answer, s.citations[0]) for s in answer.sentences] == ["relatie_2021", "relatie_2023"]
+    assert all(len(s.citations) == 1 and f"[{s.citations[0]}]" in line for s, line in zip(answer.sentences, lines))
+    assert [t["date"] for t in answer.decision["timeline"]] == ["2021-03", "2023-03"]
+    assert answer.model_dump_json()  # the Answer stays JSON-compatible
+    phrased = [m[-1].text for m in llm.seen if not m[-1].text.endswith("Yes or No:")]
+    assert len(phrased) == 2 and "sancties" in phrased[0] and "reis" in phrased[1]  # one sentence each
+
+
+def test_an_article_no_sentence_of_answers_is_left_out(tmp_path, corpus):
+    llm = recording_llm("De relatie tussen Rusland en China werd hechter door de sancties [1].", yes=judged("sancties"))
+    answer = bot_with(tmp_path, corpus, llm, k=4).ask(Q_NL)
+    assert [doc_of(answer, n) for n in (t["n"] for t in answer.decision["timeline"])] == ["relatie_2021"]
+    assert "haven" not in answer.answer and "reis" not in answer.answer
+
+
+def test_once_the_best_line_passes_another_article_joins_at_a_lower_p(tmp_path, corpus):
+    # the 1.5B judge rarely calls one sentence an answer to "how did X develop?" (rag.chain.TIMELINE_JOIN_P)
+    llm = recording_llm("De relatie tussen Rusland en China werd hechter door de sancties [1].",
+                        "De relatie tussen Rusland en China werd hechter door de reis [1].",
+                        yes=lambda s: 0.9 if "sancties" in s else 0.25 if "reis" in s else 0.1)
+    answer = bot_with(tmp_path, corpus, llm, k=4).ask(Q_NL)
+    assert [t["date"] for t in answer.decision["timeline"]] == ["2021-03", "2023-03"]
+
+
+def test_lines_that_all_stay_below_the_threshold_are_refused(tmp_path, corpus):
+    answer = bot_with(tmp_path, corpus, recording_llm("x [1].", yes=lambda s: 0.3), k=4).ask(Q_NL)
+    assert answer.abstained and answer.answer == REFUSALS["nl"]
+
+
+def test_when_no_article_answers_the_usual_refusal_comes_without_phrasing(tmp_path, corpus):
+    llm = recording_llm("Dit mag nooit verschijnen [1].", yes=lambda sentence: 0.1)
+    answer = bot_with(tmp_path, corpus, llm, k=4).ask(Q_NL)
+    assert answer.abstained and answer.answer == REFUSALS["nl"] and answer.citations == []
+    assert all(m[-1].text.endswith("Yes or No:") for m in llm.seen)
+
+
+def test_a_line_whose_wording_fails_the_check_is_quoted_in_the_questions_language(tmp_path, corpus):
+    llm = recording_llm("In 2021 they fought about football [1].",
+                        yes=judged("Rusland en China"))
+    answer = bot_with(tmp_path, corpus, llm, k=4).ask(Q_EN)
+    lines = answer.answer.split("\n")
+    assert lines[0].startswith("March 2021: The article (in Dutch) says: „De relatie tussen Rusland en China")
+    assert "football" not in answer.answer  # (the fake embedder ranks the 2023 article out of this English question)
+    assert all(s.supported and s.citations for s in answer.sentences)
+
+
+def test_extractive_mode_gives_the_same_lines_verbatim(tmp_path, corpus):
+    bot = bot_with(tmp_path, corpus, k=4)
+    answer = bot.ask(Q_NL)
+    lines = answer.answer.split("\n")
+    assert [t["date"] for t in answer.decision["timeline"]] == ["2021-03", "2023-03"], answer.answer
+    assert lines[0].startswith("maart 2021: ") and lines[1].startswith("maart 2023: ")
+    for citation in answer.citations:
+        assert citation.quote.rstrip(".") in answer.answer and citation.quote in bot.index.article(citation.doc_id).text
+
+
+def test_tokens_stream_the_checked_lines(tmp_path, corpus):
+    events = list(bot_with(tmp_path, corpus, k=4).stream(Q_NL))
+    assert "".join(e.token for e in events if e.kind == "token") == events[-1].answer.answer
