@@ -160,27 +160,27 @@ class AnswerChain:
 
     def _part_hits(self, texts: list[str], dates: DateFilter | None, seen: set[str],
                    timings: dict[str, float]) -> list[Hit]:
-        """The best passages for each part of a question that the whole question did not find (at most
-        ``PART_HITS`` a part). A later part is searched with the first, which names who it is about."""
-        found: list[Hit] = []
-        for j, text in enumerate(texts):
-            own = merge(dates or DateFilter(), parse_question_dates(text, self.newest_date()))
-            retrieval = self.retriever.retrieve(f"{texts[0]} {text}" if j else text, self.k, own or None)
-            for key, seconds in retrieval.timings.items():
-                timings[key] = timings.get(key, 0.0) + seconds
-            new = [h for h in retrieval.hits if h.chunk_id not in seen][:PART_HITS]
-            seen.update(h.chunk_id for h in new)
-            found += new
-        return found
+        """The best passages for each part of a question that the whole question did not find. A later
+        part is searched with the first, which names who it is about."""
+        newest = self.newest_date()
+        return self._more_hits([(f"{texts[0]} {text}" if j else text,
+                                 merge(dates or DateFilter(), parse_question_dates(text, newest)))
+                                for j, text in enumerate(texts)], seen, timings)
 
     def _year_hits(self, query: str, filters: DateFilter, seen: set[str], timings: dict[str, float]) -> list[Hit]:
-        """The best passages of each year of a timeline's span that the whole span did not find (at
-        most ``PART_HITS`` a year): one busy year must not crowd the others out."""
+        """The best passages of each year of a timeline's span that the whole span did not find: one
+        busy year must not crowd the others out."""
         first = int(filters.since[:4])
         last = int((filters.until or self.newest_date() or filters.since)[:4])
+        years = range(max(first, last - MAX_SPAN_YEARS + 1), last + 1)
+        return self._more_hits([(query, DateFilter(str(y), str(y))) for y in years], seen, timings)
+
+    def _more_hits(self, searches: list[tuple[str, DateFilter]], seen: set[str],
+                   timings: dict[str, float]) -> list[Hit]:
+        """For each (query, dates) search, its best passages not found yet (at most ``PART_HITS``)."""
         found: list[Hit] = []
-        for year in range(max(first, last - MAX_SPAN_YEARS + 1), last + 1):
-            retrieval = self.retriever.retrieve(query, self.k, DateFilter(str(year), str(year)))
+        for query, dates in searches:
+            retrieval = self.retriever.retrieve(query, self.k, dates or None)
             for key, seconds in retrieval.timings.items():
                 timings[key] = timings.get(key, 0.0) + seconds
             new = [h for h in retrieval.hits if h.chunk_id not in seen][:PART_HITS]

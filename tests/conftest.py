@@ -94,3 +94,11 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def write_corpus(folder: Path, articles: dict[str, str]) -> Path:
+    """``articles`` (file name -> text) written into a new ``folder``."""
+    folder.mkdir()
+    for name, text in articles.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    return folder

@@ -14,7 +14,7 @@ from newsrag.chatbot import Chatbot
 from rag.answer import REFUSALS
 from rag.citations import split_cited
 from rag.errors import InputError
-from tests.conftest import make_settings
+from tests.conftest import make_settings, write_corpus
 from tests.fakes import BagOfWordsEmbeddings, recording_llm, yes_when
 
 ARTICLES = {
@@ -32,11 +32,7 @@ Q_MONEY = "Hoeveel dollar zegde Blinken de regio toe?"
 
 @pytest.fixture
 def corpus(tmp_path: Path) -> Path:
-    folder = tmp_path / "corpus"
-    folder.mkdir()
-    for name, text in ARTICLES.items():
-        (folder / name).write_text(text, encoding="utf-8")
-    return folder
+    return write_corpus(tmp_path / "corpus", ARTICLES)
 
 
 def bot_with(tmp_path: Path, corpus: Path, llm=None, **overrides) -> Chatbot:

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from rag.parts import split_question
+from tests.conftest import write_corpus
 from tests.fakes import recording_llm, yes_when
 from tests.test_chain import bot_with
 
@@ -40,11 +41,7 @@ Q_TWO = "Wat zei Biden in 2021 over Poetin, en hoeveel geld zegde Blinken in 202
 def corpus(tmp_path: Path) -> Path:
     from tests.test_chain import ARTICLES
 
-    folder = tmp_path / "corpus"
-    folder.mkdir()
-    for name, text in ARTICLES.items():
-        (folder / name).write_text(text, encoding="utf-8")
-    return folder
+    return write_corpus(tmp_path / "corpus", ARTICLES)
 
 
 def test_each_part_gets_its_own_evidence_and_both_are_cited(tmp_path, corpus):

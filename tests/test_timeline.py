@@ -8,6 +8,7 @@ import pytest
 
 from rag.answer import REFUSALS
 from rag.timeline import date_label, in_date_order, is_timeline
+from tests.conftest import write_corpus
 from tests.fakes import recording_llm
 from tests.test_chain import bot_with
 
@@ -72,11 +73,7 @@ Q_EN = "How did the relationship between Rusland and China develop since 2021?"
 
 @pytest.fixture
 def corpus(tmp_path: Path) -> Path:
-    folder = tmp_path / "corpus"
-    folder.mkdir()
-    for name, text in ARTICLES.items():
-        (folder / name).write_text(text, encoding="utf-8")
-    return folder
+    return write_corpus(tmp_path / "corpus", ARTICLES)
 
 
 def judged(*words: str, other: float = 0.1):
