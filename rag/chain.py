@@ -28,7 +28,7 @@ from rag.dates import DateFilter, merge, parse_question_dates
 from rag.errors import InputError
 from rag.followup import Message, model_rewrite, needs_history, previous_question, standalone_query
 from rag.language import SUPPORTED, detect_language
-from rag.parts import Part, split_question
+from rag.parts import Part, leans, split_question
 from rag.prompts import phrase_messages, quote_sentence
 from rag.retrieval import Retriever
 from rag.store import Hit
@@ -192,15 +192,18 @@ class AnswerChain:
                filters: DateFilter) -> list[Part]:
         """One ranking of the evidence per part of the question (``rag.parts``); one part for most.
 
-        A part ranks by its own relevance plus the whole question's (a second part such as "where did
-        he finish?" names nobody), and keeps to the articles of its own date when it names one that
-        is narrower than the question's."""
+        A part ranks by its own relevance, plus the whole question's when it names nobody ("where did
+        he finish?"; the whole question would pull a part that names its subject towards the other
+        part), and keeps to the articles of its own date when it names one that is narrower than the
+        question's."""
         if len(texts) == 1:
             return [Part(texts[0], relevance)]
         dated = {s.n: s.date for s in sources}
         out = []
-        for text in texts:
-            scores = relevance + evidence.relevance(text, self.embeddings.embed_query(text))
+        for j, text in enumerate(texts):
+            scores = evidence.relevance(text, self.embeddings.embed_query(text))
+            if leans(texts, j):
+                scores = scores + relevance
             when = parse_question_dates(text, self.newest_date())
             if when and when != filters:
                 fits = np.array([when.matches(dated[u.source]) for u in evidence.units], dtype=bool)
@@ -251,8 +254,7 @@ class AnswerChain:
         judged = []
         for j, part in enumerate(parts):
             # "where did he finish?" is judged with the part before it; a part that names its subject alone
-            leans = j > 0 and needs_history(part.text, [{"role": "user", "content": parts[0].text}])
-            lead = "; ".join(x for x in (context, parts[0].text if leans else "") if x)
+            lead = "; ".join(x for x in (context, parts[0].text if leans([p.text for p in parts], j) else "") if x)
             asked = f"({lead}) {part.text}" if lead else part.text
             candidates = [i for i in top_units(evidence, part.scores, each) if np.isfinite(part.scores[i])]
             judged.append((part, asked, candidates,

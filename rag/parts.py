@@ -36,3 +36,10 @@ def split_question(question: str) -> list[str]:
     if len(parts) < 2 or any(len(re.findall(r"\w+", p)) < MIN_PART_WORDS for p in parts):
         return [question.strip()]
     return [p if p.endswith("?") else p + "?" for p in parts]
+
+
+def leans(parts: list[str], j: int) -> bool:
+    """Part ``j`` names nobody and needs the first part to be understood ("where did he finish?")."""
+    from rag.followup import needs_history
+
+    return j > 0 and needs_history(parts[j], [{"role": "user", "content": parts[0]}])
