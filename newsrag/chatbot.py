@@ -35,6 +35,7 @@ from rag.store import ArticleRecord, Hit
 
 log = logging.getLogger(__name__)
 
+
 def check_k(k: int | None) -> int | None:
     """A per-request k must be 1..MAX_K (the settings' own k is checked by ``Settings``)."""
     from rag.errors import InputError

@@ -15,13 +15,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from langchain_core.embeddings import Embeddings
-
-from rag.embedder_id import E5_PREFIXES, NO_PREFIXES, EmbedderId, model_name
+from rag.embedder_id import PrefixedEmbeddings
 from rag.errors import ConfigError
-
-QUERY_PREFIX = "query: "
-PASSAGE_PREFIX = "passage: "
 
 
 def _is_local(model: str | Path) -> bool:
@@ -31,7 +26,7 @@ def _is_local(model: str | Path) -> bool:
     return os.path.isabs(model) or model.startswith((".", "~")) or Path(model).exists()
 
 
-class E5Embeddings(Embeddings):
+class E5Embeddings(PrefixedEmbeddings):
     """Embeds documents with ``passage: `` and queries with ``query: `` (when ``prefixes``)."""
 
     def __init__(self, model: str | Path, *, prefixes: bool = True, batch_size: int = 32):
@@ -44,22 +39,7 @@ class E5Embeddings(Embeddings):
     def dimension(self) -> int:
         return self._model.get_embedding_dimension()
 
-    @property
-    def identity(self) -> EmbedderId:
-        """What the index records about this embedder (``rag.embedder_id``)."""
-        return EmbedderId(model_name(self.model_name), E5_PREFIXES if self.prefixes else NO_PREFIXES, self.dimension)
-
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return self._encode([PASSAGE_PREFIX + t for t in texts] if self.prefixes else list(texts))
-
-    def embed_query(self, text: str) -> list[float]:
-        return self.embed_queries([text])[0]
-
-    def embed_queries(self, texts: list[str]) -> list[list[float]]:
-        """Several queries in one batch (the citation check embeds every answer sentence as one)."""
-        return self._encode([QUERY_PREFIX + t for t in texts] if self.prefixes else list(texts))
-
-    def _encode(self, texts: list[str]) -> list[list[float]]:
+    def _vectors(self, texts: list[str]) -> list[list[float]]:
         if not texts:
             return []
         vectors = self._model.encode(texts, batch_size=self.batch_size, normalize_embeddings=True,

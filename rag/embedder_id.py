@@ -16,10 +16,13 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any, Mapping
 
+from langchain_core.embeddings import Embeddings
+
 from rag.errors import ConfigError
 
 E5_PREFIXES = "e5"  # "query: " before questions, "passage: " before documents
 NO_PREFIXES = "none"
+QUERY_PREFIX, PASSAGE_PREFIX = "query: ", "passage: "
 
 
 def model_name(name_or_path: str) -> str:
@@ -88,3 +91,32 @@ def identity_of(embeddings: Any) -> EmbedderId:
     if inner is not None:
         return identity_of(inner)
     return EmbedderId(type(embeddings).__name__)
+
+
+class PrefixedEmbeddings(Embeddings):
+    """What every embedder here shares (sentence-transformers, ONNX, an embeddings service): with
+    ``prefixes`` (E5 models) ``passage: `` before documents and ``query: `` before queries, and the
+    identity the index records. A subclass sets ``model_name``, ``prefixes`` and ``dimension`` and
+    turns texts into unit vectors in ``_vectors``."""
+
+    model_name: str
+    prefixes: bool
+    dimension: int | None
+
+    @property
+    def identity(self) -> EmbedderId:
+        """What the index records about this embedder."""
+        return EmbedderId(model_name(self.model_name), E5_PREFIXES if self.prefixes else NO_PREFIXES, self.dimension)
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self._vectors([PASSAGE_PREFIX + t for t in texts] if self.prefixes else list(texts))
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.embed_queries([text])[0]
+
+    def embed_queries(self, texts: list[str]) -> list[list[float]]:
+        """Several queries in one batch (the citation check embeds every answer sentence as one)."""
+        return self._vectors([QUERY_PREFIX + t for t in texts] if self.prefixes else list(texts))
+
+    def _vectors(self, texts: list[str]) -> list[list[float]]:
+        raise NotImplementedError

@@ -22,13 +22,9 @@ import json
 from pathlib import Path
 
 import numpy as np
-from langchain_core.embeddings import Embeddings
-
-from rag.embedder_id import E5_PREFIXES, NO_PREFIXES, EmbedderId, model_name
+from rag.embedder_id import PrefixedEmbeddings
 from rag.errors import ConfigError
 
-QUERY_PREFIX = "query: "  # as rag.embedder
-PASSAGE_PREFIX = "passage: "
 MODEL_FILE = "encoder.onnx"
 TABLE_FILE = "word_embeddings.npy"
 TOKENIZER_FILE = "tokenizer.json"
@@ -36,7 +32,7 @@ CONFIG_FILE = "newsrag-onnx.json"
 MAX_ATTENTION_CELLS = 32 * 256 * 256  # texts × tokens² per batch: bounds the memory of one run
 
 
-class OnnxE5Embeddings(Embeddings):
+class OnnxE5Embeddings(PrefixedEmbeddings):
     """Embeds documents with ``passage: `` and queries with ``query: `` (when ``prefixes``)."""
 
     def __init__(self, folder: str | Path, *, prefixes: bool = True, batch_size: int = 32,
@@ -70,20 +66,8 @@ class OnnxE5Embeddings(Embeddings):
     def dimension(self) -> int:
         return int(self._table.shape[1])
 
-    @property
-    def identity(self) -> EmbedderId:
-        """What the index records about this embedder (``rag.embedder_id``)."""
-        return EmbedderId(model_name(self.model_name), E5_PREFIXES if self.prefixes else NO_PREFIXES, self.dimension)
-
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return self._encode([PASSAGE_PREFIX + t for t in texts] if self.prefixes else list(texts)).tolist()
-
-    def embed_query(self, text: str) -> list[float]:
-        return self.embed_queries([text])[0]
-
-    def embed_queries(self, texts: list[str]) -> list[list[float]]:
-        """Several queries in one batch (the citation check embeds every answer sentence as one)."""
-        return self._encode([QUERY_PREFIX + t for t in texts] if self.prefixes else list(texts)).tolist()
+    def _vectors(self, texts: list[str]) -> list[list[float]]:
+        return self._encode(texts).tolist()
 
     def encode(self, texts: list[str]) -> np.ndarray:
         """Unit vectors for ``texts`` as given (no prefix added), shape (len(texts), dimension)."""

@@ -12,40 +12,24 @@ L2-normalised here (not every service does), so a dot product is the cosine.
 from __future__ import annotations
 
 import numpy as np
-from langchain_core.embeddings import Embeddings
 
-from rag.embedder_id import E5_PREFIXES, NO_PREFIXES, EmbedderId, is_e5, model_name
+from rag.embedder_id import PrefixedEmbeddings, is_e5
 from rag.errors import BackendError
 
-QUERY_PREFIX, PASSAGE_PREFIX = "query: ", "passage: "
 
-
-class RemoteEmbeddings(Embeddings):
+class RemoteEmbeddings(PrefixedEmbeddings):
     def __init__(self, base_url: str, model: str, *, api_key: str = "", batch_size: int = 64,
                  max_retries: int = 3, timeout: float = 60.0, http_client=None):
         from langchain_openai import OpenAIEmbeddings
 
-        self.base_url, self.model, self.prefixes = base_url.rstrip("/"), model, is_e5(model)
+        self.base_url, self.model_name, self.prefixes = base_url.rstrip("/"), model, is_e5(model)
         self.dimension: int | None = None
         self._client = OpenAIEmbeddings(
             model=model, base_url=self.base_url, api_key=api_key or "not-needed", chunk_size=batch_size,
             check_embedding_ctx_length=False, max_retries=max_retries, request_timeout=timeout,
             model_kwargs={"encoding_format": "float"}, http_client=http_client)
 
-    @property
-    def identity(self) -> EmbedderId:
-        return EmbedderId(model_name(self.model), E5_PREFIXES if self.prefixes else NO_PREFIXES, self.dimension)
-
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return self._embed([PASSAGE_PREFIX + t for t in texts] if self.prefixes else list(texts))
-
-    def embed_query(self, text: str) -> list[float]:
-        return self.embed_queries([text])[0]
-
-    def embed_queries(self, texts: list[str]) -> list[list[float]]:
-        return self._embed([QUERY_PREFIX + t for t in texts] if self.prefixes else list(texts))
-
-    def _embed(self, texts: list[str]) -> list[list[float]]:
+    def _vectors(self, texts: list[str]) -> list[list[float]]:
         if not texts:
             return []
         import openai
@@ -55,7 +39,7 @@ class RemoteEmbeddings(Embeddings):
         except openai.APIError as exc:
             reason = " ".join(str(exc).split())[:160] or type(exc).__name__
             raise BackendError(f"the embeddings service at {self.base_url} failed ({reason}); check that it runs and "
-                               f"serves model {self.model!r} (NEWSRAG_EMBED_BASE_URL, NEWSRAG_EMBED_MODEL)") from exc
+                               f"serves model {self.model_name!r} (NEWSRAG_EMBED_BASE_URL, NEWSRAG_EMBED_MODEL)") from exc
         if len(vectors) != len(texts):
             raise BackendError(f"the embeddings service at {self.base_url} returned {len(vectors)} vectors for "
                                f"{len(texts)} texts")
@@ -65,4 +49,4 @@ class RemoteEmbeddings(Embeddings):
         return array.tolist()
 
     def __repr__(self) -> str:
-        return f"RemoteEmbeddings({self.base_url!r}, {self.model!r}, prefixes={self.prefixes})"
+        return f"RemoteEmbeddings({self.base_url!r}, {self.model_name!r}, prefixes={self.prefixes})"
