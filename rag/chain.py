@@ -20,9 +20,9 @@ from typing import TYPE_CHECKING, Callable, Iterator, Sequence
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from rag.answer import REFUSALS, Answer, AnswerSentence, Event, Source
+from rag.answer import REFUSALS, Answer, AnswerSentence, Citation, Event, Source
 from rag.citations import check, citation_for, render
-from rag.context import Evidence, SentenceVectors, build_evidence, pick_evidence, top_units
+from rag.context import Evidence, SentenceVectors, Unit, build_evidence, pick_evidence, top_units
 from rag.decide import RANK_PENALTY, SECOND_SOURCE_P, answerability, judge
 from rag.dates import DateFilter, merge, parse_question_dates
 from rag.errors import InputError
@@ -306,11 +306,9 @@ class AnswerChain:
         missing = [i for i in chosen if (evidence.units[i].source, evidence.units[i].start) not in covered]
         to_quote = missing if len(parts) > 1 else [] if answer.sentences else missing[:1]
         for i in to_quote:
-            unit = evidence.units[i]
-            answer.sentences.append(AnswerSentence(
-                text=quote_sentence(lang, unit.text) + ".", citations=[unit.source],
-                note="quoted: the model's wording did not pass the check"))
-            answer.citations.append(citation_for(next(s for s in sources if s.n == unit.source), unit, 1.0))
+            sentence, citation = _quoted(evidence.units[i], sources, lang)
+            answer.sentences.append(sentence)
+            answer.citations.append(citation)
         yield from self._emit(answer, sources)
 
     # -- a timeline: one dated, checked line per article, oldest first (rag.timeline) ---------------
@@ -379,9 +377,8 @@ class AnswerChain:
             return AnswerSentence(text=ok[0].text, citations=[unit.source], note=ok[0].note), [citation], raw
         if self.llm is None:
             return None, [], raw
-        quoted = AnswerSentence(text=quote_sentence(lang, unit.text) + ".", citations=[unit.source],
-                                note="quoted: the model's wording did not pass the check")
-        return quoted, [citation_for(next(s for s in sources if s.n == unit.source), unit, 1.0)], raw
+        quoted, citation = _quoted(unit, sources, lang)
+        return quoted, [citation], raw
 
     def _emit(self, answer: Answer, sources: list[Source], sep: str = " ") -> Iterator[Event]:
         """Only checked text reaches the user: the checked sentences as tokens, then the answer.
@@ -399,3 +396,11 @@ class AnswerChain:
         answer.sentences, answer.citations = [], []
         answer.abstain_reason = why
         return Event(kind="answer", answer=answer)
+
+
+def _quoted(unit: Unit, sources: list[Source], lang: str) -> tuple[AnswerSentence, Citation]:
+    """Evidence ``unit`` as the answer itself, quoted in a sentence of the question's language, and
+    its citation: what is shown when the model's wording fails the check."""
+    sentence = AnswerSentence(text=quote_sentence(lang, unit.text) + ".", citations=[unit.source],
+                              note="quoted: the model's wording did not pass the check")
+    return sentence, citation_for(next(s for s in sources if s.n == unit.source), unit, 1.0)
