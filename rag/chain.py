@@ -264,8 +264,9 @@ class AnswerChain:
         p_answer = answerability([j for _, _, _, j in judged])
         answer.decision = {
             "p_answer": round(p_answer, 4), "threshold": self.answer_threshold,
-            "candidates": [{"source": evidence.units[i].source, "text": evidence.units[i].text, "p_yes": round(p, 4)}
-                           for _, _, candidates, j in judged for i, p in zip(candidates, j.p_yes)]}
+            "candidates": [{"source": evidence.units[i].source, "text": evidence.units[i].text, "p_yes": round(p, 4),
+                            "relevance": round(float(part.scores[i]), 4)}
+                           for part, _, candidates, j in judged for i, p in zip(candidates, j.p_yes)]}
         if len(parts) > 1:
             answer.decision["parts"] = [{"part": part.text, "p_best": round(j.best, 4)}
                                         for part, _, _, j in judged]

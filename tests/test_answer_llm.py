@@ -22,7 +22,7 @@ CROSS_LINGUAL_JUDGE = pytest.mark.xfail(strict=True, reason=(
 TRAP_JUDGE = pytest.mark.xfail(strict=True, reason=(
     "the judge does not see 'neemt niet met eigen militairen deel' as answering 'how many troops' (P 0.26)"))
 IN_DOMAIN_UNANSWERABLE = pytest.mark.xfail(strict=True, reason=(
-    "two sentences about Xi and Putin score P(Yes) 0.39 on average, above the 0.35 threshold"))
+    "two sentences about Xi and Putin score P(Yes) 0.39 on average, above the 0.30 threshold"))
 
 
 @pytest.fixture(scope="module")

@@ -118,7 +118,7 @@ def test_once_the_best_line_passes_another_article_joins_at_a_lower_p(tmp_path, 
 
 
 def test_lines_that_all_stay_below_the_threshold_are_refused(tmp_path, corpus):
-    answer = bot_with(tmp_path, corpus, recording_llm("x [1].", yes=lambda s: 0.3), k=4).ask(Q_NL)
+    answer = bot_with(tmp_path, corpus, recording_llm("x [1].", yes=lambda s: 0.25), k=4).ask(Q_NL)
     assert answer.abstained and answer.answer == REFUSALS["nl"]
 
 
