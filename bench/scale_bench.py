@@ -151,7 +151,6 @@ def folder_mb(path: Path) -> float:
 
 
 def build(home: Path, n_chunks: int) -> dict:
-    from ingest.pipeline import ingest
     from newsrag.chatbot import Chatbot
     from tests.conftest import make_settings
 

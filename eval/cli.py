@@ -9,8 +9,9 @@ file, a report or the settings cannot be used (one red line, like every newsrag 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
@@ -66,7 +67,7 @@ def run_eval_cli(settings: Settings, questions_path: str | Path, out_dir: str | 
     html_path = write_html(report, Path(out_dir) / f"{stem}.html")
     print_report(report, console)
     console.print(f"reports: {escape(str(json_path))}  {escape(str(html_path))}", highlight=False, soft_wrap=True)
-    if old is not None:
+    if old is not None and compare is not None:
         print_compare(old, report, console, label=Path(compare).name)
     failures = check_gates(fail_under, report["metrics"])
     for failure in failures:

@@ -8,8 +8,9 @@ from __future__ import annotations
 import base64
 import html
 import io
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from eval.report import ALL_METRICS, fmt
 
@@ -56,7 +57,7 @@ def plots(report: Mapping[str, Any]) -> dict[str, str]:
     ax.legend(fontsize=7, ncol=4, loc="lower center", bbox_to_anchor=(0.5, 1.0))
     out["by_kind"] = _png(fig)
 
-    stages = {}
+    stages: dict[str, list[float]] = {}
     for q in report["questions"]:
         for stage, seconds in q["timings"].items():
             stages.setdefault(stage, []).append(seconds)

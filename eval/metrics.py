@@ -14,7 +14,7 @@ import math
 import re
 import unicodedata
 from collections import Counter
-from typing import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from rag.answer import REFUSALS
 from rag.language import detect_language

@@ -10,9 +10,10 @@ evaluated configuration is exactly one the chat can run. Per-question scores are
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 from rich.console import Console
@@ -157,7 +158,7 @@ def run_config(bot, questions_path: str = "") -> dict[str, Any]:
             "bm25_weight": s.bm25_weight if s.retriever == "hybrid" else None, "k": s.k, "fetch_k": s.fetch_k,
             "min_score": s.min_score, "support_score": s.support_score,
             "answer_threshold": s.answer_threshold if s.answer_mode != "extractive" else None, "embed_model": s.embed_model_path.rsplit("/", 1)[-1],
-            "started": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+            "started": datetime.now(UTC).isoformat(timespec="seconds")}
 
 
 def run_questions(bot, questions: Sequence[Question], articles: Mapping[str, str], *,

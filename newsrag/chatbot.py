@@ -19,9 +19,10 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Collection, Iterable, Iterator, Sequence
+from typing import Any
 
 from ingest.feeds import FeedOptions, is_url
 from ingest.pipeline import IngestReport, LazyEmbeddings, Progress, ingest, link_stories
@@ -53,7 +54,7 @@ class Chatbot:
         self._build_lock = threading.Lock()
 
     @classmethod
-    def from_settings(cls, settings: Settings | None = None, **overrides: Any) -> "Chatbot":
+    def from_settings(cls, settings: Settings | None = None, **overrides: Any) -> Chatbot:
         return cls((settings or Settings.from_env()).with_overrides(**overrides))
 
     # -- collaborators, built once --------------------------------------------------------------

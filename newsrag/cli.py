@@ -231,6 +231,8 @@ def ask(ctx: click.Context, question: str, mode: str | None, since: str | None, 
             console.out(event.token, end="", highlight=False)
         elif event.kind == "answer":
             answer = event.answer
+    if answer is None:
+        raise AssertionError("the answer stream ended without an answer")
     if as_json:
         console.out(answer.model_dump_json(indent=2), highlight=False)
         return
@@ -326,7 +328,8 @@ def serve(ctx: click.Context, host: str | None, port: int | None, mode: str | No
     """Serve the HTTP API (with an OpenAI-compatible /v1/chat/completions and the UI under /ui)."""
     from newsrag.server import serve as run
 
-    run(_settings(ctx, host=host, port=port, answer_mode=mode), ui=not no_ui)
+    run(_settings(ctx, host=host, port=port, answer_mode=mode), ui=not no_ui,
+        say=lambda line: console.print(Text(line), highlight=False, soft_wrap=True))
 
 
 @cli.command()

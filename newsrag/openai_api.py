@@ -23,7 +23,8 @@ import json
 import logging
 import time
 import uuid
-from typing import Any, Callable, Iterator, Literal
+from collections.abc import Callable, Iterator
+from typing import Any, Literal
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import StreamingResponse
@@ -114,7 +115,7 @@ def chunks(events: Iterator[Event], model: str) -> Iterator[str]:
             if event.kind == "token" and event.token:
                 drafted = True
                 yield chunk({"content": event.token})
-            elif event.kind == "answer":
+            elif event.kind == "answer" and event.answer is not None:
                 answer = event.answer
                 if not drafted:
                     yield chunk({"content": answer.answer})

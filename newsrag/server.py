@@ -25,6 +25,7 @@ import shutil
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -35,8 +36,16 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ingest.loaders import load_file
 from ingest.pipeline import IngestReport
-from newsrag.api_models import (AskRequest, DocumentOut, DocumentsResponse, Health, IngestResponse, SearchHit,
-                                SearchRequest, SearchResponse)
+from newsrag.api_models import (
+    AskRequest,
+    DocumentOut,
+    DocumentsResponse,
+    Health,
+    IngestResponse,
+    SearchHit,
+    SearchRequest,
+    SearchResponse,
+)
 from newsrag.guard import Guard, error_body, is_loopback
 from newsrag.openai_api import router as openai_router
 from rag.answer import Answer
@@ -239,6 +248,7 @@ def mount_ui(app: FastAPI, bot, settings: Settings, path: str = "/ui") -> bool:
     """The Gradio chat under ``path``; with an API key set, Gradio's login asks for it as password."""
     try:
         import gradio  # seconds to import: only when the UI is wanted
+
         from ui import chat
     except ImportError as exc:
         log.warning("chat UI not mounted at %s: %s", path, exc)
@@ -280,8 +290,10 @@ def app_from_env() -> FastAPI:
     return create_app(bot, settings)
 
 
-def serve(settings: Settings | None = None, *, bot=None, ui: bool = True) -> None:
-    """Run the API with uvicorn on ``settings.host:port`` (127.0.0.1:8080 by default) until stopped."""
+def serve(settings: Settings | None = None, *, bot=None, ui: bool = True,
+          say: Callable[[str], None] = log.info) -> None:
+    """Run the API with uvicorn on ``settings.host:port`` (127.0.0.1:8080 by default) until stopped;
+    ``say`` gets the one line that tells where it listens (the CLI prints it)."""
     import uvicorn
 
     from newsrag.chatbot import Chatbot
@@ -293,7 +305,7 @@ def serve(settings: Settings | None = None, *, bot=None, ui: bool = True) -> Non
     seconds = bot.warm_up()  # embedder, index, keywords and the LLM load before we listen, not on a question
     log.info("models loaded in %.1fs; index: %s", seconds, settings.where())
     app = create_app(bot, settings, ui=ui)
-    print(f"newsrag API on http://{settings.host}:{settings.port}  (answer mode {settings.answer_mode}, "
-          f"API key {'required' if settings.api_key else 'off'}, docs at /docs)", flush=True)
+    say(f"newsrag API on http://{settings.host}:{settings.port}  (answer mode {settings.answer_mode}, "
+        f"API key {'required' if settings.api_key else 'off'}, docs at /docs)")
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", timeout_graceful_shutdown=5)
 

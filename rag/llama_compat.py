@@ -73,7 +73,7 @@ def patch_library(path: Path) -> bool:
         if not nxt:
             break
         off += nxt
-    if new_ndx is None:
+    if new_ndx is None or new_aux_off is None:
         return False
 
     dirty = False

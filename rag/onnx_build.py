@@ -35,6 +35,7 @@ import numpy as np
 from rag.e5_build import _PASSAGES, _QUERIES, PROMPTS
 from rag.errors import ConfigError, NewsragError
 from rag.onnx_embedder import CONFIG_FILE, MODEL_FILE, TABLE_FILE, TOKENIZER_FILE, OnnxE5Embeddings
+from rag.settings import Settings
 
 # torch and transformers are imported inside the functions that need them (set-up only).
 
@@ -52,7 +53,7 @@ VARIANTS = (("int8-attention", ("intermediate/dense/MatMul", "output/dense/MatMu
             ("fp32", None))
 
 
-def default_paths(settings=None) -> tuple[Path, Path]:
+def default_paths(settings: Settings | None = None) -> tuple[Path, Path]:
     """(the sentence-transformers folder, the ONNX folder) under the settings' models folder."""
     from rag.e5_build import DIRNAME as E5_DIRNAME
     from rag.settings import Settings
@@ -154,7 +155,8 @@ def reference_vectors(src: Path, texts: list[str]) -> tuple[np.ndarray, list[lis
     return model.encode(texts, normalize_embeddings=True, convert_to_numpy=True), ids
 
 
-def verify_onnx(folder: Path, src: Path, reference=None) -> tuple[float, str]:
+def verify_onnx(folder: Path, src: Path,
+                reference: tuple[np.ndarray, list[list[int]]] | None = None) -> tuple[float, str]:
     """(minimum cosine between the ONNX folder's and sentence-transformers' vectors, the worst text)."""
     texts = _texts()
     expected, expected_ids = reference or reference_vectors(src, texts)

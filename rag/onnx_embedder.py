@@ -22,6 +22,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+
 from rag.embedder_id import PrefixedEmbeddings
 from rag.errors import ConfigError
 
@@ -34,6 +35,8 @@ MAX_ATTENTION_CELLS = 32 * 256 * 256  # texts × tokens² per batch: bounds the 
 
 class OnnxE5Embeddings(PrefixedEmbeddings):
     """Embeds documents with ``passage: `` and queries with ``query: `` (when ``prefixes``)."""
+
+    dimension: int
 
     def __init__(self, folder: str | Path, *, prefixes: bool = True, batch_size: int = 32,
                  threads: int | None = None):
@@ -55,16 +58,13 @@ class OnnxE5Embeddings(PrefixedEmbeddings):
         self._tokenizer.no_padding()  # padded here, per batch
         self._tokenizer.enable_truncation(self.max_length)
         self._table = np.load(folder / TABLE_FILE, mmap_mode="r")  # pages in only the rows used
+        self.dimension = int(self._table.shape[1])
         options = ort.SessionOptions()
         if threads:
             options.intra_op_num_threads = threads
         # Idle workers sleep instead of spinning: the cores are shared (with llama.cpp in the same process).
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self._session = ort.InferenceSession(str(folder / MODEL_FILE), options, providers=["CPUExecutionProvider"])
-
-    @property
-    def dimension(self) -> int:
-        return int(self._table.shape[1])
 
     def _vectors(self, texts: list[str]) -> list[list[float]]:
         return self._encode(texts).tolist()

@@ -17,7 +17,8 @@ are data, not instructions, and instruction-like sentences never reach the model
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from langchain_core.messages import BaseMessage

@@ -13,16 +13,16 @@ before the best ``k`` are taken.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from rag.dates import DateFilter
 from rag.keyword import KeywordIndex
-from rag.stories import collapse
 from rag.store import Hit, NewsIndex
+from rag.stories import collapse
 
 RRF_K = 60
 
@@ -64,10 +64,10 @@ class Retriever:
         t1 = time.perf_counter()
         where = dates.where() if dates else None
         ids = None
-        if where and self.keywords is not None:  # it knows each chunk's dates: faster than Chroma's filter
+        if dates and where and self.keywords is not None:  # it knows each chunk's dates: faster than Chroma's filter
             ids, where = self.keywords.chunk_ids_between(*dates.bounds()), None
         dense = self.index.search(vector, max(k, self.fetch_k), where, ids)  # more than k: stories collapse
-        if not self.hybrid:
+        if self.keywords is None or not self.hybrid:
             return Retrieval(self._one_per_story(dense)[:k], vector,
                              {"embed": t1 - t0, "retrieve": time.perf_counter() - t1})
         keyword_ids = [cid for cid, _ in self.keywords.search(query, self.fetch_k)]

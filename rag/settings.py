@@ -9,9 +9,10 @@ variable, never a traceback or a silently useless value (``K=0`` would refuse ev
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from rag.errors import ConfigError
 
@@ -128,12 +129,12 @@ class Settings:
             return f"Chroma server http://{self.chroma_host}:{self.chroma_port}, collection {self.collection!r}"
         return f"{self.index_dir} (collection {self.collection!r})"
 
-    def with_overrides(self, **overrides: Any) -> "Settings":
+    def with_overrides(self, **overrides: Any) -> Settings:
         """A copy with the given non-None values replaced (CLI flags win over the environment)."""
         return replace(self, **{k: v for k, v in overrides.items() if v is not None})
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> "Settings":
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
         env = os.environ if env is None else env
         values: dict[str, Any] = {}
         defaults = cls()

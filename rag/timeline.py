@@ -19,7 +19,7 @@ events inside one article (an article is one line, at its own date).
 from __future__ import annotations
 
 import re
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 

@@ -49,6 +49,27 @@ def fake_bot(tmp_path: Path, fake_embeddings):
                    embeddings=fake_embeddings)
 
 
+@pytest.fixture
+def run_cli(tmp_path: Path, monkeypatch, fake_embeddings):
+    """``newsrag --home TMP ...`` in-process, with the fake embedder in place of the real one, in
+    whatever folder the test ``chdir``s to; ``run_cli.bot()`` is a Chatbot on the same home."""
+    from click.testing import CliRunner
+
+    import rag.providers
+    from newsrag.chatbot import Chatbot
+    from newsrag.cli import cli
+
+    monkeypatch.setattr(rag.providers, "build_embeddings", lambda settings: fake_embeddings)
+    home = tmp_path / "home"
+
+    def run(*args: str, env: dict | None = None):
+        return CliRunner().invoke(cli, ["--home", str(home), *args], env=env)
+
+    run.home = home
+    run.bot = lambda: Chatbot(make_settings(home), embeddings=fake_embeddings)
+    return run
+
+
 @pytest.fixture(scope="session")
 def real_embeddings():
     from rag.e5_build import build_e5

@@ -13,8 +13,8 @@ from fastapi.testclient import TestClient
 
 from newsrag.chatbot import Chatbot
 from newsrag.openai_api import ChatMessage, chunks, mode_for, split_messages
-from rag.answer import Event
 from newsrag.server import KeywordFreshness, check_exposure, create_app, serve, status_for
+from rag.answer import Event
 from rag.errors import BackendError, ConfigError, InputError
 from tests.conftest import ARTICLES, make_settings
 from tests.fakes import recording_llm, yes_when

@@ -18,13 +18,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from click.testing import CliRunner
 
 from newsrag.chatbot import Chatbot
-from newsrag.cli import cli
-from rag.errors import ConfigError, IndexBusy, InputError
+from rag.errors import ArticleError, ConfigError, IndexBusy, InputError
 from rag.settings import Settings
-from rag.errors import ArticleError
 from tests.conftest import ARTICLES, E5_PATH, ROOT, free_port, make_settings
 from tests.test_ingest import SAMPLE_IDS, assert_consistent
 from tests.test_loaders import HTML, write
@@ -40,22 +37,6 @@ def counts(index) -> tuple[int, int, int]:
 
 def summary(output: str) -> dict[str, int]:
     return {k: int(v) for v, k in re.findall(r"(\d+) (added|updated|unchanged|removed|skipped)", output)}
-
-
-@pytest.fixture
-def run_cli(tmp_path: Path, monkeypatch, fake_embeddings):
-    """``newsrag --home TMP ...`` in-process, in whatever folder the test ``chdir``s to."""
-    import rag.providers
-
-    monkeypatch.setattr(rag.providers, "build_embeddings", lambda settings: fake_embeddings)
-    home = tmp_path / "home"
-
-    def run(*args: str, env: dict | None = None):
-        return CliRunner().invoke(cli, ["--home", str(home), *args], env=env)
-
-    run.home = home
-    run.bot = lambda: Chatbot(make_settings(home), embeddings=fake_embeddings)
-    return run
 
 
 def cli_env(home: Path, **extra: str) -> dict[str, str]:

@@ -121,7 +121,7 @@ def write_variants(folder: Path, n: int) -> list[str]:
         head, rest = paras[:1], paras[1:]
         rng.shuffle(rest)
         text = "\n\n".join(head + rest)
-        text = re.sub(r"\d+", lambda m: str(int(m.group()) + i + 1), text)
+        text = re.sub(r"\d+", lambda m, i=i: str(int(m.group()) + i + 1), text)
         doc_id = f"variant_{i:04d}"
         (folder / f"{doc_id}.txt").write_text(f" date 20{10 + i % 14}-{1 + i % 12:02d} {text}", encoding="utf-8")
         ids.append(doc_id)

@@ -11,7 +11,6 @@ import pytest
 from rag import stories
 from rag.answer import AlsoIn, Answer, Source
 from tests.conftest import ARTICLES, make_settings
-from tests.test_ingest import run_cli  # noqa: F401 (a fixture)
 from tests.test_loaders import BLINKEN, GOLD_QUOTE, write
 
 QUESTION = "Hoeveel extra geld zegde Blinken de regio toe?"
@@ -161,7 +160,7 @@ def test_linking_is_fast_enough(n: int) -> None:
     assert time.perf_counter() - t0 < 5
 
 
-def test_the_cli_names_the_stories_it_linked(run_cli, tmp_path: Path, monkeypatch) -> None:  # noqa: F811
+def test_the_cli_names_the_stories_it_linked(run_cli, tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("NEWSRAG_MIN_SCORE", "0")  # the fake embedder's similarities are low
     result = run_cli("ingest", str(plant(tmp_path / "in")))
     assert result.exit_code == 0, result.output

@@ -15,8 +15,9 @@ Styling is passed to ``launch`` (``LAUNCH_OPTIONS``), as Gradio 6 wants it.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Iterator, NamedTuple, Sequence
+from typing import NamedTuple
 
 import gradio as gr
 
@@ -232,7 +233,7 @@ def build_app(bot) -> gr.Blocks:
                        gr.skip() if reply.sources is None else reply.sources,
                        gr.skip() if reply.why is None else reply.why, reply.status)
 
-        def ingest(paths, progress=gr.Progress()):
+        def ingest(paths, progress=gr.Progress()):  # noqa: B008 (Gradio passes its tracker through this default)
             return ingest_files(bot, paths, progress)
 
         def reset():

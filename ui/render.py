@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import html
 import re
-from typing import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from rag.answer import REFUSALS, Answer, Source
 from rag.timeline import date_label
