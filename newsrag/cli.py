@@ -21,7 +21,7 @@ from rich.table import Table
 from rich.text import Text
 
 from rag.errors import ConfigError, InputError, NewsragError
-from rag.settings import Settings
+from rag.settings import ANSWER_MODES, RETRIEVERS, Settings
 
 console = Console()
 err_console = Console(stderr=True, soft_wrap=True)  # one error, one line
@@ -167,7 +167,7 @@ def _watch(ingest, paths, options, prune: bool, interval: float, debounce: int, 
 @click.option("-k", type=int, default=None, help="How many chunks.")
 @click.option("--since", default=None, help="Only articles from this date on (YYYY, YYYY-MM or YYYY-MM-DD).")
 @click.option("--until", default=None, help="Only articles up to this date.")
-@click.option("--retriever", type=click.Choice(["dense", "hybrid"]), default=None)
+@click.option("--retriever", type=click.Choice(RETRIEVERS), default=None)
 @click.pass_context
 @friendly_errors
 def search(ctx: click.Context, query: str, k: int | None, since: str | None, until: str | None,
@@ -204,7 +204,7 @@ def _read_history(fh) -> list[dict]:
 
 @cli.command()
 @click.argument("question")
-@click.option("--mode", type=click.Choice(["local", "extractive", "server"]), default=None, help="How to answer.")
+@click.option("--mode", type=click.Choice(ANSWER_MODES), default=None, help="How to answer.")
 @click.option("--since", default=None, help="Only articles from this date on (YYYY, YYYY-MM or YYYY-MM-DD).")
 @click.option("--until", default=None, help="Only articles up to this date.")
 @click.option("-k", type=int, default=None, help="How many passages to retrieve.")
@@ -258,7 +258,7 @@ def ask(ctx: click.Context, question: str, mode: str | None, since: str | None, 
               help="Ingested first when the index is empty.")
 @click.option("--host", default=None, help="Address to listen on (default 127.0.0.1).")
 @click.option("--port", type=int, default=7860, show_default=True)
-@click.option("--mode", type=click.Choice(["local", "extractive", "server"]), default=None, help="Default answer mode.")
+@click.option("--mode", type=click.Choice(ANSWER_MODES), default=None, help="Default answer mode.")
 @click.pass_context
 @friendly_errors
 def chat(ctx: click.Context, articles: Path, host: str | None, port: int, mode: str | None) -> None:
@@ -301,8 +301,8 @@ def _ensure_models(settings: Settings) -> None:
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("reports/eval"), show_default=True)
 @click.option("--compare", type=click.Path(path_type=Path), default=None, help="An earlier JSON report: show deltas.")
 @click.option("--fail-under", multiple=True, metavar="METRIC=VALUE", help="Exit 1 when METRIC misses VALUE (below it; above it for unsupported_share). Repeatable.")
-@click.option("--retriever", type=click.Choice(["dense", "hybrid"]), default=None)
-@click.option("--mode", type=click.Choice(["local", "extractive", "server"]), default=None)
+@click.option("--retriever", type=click.Choice(RETRIEVERS), default=None)
+@click.option("--mode", type=click.Choice(ANSWER_MODES), default=None)
 @click.option("-k", type=int, default=None)
 @click.option("--judge", type=click.Choice(["local", "server"]), default=None,
               help="Also score faithfulness and correctness with this model as judge.")
@@ -320,7 +320,7 @@ def eval_cmd(ctx: click.Context, questions: Path, out_dir: Path, compare: Path |
 @cli.command()
 @click.option("--host", default=None, help="Address (default 127.0.0.1; others need NEWSRAG_API_KEY).")
 @click.option("--port", type=int, default=None, help="Port (default 8080).")
-@click.option("--mode", type=click.Choice(["local", "extractive", "server"]), default=None)
+@click.option("--mode", type=click.Choice(ANSWER_MODES), default=None)
 @click.option("--no-ui", is_flag=True, help="Do not mount the chat UI under /ui.")
 @click.pass_context
 @friendly_errors

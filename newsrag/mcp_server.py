@@ -11,13 +11,12 @@ text is the one-line message; anything else is a crash the SDK logs to stderr.
 from __future__ import annotations
 
 import logging
-from typing import Literal
 
 from pydantic import BaseModel, Field
 
 from rag.answer import Citation
 from rag.errors import NewsragError
-from rag.settings import Settings
+from rag.settings import AnswerMode, Settings
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +61,7 @@ def build_server(bot):
 
     @server.tool()
     def ask(question: str, history: list[dict[str, str]] | None = None,
-            mode: Literal["local", "extractive", "server"] | None = None,
+            mode: AnswerMode | None = None,
             since: str | None = None, until: str | None = None) -> AskResult:
         """Answer a question from the news articles, with checked citations (exact quotes).
 

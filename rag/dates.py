@@ -26,10 +26,8 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from rag.documents import date_range
+from rag.documents import ISO_DATE, date_range
 from rag.errors import InputError
-
-_ISO = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
 
 # month name or abbreviation (lower case) -> 1..12
 _MONTHS = {name: number for number, names in enumerate([
@@ -77,7 +75,7 @@ def _days(iso: str) -> tuple[int, int]:
 def validate_iso(value: str) -> str:
     """``"2023"``, ``"2023-01"`` or ``"2023-01-15"`` (a real date), stripped; else InputError."""
     text = (value or "").strip()
-    m = _ISO.fullmatch(text)
+    m = ISO_DATE.fullmatch(text)
     try:
         if m:
             date(int(m[1]), int(m[2] or 1), int(m[3] or 1))

@@ -12,12 +12,16 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
 from rag.errors import ConfigError
 
-ANSWER_MODES = ("local", "extractive", "server")
-RETRIEVERS = ("dense", "hybrid")
+# The answer modes and retrievers, listed here only: the CLI's choices, the API's and MCP's schemas
+# and the UI's radio buttons are made from these.
+AnswerMode = Literal["local", "extractive", "server"]
+ANSWER_MODES: tuple[str, ...] = get_args(AnswerMode)
+RetrieverKind = Literal["dense", "hybrid"]
+RETRIEVERS: tuple[str, ...] = get_args(RetrieverKind)
 MAX_K = 50  # passages per question; the API's schema says the same
 # Inclusive bounds of every number.
 BOUNDS: dict[str, tuple[float, float]] = {

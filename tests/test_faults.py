@@ -452,6 +452,8 @@ def test_bad_settings_are_one_line_and_exit_2(run_cli, env, args, words) -> None
 def test_settings_check_every_copy() -> None:
     with pytest.raises(ConfigError, match="NEWSRAG_K"):
         Settings().with_overrides(k=0)
+    with pytest.raises(ConfigError, match="NEWSRAG_ANSWER_MODE must be one of local, extractive, server"):
+        Settings().with_overrides(answer_mode="locaal")  # a copy never runs an unknown mode as another
     with pytest.raises(ConfigError, match="NEWSRAG_LLM_THREADS"):
         Settings(llm_threads=-1)
     with pytest.raises(ConfigError, match="NEWSRAG_FETCH_K"):

@@ -23,6 +23,7 @@ import gradio as gr
 
 from rag.errors import NewsragError
 from rag.language import detect_language
+from rag.settings import ANSWER_MODES, Settings
 from ui import render
 
 log = logging.getLogger(__name__)
@@ -165,10 +166,14 @@ def ingest_files(bot, files: Sequence[str] | None, progress=None) -> str:
         return f"⚠ {render.escape_markdown(error_line(exc))}"
 
 
-def mode_choices(settings) -> tuple[list[tuple[str, str]], str]:
-    choices = [("Lokaal model", "local"), ("Extractief (zonder LLM)", "extractive")]
+MODE_LABELS = {"local": "Lokaal model", "extractive": "Extractief (zonder LLM)", "server": "Server"}
+
+
+def mode_choices(settings: Settings) -> tuple[list[tuple[str, str]], str]:
+    """The answer modes as (label, mode), the server's only when one is configured; and a note on it."""
+    usable = [m for m in ANSWER_MODES if m != "server" or settings.server_base_url]
+    choices = [(MODE_LABELS[m], m) for m in usable]
     if settings.server_base_url:
-        choices.append(("Server", "server"))
         return choices, f"server: {settings.server_base_url}"
     return choices, "server: niet ingesteld (zet NEWSRAG_SERVER_BASE_URL)"
 

@@ -22,9 +22,9 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 
 from rag.answer import REFUSALS, Answer, Source
+from rag.citations import MARKER, marker_numbers
 from rag.timeline import date_label
 
-CITE = re.compile(r"\[(\d{1,2}(?:\s*[,;]\s*\d{1,2})*)\]")  # "[1]", "[1, 2]"
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~$=^])")
 STAGES = ("embed", "retrieve", "decide", "generate", "check")
 
@@ -89,11 +89,11 @@ def _with_links(text: str, numbers: Iterable[int] | None) -> str:
     """Escape ``text`` for Markdown, turning ``[n]`` markers (of known sources) into links."""
     known = None if numbers is None else set(numbers)
     out, pos = [], 0
-    for m in CITE.finditer(text):
-        ns = [int(x) for x in re.split(r"[,;]", m.group(1))]
+    for m in MARKER.finditer(text):
+        ns = marker_numbers(m)
         if known is not None and not all(n in known for n in ns):
             continue  # left as escaped text
-        out.append(escape_markdown(text[pos:m.start()]))
+        out.append(escape_markdown(text[pos:m.start(1) - 1]))  # up to the "[", with the space before it
         out.append("".join(cite_link(n) for n in ns))
         pos = m.end()
     out.append(escape_markdown(text[pos:]))
