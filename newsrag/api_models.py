@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from rag.answer import Passage
 from rag.settings import AnswerMode
 
 DateText = Annotated[str | None, Field(default=None, max_length=10, examples=["2023-03"],
@@ -39,28 +40,9 @@ class SearchRequest(BaseModel):
     until: DateText
 
 
-class AlsoInOut(BaseModel):
-    doc_id: str
-    title: str
-    date: str
-
-
-class SearchHit(BaseModel):
-    chunk_id: str
-    doc_id: str
-    title: str
-    date: str
-    text: str
-    start: int
-    end: int
-    heading: str
-    score: float
-    also_in: list[AlsoInOut] = Field(default_factory=list, description="The other versions of this article's story")
-
-
 class SearchResponse(BaseModel):
     query: str
-    hits: list[SearchHit]
+    hits: list[Passage]
 
 
 class IngestResponse(BaseModel):

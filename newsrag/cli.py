@@ -130,7 +130,7 @@ def ingest_cmd(ctx: click.Context, paths: tuple[str, ...], prune: bool, replace:
     options = dict(replace=replace, wait=wait, feeds=FeedOptions(fetch_links=fetch_links))
     # The lock and the index first, so a busy or damaged index is one line, before any progress bar.
     with bot.writer(wait):
-        bot.index.count()
+        bot.count()
         if watch:
             return _watch(_with_bar(bot.ingest), paths, options, prune, interval, debounce, settings)
         report = _with_bar(bot.ingest)(paths, prune=prune, **options)
@@ -222,7 +222,7 @@ def ask(ctx: click.Context, question: str, mode: str | None, since: str | None, 
     settings = _settings(ctx, answer_mode=mode)
     bot = Chatbot.from_settings(settings)
     history = _read_history(history_file) if history_file else []
-    if bot.index.count() == 0:
+    if bot.is_empty():
         raise ConfigError(f"the index at {settings.where()} is empty: fill it first with "
                           f"`newsrag ingest data/articles` (or your own files and folders)")
     answer = None
@@ -270,7 +270,7 @@ def chat(ctx: click.Context, articles: Path, host: str | None, port: int, mode: 
     _ensure_models(settings)
     bot = Chatbot.from_settings(settings)
     bot.hold_writer()  # the UI ingests uploads: no other process may write this index meanwhile
-    if bot.index.count() == 0 and articles.exists():
+    if bot.is_empty() and articles.exists():
         console.print(Text(f"The index is empty: ingesting {articles} first."))
         _print_report(bot.ingest([articles]), settings)
     console.print(Text(f"newsrag chat on http://{host or settings.host}:{port}  (index: {settings.where()})"))
@@ -326,10 +326,11 @@ def eval_cmd(ctx: click.Context, questions: Path, out_dir: Path, compare: Path |
 @friendly_errors
 def serve(ctx: click.Context, host: str | None, port: int | None, mode: str | None, no_ui: bool) -> None:
     """Serve the HTTP API (with an OpenAI-compatible /v1/chat/completions and the UI under /ui)."""
+    from newsrag.chatbot import Chatbot
     from newsrag.server import serve as run
 
-    run(_settings(ctx, host=host, port=port, answer_mode=mode), ui=not no_ui,
-        say=lambda line: console.print(Text(line), highlight=False, soft_wrap=True))
+    bot = Chatbot.from_settings(_settings(ctx, host=host, port=port, answer_mode=mode))
+    run(bot, ui=not no_ui, say=lambda line: console.print(Text(line), highlight=False, soft_wrap=True))
 
 
 @cli.command()

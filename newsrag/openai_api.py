@@ -23,16 +23,17 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from newsrag.chatbot import Chatbot
 from rag.answer import Answer, Event
 from rag.errors import InputError, NewsragError
-from rag.settings import ANSWER_MODES, Settings
+from rag.settings import ANSWER_MODES
 
 MODEL = "newsrag"
 log = logging.getLogger(__name__)
@@ -130,7 +131,8 @@ def chunks(events: Iterator[Event], model: str) -> Iterator[str]:
     yield _sse("[DONE]")
 
 
-def router(bot, settings: Settings, fresh: Callable[[], None]) -> APIRouter:
+def router(bot: Chatbot) -> APIRouter:
+    settings = bot.settings
     api = APIRouter(prefix="/v1", tags=["openai"])
     created = int(time.time())
 
@@ -146,7 +148,7 @@ def router(bot, settings: Settings, fresh: Callable[[], None]) -> APIRouter:
         return {"object": "list",
                 "data": [{"id": n, "object": "model", "created": created, "owned_by": "newsrag"} for n in names]}
 
-    @api.post("/chat/completions", dependencies=[Depends(fresh)],
+    @api.post("/chat/completions",
               responses={200: {"content": {"text/event-stream": {}}, "description":
                                "chat.completion, or chat.completion.chunk events when stream is true"}})
     def chat_completions(body: ChatRequest):

@@ -94,7 +94,8 @@ class AnswerChain:
 
     def stream(self, question: str, history: Sequence[Message] = (), *, dates: DateFilter | None = None,
                k: int | None = None) -> Iterator[Event]:
-        question = validate_question(question)
+        """``question``: already checked by ``validate_question`` (``Chatbot.stream`` does, before any
+        model loads)."""
         lang = answer_language(question)
         timings: dict[str, float] = {}
         query = standalone_query(question, history)
@@ -116,9 +117,7 @@ class AnswerChain:
             hits += self._part_hits(texts, dates, {h.chunk_id for h in hits}, timings)
         if timeline and filters.since:
             hits += self._year_hits(query, filters, {h.chunk_id for h in hits}, timings)
-        sources = [Source(n=n, chunk_id=h.chunk_id, doc_id=h.doc_id, title=h.title, date=h.date, text=h.text,
-                          start=h.start, end=h.end, heading=h.heading, score=round(h.score, 4))
-                   for n, h in enumerate(hits, 1)]
+        sources = [Source.of(h, n=n) for n, h in enumerate(hits, 1)]
         yield Event(kind="sources", sources=sources)
 
         answer = Answer(question=question, answer="", language=lang, sources=sources, standalone_query=query,

@@ -110,6 +110,15 @@ def sample_bot(sample_home, real_embeddings):
     return Chatbot(make_settings(sample_home, answer_mode="extractive"), embeddings=real_embeddings)
 
 
+def reconfigured(bot, **overrides):
+    """A Chatbot with ``bot``'s collaborators (embedder, index, keyword index) and its settings
+    overridden: the same index served with another API key, port, ..."""
+    from newsrag.chatbot import Chatbot
+
+    return Chatbot(bot.settings.with_overrides(**overrides), embeddings=bot.embeddings, index=bot.index,
+                   keywords=bot.keywords)
+
+
 def free_port() -> int:
     """A TCP port free on 127.0.0.1 now, for a server a test starts."""
     with socket.socket() as s:

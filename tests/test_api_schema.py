@@ -26,7 +26,7 @@ from tests.fakes import BagOfWordsEmbeddings
 HOME = Path(tempfile.mkdtemp(prefix="newsrag-schema-"))
 BOT = Chatbot(make_settings(HOME, answer_mode="extractive", min_score=0.0, llm_model_path=str(HOME / "none.gguf")),
               embeddings=BagOfWordsEmbeddings())
-schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(BOT, BOT.settings, ui=False))
+schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(BOT, ui=False))
 
 
 @pytest.fixture(scope="module", autouse=True)

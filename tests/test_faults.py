@@ -213,7 +213,7 @@ def test_an_unexpected_server_error_is_one_line_of_json(fake_bot) -> None:
 
     fake_bot.ingest([ARTICLES])
     fake_bot.search = lambda *a, **k: 1 / 0  # a bug somewhere underneath
-    client = TestClient(create_app(fake_bot, fake_bot.settings, ui=False), raise_server_exceptions=False)
+    client = TestClient(create_app(fake_bot, ui=False), raise_server_exceptions=False)
     r = client.post("/search", json={"query": "Blinken"})
     assert r.status_code == 500 and r.headers["content-type"] == "application/json"
     assert r.json() == {"error": "internal error (ZeroDivisionError); the server log has the details"}
@@ -228,7 +228,7 @@ def test_a_busy_index_is_a_409_at_the_api(fake_bot, tmp_path) -> None:
     fake_bot.settings.index_dir.joinpath("writer.holder.json").write_text(json.dumps(
         {"pid": 1, "command": "newsrag ingest big-feed.jsonl", "since": "now"}))
     fake_bot.ingest = lambda *a, **k: (_ for _ in ()).throw(IndexBusy("the index is being written by x"))
-    client = TestClient(create_app(fake_bot, fake_bot.settings, ui=False))
+    client = TestClient(create_app(fake_bot, ui=False))
     r = client.post("/ingest", files=[("files", ("a.txt", b"Een. Twee."))])
     assert r.status_code == 409 and "being written" in r.json()["error"]
 
@@ -377,7 +377,7 @@ def test_same_named_files_in_different_folders_get_distinct_stable_ids(fake_bot,
         os.chdir(ROOT)
     assert fake_embeddings.calls == calls and counts(fake_bot.index) == before
 
-    client = TestClient(create_app(fake_bot, fake_bot.settings, ui=False))
+    client = TestClient(create_app(fake_bot, ui=False))
     assert client.delete("/documents/scalc/main0214").json() == {"deleted": "scalc/main0214"}
     assert sorted(fake_bot.index.records()) == ["index", "swriter/main0214"]
 
@@ -558,7 +558,7 @@ def test_refused_uploads_leave_nothing_on_disk(fake_bot) -> None:
 
     from newsrag.server import create_app
 
-    client = TestClient(create_app(fake_bot, fake_bot.settings, ui=False))
+    client = TestClient(create_app(fake_bot, ui=False))
     files = [("files", ("leeg.txt", b"   ")), ("files", ("plaatje.txt", b"\x89PNG\x00\x00" * 10)),
              ("files", ("feed.jsonl", b"geen json\n")), ("files", ("goed.txt", b"Een goed artikel. Ja."))]
     report = client.post("/ingest", files=files).json()

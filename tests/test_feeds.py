@@ -216,7 +216,7 @@ def test_the_api_and_the_ui_take_feed_files(fake_bot, tmp_path) -> None:
     from newsrag.server import create_app
     from ui import chat
 
-    client = TestClient(create_app(fake_bot, fake_bot.settings, ui=False))
+    client = TestClient(create_app(fake_bot, ui=False))
     r = client.post("/ingest", files=[("files", ("nieuws.rss", rss("kabinet", "storm").encode())),
                                       ("files", ("kapot.xml", b"<rss><channel><title>x</ti"))])
     assert r.status_code == 200, r.text

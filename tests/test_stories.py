@@ -109,11 +109,11 @@ def test_the_api_and_the_ui_show_also_in_as_text(fake_bot, tmp_path: Path) -> No
     from ui import render
 
     fake_bot.ingest([plant(tmp_path / "in")])
-    body = TestClient(create_app(fake_bot, fake_bot.settings, ui=False)).post(
+    body = TestClient(create_app(fake_bot, ui=False)).post(
         "/ask", json={"question": QUESTION, "mode": "extractive"}).json()
     (source,) = [s for s in body["sources"] if s["doc_id"].startswith("krant-")][:1]
     assert [a["doc_id"] for a in source["also_in"]] == ["krant-b", "krant-a"]
-    client = TestClient(create_app(fake_bot, fake_bot.settings, ui=False))
+    client = TestClient(create_app(fake_bot, ui=False))
     hits = client.post("/search", json={"query": QUESTION, "k": 5}).json()["hits"]
     assert {a["doc_id"] for h in hits if h["doc_id"] == "krant-a-update" for a in h["also_in"]} == {"krant-a", "krant-b"}
     assert all(h["also_in"] == [] for h in hits if not h["doc_id"].startswith("krant-"))
