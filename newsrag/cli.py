@@ -304,7 +304,7 @@ def _ensure_models(settings: Settings) -> None:
 @click.option("--retriever", type=click.Choice(RETRIEVERS), default=None)
 @click.option("--mode", type=click.Choice(ANSWER_MODES), default=None)
 @click.option("-k", type=int, default=None)
-@click.option("--judge", type=click.Choice(["local", "server"]), default=None,
+@click.option("--judge", type=click.Choice([m for m in ANSWER_MODES if m != "extractive"]), default=None,
               help="Also score faithfulness and correctness with this model as judge.")
 @click.pass_context
 @friendly_errors
@@ -312,9 +312,11 @@ def eval_cmd(ctx: click.Context, questions: Path, out_dir: Path, compare: Path |
              retriever: str | None, mode: str | None, k: int | None, judge: str | None) -> None:
     """Run a question set through the chat's own pipeline and report metrics."""
     from eval.cli import run_eval_cli
+    from newsrag.chatbot import Chatbot
 
-    _settings(ctx, k=k)  # a bad -k is one line, before anything loads
-    sys.exit(run_eval_cli(_settings(ctx), questions, out_dir, compare, fail_under, retriever, mode, k, judge))
+    # A bad -k is one line, before anything loads; the bot loads its models when the run needs them.
+    bot = Chatbot.from_settings(_settings(ctx, retriever=retriever, answer_mode=mode, k=k))
+    sys.exit(run_eval_cli(bot, questions, out_dir, compare, fail_under, judge))
 
 
 @cli.command()
