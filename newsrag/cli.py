@@ -60,15 +60,10 @@ def cli(ctx: click.Context, home: Path | None, verbose: bool) -> None:
 @friendly_errors
 def setup(ctx: click.Context, no_llm: bool) -> None:
     """Build the offline models once: the embedder folder and the local LLM file."""
-    settings = _settings(ctx, answer_mode="extractive" if no_llm else None)
-    _ensure_models(settings)
-    console.print(Text(f"embedder: {settings.embed_model_path}"))
-    if not settings.embed_model:
-        from rag.providers import onnx_embed_path
+    from newsrag.setup import ensure_models
 
-        console.print(Text(f"embedder on onnxruntime (verified against sentence-transformers): {onnx_embed_path(settings)}"))
-    if not no_llm:
-        console.print(Text(f"local LLM: {settings.gguf_path}"))
+    for line in ensure_models(_settings(ctx, answer_mode="extractive" if no_llm else None)):
+        console.print(Text(line), highlight=False, soft_wrap=True)
 
 
 def _print_report(report, settings: Settings) -> None:
@@ -264,10 +259,11 @@ def ask(ctx: click.Context, question: str, mode: str | None, since: str | None, 
 def chat(ctx: click.Context, articles: Path, host: str | None, port: int, mode: str | None) -> None:
     """Serve the chat UI (set-up and first ingest happen on the way, once)."""
     from newsrag.chatbot import Chatbot
+    from newsrag.setup import ensure_models
     from ui.chat import launch
 
     settings = _settings(ctx, answer_mode=mode)
-    _ensure_models(settings)
+    ensure_models(settings)
     bot = Chatbot.from_settings(settings)
     bot.hold_writer()  # the UI ingests uploads: no other process may write this index meanwhile
     if bot.is_empty() and articles.exists():
@@ -275,25 +271,6 @@ def chat(ctx: click.Context, articles: Path, host: str | None, port: int, mode: 
         _print_report(bot.ingest([articles]), settings)
     console.print(Text(f"newsrag chat on http://{host or settings.host}:{port}  (index: {settings.where()})"))
     launch(bot, host=host or settings.host, port=port)
-
-
-def _ensure_models(settings: Settings) -> None:
-    """Build the default offline models if they are missing (a no-op once done)."""
-    from rag.e5_build import build_e5
-
-    if not settings.embed_model:
-        from rag.onnx_build import build_onnx
-        from rag.providers import onnx_embed_path
-
-        build_onnx(build_e5(Path(settings.embed_model_path)), onnx_embed_path(settings))
-    if settings.answer_mode == "local":
-        from rag.llama_compat import ensure_loadable
-
-        ensure_loadable()  # the prebuilt libllama wants glibc 2.38; Debian 12 has 2.36
-        if not settings.llm_model_path:
-            from rag.gguf_build import assemble_gguf
-
-            assemble_gguf(settings.gguf_path)
 
 
 @cli.command(name="eval")

@@ -1,6 +1,6 @@
 """LangChain embeddings over a sentence-transformers model, on CPU, in fp32, L2-normalised.
 
-The default model is the multilingual-e5-small folder rebuilt offline by :mod:`rag.e5_build`. E5
+The default model is the multilingual-e5-small folder rebuilt offline by :mod:`newsrag.setup.e5_build`. E5
 models were trained with ``query: `` before questions and ``passage: `` before documents; leave
 ``prefixes`` on for them and turn it off for any other family. Vectors are unit length, so a dot
 product is the cosine.
@@ -55,8 +55,8 @@ def _load(model: str | Path) -> Any:
     if local:
         path = Path(model).expanduser()
         if not path.is_dir():
-            raise ConfigError(f"embedding model folder {path} does not exist: run `make setup` "
-                              f"(or `python -m rag.e5_build {path}`)")
+            raise ConfigError(f"embedding model folder {path} does not exist: run `newsrag setup` "
+                              f"(or `make setup`)")
         model = str(path)
         # The one sanctioned environment write: a local folder needs no hub, so forbid any request.
         # huggingface_hub reads these once, at its import; local_files_only below covers the case

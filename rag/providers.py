@@ -24,8 +24,8 @@ if TYPE_CHECKING:
 
 
 def onnx_embed_path(settings: Settings) -> Path:
-    """Where set-up exports the default embedder to ONNX (``rag.onnx_build``)."""
-    from rag.onnx_build import DIRNAME
+    """Where set-up exports the default embedder to ONNX (``newsrag.setup.onnx_build``)."""
+    from rag.onnx_embedder import DIRNAME
 
     return settings.models_dir / DIRNAME
 
@@ -40,7 +40,7 @@ def build_embeddings(settings: Settings) -> Embeddings:
         return RemoteEmbeddings(settings.embed_base_url, settings.embed_model, api_key=settings.embed_api_key,
                                 batch_size=settings.embed_batch)
     if not settings.embed_model:
-        from rag.onnx_build import is_complete
+        from rag.onnx_embedder import is_complete
 
         if is_complete(onnx_embed_path(settings)):
             from rag.onnx_embedder import OnnxE5Embeddings

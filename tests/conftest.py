@@ -72,7 +72,7 @@ def run_cli(tmp_path: Path, monkeypatch, fake_embeddings):
 
 @pytest.fixture(scope="session")
 def real_embeddings():
-    from rag.e5_build import build_e5
+    from newsrag.setup.e5_build import build_e5
     from rag.embedder import E5Embeddings
 
     build_e5(E5_PATH)  # no-op when already built and verified
@@ -93,8 +93,8 @@ def sample_home(tmp_path_factory, real_embeddings) -> Path:
 
 @pytest.fixture(scope="session")
 def local_llm():
-    from rag.gguf_build import assemble_gguf
-    from rag.llama_compat import ensure_loadable
+    from newsrag.setup.gguf_build import assemble_gguf
+    from newsrag.setup.llama_compat import ensure_loadable
     from rag.llm import ChatLlamaCpp
 
     ensure_loadable()

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag.e5_build import build_e5
+from newsrag.setup.e5_build import build_e5
 from rag.embedder import E5Embeddings
 from rag.errors import ConfigError
 
