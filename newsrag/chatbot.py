@@ -46,7 +46,7 @@ if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
 
     from rag.chain import AnswerChain
-    from rag.context import SentenceVectors
+    from rag.evidence import SentenceVectors
     from rag.keyword import KeywordIndex
     from rag.lock import WriterLock
     from rag.retrieval import Freshness, Retriever
@@ -229,7 +229,7 @@ class Chatbot:
     @cached_property
     def sentence_vectors(self) -> SentenceVectors:
         """Sentence vectors per chunk, shared by the answer chains of every mode."""
-        from rag.context import SentenceVectors
+        from rag.evidence import SentenceVectors
 
         return SentenceVectors(self.embeddings)
 

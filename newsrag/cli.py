@@ -306,7 +306,7 @@ def eval_cmd(ctx: click.Context, questions: Path, out_dir: Path, compare: Path |
 def serve(ctx: click.Context, host: str | None, port: int | None, mode: str | None, no_ui: bool) -> None:
     """Serve the HTTP API (with an OpenAI-compatible /v1/chat/completions and the UI under /ui)."""
     from newsrag.chatbot import Chatbot
-    from newsrag.server import serve as run
+    from newsrag.http.server import serve as run
 
     bot = Chatbot.from_settings(_settings(ctx, host=host, port=port, answer_mode=mode))
     run(bot, ui=not no_ui, say=lambda line: console.print(Text(line), highlight=False, soft_wrap=True))

@@ -23,10 +23,10 @@ from langchain_core.embeddings import Embeddings
 
 from rag.answer import REFUSALS, Answer, AnswerSentence, Citation, Event, Source
 from rag.citations import check, citation_for, render
-from rag.context import Evidence, SentenceVectors, Unit, build_evidence, pick_evidence, top_units
 from rag.dates import DateFilter, merge, parse_question_dates
 from rag.decide import RANK_PENALTY, SECOND_SOURCE_P, answerability, judge
 from rag.errors import InputError
+from rag.evidence import Evidence, SentenceVectors, Unit, build_evidence, pick_evidence, top_units
 from rag.followup import Message, model_rewrite, needs_history, previous_question, standalone_query
 from rag.language import SUPPORTED, detect_language
 from rag.parts import Part, leans, split_question

@@ -16,7 +16,7 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from rag.answer import AnswerSentence, Citation, Source
-from rag.context import Evidence, Unit
+from rag.evidence import Evidence, Unit
 from rag.keyword import stopwords, terms
 from rag.language import detect_language
 from rag.sentences import sentences

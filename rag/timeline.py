@@ -23,9 +23,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from rag.context import Evidence
 from rag.dates import parse_question_dates
 from rag.documents import ISO_DATE
+from rag.evidence import Evidence
 
 # "hoe ontwikkelde X zich", "hoe heeft X zich ontwikkeld", "het verloop", "how did X change since …".
 # "How did the act change the rules?" changes something: the English verb must end the question or

@@ -12,8 +12,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from newsrag.chatbot import Chatbot
-from newsrag.openai_api import ChatMessage, chunks, mode_for, split_messages
-from newsrag.server import check_exposure, create_app, serve, status_for
+from newsrag.http.openai_api import ChatMessage, chunks, mode_for, split_messages
+from newsrag.http.server import check_exposure, create_app, serve, status_for
 from rag.answer import Event
 from rag.errors import BackendError, ConfigError, InputError
 from tests.conftest import ARTICLES, make_settings, reconfigured

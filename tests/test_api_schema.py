@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 
 from newsrag.chatbot import Chatbot
-from newsrag.server import create_app
+from newsrag.http.server import create_app
 from tests.conftest import ARTICLES, make_settings
 from tests.fakes import BagOfWordsEmbeddings
 

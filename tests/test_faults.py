@@ -209,7 +209,7 @@ def test_a_second_writer_is_refused_by_a_running_server_which_survives_writes_un
 def test_an_unexpected_server_error_is_one_line_of_json(fake_bot) -> None:
     from fastapi.testclient import TestClient
 
-    from newsrag.server import create_app
+    from newsrag.http.server import create_app
 
     fake_bot.ingest([ARTICLES])
     fake_bot.search = lambda *a, **k: 1 / 0  # a bug somewhere underneath
@@ -222,7 +222,7 @@ def test_an_unexpected_server_error_is_one_line_of_json(fake_bot) -> None:
 def test_a_busy_index_is_a_409_at_the_api(fake_bot, tmp_path) -> None:
     from fastapi.testclient import TestClient
 
-    from newsrag.server import create_app
+    from newsrag.http.server import create_app
 
     fake_bot.ingest([ARTICLES])
     fake_bot.settings.index_dir.joinpath("writer.holder.json").write_text(json.dumps(
@@ -358,7 +358,7 @@ def test_a_truncated_chroma_database_is_one_line_saying_what_to_do(sample_home, 
 def test_same_named_files_in_different_folders_get_distinct_stable_ids(fake_bot, fake_embeddings, tmp_path) -> None:
     from fastapi.testclient import TestClient
 
-    from newsrag.server import create_app
+    from newsrag.http.server import create_app
 
     help_tree = tmp_path / "help"
     write(help_tree / "swriter" / "main0214.html", HTML)
@@ -543,7 +543,7 @@ def test_an_unreadable_subfolder_in_the_python_api(fake_bot, tmp_path, monkeypat
 # -- 12. API key strength, refused uploads ---------------------------------------------------------
 
 def test_a_weak_key_is_refused_beyond_loopback(tmp_path) -> None:
-    from newsrag.server import check_exposure
+    from newsrag.http.server import check_exposure
 
     settings = make_settings(tmp_path, host="0.0.0.0")
     for weak in (" ", "geheim", "x" * 15, " " + "x" * 20):
@@ -556,7 +556,7 @@ def test_a_weak_key_is_refused_beyond_loopback(tmp_path) -> None:
 def test_refused_uploads_leave_nothing_on_disk(fake_bot) -> None:
     from fastapi.testclient import TestClient
 
-    from newsrag.server import create_app
+    from newsrag.http.server import create_app
 
     client = TestClient(create_app(fake_bot, ui=False))
     files = [("files", ("leeg.txt", b"   ")), ("files", ("plaatje.txt", b"\x89PNG\x00\x00" * 10)),

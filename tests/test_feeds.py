@@ -213,7 +213,7 @@ def test_cli_ingests_a_feed_url(run_cli, served) -> None:
 def test_the_api_and_the_ui_take_feed_files(fake_bot, tmp_path) -> None:
     from fastapi.testclient import TestClient
 
-    from newsrag.server import create_app
+    from newsrag.http.server import create_app
     from ui import chat
 
     client = TestClient(create_app(fake_bot, ui=False))

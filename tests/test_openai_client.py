@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from newsrag.server import create_app
+from newsrag.http.server import create_app
 from tests.conftest import free_port, reconfigured
 
 QUESTION = "Hoeveel extra geld zegde Blinken de regio toe?"

@@ -105,7 +105,7 @@ def test_an_index_without_signatures_is_linked_on_the_next_ingest(fake_bot, tmp_
 def test_the_api_and_the_ui_show_also_in_as_text(fake_bot, tmp_path: Path) -> None:
     from fastapi.testclient import TestClient
 
-    from newsrag.server import create_app
+    from newsrag.http.server import create_app
     from ui import render
 
     fake_bot.ingest([plant(tmp_path / "in")])

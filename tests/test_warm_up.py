@@ -100,7 +100,7 @@ class Recorder:
 def test_serve_warms_up_before_it_listens(tmp_path, monkeypatch):
     import uvicorn
 
-    from newsrag import server
+    from newsrag.http import server
 
     calls: list = []
     monkeypatch.setattr(server, "create_app", lambda bot, ui=True: calls.append("create_app") or "app")
@@ -110,7 +110,8 @@ def test_serve_warms_up_before_it_listens(tmp_path, monkeypatch):
 
 
 def test_the_uvicorn_factory_warms_up(tmp_path, monkeypatch):
-    from newsrag import chatbot, server
+    from newsrag import chatbot
+    from newsrag.http import server
 
     calls: list = []
     monkeypatch.setattr(chatbot.Chatbot, "from_settings", classmethod(lambda cls, settings=None, **kw: Recorder(calls)))

@@ -1,14 +1,14 @@
 """The HTTP API: newsrag on FastAPI, for apps that use it without its UI.
 
     POST /ask  /search  /ingest       GET /documents  /health       DELETE /documents/{doc_id}
-    POST /v1/chat/completions  GET /v1/models    OpenAI-compatible (``newsrag.openai_api``)
+    POST /v1/chat/completions  GET /v1/models    OpenAI-compatible (``newsrag.http.openai_api``)
     /ui                                          the Gradio chat, when ``ui.chat`` is importable
     /openapi.json  /docs                         the schema
 
 ``create_app(bot)`` only wires routes, configured by ``bot.settings`` (the one source of settings): the
 bot loads its models on first use, once per process. ``serve(bot)`` checks the exposure rules, loads
 the models (``Chatbot.warm_up``) and runs uvicorn.
-Guarding (bearer key, body limits) is ``newsrag.guard``. Every ``NewsragError`` becomes
+Guarding (bearer key, body limits) is ``newsrag.http.guard``. Every ``NewsragError`` becomes
 ``{"error": "one line"}``, and so does any other exception (a 500, logged with its traceback):
 a traceback or a plain-text error never reaches a client.
 
@@ -37,7 +37,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ingest.loaders import load_file
 from ingest.pipeline import IngestReport
-from newsrag.api_models import (
+from newsrag.chatbot import Chatbot
+from newsrag.http.api_models import (
     AskRequest,
     DocumentOut,
     DocumentsResponse,
@@ -46,9 +47,8 @@ from newsrag.api_models import (
     SearchRequest,
     SearchResponse,
 )
-from newsrag.chatbot import Chatbot
-from newsrag.guard import Guard, error_body, is_loopback
-from newsrag.openai_api import router as openai_router
+from newsrag.http.guard import Guard, error_body, is_loopback
+from newsrag.http.openai_api import router as openai_router
 from rag.answer import Answer
 from rag.documents import valid_doc_id
 from rag.errors import BackendError, ConfigError, IndexBusy, InputError, NewsragError
@@ -257,7 +257,7 @@ def check_exposure(settings: Settings) -> None:
 
 
 def app_from_env() -> FastAPI:
-    """An app configured from ``NEWSRAG_*``, for ``uvicorn --factory newsrag.server:app_from_env``."""
+    """An app configured from ``NEWSRAG_*``, for ``uvicorn --factory newsrag.http.server:app_from_env``."""
     settings = Settings.from_env()
     check_exposure(settings)
     bot = Chatbot.from_settings(settings)

@@ -152,7 +152,7 @@ def router(bot: Chatbot) -> APIRouter:
               responses={200: {"content": {"text/event-stream": {}}, "description":
                                "chat.completion, or chat.completion.chunk events when stream is true"}})
     def chat_completions(body: ChatRequest):
-        """OpenAI chat completions; citations in ``citations`` (see the module docs of newsrag.openai_api)."""
+        """OpenAI chat completions; citations in ``citations`` (see the module docs of newsrag.http.openai_api)."""
         question, history = split_messages(body.messages)
         mode = mode_for(body.model, settings.answer_mode)
         if not body.stream:
