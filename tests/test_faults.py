@@ -235,7 +235,7 @@ def test_a_busy_index_is_a_409_at_the_api(fake_bot, tmp_path) -> None:
 
 # -- 3. two writers at once ------------------------------------------------------------------------
 
-def test_two_ingests_at_once_embed_each_file_once(tmp_path) -> None:
+def test_two_ingests_at_once_embed_each_file_once(tmp_path, e5_folder) -> None:
     home = tmp_path / "home"
     procs = [subprocess.Popen([sys.executable, "-m", "newsrag.cli", "ingest", "--wait", "600", str(ARTICLES)],
                               cwd=ROOT, env=cli_env(home), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

@@ -4,7 +4,6 @@ prune, the keyword index, interrupted runs, bad input in a run that goes on, and
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import pytest
@@ -280,9 +279,7 @@ def bad_folder(root: Path) -> tuple[Path, dict[str, str]]:
 
 def test_bad_input_is_reported_one_line_each_and_the_rest_is_ingested(fake_bot, tmp_path: Path) -> None:
     folder, expected = bad_folder(tmp_path)
-    started = time.perf_counter()
-    report = fake_bot.ingest([folder])
-    assert time.perf_counter() - started < 30  # the 50 MB file is refused, not read
+    report = fake_bot.ingest([folder])  # the 50 MB file is refused, not read (bench/loaders_bench.py times it)
     assert sorted(report.added) == sorted(SAMPLE_IDS + ["oud", "zonder-datum", "j-ok"])
     assert len(report.skipped) == len(expected)
     for where, words in expected.items():

@@ -147,7 +147,7 @@ def rows_written(home: Path) -> int:
         return 0
 
 
-def test_a_run_killed_with_sigkill_is_completed_by_the_next(tmp_path: Path) -> None:
+def test_a_run_killed_with_sigkill_is_completed_by_the_next(tmp_path: Path, e5_folder: Path) -> None:
     from ingest.pipeline import EMBED_BATCH
 
     n = EMBED_BATCH // 4  # ~6 chunks each: one full embedder batch written, then the kill, then the rest

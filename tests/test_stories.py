@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from rag import stories
 from rag.answer import AlsoIn, Answer, Source
 from tests.conftest import ARTICLES, make_settings
@@ -143,21 +141,15 @@ def test_with_the_real_embedder_and_chroma(tmp_path: Path, real_embeddings) -> N
                                                      else set())
 
 
-@pytest.mark.parametrize("n", [2000])
-def test_linking_is_fast_enough(n: int) -> None:
-    """Bench-scale figures are in docs/benchmarks.md (bench/stories_bench.py); here only a sanity bound."""
-    import time
-
+def test_linking_finds_the_one_copy_among_many() -> None:
+    """How fast linking is: docs/benchmarks.md (bench/stories_bench.py)."""
     import numpy as np
 
     rng = np.random.default_rng(0)
     sigs = {f"d{i}": (rng.integers(0, 2**32, stories.NUM_PERM, dtype=np.uint64).astype(np.uint32), 400)
-            for i in range(n)}
+            for i in range(2000)}
     sigs["copy"] = sigs["d7"]
-    t0 = time.perf_counter()
-    found = stories.stories(sigs)
-    assert found == {"copy": ("d7",), "d7": ("copy",)}
-    assert time.perf_counter() - t0 < 5
+    assert stories.stories(sigs) == {"copy": ("d7",), "d7": ("copy",)}
 
 
 def test_the_cli_names_the_stories_it_linked(run_cli, tmp_path: Path, monkeypatch) -> None:
