@@ -265,7 +265,7 @@ def test_a_held_lock_refuses_a_second_writer_in_one_line(fake_bot, tmp_path) -> 
         t0 = time.monotonic()
         with pytest.raises(IndexBusy) as refused:
             fake_bot.ingest([write(tmp_path / "x.txt", "Nieuw. Artikel.")], wait=0.5)
-        assert 0.4 < time.monotonic() - t0 < 10
+        assert time.monotonic() - t0 >= 0.4  # it did wait before refusing (a lower bound: never flaky)
         message = str(refused.value)
         assert "\n" not in message and f"pid {holder.pid}" in message and "waited 0.5 s" in message
         with pytest.raises(IndexBusy):
