@@ -63,7 +63,7 @@ def plots(report: Mapping[str, Any]) -> dict[str, str]:
             stages.setdefault(stage, []).append(seconds)
     if stages:
         fig, ax = plt.subplots(figsize=(7, 3))
-        ax.boxplot(list(stages.values()), tick_labels=list(stages), vert=False)
+        ax.boxplot(list(stages.values()), tick_labels=list(stages), orientation="horizontal")
         ax.set_xscale("log")
         ax.set_xlabel("seconds (log)")
         ax.set_title("latency per stage")
