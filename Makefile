@@ -5,13 +5,17 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-8)
 
-.PHONY: chat test setup install browser ingest bench eval clean
+.PHONY: chat test lint setup install browser ingest bench eval clean
 
 chat: setup  ## set up, ingest the sample articles if the index is empty, serve the chat UI on 127.0.0.1:7860
 	$(BIN)/newsrag chat
 
-test: setup browser  ## set up and run every test (unit, integration, real LLM, browser)
+test: lint setup browser  ## lint, type-check, set up and run every test (unit, integration, real LLM, browser)
 	$(BIN)/python -m pytest -q -rs
+
+lint: install  ## ruff and mypy, as configured in pyproject.toml; any finding fails the build
+	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 install: $(STAMP)
 $(STAMP):

@@ -151,7 +151,6 @@ def folder_mb(path: Path) -> float:
 
 
 def build(home: Path, n_chunks: int) -> dict:
-    from ingest.pipeline import ingest
     from newsrag.chatbot import Chatbot
     from tests.conftest import make_settings
 
@@ -215,7 +214,7 @@ def serve(home: Path, n_queries: int) -> dict:
     embeddings = HashedWords()
     bot = Chatbot(make_settings(home, answer_mode="extractive"), embeddings=embeddings)
     hybrid = bot.retriever  # opens Chroma and the keyword index
-    dense = Retriever(bot.index, embeddings, None)
+    dense = Retriever(bot.index, embeddings, None, bm25_weight=0.0, fetch_k=bot.settings.fetch_k)
     qs = queries(n_queries)
     vectors = {q: embeddings.embed_query(q) for q in qs}  # the model's cost is not measured here
     embeddings.embed_query = lambda q: vectors[q]  # type: ignore[method-assign]

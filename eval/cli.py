@@ -3,14 +3,17 @@
     newsrag eval QUESTIONS.jsonl [--out reports/eval] [--compare OLD.json] [--fail-under metric=value ...]
                  [--retriever dense|hybrid] [--mode local|extractive|server] [-k N] [--judge server|local]
 
+The wrapper builds the bot (its settings with --retriever, --mode and -k as overrides) and passes it
+in: eval does not build one.
+
 Exit status: 0 when every gate holds, 1 when a ``--fail-under`` gate fails, 2 when the question
 file, a report or the settings cannot be used (one red line, like every newsrag command).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
 
 from rich.console import Console
 from rich.markup import escape
@@ -19,11 +22,11 @@ from eval.html_report import write_html
 from eval.questions import QuestionSetError, load_questions
 from eval.report import fail_under as check_gates
 from eval.report import load_json, parse_gates, print_compare, print_report, to_json, write_json
-from eval.runner import article_texts, bot_for, run_config, run_questions
-from rag.errors import ConfigError, InputError, NewsragError
-from rag.settings import ANSWER_MODES, RETRIEVERS, Settings
+from eval.runner import EvalBot, article_texts, run_config, run_questions
+from rag.errors import ConfigError, NewsragError
+from rag.settings import ANSWER_MODES, Settings
 
-JUDGES = ("server", "local")
+JUDGES = tuple(m for m in ANSWER_MODES if m != "extractive")  # the modes with a model
 
 
 def report_stem(questions_path: Path, settings: Settings) -> str:
@@ -31,19 +34,17 @@ def report_stem(questions_path: Path, settings: Settings) -> str:
     return f"{questions_path.stem}-{settings.answer_mode}-{settings.retriever}-k{settings.k}"
 
 
-def run_eval_cli(settings: Settings, questions_path: str | Path, out_dir: str | Path = "reports/eval",
-                 compare: str | Path | None = None, fail_under: Sequence[str] = (), retriever: str | None = None,
-                 mode: str | None = None, k: int | None = None, judge: str | None = None, *,
-                 console: Console | None = None, progress: bool = True, **given: Any) -> int:
-    """Run, report (terminal, JSON, HTML), compare and gate; the exit status. ``given``: collaborators
-    for the Chatbot (tests pass the session's embedder instead of loading it again)."""
+def run_eval_cli(bot: EvalBot, questions_path: str | Path, out_dir: str | Path = "reports/eval",
+                 compare: str | Path | None = None, fail_under: Sequence[str] = (), judge: str | None = None, *,
+                 console: Console | None = None, progress: bool = True) -> int:
+    """Run ``bot`` over the questions, report (terminal, JSON, HTML), compare and gate; the exit status."""
     console = console or Console()
     err = Console(stderr=True)
     try:
-        _check_choices(retriever, mode, k, judge)
+        if judge is not None and judge not in JUDGES:
+            raise ConfigError(f"judge must be one of {', '.join(JUDGES)}, not {judge!r}")
         parse_gates(fail_under)  # a typo in a gate fails before a long run, not after
         old = load_json(compare) if compare else None
-        bot = bot_for(settings, retriever=retriever, mode=mode, k=k, **given)
         articles = article_texts(bot)
         questions = load_questions(questions_path, articles)
         judge_model = bot.llm_for(judge) if judge else None  # the same model object a mode would use
@@ -66,21 +67,10 @@ def run_eval_cli(settings: Settings, questions_path: str | Path, out_dir: str | 
     html_path = write_html(report, Path(out_dir) / f"{stem}.html")
     print_report(report, console)
     console.print(f"reports: {escape(str(json_path))}  {escape(str(html_path))}", highlight=False, soft_wrap=True)
-    if old is not None:
+    if old is not None and compare is not None:
         print_compare(old, report, console, label=Path(compare).name)
     failures = check_gates(fail_under, report["metrics"])
     for failure in failures:
         err.print(f"[red]gate failed:[/red] {escape(failure)}", highlight=False, soft_wrap=True)
     return 1 if failures else 0
-
-
-def _check_choices(retriever, mode, k, judge) -> None:
-    if retriever is not None and retriever not in RETRIEVERS:
-        raise ConfigError(f"retriever must be one of {', '.join(RETRIEVERS)}, not {retriever!r}")
-    if mode is not None and mode not in ANSWER_MODES:
-        raise ConfigError(f"answer mode must be one of {', '.join(ANSWER_MODES)}, not {mode!r}")
-    if k is not None and k < 1:
-        raise InputError(f"-k must be at least 1, not {k}")
-    if judge is not None and judge not in JUDGES:
-        raise ConfigError(f"judge must be one of {', '.join(JUDGES)}, not {judge!r}")
 

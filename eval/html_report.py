@@ -8,8 +8,9 @@ from __future__ import annotations
 import base64
 import html
 import io
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from eval.report import ALL_METRICS, fmt
 
@@ -56,13 +57,13 @@ def plots(report: Mapping[str, Any]) -> dict[str, str]:
     ax.legend(fontsize=7, ncol=4, loc="lower center", bbox_to_anchor=(0.5, 1.0))
     out["by_kind"] = _png(fig)
 
-    stages = {}
+    stages: dict[str, list[float]] = {}
     for q in report["questions"]:
         for stage, seconds in q["timings"].items():
             stages.setdefault(stage, []).append(seconds)
     if stages:
         fig, ax = plt.subplots(figsize=(7, 3))
-        ax.boxplot(list(stages.values()), tick_labels=list(stages), vert=False)
+        ax.boxplot(list(stages.values()), tick_labels=list(stages), orientation="horizontal")
         ax.set_xscale("log")
         ax.set_xlabel("seconds (log)")
         ax.set_title("latency per stage")

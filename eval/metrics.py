@@ -14,14 +14,14 @@ import math
 import re
 import unicodedata
 from collections import Counter
-from typing import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from rag.answer import REFUSALS
+from rag.citations import strip_markers
 from rag.language import detect_language
 
 Span = tuple[str, int, int]
 
-_MARKERS = re.compile(r"\s*\[\d{1,2}(?:\s*[,;]\s*\d{1,2})*\]")  # citation markers "[1]", "[1, 2]"
 _ARTICLES = {"a", "an", "the", "de", "het", "een"}  # English and Dutch articles, dropped for token F1
 
 
@@ -99,11 +99,6 @@ def fold(text: str) -> str:
     (``"Oekraïne"`` -> ``"oekraine"``). Whitespace is kept as it is."""
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
-
-
-def strip_markers(text: str) -> str:
-    """The answer without its citation markers (``"Astana [1]."`` -> ``"Astana."``)."""
-    return _MARKERS.sub("", text)
 
 
 def keyword_match(answer: str, groups: Sequence[Sequence[str]]) -> bool | None:

@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from rag.dates import validate_iso
 from rag.errors import InputError
@@ -87,7 +88,8 @@ def load_questions(path: str | Path, articles: Mapping[str, str] | None = None) 
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: cannot read the question file ({exc})") from None
     rows = _csv_rows(raw, path.name) if path.suffix.lower() == ".csv" else _jsonl_rows(raw, path.name)
-    questions, problems, seen = [], [], {}
+    questions, problems = [], []
+    seen: dict[str, int] = {}  # id -> the line it was first on
     for line, row in rows:
         if isinstance(row, str):  # already a problem
             problems.append(row)

@@ -2,17 +2,19 @@
 
     questions -> bot.ask(question, history) -> score(question, answer) -> aggregate (overall, by kind, by lang)
 
-Ablations are settings overrides (``bot_for(settings, retriever=..., mode=..., k=...)``), so an
-evaluated configuration is exactly one the chat can run. Per-question scores are the functions in
-``eval.metrics``; this module only decides which apply to which question and averages them.
+Eval takes a bot; building one is the application's job (``newsrag eval`` builds a ``Chatbot`` from
+settings with its flags as overrides), so an evaluated configuration is exactly one the chat can
+run, and eval depends on no front end. Per-question scores are the functions in ``eval.metrics``;
+this module only decides which apply to which question and averages them.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any, Protocol
 
 from langchain_core.language_models import BaseChatModel
 from rich.console import Console
@@ -32,6 +34,18 @@ METRICS = ("hit@1", "hit@k", "recall@k", "mrr", "ndcg@k", "answer_accuracy", "to
 SET_METRICS = ("abstention_precision", "abstention_recall")
 JUDGED = ("faithfulness", "answer_correctness")
 LOWER_IS_BETTER = {"unsupported_share"}
+
+
+class EvalBot(Protocol):
+    """What eval uses of a ``newsrag.Chatbot``."""
+
+    settings: Settings
+
+    def ask(self, question: str, history: Sequence[dict] = ...) -> Answer: ...
+
+    def article_texts(self) -> dict[str, str]: ...
+
+    def llm_for(self, mode: str) -> BaseChatModel | None: ...
 
 
 @dataclass
@@ -131,36 +145,24 @@ def aggregate(results: Sequence[QuestionResult]) -> dict[str, Any]:
 
 
 # -- running ----------------------------------------------------------------------------------------
-def bot_for(settings: Settings, *, retriever: str | None = None, mode: str | None = None, k: int | None = None,
-            **given: Any):
-    """The Chatbot the chat would build for these overrides (``given``: collaborators to reuse)."""
-    from newsrag.chatbot import Chatbot
-
-    return Chatbot(settings.with_overrides(retriever=retriever, answer_mode=mode, k=k), **given)
-
-
-def article_texts(bot) -> dict[str, str]:
+def article_texts(bot: EvalBot) -> dict[str, str]:
     """doc id -> article text for every indexed article (gold quotes are substrings of these)."""
-    texts = {}
-    for doc_id in bot.index.records():
-        article = bot.index.article(doc_id)
-        if article is not None:
-            texts[doc_id] = article.text
+    texts = bot.article_texts()
     if not texts:
         raise InputError(f"the index is empty ({bot.settings.where()}): run `newsrag ingest data/articles` first")
     return texts
 
 
-def run_config(bot, questions_path: str = "") -> dict[str, Any]:
+def run_config(bot: EvalBot, questions_path: str = "") -> dict[str, Any]:
     s = bot.settings
     return {"questions": str(questions_path), "mode": s.answer_mode, "retriever": s.retriever,
             "bm25_weight": s.bm25_weight if s.retriever == "hybrid" else None, "k": s.k, "fetch_k": s.fetch_k,
             "min_score": s.min_score, "support_score": s.support_score,
             "answer_threshold": s.answer_threshold if s.answer_mode != "extractive" else None, "embed_model": s.embed_model_path.rsplit("/", 1)[-1],
-            "started": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+            "started": datetime.now(UTC).isoformat(timespec="seconds")}
 
 
-def run_questions(bot, questions: Sequence[Question], articles: Mapping[str, str], *,
+def run_questions(bot: EvalBot, questions: Sequence[Question], articles: Mapping[str, str], *,
                   judge: BaseChatModel | None = None, progress: bool = True, console: Console | None = None,
                   config: dict[str, Any] | None = None) -> EvalRun:
     """Ask every question with its history through ``bot.ask`` and score the answers."""
@@ -176,7 +178,7 @@ def run_questions(bot, questions: Sequence[Question], articles: Mapping[str, str
     return EvalRun(config or run_config(bot), results)
 
 
-def _one(bot, q: Question, articles: Mapping[str, str], k: int, judge: BaseChatModel | None) -> QuestionResult:
+def _one(bot: EvalBot, q: Question, articles: Mapping[str, str], k: int, judge: BaseChatModel | None) -> QuestionResult:
     t0 = time.perf_counter()
     try:
         answer = bot.ask(q.question, q.history)

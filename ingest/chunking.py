@@ -6,10 +6,9 @@ are not chunks of their own; photo captions are (they are short and about someth
 
 from __future__ import annotations
 
+from ingest.loaders import is_caption, is_heading
 from rag.documents import Article, Chunk
 from rag.sentences import Span, paragraphs, sentences
-
-from ingest.loaders import is_caption, is_heading
 
 TARGET_CHARS = 700  # ~180 tokens: within E5's 512 and small enough to point at one passage
 MAX_CHARS = 1000

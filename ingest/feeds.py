@@ -23,9 +23,9 @@ import hashlib
 import re
 import time
 import urllib.request
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from html.parser import HTMLParser
-from typing import Callable, Iterator
 from urllib.parse import urlsplit
 
 from rag.documents import Article
@@ -70,7 +70,7 @@ class _Text(HTMLParser):
               "table", "section", "article", "figure", "figcaption", "pre", "hr"}
     SKIP = {"script", "style"}
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
         self.skipping = 0
@@ -182,8 +182,7 @@ def _article(entry, n: int, source: str, path: str,
         raise ArticleError(source, f"{where}: no guid, link or title to identify it")
     text = _entry_text(entry)
     doc_id = entry_id(key)
-    digest = hashlib.sha256("\0".join((str(options.fetch_links), title, date or "", link, text)).encode())
-    digest = digest.hexdigest()[:16]
+    digest = hashlib.sha256("\0".join((str(options.fetch_links), title, date or "", link, text)).encode()).hexdigest()[:16]
     if options.fetch_links and link and options.known(doc_id) == digest:
         yield Unchanged(doc_id, path, n)
         return
@@ -198,7 +197,8 @@ def _article(entry, n: int, source: str, path: str,
         except (OSError, ArticleError, ValueError) as exc:
             reason = exc.reason if isinstance(exc, ArticleError) else " ".join(str(exc).split())[:120]
             if not text:
-                raise ArticleError(source, f"{where}: linked page {link} not read ({reason}) and no text in the feed")
+                raise ArticleError(source, f"{where}: linked page {link} not read ({reason}) and no text in the feed") \
+                    from exc
             yield ArticleError(source, f"{where}: linked page {link} not read ({reason}); used the feed's text "
                                        f"(ingested)")
             digest = ""  # not as asked: fetch it again on the next poll

@@ -12,11 +12,11 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path, PurePath
-from typing import Iterable, Iterator
 
-from ingest.feeds import FEED_SUFFIXES, MAX_FEED_BYTES, FeedOptions, looks_like_feed, parse_feed
+from ingest.feeds import FEED_SUFFIXES, MAX_FEED_BYTES, FeedOptions, Unchanged, looks_like_feed, parse_feed
 from rag.documents import Article, doc_id_for, valid_doc_id
 from rag.errors import ArticleError
 from rag.language import detect_language
@@ -36,7 +36,7 @@ _CAPTION = re.compile(r"(?:^|[.!?)]\s+)(?:Foto|Beeld|Photo|Image)\s+[^.!?]{0,80}
 _MD_HEADING = re.compile(r"^#{1,6}\s+(.+?)\s*#*\s*$")
 _BLOCK_BREAK = re.compile(r"[ \t]*\n\s*")
 
-Item = Article | ArticleError
+Item = Article | ArticleError | Unchanged  # Unchanged: a feed entry as the index holds it (``ingest.feeds``)
 
 
 def is_caption(paragraph: str) -> bool:
@@ -143,8 +143,8 @@ def parse_json_line(line: str, source: str, lineno: int, path: str = "") -> Arti
         raise ArticleError(source, f"id {doc_id[:80]!r} is not a valid article id (letters, digits, '.', '_', "
                                    f"'-', parts joined by '/', each starting with a letter or digit; at most 200 "
                                    f"characters)", lineno)
-    date = str(obj.get("date") or "")
-    date = m.group(1) if (m := _ISO_PREFIX.match(date)) else None
+    given = str(obj.get("date") or "")
+    date = m.group(1) if (m := _ISO_PREFIX.match(given)) else None
     text = text.strip()
     title = str(obj.get("title") or "").strip() or first_sentence_title(text)
     return Article(doc_id=doc_id, path=path, line=lineno, title=title, text=text, date=date,

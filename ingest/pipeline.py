@@ -26,15 +26,16 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
-from typing import Callable, Collection, Iterable, Iterator, Sequence
 
 from langchain_core.embeddings import Embeddings
 
 from ingest.chunking import chunk_article
 from ingest.feeds import FeedOptions, Unchanged, is_url, load_feed_url
-from ingest.loaders import JSONL_SUFFIXES, UnreadableFolder, discover, is_feed_file, load_file
+from ingest.loaders import JSONL_SUFFIXES, Item, UnreadableFolder, discover, is_feed_file, load_file
 from rag import stories
 from rag.documents import Article, Chunk
 from rag.errors import ArticleError
@@ -99,7 +100,8 @@ class LazyEmbeddings(Embeddings):
     re-ingest) never loads the model."""
 
     def __init__(self, factory: Callable[[], Embeddings]):
-        self._factory, self._inner = factory, None
+        self._factory = factory
+        self._inner: Embeddings | None = None
 
     @property
     def built(self) -> bool:
@@ -197,9 +199,9 @@ class _Known(dict):
         self.index, self.everything = index, everything
         self.looked: set[str] = set(self)
 
-    def looked_up(self, items: Iterable[Article | ArticleError]) -> Iterator[Article | ArticleError]:
+    def looked_up(self, items: Iterable[Item]) -> Iterator[Item]:
         """``items`` again, after their stored records (if any) were fetched."""
-        pending: list[Article | ArticleError] = []
+        pending: list[Item] = []
         for item in items:
             pending.append(item)
             if len(pending) >= self.LOOKUP:
@@ -207,7 +209,7 @@ class _Known(dict):
                 pending = []
         yield from self._fetch(pending)
 
-    def _fetch(self, items: list[Article | ArticleError]) -> list[Article | ArticleError]:
+    def _fetch(self, items: list[Item]) -> list[Item]:
         ids = list(dict.fromkeys(i.doc_id for i in items if isinstance(i, Article) and i.doc_id not in self.looked))
         if ids and not self.everything:
             self.update(self.index.records(ids))
@@ -253,8 +255,9 @@ def ingest(paths: Sequence[Path | str], index: NewsIndex, embeddings: Embeddings
     batch = _Batcher(index, embeddings, report)
     feeds = dataclasses.replace(feeds, known=lambda doc_id: known[doc_id].entry if doc_id in known else "")
 
-    sources = [(url, 0, lambda url=url: load_feed_url(url, feeds)) for url in urls]
-    sources += [(str(p), size, lambda p=p, i=i: _reader(p, i, ids_by_path, feeds)) for p, i, size in files]
+    sources: list[tuple[str, int, Callable[[], Iterator[Item]]]] = [
+        (url, 0, partial(load_feed_url, url, feeds)) for url in urls]
+    sources += [(str(p), size, partial(_reader, p, i, ids_by_path, feeds)) for p, i, size in files]
 
     for path, size, read in sources:
         for item in known.looked_up(read()):

@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Callable, Sequence
 
 from ingest.feeds import is_url
 from ingest.loaders import SUPPORTED, is_feed_file
@@ -31,7 +31,7 @@ Ingest = Callable[..., IngestReport]  # Chatbot.ingest: (paths, *, prune, change
 OnReport = Callable[[str, IngestReport], None]  # (what was ingested, its report)
 
 
-def relevant(changes: set[tuple[object, str]]) -> list[str]:
+def relevant(changes: Iterable[tuple[object, str]]) -> list[str]:
     """The absolute paths worth ingesting from a watchfiles batch: no hidden files or folders; a
     file that still exists must be an article or feed file (a deleted one cannot be sniffed)."""
     out = set()

@@ -6,10 +6,15 @@
     answer = bot.ask("Hoeveel geld zegde Blinken toe?")
     for event in bot.stream("En in het Engels?", history=[...]): ...
 
+It is the one seam between the answering core and its front ends (CLI, HTTP API, OpenAI adapter,
+MCP, LangChain, the UI, eval): they use the methods here, never its collaborators (``index``,
+``keywords``, ``retriever``) directly.
+
 Collaborators are passed in or built lazily by ``rag.providers``, once per process. Writes go
 through one lock: Chroma is thread-safe but an ingest must not interleave with another ingest; and
 between processes through the index's writer lock (``rag.lock``), which ``hold_writer`` keeps for
-a server's lifetime. ``refresh`` notices an index another process changed and reopens it.
+a server's lifetime. Every read first notices what other processes wrote (``refresh``, a
+``rag.retrieval.Freshness``), whichever front end asks.
 The index records its embedder: a write adopts it on an index without the record, and both writes
 and queries refuse another (``rag.embedder_id``).
 """
@@ -19,66 +24,90 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Collection, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
 
 from ingest.feeds import FeedOptions, is_url
 from ingest.pipeline import IngestReport, LazyEmbeddings, Progress, ingest, link_stories
 from rag import providers
-from rag.answer import Answer, Event
+from rag.answer import AlsoIn, Answer, Event, Passage
 from rag.dates import DateFilter
+from rag.documents import Article
 from rag.embedder_id import EmbedderId, identity_of
+from rag.errors import InputError
 from rag.keyword_sync import sync
 from rag.settings import MAX_K, Settings
-from rag.store import ArticleRecord, Hit
+from rag.store import ArticleRecord
+
+if TYPE_CHECKING:
+    from langchain_core.embeddings import Embeddings
+    from langchain_core.language_models import BaseChatModel
+
+    from rag.chain import AnswerChain
+    from rag.evidence import SentenceVectors
+    from rag.keyword import KeywordIndex
+    from rag.lock import WriterLock
+    from rag.retrieval import Freshness, Retriever
+    from rag.store import NewsIndex
 
 log = logging.getLogger(__name__)
+TEXTS_PAGE = 500  # articles per store call when reading full texts
 
 
 def check_k(k: int | None) -> int | None:
     """A per-request k must be 1..MAX_K (the settings' own k is checked by ``Settings``)."""
-    from rag.errors import InputError
-
     if k is not None and (isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= MAX_K):
         raise InputError(f"k must be a whole number from 1 to {MAX_K}, not {k!r}")
     return k
 
 
 class Chatbot:
-    def __init__(self, settings: Settings, *, embeddings=None, index=None, keywords=None, llm=None):
+    def __init__(self, settings: Settings, *, embeddings: Embeddings | None = None, index: NewsIndex | None = None,
+                 keywords: KeywordIndex | None = None, llm: BaseChatModel | None = None):
         self.settings = settings
-        self._given = {"embeddings": embeddings, "index": index, "keywords": keywords, "llm": llm}
+        self._given_embeddings, self._given_index, self._given_keywords = embeddings, index, keywords
+        self._given_llm = llm
+        self._llms: dict[str, BaseChatModel | None] = {}  # answer mode -> its chat model
+        self._chains: dict[str, AnswerChain] = {}  # answer mode -> its chain
         self._write_lock = threading.Lock()
         self._build_lock = threading.Lock()
 
     @classmethod
-    def from_settings(cls, settings: Settings | None = None, **overrides: Any) -> "Chatbot":
+    def from_settings(cls, settings: Settings | None = None, **overrides: Any) -> Chatbot:
         return cls((settings or Settings.from_env()).with_overrides(**overrides))
 
     # -- collaborators, built once --------------------------------------------------------------
     @cached_property
-    def embeddings(self):
-        return self._given["embeddings"] or providers.build_embeddings(self.settings)
+    def embeddings(self) -> Embeddings:
+        return self._given_embeddings or providers.build_embeddings(self.settings)
 
     @cached_property
-    def index(self):
-        return self._given["index"] or providers.build_index(self.settings)
+    def index(self) -> NewsIndex:
+        return self._given_index or providers.build_index(self.settings)
 
     @cached_property
-    def keywords(self):
-        return self._given["keywords"] or providers.build_keyword_index(self.settings)
+    def keywords(self) -> KeywordIndex:
+        return self._given_keywords or providers.build_keyword_index(self.settings)
 
     @cached_property
     def embedder_identity(self) -> EmbedderId:
         """The embedder's name and prefixes, known without loading the model."""
-        given = self._given["embeddings"]
+        given = self._given_embeddings
         return identity_of(given) if given is not None else providers.embedder_identity(self.settings)
 
     @cached_property
-    def writer(self):
+    def writer(self) -> WriterLock:
         """The index's single-writer lock, shared with other processes (``rag.lock``)."""
         return providers.build_writer_lock(self.settings)
+
+    @cached_property
+    def freshness(self) -> Freshness:
+        """What other processes wrote, noticed before each read (``rag.retrieval.Freshness``)."""
+        from rag.retrieval import Freshness
+
+        return Freshness(self.index, self.keywords, shared=self.settings.uses_chroma_server)
 
     def hold_writer(self, wait: float = 2.0) -> None:
         """Hold the writer lock until this process ends (``newsrag serve``, ``newsrag chat``), so no
@@ -88,42 +117,48 @@ class Chatbot:
             self.writer.acquire(wait)
 
     def refresh(self) -> None:
-        """Reopen the index if another process wrote it since we last looked, and bring the keyword
-        index up to date with it (cheap when nothing changed: one ``stat``)."""
-        if self.index.refresh_if_changed():
-            self.ensure_keywords_current()
+        """See what other processes wrote: reopen an embedded index another process changed and
+        bring the keyword index up to date (cheap when nothing changed: one ``stat``). Retrieval does
+        this itself; reads of the store alone only reopen (``Freshness.reopen_if_changed``)."""
+        self.freshness()
 
-    def llm_for(self, mode: str):
+    def ensure_keywords_current(self, wait: float = 60.0) -> None:
+        """Catch the keyword index up with the store's change log now (other processes' writes, a
+        shared Chroma server), or fill it if it is new or could not be read: it is derived from the
+        chunks. When another process is updating the same file for longer than ``wait``, use it as it is."""
+        self.freshness.catch_up(wait)
+
+    def llm_for(self, mode: str) -> BaseChatModel | None:
         """The chat model for an answer mode, built once per mode (None for extractive)."""
-        if mode == self.settings.answer_mode and self._given["llm"] is not None:
-            return self._given["llm"]
+        if mode == self.settings.answer_mode and self._given_llm is not None:
+            return self._given_llm
         with self._build_lock:
-            cache = self.__dict__.setdefault("_llms", {})
-            if mode not in cache:
-                cache[mode] = providers.build_llm(self.settings.with_overrides(answer_mode=mode))
-            return cache[mode]
+            if mode not in self._llms:
+                self._llms[mode] = providers.build_llm(self.settings.with_overrides(answer_mode=mode))
+            return self._llms[mode]
 
     def warm_up(self, mode: str | None = None) -> float:
         """Load now what the first question would otherwise load: the embedder (and its first run),
-        the index and keyword index (repaired if stale), the answer chain and its imports, and the
+        the index and keyword index (brought up to date), the answer chain and its imports, and the
         mode's chat model (in local mode the model itself, with the judge and phrase system prompts
         prefilled or loaded from the last process: ``ChatLlamaCpp.prime``). Serving processes
         (``serve``, ``chat``, ``mcp``) call this before they take questions. Returns the seconds taken."""
         t0 = time.perf_counter()
         mode = mode or self.settings.answer_mode
         self.embeddings.embed_query("warm up")  # loads the model and runs it once (first-run allocations)
-        if self.index.count():
+        if not self.is_empty():
             self.retriever.retrieve("warm up", 1)  # keyword index, Chroma's vector segment, bm25s imports
         self.newest_date()
         self.chain(mode)  # imports the chain (LangChain's chat-model classes) and builds the mode's model
         llm = self.llm_for(mode)
-        if callable(getattr(llm, "prime", None)):
+        prime, load = getattr(llm, "prime", None), getattr(llm, "load", None)
+        if callable(prime):
             from rag.prompts import judge_messages, phrase_messages
 
             # ChatLlamaCpp: its weights, and the KV cells of every system prompt the chain uses
-            llm.prime([judge_messages("?", 1, "?")] + [phrase_messages("?", lang, [(1, "?")]) for lang in ("nl", "en")])
-        elif callable(getattr(llm, "load", None)):
-            llm.load()  # loads its weights lazily otherwise
+            prime([judge_messages("?", 1, "?")] + [phrase_messages("?", lang, [(1, "?")]) for lang in ("nl", "en")])
+        elif callable(load):
+            load()  # loads its weights lazily otherwise
         seconds = time.perf_counter() - t0
         log.info("warmed up (%s mode) in %.1fs", mode, seconds)
         return seconds
@@ -135,84 +170,102 @@ class Chatbot:
         """Add or update articles from files, folders and feed URLs; waits up to ``wait`` seconds for
         another writer (then ``IndexBusy``). ``changed``: see ``ingest.pipeline.ingest``."""
         with self._write_lock, self.writer(wait):
-            self.index.refresh_if_changed()  # another process may have written before we got the lock
+            self.freshness.reopen_if_changed()  # another process may have written before we got the lock
             self.index.claim_embedder(self.embedder_identity, adopt=True)
             # The embedder loads only when something needs embedding (not for an unchanged re-ingest).
             embeddings = LazyEmbeddings(lambda: self.embeddings)
+            t0 = time.perf_counter()
             report = ingest([p if is_url(str(p)) else Path(p) for p in paths], self.index, embeddings,
                             self.keywords, prune=prune, replace=replace, progress=progress, feeds=feeds,
                             changed=changed)
-            self.__dict__["_synced"] = True
+            self.freshness.mark_current()  # the ingest brought the keyword index up to date
+            _log_ingest(report, time.perf_counter() - t0)
             return report
-
-    def documents(self) -> list[ArticleRecord]:
-        return sorted(self.index.records().values(), key=lambda r: (r.date, r.doc_id), reverse=True)
 
     def delete(self, doc_id: str, *, wait: float = 30.0) -> bool:
         with self._write_lock, self.writer(wait):
-            self.index.refresh_if_changed()
+            self.freshness.reopen_if_changed()
             found = self.index.delete_article(doc_id)
             if found:
                 link_stories(self.index)  # its story's others no longer name it
                 sync(self.keywords, self.index)
+            log.info("delete %s: %s", doc_id, "removed" if found else "not found")
             return found
+
+    def documents(self) -> list[ArticleRecord]:
+        """Every indexed article's record, newest first."""
+        self.freshness.reopen_if_changed()
+        return sorted(self.index.records().values(), key=lambda r: (r.date, r.doc_id), reverse=True)
+
+    def article(self, doc_id: str) -> Article | None:
+        """One article, its full text as ingested; None when there is no such id."""
+        self.freshness.reopen_if_changed()
+        return self.index.article(doc_id)
+
+    def article_texts(self, doc_ids: Iterable[str] | None = None) -> dict[str, str]:
+        """doc_id -> full article text, for the given ids (those that exist) or every article."""
+        self.freshness.reopen_if_changed()
+        ids = list(self.index.records()) if doc_ids is None else list(dict.fromkeys(doc_ids))
+        texts: dict[str, str] = {}
+        for i in range(0, len(ids), TEXTS_PAGE):
+            texts.update(self.index.texts(ids[i:i + TEXTS_PAGE]))
+        return texts
+
+    def count(self) -> int:
+        """Chunks in the index (0: nothing ingested yet)."""
+        self.freshness.reopen_if_changed()
+        return self.index.count()
+
+    def is_empty(self) -> bool:
+        return self.count() == 0
 
     def newest_date(self) -> str | None:
         """The newest article date: "vorig jaar" in a question counts back from it (one indexed
         lookup in the keyword index, which keeps every article's date)."""
-        if not self.__dict__.get("_synced"):
-            self.ensure_keywords_current()
+        self.refresh()
         return self.keywords.newest_date()
-
-    def ensure_keywords_current(self, wait: float = 60.0) -> None:
-        """Catch the keyword index up with the store's change log (other processes' writes, a shared
-        Chroma server), or fill it if it is new or could not be read: it is derived from the chunks.
-        When another process is updating the same file for longer than ``wait``, use it as it is."""
-        try:
-            sync(self.keywords, self.index, wait=wait)
-        except TimeoutError:
-            return
-        self.__dict__["_synced"] = True
 
     # -- retrieval ------------------------------------------------------------------------------
     @cached_property
-    def sentence_vectors(self):
+    def sentence_vectors(self) -> SentenceVectors:
         """Sentence vectors per chunk, shared by the answer chains of every mode."""
-        from rag.context import SentenceVectors
+        from rag.evidence import SentenceVectors
 
         return SentenceVectors(self.embeddings)
 
     @cached_property
-    def retriever(self):
+    def retriever(self) -> Retriever:
         from rag.retrieval import Retriever
 
         self.index.claim_embedder(self.embedder_identity, adopt=False)  # refuse another model's index
         keywords = self.keywords if self.settings.retriever == "hybrid" else None
-        if keywords is not None:
-            self.ensure_keywords_current()  # once per process: fills a new or damaged keyword index
         return Retriever(self.index, self.embeddings, keywords, bm25_weight=self.settings.bm25_weight,
-                         fetch_k=self.settings.fetch_k)
+                         fetch_k=self.settings.fetch_k, fresh=self.freshness)
 
-    def search(self, query: str, k: int | None = None, since: str | None = None, until: str | None = None) -> list[Hit]:
+    def search(self, query: str, k: int | None = None, since: str | None = None,
+               until: str | None = None) -> list[Passage]:
+        """The ``k`` passages that best match ``query`` (dated ``since``..``until``), best first, each
+        naming the other versions of its story."""
         dates = DateFilter(since or None, until or None)  # validates both dates
         k = check_k(k) or self.settings.k
-        return self.retriever.retrieve(query, k, dates or None).hits
+        hits = self.retriever.retrieve(query, k, dates or None).hits
+        also = self.also_in(h.doc_id for h in hits)
+        return [Passage.of(h, also_in=also[h.doc_id]) for h in hits]
 
     # -- answers --------------------------------------------------------------------------------
-    def chain(self, mode: str | None = None):
+    def chain(self, mode: str | None = None) -> AnswerChain:
         """The answer chain for a mode (local, extractive or server), built once per mode."""
         from rag.chain import AnswerChain
 
         mode = mode or self.settings.answer_mode
-        chains = self.__dict__.setdefault("_chains", {})
-        if mode not in chains:
-            chains[mode] = AnswerChain(
+        if mode not in self._chains:
+            self._chains[mode] = AnswerChain(
                 self.retriever, self.embeddings, self.llm_for(mode), k=self.settings.k,
                 min_score=self.settings.min_score, support=self.settings.support_score, mode=mode,
                 model=providers.model_name(self.settings.with_overrides(answer_mode=mode)),
                 newest_date=self.newest_date, sentence_vectors=self.sentence_vectors,
                 answer_threshold=self.settings.answer_threshold, judge_sentences=self.settings.judge_sentences)
-        return chains[mode]
+        return self._chains[mode]
 
     def stream(self, question: str, history: Sequence[dict] = (), *, mode: str | None = None,
                since: str | None = None, until: str | None = None, k: int | None = None) -> Iterator[Event]:
@@ -221,11 +274,11 @@ class Chatbot:
 
         question = validate_question(question)  # before any model loads: bad input fails fast
         check_k(k)
-        return self._with_stories(self.chain(mode).stream(question, history,
-                                                          dates=DateFilter(since or None, until or None), k=k))
+        dates = DateFilter(since or None, until or None)
+        return self._with_stories(self.chain(mode).stream(question, history, dates=dates, k=k))
 
-    def also_in(self, doc_ids: Iterable[str]) -> dict[str, list]:
-        """doc_id -> the other versions of its story (``AlsoIn``, newest first; [] for none)."""
+    def also_in(self, doc_ids: Iterable[str]) -> dict[str, list[AlsoIn]]:
+        """doc_id -> the other versions of its story (newest first; [] for none)."""
         from rag.stories import also_in
 
         doc_ids = sorted(set(doc_ids))
@@ -236,8 +289,9 @@ class Chatbot:
 
     def _with_stories(self, events: Iterator[Event]) -> Iterator[Event]:
         """Each source names the other versions of its story ("also in …"): looked up once, when the
-        sources are known, and set on the sources of the final answer too."""
-        found: dict[str, list] | None = None
+        sources are known, and set on the sources of the final answer too. The answer's stages are
+        logged when it is done."""
+        found: dict[str, list[AlsoIn]] | None = None
         for event in events:
             sources = event.sources if event.kind == "sources" else event.answer.sources if event.answer else None
             if sources:
@@ -245,6 +299,8 @@ class Chatbot:
                     found = self.also_in(s.doc_id for s in sources)
                 for s in sources:
                     s.also_in = found.get(s.doc_id, [])
+            if event.answer is not None:
+                _log_answer(event.answer)
             yield event
 
     def ask(self, question: str, history: Sequence[dict] = (), **options: Any) -> Answer:
@@ -252,3 +308,36 @@ class Chatbot:
             if event.answer is not None:
                 return event.answer
         raise AssertionError("the answer stream ended without an answer")
+
+
+def _log_ingest(report: IngestReport, seconds: float) -> None:
+    """One INFO line per stage of an ingest (``newsrag -v``): read and compare, embed and write,
+    prune, stories, keyword index."""
+    counts = report.counts()
+    log.info("ingest read %.1fs: %s", seconds, ", ".join(f"{v} {k}" for k, v in counts.items() if k != "removed"))
+    log.info("ingest embed: %d chunks embedded and written (%d articles)", report.chunks_embedded,
+             len(report.added) + len(report.updated))
+    if report.removed:
+        log.info("ingest prune: %d removed (%s)", len(report.removed), ", ".join(report.removed[:5]))
+    log.info("ingest stories: %s", "; ".join(report.linked) if report.linked else "no new story")
+    log.info("ingest keywords: %s", "unchanged" if report.keyword_chunks is None
+             else f"{report.keyword_chunks} chunks (re)indexed")
+
+
+def _log_answer(answer: Answer) -> None:
+    """One INFO line per stage the answer went through, from its timings and decision."""
+    t = answer.timings
+    if "rewrite" in t:
+        log.info("rewrite %.2fs: searched as %r", t["rewrite"], answer.standalone_query[:120])
+    if "embed" in t:
+        log.info("embed %.2fs: the query and the sentences of the passages", t["embed"])
+    if "decide" in t:
+        log.info("decide %.2fs: P(answer) %s against threshold %s", t["decide"],
+                 answer.decision.get("p_answer"), answer.decision.get("threshold"))
+    if "generate" in t:
+        log.info("generate %.2fs: %r", t["generate"], answer.raw_answer[:120])
+    if "check" in t:
+        log.info("check %.2fs: %d sentences kept, %d dropped, %d citations", t["check"], len(answer.sentences),
+                 len(answer.dropped), len(answer.citations))
+    log.info("answer (%s mode, %d sources): %s", answer.mode, len(answer.sources),
+             f"refused ({answer.abstain_reason})" if answer.abstained else answer.answer[:120])

@@ -21,7 +21,7 @@ from rich.table import Table
 from rich.text import Text
 
 from rag.errors import ConfigError, InputError, NewsragError
-from rag.settings import Settings
+from rag.settings import ANSWER_MODES, RETRIEVERS, Settings
 
 console = Console()
 err_console = Console(stderr=True, soft_wrap=True)  # one error, one line
@@ -60,15 +60,10 @@ def cli(ctx: click.Context, home: Path | None, verbose: bool) -> None:
 @friendly_errors
 def setup(ctx: click.Context, no_llm: bool) -> None:
     """Build the offline models once: the embedder folder and the local LLM file."""
-    settings = _settings(ctx, answer_mode="extractive" if no_llm else None)
-    _ensure_models(settings)
-    console.print(Text(f"embedder: {settings.embed_model_path}"))
-    if not settings.embed_model:
-        from rag.providers import onnx_embed_path
+    from newsrag.setup import ensure_models
 
-        console.print(Text(f"embedder on onnxruntime (verified against sentence-transformers): {onnx_embed_path(settings)}"))
-    if not no_llm:
-        console.print(Text(f"local LLM: {settings.gguf_path}"))
+    for line in ensure_models(_settings(ctx, answer_mode="extractive" if no_llm else None)):
+        console.print(Text(line), highlight=False, soft_wrap=True)
 
 
 def _print_report(report, settings: Settings) -> None:
@@ -130,7 +125,7 @@ def ingest_cmd(ctx: click.Context, paths: tuple[str, ...], prune: bool, replace:
     options = dict(replace=replace, wait=wait, feeds=FeedOptions(fetch_links=fetch_links))
     # The lock and the index first, so a busy or damaged index is one line, before any progress bar.
     with bot.writer(wait):
-        bot.index.count()
+        bot.count()
         if watch:
             return _watch(_with_bar(bot.ingest), paths, options, prune, interval, debounce, settings)
         report = _with_bar(bot.ingest)(paths, prune=prune, **options)
@@ -167,7 +162,7 @@ def _watch(ingest, paths, options, prune: bool, interval: float, debounce: int, 
 @click.option("-k", type=int, default=None, help="How many chunks.")
 @click.option("--since", default=None, help="Only articles from this date on (YYYY, YYYY-MM or YYYY-MM-DD).")
 @click.option("--until", default=None, help="Only articles up to this date.")
-@click.option("--retriever", type=click.Choice(["dense", "hybrid"]), default=None)
+@click.option("--retriever", type=click.Choice(RETRIEVERS), default=None)
 @click.pass_context
 @friendly_errors
 def search(ctx: click.Context, query: str, k: int | None, since: str | None, until: str | None,
@@ -204,7 +199,7 @@ def _read_history(fh) -> list[dict]:
 
 @cli.command()
 @click.argument("question")
-@click.option("--mode", type=click.Choice(["local", "extractive", "server"]), default=None, help="How to answer.")
+@click.option("--mode", type=click.Choice(ANSWER_MODES), default=None, help="How to answer.")
 @click.option("--since", default=None, help="Only articles from this date on (YYYY, YYYY-MM or YYYY-MM-DD).")
 @click.option("--until", default=None, help="Only articles up to this date.")
 @click.option("-k", type=int, default=None, help="How many passages to retrieve.")
@@ -222,7 +217,7 @@ def ask(ctx: click.Context, question: str, mode: str | None, since: str | None, 
     settings = _settings(ctx, answer_mode=mode)
     bot = Chatbot.from_settings(settings)
     history = _read_history(history_file) if history_file else []
-    if bot.index.count() == 0:
+    if bot.is_empty():
         raise ConfigError(f"the index at {settings.where()} is empty: fill it first with "
                           f"`newsrag ingest data/articles` (or your own files and folders)")
     answer = None
@@ -231,6 +226,8 @@ def ask(ctx: click.Context, question: str, mode: str | None, since: str | None, 
             console.out(event.token, end="", highlight=False)
         elif event.kind == "answer":
             answer = event.answer
+    if answer is None:
+        raise AssertionError("the answer stream ended without an answer")
     if as_json:
         console.out(answer.model_dump_json(indent=2), highlight=False)
         return
@@ -256,42 +253,24 @@ def ask(ctx: click.Context, question: str, mode: str | None, since: str | None, 
               help="Ingested first when the index is empty.")
 @click.option("--host", default=None, help="Address to listen on (default 127.0.0.1).")
 @click.option("--port", type=int, default=7860, show_default=True)
-@click.option("--mode", type=click.Choice(["local", "extractive", "server"]), default=None, help="Default answer mode.")
+@click.option("--mode", type=click.Choice(ANSWER_MODES), default=None, help="Default answer mode.")
 @click.pass_context
 @friendly_errors
 def chat(ctx: click.Context, articles: Path, host: str | None, port: int, mode: str | None) -> None:
     """Serve the chat UI (set-up and first ingest happen on the way, once)."""
     from newsrag.chatbot import Chatbot
+    from newsrag.setup import ensure_models
     from ui.chat import launch
 
     settings = _settings(ctx, answer_mode=mode)
-    _ensure_models(settings)
+    ensure_models(settings)
     bot = Chatbot.from_settings(settings)
     bot.hold_writer()  # the UI ingests uploads: no other process may write this index meanwhile
-    if bot.index.count() == 0 and articles.exists():
+    if bot.is_empty() and articles.exists():
         console.print(Text(f"The index is empty: ingesting {articles} first."))
         _print_report(bot.ingest([articles]), settings)
     console.print(Text(f"newsrag chat on http://{host or settings.host}:{port}  (index: {settings.where()})"))
     launch(bot, host=host or settings.host, port=port)
-
-
-def _ensure_models(settings: Settings) -> None:
-    """Build the default offline models if they are missing (a no-op once done)."""
-    from rag.e5_build import build_e5
-
-    if not settings.embed_model:
-        from rag.onnx_build import build_onnx
-        from rag.providers import onnx_embed_path
-
-        build_onnx(build_e5(Path(settings.embed_model_path)), onnx_embed_path(settings))
-    if settings.answer_mode == "local":
-        from rag.llama_compat import ensure_loadable
-
-        ensure_loadable()  # the prebuilt libllama wants glibc 2.38; Debian 12 has 2.36
-        if not settings.llm_model_path:
-            from rag.gguf_build import assemble_gguf
-
-            assemble_gguf(settings.gguf_path)
 
 
 @cli.command(name="eval")
@@ -299,10 +278,10 @@ def _ensure_models(settings: Settings) -> None:
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("reports/eval"), show_default=True)
 @click.option("--compare", type=click.Path(path_type=Path), default=None, help="An earlier JSON report: show deltas.")
 @click.option("--fail-under", multiple=True, metavar="METRIC=VALUE", help="Exit 1 when METRIC misses VALUE (below it; above it for unsupported_share). Repeatable.")
-@click.option("--retriever", type=click.Choice(["dense", "hybrid"]), default=None)
-@click.option("--mode", type=click.Choice(["local", "extractive", "server"]), default=None)
+@click.option("--retriever", type=click.Choice(RETRIEVERS), default=None)
+@click.option("--mode", type=click.Choice(ANSWER_MODES), default=None)
 @click.option("-k", type=int, default=None)
-@click.option("--judge", type=click.Choice(["local", "server"]), default=None,
+@click.option("--judge", type=click.Choice([m for m in ANSWER_MODES if m != "extractive"]), default=None,
               help="Also score faithfulness and correctness with this model as judge.")
 @click.pass_context
 @friendly_errors
@@ -310,23 +289,27 @@ def eval_cmd(ctx: click.Context, questions: Path, out_dir: Path, compare: Path |
              retriever: str | None, mode: str | None, k: int | None, judge: str | None) -> None:
     """Run a question set through the chat's own pipeline and report metrics."""
     from eval.cli import run_eval_cli
+    from newsrag.chatbot import Chatbot
 
-    _settings(ctx, k=k)  # a bad -k is one line, before anything loads
-    sys.exit(run_eval_cli(_settings(ctx), questions, out_dir, compare, fail_under, retriever, mode, k, judge))
+    # A bad -k is one line, before anything loads; the bot loads its models when the run needs them.
+    bot = Chatbot.from_settings(_settings(ctx, retriever=retriever, answer_mode=mode, k=k))
+    sys.exit(run_eval_cli(bot, questions, out_dir, compare, fail_under, judge))
 
 
 @cli.command()
 @click.option("--host", default=None, help="Address (default 127.0.0.1; others need NEWSRAG_API_KEY).")
 @click.option("--port", type=int, default=None, help="Port (default 8080).")
-@click.option("--mode", type=click.Choice(["local", "extractive", "server"]), default=None)
+@click.option("--mode", type=click.Choice(ANSWER_MODES), default=None)
 @click.option("--no-ui", is_flag=True, help="Do not mount the chat UI under /ui.")
 @click.pass_context
 @friendly_errors
 def serve(ctx: click.Context, host: str | None, port: int | None, mode: str | None, no_ui: bool) -> None:
     """Serve the HTTP API (with an OpenAI-compatible /v1/chat/completions and the UI under /ui)."""
-    from newsrag.server import serve as run
+    from newsrag.chatbot import Chatbot
+    from newsrag.http.server import serve as run
 
-    run(_settings(ctx, host=host, port=port, answer_mode=mode), ui=not no_ui)
+    bot = Chatbot.from_settings(_settings(ctx, host=host, port=port, answer_mode=mode))
+    run(bot, ui=not no_ui, say=lambda line: console.print(Text(line), highlight=False, soft_wrap=True))
 
 
 @cli.command()

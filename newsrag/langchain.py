@@ -22,24 +22,23 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from langchain_core.runnables import Runnable, RunnableLambda
 
+from newsrag.chatbot import Chatbot
+
 
 class NewsRetriever(BaseRetriever):
     """Passages from the news index, best first; ``metadata`` holds what a citation needs."""
 
-    bot: Any  # a newsrag.Chatbot
+    bot: Chatbot
     k: int | None = None  # None: the bot's settings.k
     since: str | None = None  # YYYY, YYYY-MM or YYYY-MM-DD
     until: str | None = None
 
     def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
-        hits = self.bot.search(query, k=self.k, since=self.since, until=self.until)
-        return [Document(page_content=h.text, id=h.chunk_id,
-                         metadata={"doc_id": h.doc_id, "title": h.title, "date": h.date, "chunk_id": h.chunk_id,
-                                   "score": h.score, "start": h.start, "end": h.end, "heading": h.heading})
-                for h in hits]
+        return [Document(page_content=p.text, id=p.chunk_id, metadata=p.model_dump(exclude={"text"}))
+                for p in self.bot.search(query, k=self.k, since=self.since, until=self.until)]
 
 
-def as_runnable(bot, **options: Any) -> Runnable:
+def as_runnable(bot: Chatbot, **options: Any) -> Runnable:
     """A Runnable: ``str`` or ``{"question", "history"?, "mode"?, "since"?, "until"?, "k"?}`` -> Answer dict.
 
     ``options`` (mode, since, until, k) are defaults that the input mapping may override."""

@@ -11,13 +11,17 @@ text is the one-line message; anything else is a crash the SDK logs to stderr.
 from __future__ import annotations
 
 import logging
-from typing import Literal
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field
 
-from rag.answer import Citation
+from newsrag.chatbot import Chatbot
+from rag.answer import Citation, Passage
 from rag.errors import NewsragError
-from rag.settings import Settings
+from rag.settings import AnswerMode, Settings
+
+if TYPE_CHECKING:
+    from mcp.server.mcpserver import MCPServer
 
 log = logging.getLogger(__name__)
 
@@ -39,20 +43,11 @@ class AskResult(BaseModel):
     sources: list[SourceRef]
 
 
-class Passage(BaseModel):
-    doc_id: str
-    chunk_id: str
-    title: str
-    date: str
-    score: float
-    text: str
-
-
 class SearchResult(BaseModel):
     passages: list[Passage]
 
 
-def build_server(bot):
+def build_server(bot: Chatbot) -> MCPServer:
     """An ``MCPServer`` whose tools answer with ``bot`` (a ``newsrag.Chatbot``)."""
     from mcp.server.mcpserver import MCPServer
     from mcp.server.mcpserver.exceptions import ToolError
@@ -62,7 +57,7 @@ def build_server(bot):
 
     @server.tool()
     def ask(question: str, history: list[dict[str, str]] | None = None,
-            mode: Literal["local", "extractive", "server"] | None = None,
+            mode: AnswerMode | None = None,
             since: str | None = None, until: str | None = None) -> AskResult:
         """Answer a question from the news articles, with checked citations (exact quotes).
 
@@ -86,16 +81,13 @@ def build_server(bot):
             hits = bot.search(query, k=max(1, min(k, 50)), since=since, until=until)
         except NewsragError as exc:
             raise ToolError(str(exc)) from None
-        return SearchResult(passages=[Passage(doc_id=h.doc_id, chunk_id=h.chunk_id, title=h.title, date=h.date,
-                                              score=round(h.score, 4), text=h.text) for h in hits])
+        return SearchResult(passages=hits)
 
     return server
 
 
 def run_mcp(settings: Settings | None = None) -> None:
     """Serve MCP over stdin/stdout until the client closes it. Logs go to stderr."""
-    from newsrag.chatbot import Chatbot
-
     bot = Chatbot.from_settings(settings or Settings.from_env())
     bot.warm_up()  # before the client's first call; logs go to stderr, stdout stays the protocol's
     build_server(bot).run("stdio")

@@ -6,9 +6,12 @@ events, then one ``answer`` event holding the full, checked ``Answer``.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal, Self
 
 from pydantic import BaseModel, Field
+
+if TYPE_CHECKING:
+    from rag.store import Hit
 
 REFUSALS = {
     "nl": "Dat staat niet in de artikelen.",
@@ -23,9 +26,10 @@ class AlsoIn(BaseModel):
     date: str
 
 
-class Source(BaseModel):
-    """A retrieved passage, numbered as the model saw it."""
-    n: int
+class Passage(BaseModel):
+    """A retrieved passage with the article facts a citation needs: what a search returns (the
+    Python API, the HTTP API's /search, MCP's search tool, the LangChain retriever's documents) and
+    what an answer's sources are."""
     chunk_id: str
     doc_id: str
     title: str
@@ -35,8 +39,19 @@ class Source(BaseModel):
     end: int
     heading: str = ""
     score: float  # cosine similarity to the query
-    cited: bool = False
     also_in: list[AlsoIn] = Field(default_factory=list)  # the story's other versions, newest first
+
+    @classmethod
+    def of(cls, hit: Hit, **fields: Any) -> Self:
+        """The passage of a store hit (its score to 4 decimals), with ``fields`` added."""
+        return cls(chunk_id=hit.chunk_id, doc_id=hit.doc_id, title=hit.title, date=hit.date, text=hit.text,
+                   start=hit.start, end=hit.end, heading=hit.heading, score=round(hit.score, 4), **fields)
+
+
+class Source(Passage):
+    """A retrieved passage, numbered as the model saw it."""
+    n: int
+    cited: bool = False
 
 
 class Citation(BaseModel):

@@ -15,17 +15,18 @@ from __future__ import annotations
 
 import re
 import time
-from typing import TYPE_CHECKING, Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from rag.answer import REFUSALS, Answer, AnswerSentence, Citation, Event, Source
 from rag.citations import check, citation_for, render
-from rag.context import Evidence, SentenceVectors, Unit, build_evidence, pick_evidence, top_units
-from rag.decide import RANK_PENALTY, SECOND_SOURCE_P, answerability, judge
 from rag.dates import DateFilter, merge, parse_question_dates
+from rag.decide import RANK_PENALTY, SECOND_SOURCE_P, answerability, judge
 from rag.errors import InputError
+from rag.evidence import Evidence, SentenceVectors, Unit, build_evidence, pick_evidence, top_units
 from rag.followup import Message, model_rewrite, needs_history, previous_question, standalone_query
 from rag.language import SUPPORTED, detect_language
 from rag.parts import Part, leans, split_question
@@ -91,15 +92,10 @@ class AnswerChain:
             self._generate = llm.bind(stop=STOP) | StrOutputParser()
         self._sentence_vectors = sentence_vectors or SentenceVectors(embeddings)
 
-    def invoke(self, question: str, history: Sequence[Message] = (), **options) -> Answer:
-        for event in self.stream(question, history, **options):
-            if event.kind == "answer":
-                return event.answer
-        raise AssertionError("stream ended without an answer")
-
     def stream(self, question: str, history: Sequence[Message] = (), *, dates: DateFilter | None = None,
                k: int | None = None) -> Iterator[Event]:
-        question = validate_question(question)
+        """``question``: already checked by ``validate_question`` (``Chatbot.stream`` does, before any
+        model loads)."""
         lang = answer_language(question)
         timings: dict[str, float] = {}
         query = standalone_query(question, history)
@@ -121,9 +117,7 @@ class AnswerChain:
             hits += self._part_hits(texts, dates, {h.chunk_id for h in hits}, timings)
         if timeline and filters.since:
             hits += self._year_hits(query, filters, {h.chunk_id for h in hits}, timings)
-        sources = [Source(n=n, chunk_id=h.chunk_id, doc_id=h.doc_id, title=h.title, date=h.date, text=h.text,
-                          start=h.start, end=h.end, heading=h.heading, score=round(h.score, 4))
-                   for n, h in enumerate(hits, 1)]
+        sources = [Source.of(h, n=n) for n, h in enumerate(hits, 1)]
         yield Event(kind="sources", sources=sources)
 
         answer = Answer(question=question, answer="", language=lang, sources=sources, standalone_query=query,
@@ -170,8 +164,9 @@ class AnswerChain:
     def _year_hits(self, query: str, filters: DateFilter, seen: set[str], timings: dict[str, float]) -> list[Hit]:
         """The best passages of each year of a timeline's span that the whole span did not find: one
         busy year must not crowd the others out."""
-        first = int(filters.since[:4])
-        last = int((filters.until or self.newest_date() or filters.since)[:4])
+        since = filters.since or ""  # set: only a timeline with a start date searches its years
+        first = int(since[:4])
+        last = int((filters.until or self.newest_date() or since)[:4])
         years = range(max(first, last - MAX_SPAN_YEARS + 1), last + 1)
         return self._more_hits([(query, DateFilter(str(y), str(y))) for y in years], seen, timings)
 
@@ -248,13 +243,14 @@ class AnswerChain:
     def _answer_with_model(self, answer: Answer, evidence: Evidence, parts: list[Part],
                            sources: list[Source], question: str, context: str) -> Iterator[Event]:
         """``context``: the previous question, when this one leans on it."""
+        assert self.llm is not None and self._generate is not None  # only modes with a model come here
         lang = answer.language
         each = self.judge_sentences if len(parts) == 1 else max(3, -(-self.judge_sentences // len(parts)))
         t0 = time.perf_counter()
         judged = []
-        for j, part in enumerate(parts):
+        for at, part in enumerate(parts):
             # "where did he finish?" is judged with the part before it; a part that names its subject alone
-            lead = "; ".join(x for x in (context, parts[0].text if leans([p.text for p in parts], j) else "") if x)
+            lead = "; ".join(x for x in (context, parts[0].text if leans([p.text for p in parts], at) else "") if x)
             asked = f"({lead}) {part.text}" if lead else part.text
             candidates = [i for i in top_units(evidence, part.scores, each) if np.isfinite(part.scores[i])]
             judged.append((part, asked, candidates,
@@ -369,6 +365,7 @@ class AnswerChain:
             raw = f"{unit.text} [{unit.source}]"
             checked, citations = check(raw, evidence, sources, self.embeddings, self.support, question)
         else:
+            assert self._generate is not None  # built with the model
             raw = self._generate.invoke(phrase_messages(question, lang, [(unit.source, unit.text)])).strip()
             checked, citations = ([], []) if not raw or _MODEL_REFUSAL.search(raw) else check(
                 raw, evidence, sources, self.embeddings, self.support, question, strict=True, allowed={i})

@@ -10,18 +10,19 @@ quote's language most of the answer's own words must come from the quote.
 from __future__ import annotations
 
 import re
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from rag.answer import AnswerSentence, Citation, Source
-from rag.context import Evidence, Unit
+from rag.evidence import Evidence, Unit
 from rag.keyword import stopwords, terms
 from rag.language import detect_language
 from rag.sentences import sentences
 
-_MARKER = re.compile(r"\s*\[(\d{1,2}(?:\s*[,;]\s*\d{1,2})*)\]")
+# A citation marker, "[1]" or "[1, 2]", with the white space before it (the UI and eval use it too).
+MARKER = re.compile(r"\s*\[(\d{1,2}(?:\s*[,;]\s*\d{1,2})*)\]")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
 # A negation the quote lacks (or drops one it has) flips the fact: "Oekraïne reageerde niet op het
 # plan" is close to "In Oekraïne werd het plan van tafel geveegd" in embedding space.
@@ -35,12 +36,22 @@ ECHO = 0.905
 MIN_WORD_SHARE = 0.5  # same-language answers: share of the words added to the question found in the quote
 
 
+def marker_numbers(marker: re.Match[str]) -> list[int]:
+    """The source numbers of a ``MARKER`` match: "[1, 2]" -> [1, 2]."""
+    return [int(x) for x in re.split(r"[,;]", marker.group(1))]
+
+
+def strip_markers(text: str) -> str:
+    """The text without its citation markers (``"Astana [1]."`` -> ``"Astana."``)."""
+    return MARKER.sub("", text)
+
+
 def split_cited(text: str) -> list[tuple[str, list[int]]]:
     """'A [1]. B. [2]' -> [('A.', [1]), ('B.', [2])]: markers belong to the sentence they follow."""
     stripped, marks, pos = [], [], 0
-    for m in _MARKER.finditer(text):
+    for m in MARKER.finditer(text):
         stripped.append(text[pos:m.start()])
-        marks.append((sum(map(len, stripped)), [int(x) for x in re.split(r"[,;]", m.group(1))]))
+        marks.append((sum(map(len, stripped)), marker_numbers(m)))
         pos = m.end()
     stripped.append(text[pos:])
     plain = "".join(stripped)

@@ -26,10 +26,8 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from rag.documents import date_range
+from rag.documents import ISO_DATE, date_range
 from rag.errors import InputError
-
-_ISO = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
 
 # month name or abbreviation (lower case) -> 1..12
 _MONTHS = {name: number for number, names in enumerate([
@@ -66,10 +64,18 @@ _SINCE, _AFTER = {"sinds", "since", "vanaf", "from"}, {"na", "after"}
 _BEFORE = {"voor", "vóór", "before"}  # anything else in op is "until"
 
 
+def _days(iso: str) -> tuple[int, int]:
+    """``date_range`` of a date already validated (or resolved here), which always has one."""
+    span = date_range(iso)
+    if span is None:
+        raise InputError(f"{iso!r} is not a date (use YYYY, YYYY-MM or YYYY-MM-DD)")
+    return span
+
+
 def validate_iso(value: str) -> str:
     """``"2023"``, ``"2023-01"`` or ``"2023-01-15"`` (a real date), stripped; else InputError."""
     text = (value or "").strip()
-    m = _ISO.fullmatch(text)
+    m = ISO_DATE.fullmatch(text)
     try:
         if m:
             date(int(m[1]), int(m[2] or 1), int(m[3] or 1))
@@ -95,8 +101,8 @@ class DateFilter:
 
     def bounds(self) -> tuple[int | None, int | None]:
         """(first day of since, last day of until) as YYYYMMDD, None for an open side."""
-        lo = date_range(self.since)[0] if self.since else None
-        hi = date_range(self.until)[1] if self.until else None
+        lo = _days(self.since)[0] if self.since else None
+        hi = _days(self.until)[1] if self.until else None
         return lo, hi
 
     def where(self) -> dict | None:
@@ -179,12 +185,11 @@ def parse_question_dates(question: str, newest: str | None) -> DateFilter:
         if m["a"]:
             a, b = _resolve(m["a"], newest), _resolve(m["b"], newest)
             if a and b:
-                a, b = sorted((a, b), key=lambda iso: date_range(iso)[0])
-                last = max(a, b, key=lambda iso: date_range(iso)[1])
-                return DateFilter(a, last, phrase)
+                a, b = sorted((a, b), key=lambda iso: _days(iso)[0])
+                return DateFilter(a, max(a, b, key=lambda iso: _days(iso)[1]), phrase)
             continue
         when = _resolve(m["c"] or m["d"], newest)
-        if when is None or (newest and date_range(when)[0] > date_range(newest)[1]):
+        if when is None or (newest and _days(when)[0] > _days(newest)[1]):
             continue
         op = " ".join(m["op"].lower().split()) if m["op"] else ""
         if not op:
@@ -198,7 +203,7 @@ def parse_question_dates(question: str, newest: str | None) -> DateFilter:
             return DateFilter(None, _shift(when, -1), phrase)
         return DateFilter(None, when, phrase)
     if len(found) > 1:
-        first = min(found, key=lambda f: date_range(f.since)[0])
-        last = max(found, key=lambda f: date_range(f.until)[1])
-        return DateFilter(first.since, last.until, " … ".join(f.phrase for f in found))
+        earliest = min(found, key=lambda f: _days(f.since or "")[0])
+        latest = max(found, key=lambda f: _days(f.until or "")[1])
+        return DateFilter(earliest.since, latest.until, " … ".join(f.phrase for f in found))
     return found[0] if found else DateFilter()

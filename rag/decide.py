@@ -15,8 +15,9 @@ What this leaves out: the wording of the answer (``rag.prompts.phrase_messages``
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any
 
 from rag.prompts import judge_messages
 

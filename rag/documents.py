@@ -15,7 +15,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import PurePath
 
-_ISO_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+ISO_DATE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")  # YYYY, YYYY-MM or YYYY-MM-DD, with fullmatch
 
 # Article ids: ``/``-separated parts of letters, digits, ``.``, ``_`` and ``-``, each starting with a
 # letter or digit (so no ``..``, no leading dot, no absolute path); at most 200 characters. The HTTP
@@ -49,7 +49,7 @@ def doc_id_for(relative: PurePath) -> str:
 
 def date_range(iso: str | None) -> tuple[int, int] | None:
     """``"2023-03"`` -> ``(20230301, 20230331)``; None when the date is unknown or malformed."""
-    m = _ISO_DATE.match(iso or "")
+    m = ISO_DATE.fullmatch(iso or "")
     if not m:
         return None
     year = int(m.group(1))

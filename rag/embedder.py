@@ -1,6 +1,6 @@
 """LangChain embeddings over a sentence-transformers model, on CPU, in fp32, L2-normalised.
 
-The default model is the multilingual-e5-small folder rebuilt offline by :mod:`rag.e5_build`. E5
+The default model is the multilingual-e5-small folder rebuilt offline by :mod:`newsrag.setup.e5_build`. E5
 models were trained with ``query: `` before questions and ``passage: `` before documents; leave
 ``prefixes`` on for them and turn it off for any other family. Vectors are unit length, so a dot
 product is the cosine.
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 from rag.embedder_id import PrefixedEmbeddings
 from rag.errors import ConfigError
@@ -29,15 +30,14 @@ def _is_local(model: str | Path) -> bool:
 class E5Embeddings(PrefixedEmbeddings):
     """Embeds documents with ``passage: `` and queries with ``query: `` (when ``prefixes``)."""
 
+    dimension: int
+
     def __init__(self, model: str | Path, *, prefixes: bool = True, batch_size: int = 32):
         self.model_name = str(model)
         self.prefixes = prefixes
         self.batch_size = batch_size
         self._model = _load(model)
-
-    @property
-    def dimension(self) -> int:
-        return self._model.get_embedding_dimension()
+        self.dimension = int(self._model.get_embedding_dimension())
 
     def _vectors(self, texts: list[str]) -> list[list[float]]:
         if not texts:
@@ -50,13 +50,13 @@ class E5Embeddings(PrefixedEmbeddings):
         return f"E5Embeddings({self.model_name!r}, prefixes={self.prefixes}, batch_size={self.batch_size})"
 
 
-def _load(model: str | Path):
+def _load(model: str | Path) -> Any:
     local = _is_local(model)
     if local:
         path = Path(model).expanduser()
         if not path.is_dir():
-            raise ConfigError(f"embedding model folder {path} does not exist: run `make setup` "
-                              f"(or `python -m rag.e5_build {path}`)")
+            raise ConfigError(f"embedding model folder {path} does not exist: run `newsrag setup` "
+                              f"(or `make setup`)")
         model = str(path)
         # The one sanctioned environment write: a local folder needs no hub, so forbid any request.
         # huggingface_hub reads these once, at its import; local_files_only below covers the case

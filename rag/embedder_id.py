@@ -13,8 +13,9 @@ up to rounding). Two different models given the same folder name are not told ap
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Any, Mapping
+from typing import Any
 
 from langchain_core.embeddings import Embeddings
 
@@ -49,21 +50,21 @@ class EmbedderId:
         return out
 
     @classmethod
-    def from_metadata(cls, metadata: Mapping[str, Any] | None) -> "EmbedderId | None":
+    def from_metadata(cls, metadata: Mapping[str, Any] | None) -> EmbedderId | None:
         if not metadata or "embedder" not in metadata:
             return None
         dimension = metadata.get("embedder_dimension")
         return cls(str(metadata["embedder"]), str(metadata.get("embedder_prefixes", NO_PREFIXES)),
                    int(dimension) if dimension is not None else None)
 
-    def with_dimension(self, dimension: int) -> "EmbedderId":
+    def with_dimension(self, dimension: int) -> EmbedderId:
         return replace(self, dimension=dimension)
 
     def describe(self) -> str:
         dims = f"{self.dimension} dimensions, " if self.dimension else ""
         return f"{self.name!r} ({dims}{'query:/passage: prefixes' if self.prefixes == E5_PREFIXES else 'no prefixes'})"
 
-    def check(self, other: "EmbedderId", where: str) -> None:
+    def check(self, other: EmbedderId, where: str) -> None:
         """Raise ``ConfigError`` unless ``other`` makes the same vectors as this recorded embedder."""
         if (other.name, other.prefixes) != (self.name, self.prefixes):
             raise mismatch(self, other.describe(), where)

@@ -31,10 +31,10 @@ import sqlite3
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
 
 from rag.documents import date_range
 
@@ -199,7 +199,8 @@ def _immediate(db: sqlite3.Connection, wait: float = 60.0) -> Iterator[None]:
 
 
 def _hashes(db: sqlite3.Connection, doc_ids: Iterable[str]) -> dict[str, str]:
-    ids, out = list(doc_ids), {}
+    ids = list(doc_ids)
+    out: dict[str, str] = {}
     for i in range(0, len(ids), 500):
         part = ids[i:i + 500]
         out.update(db.execute(f"SELECT doc_id, hash FROM articles WHERE doc_id IN ({','.join('?' * len(part))})",

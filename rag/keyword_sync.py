@@ -16,11 +16,11 @@ from the log in a query or two (``Chatbot.refresh``, the API's ``KeywordFreshnes
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from itertools import groupby
-from typing import Iterator
 
 from rag.keyword import IndexedArticle, KeywordIndex, Writer
-from rag.store import NewsIndex, now_ms
+from rag.store import ArticleRecord, NewsIndex, now_ms
 
 MARGIN_MS = 120_000  # re-read the last two minutes of the log at every sync
 
@@ -60,7 +60,7 @@ def _fill(w: Writer, index: NewsIndex) -> None:
     w.cursor = started
 
 
-def _articles(chunks: Iterator[tuple[str, str, dict]], records) -> Iterator[IndexedArticle]:
+def _articles(chunks: Iterator[tuple[str, str, dict]], records: dict[str, ArticleRecord]) -> Iterator[IndexedArticle]:
     """Chunks grouped by article (ids ``<doc_id>#<n>`` come sorted per article), complete ones only:
     an article without a record, or chunks past its record's count, are a write under way."""
     by_doc: dict[str, list[tuple[int, str, str]]] = {}
@@ -71,7 +71,8 @@ def _articles(chunks: Iterator[tuple[str, str, dict]], records) -> Iterator[Inde
     yield from _complete(by_doc, records, final=True)
 
 
-def _complete(by_doc: dict, records, *, final: bool) -> Iterator[IndexedArticle]:
+def _complete(by_doc: dict[str, list[tuple[int, str, str]]], records: dict[str, ArticleRecord], *,
+              final: bool) -> Iterator[IndexedArticle]:
     for doc_id in list(by_doc):
         record = records.get(doc_id)
         parts = by_doc[doc_id]

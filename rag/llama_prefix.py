@@ -21,8 +21,9 @@ import logging
 import os
 import tempfile
 from collections import OrderedDict
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +117,7 @@ class PrefixSnapshots:
 
     # -- files: one per system part, named for the model, the context and the tokens -------------------
     def _path(self, key: tuple[int, ...]) -> Path:
+        assert self.folder is not None  # callers look for files only when there is a folder
         digest = hashlib.sha256(f"{self.identity}|{','.join(map(str, key))}".encode()).hexdigest()[:32]
         return self.folder / f"{digest}{SUFFIX}"
 

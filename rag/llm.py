@@ -16,8 +16,9 @@ import re
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel
@@ -100,7 +101,7 @@ class ChatLlamaCpp(BaseChatModel):
     _prefill: list[float] = PrivateAttr(default_factory=lambda: [0, 0.0])  # tokens, seconds since load
 
     @classmethod
-    def from_settings(cls, settings: Any, **overrides: Any) -> "ChatLlamaCpp":
+    def from_settings(cls, settings: Any, **overrides: Any) -> ChatLlamaCpp:
         return cls(model_path=str(settings.gguf_path), n_ctx=settings.llm_ctx, n_threads=settings.llm_threads,
                    max_tokens=settings.llm_max_tokens, prefix_cache_dir=str(settings.llm_prefix_cache_dir),
                    **overrides)
@@ -160,7 +161,8 @@ class ChatLlamaCpp(BaseChatModel):
             # The library tokenizes the templated chat prompt without parsing special tokens, so the
             # model would see "<|im_start|>" as plain text (and then writes "<|im_end|>" as text).
             base = type(llama).tokenize
-            llama.tokenize = lambda text, add_special=True, parse_special=True: base(llama, text, add_special, True)
+            llama.tokenize = (  # type: ignore[method-assign]
+                lambda text, add_special=True, parse_special=True: base(llama, text, add_special, True))
             self._llama = llama
         return self._llama
 

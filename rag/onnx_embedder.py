@@ -1,7 +1,8 @@
 """multilingual-e5-small on onnxruntime: the default embedder, with neither torch nor transformers.
 
-The folder is made once at set-up by :mod:`rag.onnx_build` from the rebuilt sentence-transformers
-folder, and verified against it there:
+The folder is made once at set-up by :mod:`newsrag.setup.onnx_build` from the rebuilt
+sentence-transformers folder, and verified against it there (``is_complete``: every file, and the
+marker set-up writes once the vectors match):
 
 * ``encoder.onnx``: the 12 BERT layers (positions, token types, LayerNorm, attention, FFN), the
   attention MatMul weights quantized to int8 (dynamic, per channel; the FFN stays fp32); input
@@ -22,26 +23,43 @@ import json
 from pathlib import Path
 
 import numpy as np
+
 from rag.embedder_id import PrefixedEmbeddings
 from rag.errors import ConfigError
 
+DIRNAME = "multilingual-e5-small-onnx"  # under <home>/models
 MODEL_FILE = "encoder.onnx"
 TABLE_FILE = "word_embeddings.npy"
 TOKENIZER_FILE = "tokenizer.json"
 CONFIG_FILE = "newsrag-onnx.json"
+MARKER = ".newsrag-verified"  # written last by set-up: which variant passed, and its cosine
+REQUIRED_FILES = (MODEL_FILE, TABLE_FILE, TOKENIZER_FILE, CONFIG_FILE, MARKER)
+VARIANTS = ("int8-attention", "fp32")  # the exports set-up tries, in order (``newsrag.setup.onnx_build``)
 MAX_ATTENTION_CELLS = 32 * 256 * 256  # texts × tokens² per batch: bounds the memory of one run
+
+
+def is_complete(path: Path) -> bool:
+    """Every file there, verified, and built as one of today's ``VARIANTS`` (else set-up redoes it)."""
+    if not all((Path(path) / name).is_file() for name in REQUIRED_FILES):
+        return False
+    try:
+        return json.loads((Path(path) / MARKER).read_text()).get("variant") in VARIANTS
+    except (OSError, ValueError):
+        return False
 
 
 class OnnxE5Embeddings(PrefixedEmbeddings):
     """Embeds documents with ``passage: `` and queries with ``query: `` (when ``prefixes``)."""
+
+    dimension: int
 
     def __init__(self, folder: str | Path, *, prefixes: bool = True, batch_size: int = 32,
                  threads: int | None = None):
         folder = Path(folder).expanduser()
         for name in (MODEL_FILE, TABLE_FILE, TOKENIZER_FILE, CONFIG_FILE):
             if not (folder / name).is_file():
-                raise ConfigError(f"ONNX embedder folder {folder} lacks {name}: run `make setup` "
-                                  f"(or `python -m rag.onnx_build`)")
+                raise ConfigError(f"ONNX embedder folder {folder} lacks {name}: run `newsrag setup` "
+                                  f"(or `make setup`)")
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
@@ -55,16 +73,13 @@ class OnnxE5Embeddings(PrefixedEmbeddings):
         self._tokenizer.no_padding()  # padded here, per batch
         self._tokenizer.enable_truncation(self.max_length)
         self._table = np.load(folder / TABLE_FILE, mmap_mode="r")  # pages in only the rows used
+        self.dimension = int(self._table.shape[1])
         options = ort.SessionOptions()
         if threads:
             options.intra_op_num_threads = threads
         # Idle workers sleep instead of spinning: the cores are shared (with llama.cpp in the same process).
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self._session = ort.InferenceSession(str(folder / MODEL_FILE), options, providers=["CPUExecutionProvider"])
-
-    @property
-    def dimension(self) -> int:
-        return int(self._table.shape[1])
 
     def _vectors(self, texts: list[str]) -> list[list[float]]:
         return self._encode(texts).tolist()

@@ -12,12 +12,13 @@ the answerable questions. So it gets two small tasks:
 
 The judging calls of a question share the system prompt and the "Question: …" line, so llama.cpp
 reuses the cached prefix from one call to the next: each judgement costs only its sentence. Sentences
-are data, not instructions, and instruction-like sentences never reach the model (``rag.context``).
+are data, not instructions, and instruction-like sentences never reach the model (``rag.evidence``).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from langchain_core.messages import BaseMessage

@@ -6,8 +6,9 @@ so importing ``rag`` stays cheap and tests can hand in fakes instead.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rag.errors import BackendError, ConfigError
 from rag.settings import Settings
@@ -23,13 +24,13 @@ if TYPE_CHECKING:
 
 
 def onnx_embed_path(settings: Settings) -> Path:
-    """Where set-up exports the default embedder to ONNX (``rag.onnx_build``)."""
-    from rag.onnx_build import DIRNAME
+    """Where set-up exports the default embedder to ONNX (``newsrag.setup.onnx_build``)."""
+    from rag.onnx_embedder import DIRNAME
 
     return settings.models_dir / DIRNAME
 
 
-def build_embeddings(settings: Settings) -> "Embeddings":
+def build_embeddings(settings: Settings) -> Embeddings:
     """An OpenAI-compatible embeddings service when ``NEWSRAG_EMBED_BASE_URL`` is set; else the
     default model on onnxruntime (no torch) once set-up has exported and verified it; a
     ``NEWSRAG_EMBED_MODEL`` folder or hub name, or a missing export, on sentence-transformers."""
@@ -39,7 +40,7 @@ def build_embeddings(settings: Settings) -> "Embeddings":
         return RemoteEmbeddings(settings.embed_base_url, settings.embed_model, api_key=settings.embed_api_key,
                                 batch_size=settings.embed_batch)
     if not settings.embed_model:
-        from rag.onnx_build import is_complete
+        from rag.onnx_embedder import is_complete
 
         if is_complete(onnx_embed_path(settings)):
             from rag.onnx_embedder import OnnxE5Embeddings
@@ -50,7 +51,7 @@ def build_embeddings(settings: Settings) -> "Embeddings":
     return E5Embeddings(settings.embed_model_path)
 
 
-def embedder_identity(settings: Settings) -> "EmbedderId":
+def embedder_identity(settings: Settings) -> EmbedderId:
     """The configured embedder's name and prefixes (``rag.embedder_id``), without loading it."""
     from rag.embedder_id import E5_PREFIXES, NO_PREFIXES, EmbedderId, is_e5, model_name
 
@@ -60,7 +61,7 @@ def embedder_identity(settings: Settings) -> "EmbedderId":
     return EmbedderId(model_name(settings.embed_model_path), E5_PREFIXES)  # prefixes on, as rag.embedder's default
 
 
-def build_chroma_client(settings: Settings):
+def build_chroma_client(settings: Settings) -> Any:
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
@@ -76,22 +77,22 @@ def build_chroma_client(settings: Settings):
     return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
 
 
-def _forget_embedded_client(client) -> None:
+def _forget_embedded_client(client: Any) -> None:
     """Make chromadb forget its cached system for ``client``'s folder, so the next client opens the
     files afresh (chromadb keeps one system per path per process, with the vectors in memory). The
     old system is not stopped: requests still reading from it finish normally."""
     from chromadb.api.shared_system_client import SharedSystemClient
 
-    identifier = getattr(client, "_identifier", None)
+    identifier = str(getattr(client, "_identifier", ""))
     with SharedSystemClient._refcount_lock:
         SharedSystemClient._identifier_to_system.pop(identifier, None)
         SharedSystemClient._identifier_to_refcount.pop(identifier, None)
 
 
-def _sqlite_stamp(folder: Path):
+def _sqlite_stamp(folder: Path) -> Callable[[], tuple]:
     """Changes whenever any process writes the embedded index (reads leave these files alone)."""
-    def stamp():
-        out = []
+    def stamp() -> tuple:
+        out: list[tuple[int, int] | None] = []
         for name in ("chroma.sqlite3", "chroma.sqlite3-wal"):
             try:
                 st = (folder / name).stat()
@@ -110,7 +111,7 @@ def damaged_index_hint(settings: Settings) -> str:
             f"folder {settings.index_dir} and ingest the articles again (`newsrag ingest data/articles`)")
 
 
-def build_index(settings: Settings, client=None) -> "NewsIndex":
+def build_index(settings: Settings, client: Any = None) -> NewsIndex:
     from rag.store import NewsIndex, is_store_error
 
     hint = damaged_index_hint(settings)
@@ -125,7 +126,7 @@ def build_index(settings: Settings, client=None) -> "NewsIndex":
     if settings.uses_chroma_server:
         return NewsIndex(client, settings.collection, hint=hint, opener=lambda old: build_chroma_client(settings))
 
-    def reopen(old):
+    def reopen(old: Any) -> Any:
         _forget_embedded_client(old)
         return build_chroma_client(settings)
 
@@ -138,7 +139,7 @@ def _server_suffix(settings: Settings) -> str:
     return f"-{settings.chroma_host}-{settings.chroma_port}" if settings.uses_chroma_server else ""
 
 
-def build_writer_lock(settings: Settings) -> "WriterLock":
+def build_writer_lock(settings: Settings) -> WriterLock:
     """The single-writer lock of this index (``rag.lock``), kept in the index folder."""
     from rag.lock import WriterLock
 
@@ -155,7 +156,7 @@ def keyword_dir(settings: Settings) -> Path:
     return settings.index_dir / f"keywords-{settings.collection}{suffix}"
 
 
-def build_keyword_index(settings: Settings) -> "KeywordIndex":
+def build_keyword_index(settings: Settings) -> KeywordIndex:
     import shutil
 
     from rag.keyword import KeywordIndex
@@ -165,7 +166,7 @@ def build_keyword_index(settings: Settings) -> "KeywordIndex":
     return KeywordIndex(keyword_dir(settings))
 
 
-def build_llm(settings: Settings) -> "BaseChatModel | None":
+def build_llm(settings: Settings) -> BaseChatModel | None:
     """The chat model for the configured answer mode; None for extractive answers."""
     if settings.answer_mode == "extractive":
         return None
@@ -173,10 +174,12 @@ def build_llm(settings: Settings) -> "BaseChatModel | None":
         if not settings.server_base_url:
             raise ConfigError("answer mode 'server' needs NEWSRAG_SERVER_BASE_URL (an OpenAI-compatible /v1 URL)")
         from langchain_openai import ChatOpenAI
+        from pydantic import SecretStr
 
         return ChatOpenAI(base_url=settings.server_base_url, model=settings.server_model or "default",
-                          api_key=settings.server_api_key or "not-needed", temperature=0,
-                          max_tokens=settings.llm_max_tokens, timeout=120, max_retries=1)
+                          api_key=SecretStr(settings.server_api_key or "not-needed"), temperature=0,
+                          max_tokens=settings.llm_max_tokens,  # type: ignore[call-arg]  # the field, by its name
+                          timeout=120, max_retries=1)
     path = settings.gguf_path
     if not path.exists():
         raise ConfigError(f"local model {path} is missing: run `make setup` (or choose --mode extractive)")

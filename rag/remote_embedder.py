@@ -11,6 +11,8 @@ L2-normalised here (not every service does), so a dot product is the cosine.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from rag.embedder_id import PrefixedEmbeddings, is_e5
@@ -19,14 +21,15 @@ from rag.errors import BackendError
 
 class RemoteEmbeddings(PrefixedEmbeddings):
     def __init__(self, base_url: str, model: str, *, api_key: str = "", batch_size: int = 64,
-                 max_retries: int = 3, timeout: float = 60.0, http_client=None):
+                 max_retries: int = 3, timeout: float = 60.0, http_client: Any = None):
         from langchain_openai import OpenAIEmbeddings
+        from pydantic import SecretStr
 
         self.base_url, self.model_name, self.prefixes = base_url.rstrip("/"), model, is_e5(model)
         self.dimension: int | None = None
         self._client = OpenAIEmbeddings(
-            model=model, base_url=self.base_url, api_key=api_key or "not-needed", chunk_size=batch_size,
-            check_embedding_ctx_length=False, max_retries=max_retries, request_timeout=timeout,
+            model=model, base_url=self.base_url, api_key=SecretStr(api_key or "not-needed"), chunk_size=batch_size,
+            check_embedding_ctx_length=False, max_retries=max_retries, timeout=timeout,
             model_kwargs={"encoding_format": "float"}, http_client=http_client)
 
     def _vectors(self, texts: list[str]) -> list[list[float]]:

@@ -8,23 +8,86 @@ their stored vectors), because abstention is decided on similarity, not on fused
 Near-duplicate articles (one story in two papers, or an updated version) are answered once: hits of
 a story's other versions are dropped for its newest retrieved version (``rag.stories.collapse``)
 before the best ``k`` are taken.
+
+Before it reads, a retrieval notices what other processes wrote (``Freshness``): whichever front end
+asks (CLI, HTTP API, MCP, the UI), it searches the index as it is now.
 """
 
 from __future__ import annotations
 
+import logging
+import threading
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from rag.dates import DateFilter
 from rag.keyword import KeywordIndex
-from rag.stories import collapse
+from rag.keyword_sync import sync
 from rag.store import Hit, NewsIndex
+from rag.stories import collapse
 
 RRF_K = 60
+RECHECK_S = 5.0  # with a shared Chroma server: how often to look for other workers' writes
+log = logging.getLogger(__name__)
+
+
+class Freshness:
+    """Keeps the index and the keyword index current with what other processes wrote; called before
+    each retrieval (and by ``Chatbot`` before its other reads). Cheap when nothing changed:
+
+    * the first call brings the keyword index up to date with the store (filling a new, damaged or
+      older-format one); until that succeeds, every call tries again;
+    * an embedded index that another process wrote (it should not: ``rag.lock``) is noticed by one
+      ``stat`` and reopened (``reopen_if_changed``, which reads of the store alone call), and the
+      keyword index caught up;
+    * a Chroma server is written by other workers without a trace on this machine: the keyword
+      index catches up from the store's change log (``rag.keyword_sync``) at most every ``interval``
+      seconds, in whichever call finds it due. Concurrent calls do not wait for that, nor for another
+      process updating the same keyword file (it is used as it is)."""
+
+    def __init__(self, index: NewsIndex, keywords: KeywordIndex, *, shared: bool, interval: float = RECHECK_S):
+        self.index, self.keywords, self.shared, self.interval = index, keywords, shared, interval
+        self._lock = threading.Lock()
+        self._current = False
+        self._due = 0.0
+
+    def __call__(self) -> None:
+        self.reopen_if_changed()
+        if not self._current:
+            with self._lock:
+                if not self._current:
+                    self.catch_up()
+        elif self.shared and time.monotonic() >= self._due and self._lock.acquire(blocking=False):
+            try:
+                self.catch_up(wait=0.5)
+            finally:
+                self._lock.release()
+
+    def reopen_if_changed(self) -> None:
+        """Reopen an embedded index that another process wrote (one ``stat`` when it did not); the
+        keyword index then catches up on the next call."""
+        if self.index.refresh_if_changed():
+            self._current = False
+
+    def catch_up(self, wait: float = 60.0) -> None:
+        """Bring the keyword index up to date with the store now; when another process is updating
+        the same file for longer than ``wait`` seconds, leave it as it is (tried again later)."""
+        try:
+            chunks = sync(self.keywords, self.index, wait=wait)
+        except TimeoutError:
+            return
+        if chunks:
+            log.info("keyword index: %d chunks caught up with the store", chunks)
+        self.mark_current()
+
+    def mark_current(self) -> None:
+        """The keyword index was just brought up to date (an ingest of this process does that)."""
+        self._current = True
+        self._due = time.monotonic() + self.interval
 
 
 @dataclass
@@ -49,37 +112,47 @@ def fuse(dense: Sequence[str], keyword: Sequence[str], weight: float) -> list[tu
 
 
 class Retriever:
+    """Passages for a query. ``fresh``: called before each retrieval (a ``Freshness``)."""
+
     def __init__(self, index: NewsIndex, embeddings: Embeddings, keywords: KeywordIndex | None = None,
-                 *, bm25_weight: float = 0.3, fetch_k: int = 20):
+                 *, bm25_weight: float, fetch_k: int, fresh: Callable[[], None] | None = None):
         self.index, self.embeddings, self.keywords = index, embeddings, keywords
-        self.bm25_weight, self.fetch_k = bm25_weight, fetch_k
+        self.bm25_weight, self.fetch_k, self.fresh = bm25_weight, fetch_k, fresh
 
     @property
     def hybrid(self) -> bool:
         return self.keywords is not None and self.bm25_weight > 0
 
     def retrieve(self, query: str, k: int, dates: DateFilter | None = None) -> Retrieval:
+        if self.fresh is not None:
+            self.fresh()
         t0 = time.perf_counter()
         vector = self.embeddings.embed_query(query)
         t1 = time.perf_counter()
         where = dates.where() if dates else None
         ids = None
-        if where and self.keywords is not None:  # it knows each chunk's dates: faster than Chroma's filter
+        if dates and where and self.keywords is not None:  # it knows each chunk's dates: faster than Chroma's filter
             ids, where = self.keywords.chunk_ids_between(*dates.bounds()), None
         dense = self.index.search(vector, max(k, self.fetch_k), where, ids)  # more than k: stories collapse
-        if not self.hybrid:
-            return Retrieval(self._one_per_story(dense)[:k], vector,
-                             {"embed": t1 - t0, "retrieve": time.perf_counter() - t1})
-        keyword_ids = [cid for cid, _ in self.keywords.search(query, self.fetch_k)]
-        by_id = {h.chunk_id: h for h in dense}
-        missing = [cid for cid in keyword_ids if cid not in by_id]
-        for hit in self._with_similarity(missing, vector):
-            if dates is None or dates.matches(hit.date or None):
-                by_id[hit.chunk_id] = hit
-        keyword_ids = [cid for cid in keyword_ids if cid in by_id]
-        fused = fuse([h.chunk_id for h in dense], keyword_ids, self.bm25_weight)
-        hits = self._one_per_story([by_id[cid] for cid, _ in fused])[:k]
-        return Retrieval(hits, vector, {"embed": t1 - t0, "retrieve": time.perf_counter() - t1})
+        keyword_ids: list[str] = []
+        if self.keywords is None or not self.hybrid:
+            hits = self._one_per_story(dense)[:k]
+        else:
+            keyword_ids = [cid for cid, _ in self.keywords.search(query, self.fetch_k)]
+            by_id = {h.chunk_id: h for h in dense}
+            missing = [cid for cid in keyword_ids if cid not in by_id]
+            for hit in self._with_similarity(missing, vector):
+                if dates is None or dates.matches(hit.date or None):
+                    by_id[hit.chunk_id] = hit
+            keyword_ids = [cid for cid in keyword_ids if cid in by_id]
+            fused = fuse([h.chunk_id for h in dense], keyword_ids, self.bm25_weight)
+            hits = self._one_per_story([by_id[cid] for cid, _ in fused])[:k]
+        timings = {"embed": t1 - t0, "retrieve": time.perf_counter() - t1}
+        log.info("retrieve %.2fs: %d passages (dense %d, keyword %d%s), best similarity %.3f, for %r",
+                 timings["embed"] + timings["retrieve"], len(hits), len(dense), len(keyword_ids),
+                 f", dates {dates.describe()}" if dates else "", max((h.score for h in hits), default=0.0),
+                 query[:80])
+        return Retrieval(hits, vector, timings)
 
     def _one_per_story(self, hits: list[Hit]) -> list[Hit]:
         doc_ids = sorted({h.doc_id for h in hits})

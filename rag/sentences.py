@@ -9,6 +9,7 @@ and are followed by a capital ("mr.", "dr.", "o.a.") are the known weak spot.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 
 Span = tuple[int, int]  # (start, end) offsets, end exclusive
 
@@ -31,31 +32,37 @@ def _strip(text: str, start: int, end: int) -> Span | None:
     return (start, end) if end > start else None
 
 
-def paragraphs(text: str, start: int = 0, end: int | None = None) -> list[Span]:
-    """Blank-line separated blocks of ``text[start:end]``, stripped."""
-    end = len(text) if end is None else end
+def _pieces(text: str, start: int, end: int, cuts: Iterable[tuple[int, int]]) -> list[Span]:
+    """The stripped, non-empty pieces of ``text[start:end]`` between ``cuts``: a cut ``(a, b)`` ends
+    a piece at ``a`` and starts the next at ``b``."""
     spans, pos = [], start
-    for m in _PARAGRAPH_BREAK.finditer(text, start, end):
-        if (s := _strip(text, pos, m.start())):
+    for a, b in cuts:
+        if (s := _strip(text, pos, a)):
             spans.append(s)
-        pos = m.end()
+        pos = b
     if (s := _strip(text, pos, end)):
         spans.append(s)
     return spans
 
 
+def paragraphs(text: str, start: int = 0, end: int | None = None) -> list[Span]:
+    """Blank-line separated blocks of ``text[start:end]``, stripped."""
+    end = len(text) if end is None else end
+    return _pieces(text, start, end, ((m.start(), m.end()) for m in _PARAGRAPH_BREAK.finditer(text, start, end)))
+
+
+def _sentence_ends(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
+    """Where the sentences of ``text[start:end]`` end (cuts for ``_pieces``), abbreviations passed over."""
+    pos = start
+    for m in _SENTENCE_END.finditer(text, start, end):
+        word = text[max(pos, text.rfind(" ", pos, m.start()) + 1):m.start()].lower()
+        if word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha()):
+            continue  # "dr. Jansen", "J. Biden"
+        yield m.end(), m.end()
+        pos = m.end()
+
+
 def sentences(text: str, start: int = 0, end: int | None = None) -> list[Span]:
     """Sentences of ``text[start:end]``; never crosses a paragraph break."""
-    out: list[Span] = []
-    for p_start, p_end in paragraphs(text, start, end):
-        pos = p_start
-        for m in _SENTENCE_END.finditer(text, p_start, p_end):
-            word = text[max(pos, text.rfind(" ", pos, m.start()) + 1):m.start()].lower()
-            if word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha()):
-                continue  # "dr. Jansen", "J. Biden"
-            if (s := _strip(text, pos, m.end())):
-                out.append(s)
-            pos = m.end()
-        if (s := _strip(text, pos, p_end)):
-            out.append(s)
-    return out
+    return [s for p_start, p_end in paragraphs(text, start, end)
+            for s in _pieces(text, p_start, p_end, _sentence_ends(text, p_start, p_end))]

@@ -9,14 +9,19 @@ variable, never a traceback or a silently useless value (``K=0`` would refuse ev
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Literal, get_args
 
 from rag.errors import ConfigError
 
-ANSWER_MODES = ("local", "extractive", "server")
-RETRIEVERS = ("dense", "hybrid")
+# The answer modes and retrievers, listed here only: the CLI's choices, the API's and MCP's schemas
+# and the UI's radio buttons are made from these.
+AnswerMode = Literal["local", "extractive", "server"]
+ANSWER_MODES: tuple[str, ...] = get_args(AnswerMode)
+RetrieverKind = Literal["dense", "hybrid"]
+RETRIEVERS: tuple[str, ...] = get_args(RetrieverKind)
 MAX_K = 50  # passages per question; the API's schema says the same
 # Inclusive bounds of every number.
 BOUNDS: dict[str, tuple[float, float]] = {
@@ -130,12 +135,12 @@ class Settings:
             return f"Chroma server http://{self.chroma_host}:{self.chroma_port}, collection {self.collection!r}"
         return f"{self.index_dir} (collection {self.collection!r})"
 
-    def with_overrides(self, **overrides: Any) -> "Settings":
+    def with_overrides(self, **overrides: Any) -> Settings:
         """A copy with the given non-None values replaced (CLI flags win over the environment)."""
         return replace(self, **{k: v for k, v in overrides.items() if v is not None})
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> "Settings":
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
         env = os.environ if env is None else env
         values: dict[str, Any] = {}
         defaults = cls()

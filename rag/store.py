@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator, Sequence, TypeVar
+from typing import Any, TypeVar
 
 from rag.documents import Article, Chunk
 from rag.embedder_id import EmbedderId
@@ -59,7 +60,7 @@ class Hit:
     score: float  # cosine similarity for dense hits, fused score after fusion
 
     @classmethod
-    def from_record(cls, chunk_id: str, text: str, meta: dict[str, Any], score: float) -> "Hit":
+    def from_record(cls, chunk_id: str, text: str, meta: dict[str, Any], score: float) -> Hit:
         return cls(chunk_id, str(meta["doc_id"]), str(meta.get("title", "")), str(meta.get("date", "")),
                    text, int(meta["start"]), int(meta["end"]), str(meta.get("heading", "")), score)
 
@@ -184,7 +185,8 @@ class NewsIndex:
             self.changes.upsert(ids=[d for d, _ in part], embeddings=[_MANIFEST_VECTOR] * len(part),
                                 metadatas=[{"at": at, "hash": h} for _, h in part])
 
-    def _write_articles(self, items, extras) -> None:
+    def _write_articles(self, items: Sequence[tuple[Article, Sequence[Chunk], Sequence[Sequence[float]]]],
+                        extras: Sequence[dict[str, str]]) -> None:
         self._check_dimension(len(items[0][2][0]) if items and items[0][2] else None, adopt=True)
         self._log([(a.doc_id, a.content_hash) for a, _, _ in items])
         rows = [(chunk, vector, meta) for article, chunks, vectors in items for meta in [article.metadata()]
@@ -202,11 +204,11 @@ class NewsIndex:
         for article, chunks, _ in items:
             self.chunks.delete(where={"$and": [{"doc_id": article.doc_id}, {"chunk_index": {"$gte": len(chunks)}}]})
         for i in range(0, len(items), step):
-            part = items[i:i + step]
-            self.articles.upsert(ids=[a.doc_id for a, _, _ in part], embeddings=[_MANIFEST_VECTOR] * len(part),
-                                 documents=[a.text for a, _, _ in part],
+            some = items[i:i + step]
+            self.articles.upsert(ids=[a.doc_id for a, _, _ in some], embeddings=[_MANIFEST_VECTOR] * len(some),
+                                 documents=[a.text for a, _, _ in some],
                                  metadatas=[{**a.metadata(), **extra, "hash": a.content_hash, "n_chunks": len(c)}
-                                            for (a, c, _), extra in zip(part, extras[i:i + step])])
+                                            for (a, c, _), extra in zip(some, extras[i:i + step])])
 
     def update_records(self, changes: dict[str, dict[str, str]]) -> None:
         """Set metadata keys on article records (not their chunks): ``{doc_id: {key: value}}``."""

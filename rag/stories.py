@@ -17,7 +17,7 @@ from __future__ import annotations
 import base64
 import re
 import zlib
-from typing import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 

@@ -19,12 +19,13 @@ events inside one article (an article is one line, at its own date).
 from __future__ import annotations
 
 import re
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
-from rag.context import Evidence
 from rag.dates import parse_question_dates
+from rag.documents import ISO_DATE
+from rag.evidence import Evidence
 
 # "hoe ontwikkelde X zich", "hoe heeft X zich ontwikkeld", "het verloop", "how did X change since …".
 # "How did the act change the rules?" changes something: the English verb must end the question or
@@ -69,7 +70,7 @@ def is_timeline(question: str) -> bool:
 def date_label(iso: str | None, language: str) -> str:
     """``"2021-03"`` -> "maart 2021" / "March 2021"; ``"2021-03-15"`` -> "15 maart 2021" / "15 March 2021";
     ``"2021"`` -> "2021"; no date -> "zonder datum" / "undated"."""
-    m = re.fullmatch(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?", (iso or "").strip())
+    m = ISO_DATE.fullmatch((iso or "").strip())
     if not m:
         return UNDATED[language]
     year, month, day = m[1], m[2], m[3]

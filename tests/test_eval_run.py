@@ -11,6 +11,7 @@ from rich.console import Console
 
 from eval.cli import report_stem, run_eval_cli
 from eval.html_report import render
+from newsrag.chatbot import Chatbot
 from tests.conftest import ROOT, make_settings
 
 SMOKE = ROOT / "eval" / "smoke.jsonl"
@@ -22,9 +23,10 @@ GATES = ["hit@k=0.8", "recall@k=0.8", "mrr=0.6", "answer_accuracy=0.7", "citatio
 
 
 def _run(settings, questions, out, real_embeddings, mode="extractive", **kwargs) -> tuple[int, str]:
+    """``newsrag eval``'s body, on a bot built as the command builds it (with the session's embedder)."""
     console = Console(file=io.StringIO(), width=140)
-    code = run_eval_cli(settings, questions, out, mode=mode, embeddings=real_embeddings, progress=False,
-                        console=console, **kwargs)
+    bot = Chatbot(settings.with_overrides(answer_mode=mode), embeddings=real_embeddings)
+    code = run_eval_cli(bot, questions, out, progress=False, console=console, **kwargs)
     return code, console.file.getvalue()
 
 

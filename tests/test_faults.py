@@ -18,13 +18,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from click.testing import CliRunner
 
 from newsrag.chatbot import Chatbot
-from newsrag.cli import cli
-from rag.errors import ConfigError, IndexBusy, InputError
+from rag.errors import ArticleError, ConfigError, IndexBusy, InputError
 from rag.settings import Settings
-from rag.errors import ArticleError
 from tests.conftest import ARTICLES, E5_PATH, ROOT, free_port, make_settings
 from tests.test_ingest import SAMPLE_IDS, assert_consistent
 from tests.test_loaders import HTML, write
@@ -40,22 +37,6 @@ def counts(index) -> tuple[int, int, int]:
 
 def summary(output: str) -> dict[str, int]:
     return {k: int(v) for v, k in re.findall(r"(\d+) (added|updated|unchanged|removed|skipped)", output)}
-
-
-@pytest.fixture
-def run_cli(tmp_path: Path, monkeypatch, fake_embeddings):
-    """``newsrag --home TMP ...`` in-process, in whatever folder the test ``chdir``s to."""
-    import rag.providers
-
-    monkeypatch.setattr(rag.providers, "build_embeddings", lambda settings: fake_embeddings)
-    home = tmp_path / "home"
-
-    def run(*args: str, env: dict | None = None):
-        return CliRunner().invoke(cli, ["--home", str(home), *args], env=env)
-
-    run.home = home
-    run.bot = lambda: Chatbot(make_settings(home), embeddings=fake_embeddings)
-    return run
 
 
 def cli_env(home: Path, **extra: str) -> dict[str, str]:
@@ -228,11 +209,11 @@ def test_a_second_writer_is_refused_by_a_running_server_which_survives_writes_un
 def test_an_unexpected_server_error_is_one_line_of_json(fake_bot) -> None:
     from fastapi.testclient import TestClient
 
-    from newsrag.server import create_app
+    from newsrag.http.server import create_app
 
     fake_bot.ingest([ARTICLES])
     fake_bot.search = lambda *a, **k: 1 / 0  # a bug somewhere underneath
-    client = TestClient(create_app(fake_bot, fake_bot.settings, ui=False), raise_server_exceptions=False)
+    client = TestClient(create_app(fake_bot, ui=False), raise_server_exceptions=False)
     r = client.post("/search", json={"query": "Blinken"})
     assert r.status_code == 500 and r.headers["content-type"] == "application/json"
     assert r.json() == {"error": "internal error (ZeroDivisionError); the server log has the details"}
@@ -241,20 +222,20 @@ def test_an_unexpected_server_error_is_one_line_of_json(fake_bot) -> None:
 def test_a_busy_index_is_a_409_at_the_api(fake_bot, tmp_path) -> None:
     from fastapi.testclient import TestClient
 
-    from newsrag.server import create_app
+    from newsrag.http.server import create_app
 
     fake_bot.ingest([ARTICLES])
     fake_bot.settings.index_dir.joinpath("writer.holder.json").write_text(json.dumps(
         {"pid": 1, "command": "newsrag ingest big-feed.jsonl", "since": "now"}))
     fake_bot.ingest = lambda *a, **k: (_ for _ in ()).throw(IndexBusy("the index is being written by x"))
-    client = TestClient(create_app(fake_bot, fake_bot.settings, ui=False))
+    client = TestClient(create_app(fake_bot, ui=False))
     r = client.post("/ingest", files=[("files", ("a.txt", b"Een. Twee."))])
     assert r.status_code == 409 and "being written" in r.json()["error"]
 
 
 # -- 3. two writers at once ------------------------------------------------------------------------
 
-def test_two_ingests_at_once_embed_each_file_once(tmp_path) -> None:
+def test_two_ingests_at_once_embed_each_file_once(tmp_path, e5_folder) -> None:
     home = tmp_path / "home"
     procs = [subprocess.Popen([sys.executable, "-m", "newsrag.cli", "ingest", "--wait", "600", str(ARTICLES)],
                               cwd=ROOT, env=cli_env(home), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -284,7 +265,7 @@ def test_a_held_lock_refuses_a_second_writer_in_one_line(fake_bot, tmp_path) -> 
         t0 = time.monotonic()
         with pytest.raises(IndexBusy) as refused:
             fake_bot.ingest([write(tmp_path / "x.txt", "Nieuw. Artikel.")], wait=0.5)
-        assert 0.4 < time.monotonic() - t0 < 10
+        assert time.monotonic() - t0 >= 0.4  # it did wait before refusing (a lower bound: never flaky)
         message = str(refused.value)
         assert "\n" not in message and f"pid {holder.pid}" in message and "waited 0.5 s" in message
         with pytest.raises(IndexBusy):
@@ -377,7 +358,7 @@ def test_a_truncated_chroma_database_is_one_line_saying_what_to_do(sample_home, 
 def test_same_named_files_in_different_folders_get_distinct_stable_ids(fake_bot, fake_embeddings, tmp_path) -> None:
     from fastapi.testclient import TestClient
 
-    from newsrag.server import create_app
+    from newsrag.http.server import create_app
 
     help_tree = tmp_path / "help"
     write(help_tree / "swriter" / "main0214.html", HTML)
@@ -396,7 +377,7 @@ def test_same_named_files_in_different_folders_get_distinct_stable_ids(fake_bot,
         os.chdir(ROOT)
     assert fake_embeddings.calls == calls and counts(fake_bot.index) == before
 
-    client = TestClient(create_app(fake_bot, fake_bot.settings, ui=False))
+    client = TestClient(create_app(fake_bot, ui=False))
     assert client.delete("/documents/scalc/main0214").json() == {"deleted": "scalc/main0214"}
     assert sorted(fake_bot.index.records()) == ["index", "swriter/main0214"]
 
@@ -471,6 +452,8 @@ def test_bad_settings_are_one_line_and_exit_2(run_cli, env, args, words) -> None
 def test_settings_check_every_copy() -> None:
     with pytest.raises(ConfigError, match="NEWSRAG_K"):
         Settings().with_overrides(k=0)
+    with pytest.raises(ConfigError, match="NEWSRAG_ANSWER_MODE must be one of local, extractive, server"):
+        Settings().with_overrides(answer_mode="locaal")  # a copy never runs an unknown mode as another
     with pytest.raises(ConfigError, match="NEWSRAG_LLM_THREADS"):
         Settings(llm_threads=-1)
     with pytest.raises(ConfigError, match="NEWSRAG_FETCH_K"):
@@ -560,7 +543,7 @@ def test_an_unreadable_subfolder_in_the_python_api(fake_bot, tmp_path, monkeypat
 # -- 12. API key strength, refused uploads ---------------------------------------------------------
 
 def test_a_weak_key_is_refused_beyond_loopback(tmp_path) -> None:
-    from newsrag.server import check_exposure
+    from newsrag.http.server import check_exposure
 
     settings = make_settings(tmp_path, host="0.0.0.0")
     for weak in (" ", "geheim", "x" * 15, " " + "x" * 20):
@@ -573,9 +556,9 @@ def test_a_weak_key_is_refused_beyond_loopback(tmp_path) -> None:
 def test_refused_uploads_leave_nothing_on_disk(fake_bot) -> None:
     from fastapi.testclient import TestClient
 
-    from newsrag.server import create_app
+    from newsrag.http.server import create_app
 
-    client = TestClient(create_app(fake_bot, fake_bot.settings, ui=False))
+    client = TestClient(create_app(fake_bot, ui=False))
     files = [("files", ("leeg.txt", b"   ")), ("files", ("plaatje.txt", b"\x89PNG\x00\x00" * 10)),
              ("files", ("feed.jsonl", b"geen json\n")), ("files", ("goed.txt", b"Een goed artikel. Ja."))]
     report = client.post("/ingest", files=files).json()

@@ -14,7 +14,7 @@ from ingest.feeds import FeedOptions, entry_id, html_to_text, looks_like_feed, p
 from ingest.loaders import discover, load_file
 from rag.documents import valid_doc_id
 from rag.errors import ArticleError
-from tests.test_ingest import assert_consistent, run_cli  # noqa: F401 (a fixture)
+from tests.test_ingest import assert_consistent
 from tests.test_loaders import HTML, write
 
 ITEMS = {
@@ -202,7 +202,7 @@ def test_the_same_entry_in_two_feeds_is_one_article(fake_bot, tmp_path) -> None:
     assert len(again.unchanged) == 2 and not again.skipped
 
 
-def test_cli_ingests_a_feed_url(run_cli, served) -> None:  # noqa: F811 (the fixture)
+def test_cli_ingests_a_feed_url(run_cli, served) -> None:
     server, url = served
     _Feed.body = rss("kabinet", "storm").encode()
     result = run_cli("ingest", url)
@@ -213,10 +213,10 @@ def test_cli_ingests_a_feed_url(run_cli, served) -> None:  # noqa: F811 (the fix
 def test_the_api_and_the_ui_take_feed_files(fake_bot, tmp_path) -> None:
     from fastapi.testclient import TestClient
 
-    from newsrag.server import create_app
+    from newsrag.http.server import create_app
     from ui import chat
 
-    client = TestClient(create_app(fake_bot, fake_bot.settings, ui=False))
+    client = TestClient(create_app(fake_bot, ui=False))
     r = client.post("/ingest", files=[("files", ("nieuws.rss", rss("kabinet", "storm").encode())),
                                       ("files", ("kapot.xml", b"<rss><channel><title>x</ti"))])
     assert r.status_code == 200, r.text

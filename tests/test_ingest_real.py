@@ -121,7 +121,7 @@ def write_variants(folder: Path, n: int) -> list[str]:
         head, rest = paras[:1], paras[1:]
         rng.shuffle(rest)
         text = "\n\n".join(head + rest)
-        text = re.sub(r"\d+", lambda m: str(int(m.group()) + i + 1), text)
+        text = re.sub(r"\d+", lambda m, i=i: str(int(m.group()) + i + 1), text)
         doc_id = f"variant_{i:04d}"
         (folder / f"{doc_id}.txt").write_text(f" date 20{10 + i % 14}-{1 + i % 12:02d} {text}", encoding="utf-8")
         ids.append(doc_id)
@@ -147,7 +147,7 @@ def rows_written(home: Path) -> int:
         return 0
 
 
-def test_a_run_killed_with_sigkill_is_completed_by_the_next(tmp_path: Path) -> None:
+def test_a_run_killed_with_sigkill_is_completed_by_the_next(tmp_path: Path, e5_folder: Path) -> None:
     from ingest.pipeline import EMBED_BATCH
 
     n = EMBED_BATCH // 4  # ~6 chunks each: one full embedder batch written, then the kill, then the rest

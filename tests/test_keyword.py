@@ -72,6 +72,55 @@ def test_a_second_process_catches_up_from_the_change_log(fake_bot, tmp_path: Pat
     assert other.newest_date() == fake_bot.newest_date() == max(r.date for r in fake_bot.index.records().values())
 
 
+class Store:
+    """An index as ``Freshness`` sees it: whether another process wrote it since we last looked."""
+
+    def __init__(self) -> None:
+        self.changed = False
+
+    def refresh_if_changed(self) -> bool:
+        changed, self.changed = self.changed, False
+        return changed
+
+
+def counted_syncs(monkeypatch) -> list[float]:
+    import rag.retrieval
+
+    waits: list[float] = []
+    monkeypatch.setattr(rag.retrieval, "sync", lambda keywords, index, wait: waits.append(wait))
+    return waits
+
+
+def test_retrieval_catches_up_with_a_shared_store_at_most_once_per_interval(monkeypatch) -> None:
+    from rag.retrieval import Freshness
+
+    waits = counted_syncs(monkeypatch)
+    fresh = Freshness(Store(), KeywordIndex, shared=True, interval=60)  # a Chroma server: no trace of writes here
+    for _ in range(5):
+        fresh()
+    assert waits == [60.0]  # the first call fills or catches up, waiting for another process if need be
+    every = Freshness(Store(), KeywordIndex, shared=True, interval=0)
+    every()
+    every()
+    assert waits[1:] == [60.0, 0.5]  # later checks never keep a request waiting for another process
+
+
+def test_retrieval_catches_up_when_another_process_wrote_the_embedded_index(monkeypatch) -> None:
+    from rag.retrieval import Freshness
+
+    waits = counted_syncs(monkeypatch)
+    store = Store()
+    fresh = Freshness(store, KeywordIndex, shared=False, interval=0)
+    fresh()
+    fresh()
+    assert waits == [60.0]  # then nothing: only this process writes the index, and it keeps it current
+    store.changed = True
+    fresh.reopen_if_changed()  # a read of the store alone (Chatbot.documents) reopens it ...
+    assert waits == [60.0]
+    fresh()  # ... and the next retrieval catches the keyword index up
+    assert waits == [60.0, 60.0]
+
+
 def test_queries_cannot_inject_fts_syntax(tmp_path: Path) -> None:
     assert match_expression('kaas" OR NEAR(x y) AND -"') == '"kaa" OR "near" OR "x" OR "y"'  # stems, quoted
     assert match_expression("de het een") == ""  # only stop words: nothing to match

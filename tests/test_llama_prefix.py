@@ -34,7 +34,7 @@ def from_scratch(llm) -> None:
 
 @pytest.fixture(scope="module")
 def make_llm():
-    from rag.gguf_build import assemble_gguf
+    from newsrag.setup.gguf_build import assemble_gguf
     from rag.llm import ChatLlamaCpp
 
     path = assemble_gguf(GGUF_PATH)  # as the conftest's local_llm: a missing model fails, it does not skip

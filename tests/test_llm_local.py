@@ -20,7 +20,7 @@ SYSTEM = SystemMessage("Je bent een behulpzame assistent. Antwoord kort, in het 
 
 @pytest.fixture(scope="module")
 def llm():
-    from rag.gguf_build import assemble_gguf
+    from newsrag.setup.gguf_build import assemble_gguf
     from rag.llm import ChatLlamaCpp
 
     try:

@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from newsrag.setup.onnx_build import build_onnx
 from rag import providers
 from rag.errors import ConfigError
-from rag.onnx_build import DIRNAME, build_onnx
-from rag.onnx_embedder import OnnxE5Embeddings
+from rag.onnx_embedder import DIRNAME, OnnxE5Embeddings
 from tests.conftest import E5_PATH, MODELS, make_settings
 
 QUESTIONS = ["How much extra money did Blinken promise the region?",
@@ -95,10 +95,10 @@ def test_without_the_export_the_default_falls_back_to_sentence_transformers(tmp_
 
 
 def test_setup_fails_loudly_when_the_export_does_not_match(tmp_path: Path, onnx_folder, monkeypatch) -> None:
-    import rag.onnx_build
+    import newsrag.setup.onnx_build as onnx_build
 
-    monkeypatch.setattr(rag.onnx_build, "MIN_COSINE", 1.0001)  # no int8 model reaches it
-    monkeypatch.setattr(rag.onnx_build, "VARIANTS", rag.onnx_build.VARIANTS[:1])
+    monkeypatch.setattr(onnx_build, "MIN_COSINE", 1.0001)  # no int8 model reaches it
+    monkeypatch.setattr(onnx_build, "VARIANTS", onnx_build.VARIANTS[:1])
     dest = tmp_path / DIRNAME
     with pytest.raises(RuntimeError, match="does NOT match sentence-transformers"):
         build_onnx(E5_PATH, dest)

@@ -11,8 +11,8 @@ import time
 
 import pytest
 
-from newsrag.server import create_app
-from tests.conftest import free_port
+from newsrag.http.server import create_app
+from tests.conftest import free_port, reconfigured
 
 QUESTION = "Hoeveel extra geld zegde Blinken de regio toe?"
 KEY = "sk-newsrag-test"
@@ -22,16 +22,16 @@ KEY = "sk-newsrag-test"
 def base_url(sample_bot):
     import uvicorn
 
-    settings = sample_bot.settings.with_overrides(api_key=KEY, port=free_port())
-    server = uvicorn.Server(uvicorn.Config(create_app(sample_bot, settings, ui=False), host="127.0.0.1",
-                                           port=settings.port, log_level="warning"))
+    bot = reconfigured(sample_bot, api_key=KEY, port=free_port())
+    server = uvicorn.Server(uvicorn.Config(create_app(bot, ui=False), host="127.0.0.1",
+                                           port=bot.settings.port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
     while not server.started:
         assert time.monotonic() < deadline and thread.is_alive(), "server did not start"
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{settings.port}/v1"
+    yield f"http://127.0.0.1:{bot.settings.port}/v1"
     server.should_exit = True
     thread.join(10)
 

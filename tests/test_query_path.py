@@ -14,7 +14,8 @@ import pytest
 
 import rag.providers
 from newsrag.chatbot import Chatbot
-from rag.onnx_build import DIRNAME, build_onnx
+from newsrag.setup.onnx_build import build_onnx
+from rag.onnx_embedder import DIRNAME
 from tests.conftest import ARTICLES, E5_PATH, MODELS, ROOT, make_settings
 
 HEAVY = ("torch", "sentence_transformers", "transformers")

@@ -101,7 +101,7 @@ def fake_llm():
 
 
 @pytest.fixture(scope="module")
-def cluster(tmp_path_factory, fake_llm):
+def cluster(tmp_path_factory, fake_llm, e5_folder):
     """A Chroma server and two API workers on it: yields (url of A, url of B, home of B)."""
     tmp = tmp_path_factory.mktemp("scale-out")
     procs: list[subprocess.Popen] = []

@@ -6,12 +6,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from rag import stories
 from rag.answer import AlsoIn, Answer, Source
 from tests.conftest import ARTICLES, make_settings
-from tests.test_ingest import run_cli  # noqa: F401 (a fixture)
 from tests.test_loaders import BLINKEN, GOLD_QUOTE, write
 
 QUESTION = "Hoeveel extra geld zegde Blinken de regio toe?"
@@ -106,15 +103,15 @@ def test_an_index_without_signatures_is_linked_on_the_next_ingest(fake_bot, tmp_
 def test_the_api_and_the_ui_show_also_in_as_text(fake_bot, tmp_path: Path) -> None:
     from fastapi.testclient import TestClient
 
-    from newsrag.server import create_app
+    from newsrag.http.server import create_app
     from ui import render
 
     fake_bot.ingest([plant(tmp_path / "in")])
-    body = TestClient(create_app(fake_bot, fake_bot.settings, ui=False)).post(
+    body = TestClient(create_app(fake_bot, ui=False)).post(
         "/ask", json={"question": QUESTION, "mode": "extractive"}).json()
     (source,) = [s for s in body["sources"] if s["doc_id"].startswith("krant-")][:1]
     assert [a["doc_id"] for a in source["also_in"]] == ["krant-b", "krant-a"]
-    client = TestClient(create_app(fake_bot, fake_bot.settings, ui=False))
+    client = TestClient(create_app(fake_bot, ui=False))
     hits = client.post("/search", json={"query": QUESTION, "k": 5}).json()["hits"]
     assert {a["doc_id"] for h in hits if h["doc_id"] == "krant-a-update" for a in h["also_in"]} == {"krant-a", "krant-b"}
     assert all(h["also_in"] == [] for h in hits if not h["doc_id"].startswith("krant-"))
@@ -144,24 +141,18 @@ def test_with_the_real_embedder_and_chroma(tmp_path: Path, real_embeddings) -> N
                                                      else set())
 
 
-@pytest.mark.parametrize("n", [2000])
-def test_linking_is_fast_enough(n: int) -> None:
-    """Bench-scale figures are in docs/benchmarks.md (bench/stories_bench.py); here only a sanity bound."""
-    import time
-
+def test_linking_finds_the_one_copy_among_many() -> None:
+    """How fast linking is: docs/benchmarks.md (bench/stories_bench.py)."""
     import numpy as np
 
     rng = np.random.default_rng(0)
     sigs = {f"d{i}": (rng.integers(0, 2**32, stories.NUM_PERM, dtype=np.uint64).astype(np.uint32), 400)
-            for i in range(n)}
+            for i in range(2000)}
     sigs["copy"] = sigs["d7"]
-    t0 = time.perf_counter()
-    found = stories.stories(sigs)
-    assert found == {"copy": ("d7",), "d7": ("copy",)}
-    assert time.perf_counter() - t0 < 5
+    assert stories.stories(sigs) == {"copy": ("d7",), "d7": ("copy",)}
 
 
-def test_the_cli_names_the_stories_it_linked(run_cli, tmp_path: Path, monkeypatch) -> None:  # noqa: F811
+def test_the_cli_names_the_stories_it_linked(run_cli, tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("NEWSRAG_MIN_SCORE", "0")  # the fake embedder's similarities are low
     result = run_cli("ingest", str(plant(tmp_path / "in")))
     assert result.exit_code == 0, result.output

@@ -51,7 +51,8 @@ def test_build_app_loads_nothing(tmp_path):
     bot = Chatbot(make_settings(tmp_path / "home"))
     app = chat.build_app(bot)
     assert isinstance(app, gr.Blocks)
-    assert not {"embeddings", "index", "keywords", "retriever", "_llms", "_chains"} & bot.__dict__.keys()
+    assert not {"embeddings", "index", "keywords", "retriever"} & bot.__dict__.keys()
+    assert not bot._llms and not bot._chains
     assert not (tmp_path / "home").exists()
 
 

@@ -85,9 +85,9 @@ def test_warm_up_on_an_empty_index_and_in_extractive_mode(tmp_path, counted):
 class Recorder:
     """Stands in for the bot and the servers: records what is called, in order."""
 
-    def __init__(self, calls: list):
+    def __init__(self, calls: list, settings=None):
         self.calls = calls
-        self.settings = None
+        self.settings = settings
 
     def hold_writer(self, wait: float = 2.0) -> None:
         self.calls.append("hold_writer")
@@ -100,21 +100,22 @@ class Recorder:
 def test_serve_warms_up_before_it_listens(tmp_path, monkeypatch):
     import uvicorn
 
-    from newsrag import server
+    from newsrag.http import server
 
     calls: list = []
-    monkeypatch.setattr(server, "create_app", lambda bot, settings, ui=True: calls.append("create_app") or "app")
+    monkeypatch.setattr(server, "create_app", lambda bot, ui=True: calls.append("create_app") or "app")
     monkeypatch.setattr(uvicorn, "run", lambda app, **kw: calls.append("listen"))
-    server.serve(make_settings(tmp_path / "home"), bot=Recorder(calls), ui=False)
+    server.serve(Recorder(calls, make_settings(tmp_path / "home")), ui=False)
     assert calls == ["hold_writer", "warm_up", "create_app", "listen"]
 
 
 def test_the_uvicorn_factory_warms_up(tmp_path, monkeypatch):
-    from newsrag import chatbot, server
+    from newsrag import chatbot
+    from newsrag.http import server
 
     calls: list = []
     monkeypatch.setattr(chatbot.Chatbot, "from_settings", classmethod(lambda cls, settings=None, **kw: Recorder(calls)))
-    monkeypatch.setattr(server, "create_app", lambda bot, settings, ui=True: calls.append("create_app") or "app")
+    monkeypatch.setattr(server, "create_app", lambda bot, ui=True: calls.append("create_app") or "app")
     monkeypatch.setenv("NEWSRAG_HOME", str(tmp_path / "home"))
     assert server.app_from_env() == "app"
     assert calls == ["hold_writer", "warm_up", "create_app"]

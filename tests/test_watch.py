@@ -12,7 +12,6 @@ import pytest
 from ingest.watch import relevant, watch
 from rag.errors import InputError
 from tests.test_feeds import _Feed, rss, served  # noqa: F401 (a fixture)
-from tests.test_ingest import run_cli  # noqa: F401 (a fixture)
 from tests.test_loaders import write
 
 

@@ -15,14 +15,20 @@ Styling is passed to ``launch`` (``LAUNCH_OPTIONS``), as Gradio 6 wants it.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Iterator, NamedTuple, Sequence
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 import gradio as gr
 
+from rag.answer import Answer, Event
 from rag.errors import NewsragError
 from rag.language import detect_language
+from rag.settings import ANSWER_MODES, Settings
 from ui import render
+
+if TYPE_CHECKING:
+    from ingest.pipeline import IngestReport, Progress
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +75,23 @@ if (!window.__newsragCites) {
 """
 
 
+class ChatBot(Protocol):
+    """What the UI uses of a ``newsrag.Chatbot``."""
+
+    settings: Settings
+
+    def stream(self, question: str, history: Sequence[dict] = (), *, mode: str | None = None,
+               since: str | None = None, until: str | None = None, k: int | None = None) -> Iterator[Event]: ...
+
+    def ingest(self, paths: Iterable[str | Path], *, progress: Progress | None = None) -> IngestReport: ...
+
+    def documents(self) -> Sequence[object]: ...
+
+    def article_texts(self, doc_ids: Iterable[str] | None = None) -> dict[str, str]: ...
+
+    def warm_up(self, mode: str | None = None) -> float: ...
+
+
 class Reply(NamedTuple):
     """One update of the conversation; ``None`` leaves a panel as it is."""
     view: list[dict]  # messages as shown: [{"role", "content": Markdown}]
@@ -84,20 +107,18 @@ def error_line(exc: BaseException) -> str:
     return f"er ging iets mis ({type(exc).__name__}); zie het serverlog"
 
 
-def articles_for(bot, answer) -> dict[str, str | None]:
+def articles_for(bot: ChatBot, answer: Answer) -> dict[str, str | None]:
     """doc_id -> full article text of each cited source (None when it cannot be read)."""
-    out: dict[str, str | None] = {}
-    for doc_id in {c.doc_id for c in answer.citations}:
-        try:
-            article = bot.index.article(doc_id)
-            out[doc_id] = article.text if article else None
-        except Exception:  # the passage itself is shown instead
-            log.exception("could not read article %s", doc_id)
-            out[doc_id] = None
-    return out
+    cited = sorted({c.doc_id for c in answer.citations})
+    try:
+        texts = bot.article_texts(cited)
+    except Exception:  # the passages themselves are shown instead
+        log.exception("could not read articles %s", cited)
+        texts = {}
+    return {doc_id: texts.get(doc_id) for doc_id in cited}
 
 
-def stream_reply(bot, question: str, view: Sequence[dict], turns: Sequence[dict], *, mode: str | None = None,
+def stream_reply(bot: ChatBot, question: str, view: Sequence[dict], turns: Sequence[dict], *, mode: str | None = None,
                  since: str = "", until: str = "", k: int | None = None) -> Iterator[Reply]:
     """Answer ``question`` (already shown in ``view`` with a placeholder reply), yielding each update."""
     shown, history = list(view[:-1]), list(turns)
@@ -140,7 +161,7 @@ def answering(view: Sequence[dict]) -> bool:
     return isinstance(content, str) and (content == "…" or content.endswith("▍"))
 
 
-def ingest_files(bot, files: Sequence[str] | None, progress=None) -> str:
+def ingest_files(bot: ChatBot, files: Sequence[str] | None, progress=None) -> str:
     """Ingest uploaded files; the status line (Markdown) with counts and skipped-file reasons."""
     paths = [str(getattr(f, "name", f)) for f in files or []]
     if not paths:
@@ -164,15 +185,19 @@ def ingest_files(bot, files: Sequence[str] | None, progress=None) -> str:
         return f"⚠ {render.escape_markdown(error_line(exc))}"
 
 
-def mode_choices(settings) -> tuple[list[tuple[str, str]], str]:
-    choices = [("Lokaal model", "local"), ("Extractief (zonder LLM)", "extractive")]
+MODE_LABELS = {"local": "Lokaal model", "extractive": "Extractief (zonder LLM)", "server": "Server"}
+
+
+def mode_choices(settings: Settings) -> tuple[list[tuple[str, str]], str]:
+    """The answer modes as (label, mode), the server's only when one is configured; and a note on it."""
+    usable = [m for m in ANSWER_MODES if m != "server" or settings.server_base_url]
+    choices = [(MODE_LABELS[m], m) for m in usable]
     if settings.server_base_url:
-        choices.append(("Server", "server"))
         return choices, f"server: {settings.server_base_url}"
     return choices, "server: niet ingesteld (zet NEWSRAG_SERVER_BASE_URL)"
 
 
-def build_app(bot) -> gr.Blocks:
+def build_app(bot: ChatBot) -> gr.Blocks:
     settings = bot.settings
     choices, mode_note = mode_choices(settings)
     default_mode = settings.answer_mode if settings.answer_mode in {v for _, v in choices} else "local"
@@ -232,7 +257,7 @@ def build_app(bot) -> gr.Blocks:
                        gr.skip() if reply.sources is None else reply.sources,
                        gr.skip() if reply.why is None else reply.why, reply.status)
 
-        def ingest(paths, progress=gr.Progress()):
+        def ingest(paths, progress=gr.Progress()):  # noqa: B008 (Gradio passes its tracker through this default)
             return ingest_files(bot, paths, progress)
 
         def reset():
@@ -250,7 +275,7 @@ def build_app(bot) -> gr.Blocks:
     return app
 
 
-def launch(bot, host: str = "127.0.0.1", port: int = 7860, **options) -> gr.Blocks:
+def launch(bot: ChatBot, host: str = "127.0.0.1", port: int = 7860, **options) -> gr.Blocks:
     """Serve the chat UI (blocking unless ``prevent_thread_lock=True`` is passed)."""
     app = build_app(bot)
     bot.warm_up()  # load the models before the first question can arrive, not during it

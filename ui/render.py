@@ -19,45 +19,51 @@ from __future__ import annotations
 
 import html
 import re
-from typing import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from rag.answer import REFUSALS, Answer, Source
+from rag.citations import MARKER, marker_numbers
 from rag.timeline import date_label
 
-CITE = re.compile(r"\[(\d{1,2}(?:\s*[,;]\s*\d{1,2})*)\]")  # "[1]", "[1, 2]"
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~$=^])")
 STAGES = ("embed", "retrieve", "decide", "generate", "check")
 
-LABELS = {
-    "nl": {
-        "date_unknown": "datum onbekend", "uncited": "Ook gevonden, niet geciteerd",
-        "no_sources": "Geen passages gevonden.", "writing": "Het antwoord wordt geschreven…",
-        "found": "Gevonden passages", "unsupported": "Geen bron ondersteunt deze zin",
-        "cited_sources": "Geciteerde bronnen", "no_cited": "Het antwoord citeert geen bron.",
-        "quote": "citaat", "question": "Vraag", "query": "Gezochte vraag (standalone)",
-        "filters": "Filters", "since": "vanaf", "until": "tot en met", "phrase": "datum in de vraag",
-        "none": "geen", "abstained": "Geen antwoord", "retrieved": "Opgehaalde passages",
-        "cited": "geciteerd", "quotes": "Geciteerde zinnen", "sentences": "Zinnen van het antwoord",
-        "decision": "Beantwoordt een zin de vraag? (kans volgens het model)", "threshold": "drempel",
-        "dropped": "Weggelaten: niet gesteund door de gekozen zin",
-        "timings": "Tijd per stap", "total": "totaal", "model": "Model", "mode": "modus",
-        "score": "score", "passage": "passage", "also_in": "ook in", "timeline": "Tijdlijn",
-    },
-    "en": {
-        "date_unknown": "date unknown", "uncited": "Also retrieved, not cited",
-        "no_sources": "No passages found.", "writing": "Writing the answer…",
-        "found": "Retrieved passages", "unsupported": "No source supports this sentence",
-        "cited_sources": "Cited sources", "no_cited": "The answer cites no source.",
-        "quote": "quote", "question": "Question", "query": "Query searched (standalone)",
-        "filters": "Filters", "since": "since", "until": "until", "phrase": "date in the question",
-        "none": "none", "abstained": "No answer", "retrieved": "Retrieved passages",
-        "cited": "cited", "quotes": "Cited sentences", "sentences": "Answer sentences",
-        "decision": "Does a sentence answer the question? (the model's probability)", "threshold": "threshold",
-        "dropped": "Left out: not supported by the chosen sentence",
-        "timings": "Time per stage", "total": "total", "model": "Model", "mode": "mode",
-        "score": "score", "passage": "passage", "also_in": "also in", "timeline": "Timeline",
-    },
-}
+# Every label once, in Dutch and in English.
+_LABELS = [  # (key, nl, en)
+    ("date_unknown", "datum onbekend", "date unknown"),
+    ("uncited", "Ook gevonden, niet geciteerd", "Also retrieved, not cited"),
+    ("no_sources", "Geen passages gevonden.", "No passages found."),
+    ("writing", "Het antwoord wordt geschreven…", "Writing the answer…"),
+    ("found", "Gevonden passages", "Retrieved passages"),
+    ("unsupported", "Geen bron ondersteunt deze zin", "No source supports this sentence"),
+    ("cited_sources", "Geciteerde bronnen", "Cited sources"),
+    ("no_cited", "Het antwoord citeert geen bron.", "The answer cites no source."),
+    ("quote", "citaat", "quote"),
+    ("question", "Vraag", "Question"),
+    ("query", "Gezochte vraag (standalone)", "Query searched (standalone)"),
+    ("filters", "Filters", "Filters"),
+    ("since", "vanaf", "since"),
+    ("until", "tot en met", "until"),
+    ("phrase", "datum in de vraag", "date in the question"),
+    ("none", "geen", "none"),
+    ("abstained", "Geen antwoord", "No answer"),
+    ("retrieved", "Opgehaalde passages", "Retrieved passages"),
+    ("cited", "geciteerd", "cited"),
+    ("quotes", "Geciteerde zinnen", "Cited sentences"),
+    ("sentences", "Zinnen van het antwoord", "Answer sentences"),
+    ("decision", "Beantwoordt een zin de vraag? (kans volgens het model)", "Does a sentence answer the question? (the model's probability)"),
+    ("threshold", "drempel", "threshold"),
+    ("dropped", "Weggelaten: niet gesteund door de gekozen zin", "Left out: not supported by the chosen sentence"),
+    ("timings", "Tijd per stap", "Time per stage"),
+    ("total", "totaal", "total"),
+    ("model", "Model", "Model"),
+    ("mode", "modus", "mode"),
+    ("score", "score", "score"),
+    ("passage", "passage", "passage"),
+    ("also_in", "ook in", "also in"),
+    ("timeline", "Tijdlijn", "Timeline"),
+]
+LABELS = {lang: {key: texts[i] for key, *texts in _LABELS} for i, lang in enumerate(("nl", "en"))}
 
 
 def _l(language: str) -> dict[str, str]:
@@ -89,11 +95,11 @@ def _with_links(text: str, numbers: Iterable[int] | None) -> str:
     """Escape ``text`` for Markdown, turning ``[n]`` markers (of known sources) into links."""
     known = None if numbers is None else set(numbers)
     out, pos = [], 0
-    for m in CITE.finditer(text):
-        ns = [int(x) for x in re.split(r"[,;]", m.group(1))]
+    for m in MARKER.finditer(text):
+        ns = marker_numbers(m)
         if known is not None and not all(n in known for n in ns):
             continue  # left as escaped text
-        out.append(escape_markdown(text[pos:m.start()]))
+        out.append(escape_markdown(text[pos:m.start(1) - 1]))  # up to the "[", with the space before it
         out.append("".join(cite_link(n) for n in ns))
         pos = m.end()
     out.append(escape_markdown(text[pos:]))

@@ -1,19 +1,21 @@
 """The HTTP API: newsrag on FastAPI, for apps that use it without its UI.
 
     POST /ask  /search  /ingest       GET /documents  /health       DELETE /documents/{doc_id}
-    POST /v1/chat/completions  GET /v1/models    OpenAI-compatible (``newsrag.openai_api``)
+    POST /v1/chat/completions  GET /v1/models    OpenAI-compatible (``newsrag.http.openai_api``)
     /ui                                          the Gradio chat, when ``ui.chat`` is importable
     /openapi.json  /docs                         the schema
 
-``create_app(bot, settings)`` only wires routes: the bot loads its models on first use, once per
-process. ``serve(settings)`` checks the exposure rules, loads the models (``Chatbot.warm_up``) and runs uvicorn.
-Guarding (bearer key, body limits) is ``newsrag.guard``. Every ``NewsragError`` becomes
+``create_app(bot)`` only wires routes, configured by ``bot.settings`` (the one source of settings): the
+bot loads its models on first use, once per process. ``serve(bot)`` checks the exposure rules, loads
+the models (``Chatbot.warm_up``) and runs uvicorn.
+Guarding (bearer key, body limits) is ``newsrag.http.guard``. Every ``NewsragError`` becomes
 ``{"error": "one line"}``, and so does any other exception (a 500, logged with its traceback):
 a traceback or a plain-text error never reaches a client.
 
 The server is the one writer of an embedded index while it runs (``Chatbot.hold_writer``): other
-processes ingest through ``POST /ingest``. Should something write the index under it anyway, each
-request first notices (``Chatbot.refresh``: one ``stat``) and reopens it instead of failing.
+processes ingest through ``POST /ingest``. Should something write the index under it anyway, or
+other workers write a shared Chroma server, each read notices (``Chatbot.refresh``), as it does
+for every front end.
 """
 
 from __future__ import annotations
@@ -24,21 +26,29 @@ import re
 import shutil
 import tempfile
 import threading
-import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import Depends, FastAPI, File, Request, UploadFile
+from fastapi import FastAPI, File, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ingest.loaders import load_file
 from ingest.pipeline import IngestReport
-from newsrag.api_models import (AskRequest, DocumentOut, DocumentsResponse, Health, IngestResponse, SearchHit,
-                                SearchRequest, SearchResponse)
-from newsrag.guard import Guard, error_body, is_loopback
-from newsrag.openai_api import router as openai_router
+from newsrag.chatbot import Chatbot
+from newsrag.http.api_models import (
+    AskRequest,
+    DocumentOut,
+    DocumentsResponse,
+    Health,
+    IngestResponse,
+    SearchRequest,
+    SearchResponse,
+)
+from newsrag.http.guard import Guard, error_body, is_loopback
+from newsrag.http.openai_api import router as openai_router
 from rag.answer import Answer
 from rag.documents import valid_doc_id
 from rag.errors import BackendError, ConfigError, IndexBusy, InputError, NewsragError
@@ -50,7 +60,6 @@ UPLOAD_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")  # a file name: 
 MIN_API_KEY = 16  # characters; a key that can be guessed is no key
 UPLOAD_SUFFIXES = (".txt", ".md", ".html", ".htm", ".jsonl", ".xml", ".rss", ".atom")
 MULTI_ARTICLE_SUFFIXES = (".jsonl", ".xml", ".rss", ".atom")  # JSONL and feeds: one file, many articles
-KEYWORD_RECHECK_S = 5.0  # with a shared Chroma server: how often to look for other workers' ingests
 
 
 def status_for(exc: NewsragError) -> int:
@@ -72,33 +81,12 @@ def one_line(exc: RequestValidationError) -> str:
     return "; ".join(parts) or "invalid request"
 
 
-class KeywordFreshness:
-    """Workers sharing a Chroma server each keep their own keyword index; another worker's ingest
-    makes it stale. Catch up from the store's change log (one query, plus the changed articles:
-    ``rag.keyword_sync``) at most every ``interval`` seconds, in whichever request finds the check
-    due; concurrent requests do not wait for it, nor for another process updating the same file."""
-
-    def __init__(self, bot, interval: float):
-        self.bot, self.interval = bot, interval
-        self._lock = threading.Lock()
-        self._due = 0.0
-
-    def __call__(self) -> None:
-        if time.monotonic() < self._due or not self._lock.acquire(blocking=False):
-            return
-        try:
-            self.bot.ensure_keywords_current(wait=0.5)
-            self._due = time.monotonic() + self.interval
-        finally:
-            self._lock.release()
-
-
 class Uploads:
     """Uploaded article files: named like document ids, streamed to a staging folder, then moved
     into ``folder`` and ingested. Kept there so an article points at a real file (and an unchanged
     upload is a no-op). A file that holds no article is refused in staging and never kept."""
 
-    def __init__(self, bot, folder: Path):
+    def __init__(self, bot: Chatbot, folder: Path):
         self.bot, self.folder = bot, folder
         self._lock = threading.Lock()  # move + ingest as one step, so two uploads of a name don't mix
 
@@ -144,14 +132,15 @@ class Uploads:
                               chunks_embedded=report.chunks_embedded, linked=report.linked)
 
 
-def create_app(bot, settings: Settings, *, ui: bool = True, keyword_recheck_s: float = KEYWORD_RECHECK_S) -> FastAPI:
-    """The app around ``bot`` (a ``newsrag.Chatbot``). Loads nothing; ``ui=False`` skips the Gradio mount.
+def create_app(bot: Chatbot, *, ui: bool = True) -> FastAPI:
+    """The app around ``bot``, configured by its settings. Loads nothing; ``ui=False`` skips the
+    Gradio mount.
 
     Routes are sync: FastAPI runs each request in its worker-thread pool (40 threads)."""
+    settings = bot.settings
     app = FastAPI(title="newsrag", version="0.1.0",
                   description="Questions about news articles, in Dutch or English, with checked citations.")
-    app.state.bot, app.state.settings = bot, settings
-    fresh = KeywordFreshness(bot, keyword_recheck_s) if settings.uses_chroma_server else bot.refresh
+    app.state.bot = bot
     uploads = Uploads(bot, settings.home / "uploads")
 
     @app.exception_handler(NewsragError)
@@ -178,22 +167,19 @@ def create_app(bot, settings: Settings, *, ui: bool = True, keyword_recheck_s: f
         """Liveness; the only path open without the API key. Loads nothing."""
         return Health()
 
-    @app.post("/ask", response_model=Answer, tags=["answers"], dependencies=[Depends(fresh)])
+    @app.post("/ask", response_model=Answer, tags=["answers"])
     def ask(body: AskRequest) -> Answer:
         """The full answer object: checked answer text, citations (exact quotes), sources, timings."""
         return bot.ask(body.question, [t.model_dump() for t in body.history], mode=body.mode,
                        since=body.since, until=body.until, k=body.k)
 
-    @app.post("/search", response_model=SearchResponse, tags=["answers"], dependencies=[Depends(fresh)])
+    @app.post("/search", response_model=SearchResponse, tags=["answers"])
     def search(body: SearchRequest) -> SearchResponse:
         """The passages that best match ``query`` (hybrid dense + BM25 unless configured dense)."""
         query = body.query.strip()
         if not query:
             raise InputError("the query is empty")
-        hits = bot.search(query, k=body.k, since=body.since, until=body.until)
-        also = bot.also_in(h.doc_id for h in hits)
-        return SearchResponse(query=query, hits=[SearchHit(**vars(h), also_in=[a.model_dump() for a in also[h.doc_id]])
-                                                 for h in hits])
+        return SearchResponse(query=query, hits=bot.search(query, k=body.k, since=body.since, until=body.until))
 
     @app.post("/ingest", response_model=IngestResponse, tags=["articles"])
     def ingest(files: Annotated[list[UploadFile], File(description="Article files: .txt .md .html .jsonl, "
@@ -202,14 +188,14 @@ def create_app(bot, settings: Settings, *, ui: bool = True, keyword_recheck_s: f
         (a stable source path), so uploading an unchanged file again is a no-op."""
         return uploads.ingest(files)
 
-    @app.get("/documents", response_model=DocumentsResponse, tags=["articles"], dependencies=[Depends(fresh)])
+    @app.get("/documents", response_model=DocumentsResponse, tags=["articles"])
     def documents() -> DocumentsResponse:
         """Every indexed article, newest first."""
         docs = [DocumentOut(doc_id=r.doc_id, title=r.title, date=r.date, source=r.source, n_chunks=r.n_chunks,
                             content_hash=r.content_hash) for r in bot.documents()]
         return DocumentsResponse(count=len(docs), documents=docs)
 
-    @app.delete("/documents/{doc_id:path}", tags=["articles"], dependencies=[Depends(fresh)],
+    @app.delete("/documents/{doc_id:path}", tags=["articles"],
                 responses={404: {"description": "No such document"}, 422: {"description": "Invalid id"}})
     def delete_document(doc_id: str) -> dict[str, str]:
         """Remove an article and its chunks. Ids are ``/``-separated parts of letters, digits, ``.``,
@@ -221,7 +207,7 @@ def create_app(bot, settings: Settings, *, ui: bool = True, keyword_recheck_s: f
         uploads.forget(doc_id)
         return {"deleted": doc_id}
 
-    app.include_router(openai_router(bot, settings, fresh))
+    app.include_router(openai_router(bot))
 
     app.add_middleware(Guard, api_key=settings.api_key, upload_limit=settings.max_upload_mb * 1024 * 1024)
     origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()]
@@ -231,14 +217,15 @@ def create_app(bot, settings: Settings, *, ui: bool = True, keyword_recheck_s: f
         app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST", "DELETE"],
                            allow_headers=["Authorization", "Content-Type"])
     if ui:
-        mount_ui(app, bot, settings)
+        mount_ui(app, bot)
     return app
 
 
-def mount_ui(app: FastAPI, bot, settings: Settings, path: str = "/ui") -> bool:
+def mount_ui(app: FastAPI, bot: Chatbot, path: str = "/ui") -> bool:
     """The Gradio chat under ``path``; with an API key set, Gradio's login asks for it as password."""
     try:
         import gradio  # seconds to import: only when the UI is wanted
+
         from ui import chat
     except ImportError as exc:
         log.warning("chat UI not mounted at %s: %s", path, exc)
@@ -246,6 +233,7 @@ def mount_ui(app: FastAPI, bot, settings: Settings, path: str = "/ui") -> bool:
     import hmac
     import inspect
 
+    settings = bot.settings
     key = settings.api_key
     accepted = inspect.signature(gradio.mount_gradio_app).parameters
     styling = {k: v for k, v in getattr(chat, "LAUNCH_OPTIONS", {}).items() if k in accepted}
@@ -269,31 +257,27 @@ def check_exposure(settings: Settings) -> None:
 
 
 def app_from_env() -> FastAPI:
-    """An app configured from ``NEWSRAG_*``, for ``uvicorn --factory newsrag.server:app_from_env``."""
-    from newsrag.chatbot import Chatbot
-
+    """An app configured from ``NEWSRAG_*``, for ``uvicorn --factory newsrag.http.server:app_from_env``."""
     settings = Settings.from_env()
     check_exposure(settings)
     bot = Chatbot.from_settings(settings)
     bot.hold_writer()
     bot.warm_up()  # each worker loads its models before it takes requests
-    return create_app(bot, settings)
+    return create_app(bot)
 
 
-def serve(settings: Settings | None = None, *, bot=None, ui: bool = True) -> None:
-    """Run the API with uvicorn on ``settings.host:port`` (127.0.0.1:8080 by default) until stopped."""
+def serve(bot: Chatbot, *, ui: bool = True, say: Callable[[str], None] = log.info) -> None:
+    """Run the API around ``bot`` with uvicorn on its settings' ``host:port`` (127.0.0.1:8080 by
+    default) until stopped; ``say`` gets the one line that tells where it listens (the CLI prints it)."""
     import uvicorn
 
-    from newsrag.chatbot import Chatbot
-
-    settings = settings or Settings.from_env()
+    settings = bot.settings
     check_exposure(settings)
-    bot = bot or Chatbot.from_settings(settings)
     bot.hold_writer()  # the single writer of an embedded index while we run (rag.lock)
     seconds = bot.warm_up()  # embedder, index, keywords and the LLM load before we listen, not on a question
     log.info("models loaded in %.1fs; index: %s", seconds, settings.where())
-    app = create_app(bot, settings, ui=ui)
-    print(f"newsrag API on http://{settings.host}:{settings.port}  (answer mode {settings.answer_mode}, "
-          f"API key {'required' if settings.api_key else 'off'}, docs at /docs)", flush=True)
+    app = create_app(bot, ui=ui)
+    say(f"newsrag API on http://{settings.host}:{settings.port}  (answer mode {settings.answer_mode}, "
+        f"API key {'required' if settings.api_key else 'off'}, docs at /docs)")
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", timeout_graceful_shutdown=5)
 

@@ -1,6 +1,6 @@
 """Export the rebuilt multilingual-e5-small folder once to ONNX, int8, for :mod:`rag.onnx_embedder`.
 
-Steps (``newsrag setup`` runs them after :mod:`rag.e5_build`; a verified folder is reused):
+Steps (``newsrag setup`` runs them after :mod:`newsrag.setup.e5_build`; a verified folder is reused):
 
 1. the BERT encoder of the sentence-transformers folder is traced by ``torch.onnx.export`` (the
    TorchScript exporter, eager attention, dynamic batch and length), taking ``inputs_embeds``: the
@@ -8,7 +8,7 @@ Steps (``newsrag setup`` runs them after :mod:`rag.e5_build`; a verified folder 
 2. ``onnxruntime.quantization.quantize_dynamic`` (``op_types_to_quantize=["MatMul"]``, per channel)
    turns the weights of the attention MatMuls (query, key, value, output projections) into int8;
    activations are quantized at run time. The FFN MatMuls stay fp32 (in int8 they cost retrieval
-   quality, see ``VARIANTS``), and so does the word-embedding table, which is not in the graph at
+   quality, see ``KEEP_FP32``), and so does the word-embedding table, which is not in the graph at
    all (int8 there hurt ranking);
 3. :func:`verify_onnx` embeds fixed Dutch and English queries and passages (and two texts past 512
    tokens, all in one padded batch) with both the ONNX folder and sentence-transformers, and the
@@ -16,59 +16,47 @@ Steps (``newsrag setup`` runs them after :mod:`rag.e5_build`; a verified folder 
    least ``MIN_COSINE``. If the int8 graph falls short, the fp32 graph is checked instead; if that
    falls short too, set-up fails with the cosine and the text.
 
-    python -m rag.onnx_build [SRC [DEST]]   # default: <home>/models/multilingual-e5-small(-onnx)
+The folder's layout, and what makes it complete, are :mod:`rag.onnx_embedder`'s: the app reads it.
 """
 
 from __future__ import annotations
 
 import json
 import shutil
-import sys
 import tempfile
-import time
 import warnings
 from importlib.metadata import version
 from pathlib import Path
 
 import numpy as np
 
-from rag.e5_build import _PASSAGES, _QUERIES, PROMPTS
-from rag.errors import ConfigError, NewsragError
-from rag.onnx_embedder import CONFIG_FILE, MODEL_FILE, TABLE_FILE, TOKENIZER_FILE, OnnxE5Embeddings
+from newsrag.setup.e5_build import _PASSAGES, _QUERIES, PROMPTS
+from rag.errors import ConfigError
+from rag.onnx_embedder import (
+    CONFIG_FILE,
+    MARKER,
+    MODEL_FILE,
+    TABLE_FILE,
+    TOKENIZER_FILE,
+    VARIANTS,
+    OnnxE5Embeddings,
+    is_complete,
+)
 
 # torch and transformers are imported inside the functions that need them (set-up only).
 
-DIRNAME = "multilingual-e5-small-onnx"
-MARKER = ".newsrag-verified"
 MIN_COSINE = 0.99
 OPSET = 17
-REQUIRED_FILES = (MODEL_FILE, TABLE_FILE, TOKENIZER_FILE, CONFIG_FILE, MARKER)
-# Tried in order; the first that passes verify_onnx is kept: (name, MatMuls left in fp32 by name
-# ending, or None for no quantization at all). Measured on the eval sets (docs/benchmarks.md): int8
-# attention projections keep every retrieval metric of torch fp32 (mrr within 0.001) at 1.1x the
-# speed of the fp32 graph; the FFN input in int8 too is 1.35x faster again but lost 2-3 questions of
-# hit@1 or hit@k on tune/holdout; every MatMul in int8 fell to cosine 0.986 on a long repetitive text.
-VARIANTS = (("int8-attention", ("intermediate/dense/MatMul", "output/dense/MatMul")),
-            ("fp32", None))
-
-
-def default_paths(settings=None) -> tuple[Path, Path]:
-    """(the sentence-transformers folder, the ONNX folder) under the settings' models folder."""
-    from rag.e5_build import DIRNAME as E5_DIRNAME
-    from rag.settings import Settings
-
-    models = (settings or Settings.from_env()).models_dir
-    return models / E5_DIRNAME, models / DIRNAME
-
-
-def is_complete(path: Path) -> bool:
-    """Every file there, verified, and built as one of today's ``VARIANTS`` (else set-up redoes it)."""
-    if not all((Path(path) / name).is_file() for name in REQUIRED_FILES):
-        return False
-    try:
-        return json.loads((Path(path) / MARKER).read_text()).get("variant") in {name for name, _ in VARIANTS}
-    except (OSError, ValueError):
-        return False
+# The exports tried, in the order of ``rag.onnx_embedder.VARIANTS``; the first that passes verify_onnx is
+# kept: the MatMuls each leaves in fp32 (by name ending), or None for no quantization at all. Measured on
+# the eval sets (docs/benchmarks.md): int8 attention projections keep every retrieval metric of torch
+# fp32 (mrr within 0.001) at 1.1x the speed of the fp32 graph; the FFN input in int8 too is 1.35x
+# faster again but lost 2-3 questions of hit@1 or hit@k on tune/holdout; every MatMul in int8 fell to
+# cosine 0.986 on a long repetitive text.
+KEEP_FP32: dict[str, tuple[str, ...] | None] = {
+    "int8-attention": ("intermediate/dense/MatMul", "output/dense/MatMul"),
+    "fp32": None,
+}
 
 
 def _export(src: Path, fp32_path: Path, out: Path) -> None:
@@ -114,7 +102,7 @@ def _export(src: Path, fp32_path: Path, out: Path) -> None:
 
 
 def _max_length(src: Path) -> int:
-    from rag.e5_build import MAX_SEQ_LENGTH
+    from newsrag.setup.e5_build import MAX_SEQ_LENGTH
 
     config = json.loads((src / "tokenizer_config.json").read_text())
     return int(config.get("model_max_length", MAX_SEQ_LENGTH))
@@ -154,7 +142,8 @@ def reference_vectors(src: Path, texts: list[str]) -> tuple[np.ndarray, list[lis
     return model.encode(texts, normalize_embeddings=True, convert_to_numpy=True), ids
 
 
-def verify_onnx(folder: Path, src: Path, reference=None) -> tuple[float, str]:
+def verify_onnx(folder: Path, src: Path,
+                reference: tuple[np.ndarray, list[list[int]]] | None = None) -> tuple[float, str]:
     """(minimum cosine between the ONNX folder's and sentence-transformers' vectors, the worst text)."""
     texts = _texts()
     expected, expected_ids = reference or reference_vectors(src, texts)
@@ -173,7 +162,7 @@ def build_onnx(src: Path, dest: Path) -> Path:
     if is_complete(dest):
         return dest
     if not (src / "config.json").is_file():
-        raise ConfigError(f"embedding model folder {src} does not exist: build it first (`python -m rag.e5_build`)")
+        raise ConfigError(f"embedding model folder {src} does not exist: build it first (`newsrag setup`)")
     if dest.exists() and any(dest.iterdir()) and not (dest / CONFIG_FILE).exists():
         raise ConfigError(f"{dest} exists and is not an ONNX embedder folder: refusing to replace it")
     dest.parent.mkdir(parents=True, exist_ok=True)
@@ -185,8 +174,8 @@ def build_onnx(src: Path, dest: Path) -> Path:
         _export(src, fp32, built)
         reference = reference_vectors(src, _texts())
         tried = []
-        for name, keep_fp32 in VARIANTS:
-            _quantize(fp32, built / MODEL_FILE, keep_fp32)
+        for name in VARIANTS:
+            _quantize(fp32, built / MODEL_FILE, KEEP_FP32[name])
             cosine, text = verify_onnx(built, src, reference)
             tried.append(f"{name}: cosine {cosine:.4f} on {text!r}")
             if cosine >= MIN_COSINE:
@@ -213,29 +202,3 @@ def build_onnx(src: Path, dest: Path) -> Path:
         shutil.rmtree(old, ignore_errors=True)
     return dest
 
-
-def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    if len(args) > 2 or any(a.startswith("-") for a in args):
-        print("usage: python -m rag.onnx_build [SRC [DEST]]", file=sys.stderr)
-        return 2
-    src, dest = default_paths()
-    if args:
-        src = Path(args[0])
-        dest = Path(args[1]) if len(args) > 1 else src.with_name(src.name + "-onnx")
-    started = time.perf_counter()
-    reused = is_complete(dest)
-    try:
-        path = build_onnx(src, dest)
-    except (RuntimeError, NewsragError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
-    marker = json.loads((path / MARKER).read_text())
-    what = "already exported and verified" if reused else "exported and verified"
-    print(f"{path}: {what} ({marker['variant']}), min cosine vs sentence-transformers {marker['min_cosine']:.5f} "
-          f"({time.perf_counter() - started:.1f} s)")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

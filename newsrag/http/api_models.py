@@ -10,7 +10,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Mode = Literal["local", "extractive", "server"]
+from rag.answer import Passage
+from rag.settings import AnswerMode
+
 DateText = Annotated[str | None, Field(default=None, max_length=10, examples=["2023-03"],
                                        description="YYYY, YYYY-MM or YYYY-MM-DD")]
 
@@ -24,7 +26,7 @@ class AskRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     question: str = Field(max_length=10_000, examples=["Hoeveel extra geld zegde Blinken de regio toe?"])
     history: list[Turn] = Field(default_factory=list, max_length=100, description="Earlier turns, oldest first")
-    mode: Mode | None = Field(default=None, description="Answer mode; the server's default when absent")
+    mode: AnswerMode | None = Field(default=None, description="Answer mode; the server's default when absent")
     since: DateText
     until: DateText
     k: int | None = Field(default=None, ge=1, le=50, description="Passages to retrieve")
@@ -38,28 +40,9 @@ class SearchRequest(BaseModel):
     until: DateText
 
 
-class AlsoInOut(BaseModel):
-    doc_id: str
-    title: str
-    date: str
-
-
-class SearchHit(BaseModel):
-    chunk_id: str
-    doc_id: str
-    title: str
-    date: str
-    text: str
-    start: int
-    end: int
-    heading: str
-    score: float
-    also_in: list[AlsoInOut] = Field(default_factory=list, description="The other versions of this article's story")
-
-
 class SearchResponse(BaseModel):
     query: str
-    hits: list[SearchHit]
+    hits: list[Passage]
 
 
 class IngestResponse(BaseModel):

@@ -23,15 +23,17 @@ import json
 import logging
 import time
 import uuid
-from typing import Any, Callable, Iterator, Literal
+from collections.abc import Iterator
+from typing import Any, Literal
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from newsrag.chatbot import Chatbot
 from rag.answer import Answer, Event
 from rag.errors import InputError, NewsragError
-from rag.settings import ANSWER_MODES, Settings
+from rag.settings import ANSWER_MODES
 
 MODEL = "newsrag"
 log = logging.getLogger(__name__)
@@ -114,7 +116,7 @@ def chunks(events: Iterator[Event], model: str) -> Iterator[str]:
             if event.kind == "token" and event.token:
                 drafted = True
                 yield chunk({"content": event.token})
-            elif event.kind == "answer":
+            elif event.kind == "answer" and event.answer is not None:
                 answer = event.answer
                 if not drafted:
                     yield chunk({"content": answer.answer})
@@ -129,7 +131,8 @@ def chunks(events: Iterator[Event], model: str) -> Iterator[str]:
     yield _sse("[DONE]")
 
 
-def router(bot, settings: Settings, fresh: Callable[[], None]) -> APIRouter:
+def router(bot: Chatbot) -> APIRouter:
+    settings = bot.settings
     api = APIRouter(prefix="/v1", tags=["openai"])
     created = int(time.time())
 
@@ -145,11 +148,11 @@ def router(bot, settings: Settings, fresh: Callable[[], None]) -> APIRouter:
         return {"object": "list",
                 "data": [{"id": n, "object": "model", "created": created, "owned_by": "newsrag"} for n in names]}
 
-    @api.post("/chat/completions", dependencies=[Depends(fresh)],
+    @api.post("/chat/completions",
               responses={200: {"content": {"text/event-stream": {}}, "description":
                                "chat.completion, or chat.completion.chunk events when stream is true"}})
     def chat_completions(body: ChatRequest):
-        """OpenAI chat completions; citations in ``citations`` (see the module docs of newsrag.openai_api)."""
+        """OpenAI chat completions; citations in ``citations`` (see the module docs of newsrag.http.openai_api)."""
         question, history = split_messages(body.messages)
         mode = mode_for(body.model, settings.answer_mode)
         if not body.stream:

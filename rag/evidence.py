@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 import threading
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
@@ -103,7 +103,8 @@ class SentenceVectors:
 
 
 def build_evidence(sources: Sequence[Source], vectors_for: SentenceVectors) -> Evidence:
-    units, blocks = [], []
+    units: list[Unit] = []
+    blocks: list[np.ndarray] = []
     for src in sources:
         spans, vectors = vectors_for(src.chunk_id, src.text)
         units.extend(Unit(src.n, src.text[s:e], src.start + s, src.start + e) for s, e in spans)

@@ -9,8 +9,7 @@ place, with no compiler: the symbol's name is pointed at its own suffix in .dyns
 (``__isoc23_strtol`` -> ``strtol``), its version is set to the library's ``GLIBC_2.2.5`` need,
 and the now unused ``GLIBC_2.38`` need is marked weak so the loader no longer insists on it.
 Idempotent; a no-op on glibc >= 2.38.
-
-    python -m rag.llama_compat      # run by `make setup`, after pip install
+``newsrag setup`` (``newsrag.setup.ensure_models``) runs it, and so does every ``newsrag chat``.
 """
 
 from __future__ import annotations
@@ -18,7 +17,6 @@ from __future__ import annotations
 import importlib.util
 import os
 import struct
-import sys
 from pathlib import Path
 
 _PREFIX = b"__isoc23_"
@@ -73,7 +71,7 @@ def patch_library(path: Path) -> bool:
         if not nxt:
             break
         off += nxt
-    if new_ndx is None:
+    if new_ndx is None or new_aux_off is None:
         return False
 
     dirty = False
@@ -117,17 +115,3 @@ def ensure_loadable() -> list[Path]:
         return []
     return [p for p in sorted(folder.glob("lib*.so*")) if p.is_file() and patch_library(p)]
 
-
-def main() -> int:
-    if library_dir() is None:
-        print("llama-cpp-py-sync is not installed: nothing to patch")
-        return 0
-    changed = ensure_loadable()
-    major, minor = glibc_version()
-    print(f"llama.cpp libraries: {len(changed)} patched for glibc {major}.{minor}" if changed
-          else "llama.cpp libraries: nothing to patch")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
