@@ -18,7 +18,7 @@ BLINKEN = "000_9dbccd1724277ce9"
 # Known gaps of the 1.5B judge, kept as strict expected failures: each asserts what a user needs, and
 # CI reports it the day it starts to pass. Measured on the question sets in docs/eval.md.
 CROSS_LINGUAL_JUDGE = pytest.mark.xfail(strict=True, reason=(
-    "the 1.5B judge gives P(Yes) 0.14-0.20 to the Dutch 'moordenaar' sentence for these English questions"))
+    "the 1.5B judge gives P(Yes) 0.14-0.20 to the Dutch 'moordenaar' sentence for this English question"))
 TRAP_JUDGE = pytest.mark.xfail(strict=True, reason=(
     "the judge does not see 'neemt niet met eigen militairen deel' as answering 'how many troops' (P 0.26)"))
 IN_DOMAIN_UNANSWERABLE = pytest.mark.xfail(strict=True, reason=(
@@ -37,7 +37,6 @@ def test_dutch_question_answered_correctly_with_a_correct_citation(llm_bot):
     assert any(c.doc_id == BLINKEN and "25 miljoen dollar" in c.quote for c in answer.citations)
 
 
-@CROSS_LINGUAL_JUDGE
 def test_english_question_answered_in_english_from_dutch_articles(llm_bot):
     answer = llm_bot.ask("Why did Moscow recall its ambassador from the United States?")
     assert not answer.abstained, answer.raw_answer
