@@ -1,7 +1,8 @@
 """Find the passages for a question: dense search in Chroma, optionally fused with BM25 by weight.
 
 A date filter is applied to dense search by the chunk ids the keyword index gives for the range
-(when there is one): Chroma's own range filter reads every chunk's metadata.
+(when there is one): Chroma's own range filter reads every chunk's metadata. Keyword search ranks
+among the range's chunks too, so a dated question gets its best keyword matches of that period.
 Fusion is weighted reciprocal-rank fusion: ``(1 - w) / (60 + dense rank) + w / (60 + keyword rank)``.
 Every hit keeps its real cosine similarity to the query (keyword-only hits get theirs computed from
 their stored vectors), because abstention is decided on similarity, not on fused ranks.
@@ -63,19 +64,18 @@ class Retriever:
         vector = self.embeddings.embed_query(query)
         t1 = time.perf_counter()
         where = dates.where() if dates else None
+        span = dates.bounds() if where else None
         ids = None
-        if where and self.keywords is not None:  # it knows each chunk's dates: faster than Chroma's filter
-            ids, where = self.keywords.chunk_ids_between(*dates.bounds()), None
+        if span and self.keywords is not None:  # it knows each chunk's dates: faster than Chroma's filter
+            ids = self.keywords.chunk_ids_between(*span)
         dense = self.index.search(vector, max(k, self.fetch_k), where, ids)  # more than k: stories collapse
         if not self.hybrid:
             return Retrieval(self._one_per_story(dense)[:k], vector,
                              {"embed": t1 - t0, "retrieve": time.perf_counter() - t1})
-        keyword_ids = [cid for cid, _ in self.keywords.search(query, self.fetch_k)]
+        keyword_ids = [cid for cid, _ in self.keywords.search(query, self.fetch_k, span)]
         by_id = {h.chunk_id: h for h in dense}
         missing = [cid for cid in keyword_ids if cid not in by_id]
-        for hit in self._with_similarity(missing, vector):
-            if dates is None or dates.matches(hit.date or None):
-                by_id[hit.chunk_id] = hit
+        by_id.update((hit.chunk_id, hit) for hit in self._with_similarity(missing, vector))
         keyword_ids = [cid for cid in keyword_ids if cid in by_id]
         fused = fuse([h.chunk_id for h in dense], keyword_ids, self.bm25_weight)
         hits = self._one_per_story([by_id[cid] for cid, _ in fused])[:k]

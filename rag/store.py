@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Sequence, TypeVar
 
@@ -285,13 +286,27 @@ class NewsIndex:
 
     def search(self, vector: Sequence[float], k: int, where: dict | None = None,
                ids: Sequence[str] | None = None) -> list[Hit]:
-        """Nearest chunks by cosine similarity (1 - cosine distance), among ``ids`` if given."""
-        if k <= 0 or (ids is not None and not ids) or self.count() == 0:
+        """Nearest chunks by cosine similarity (1 - cosine distance), among those ``where`` keeps.
+        ``ids``: the chunks ``where`` keeps, when known (``KeywordIndex.chunk_ids_between``): ranking
+        among them is a fast path, as Chroma's own range filter reads every chunk's metadata. Chroma
+        refuses ids it does not hold (a list a little behind the store: an article deleted or
+        shortened meanwhile); then ``where`` is used."""
+        if k <= 0 or (ids is not None and not ids):
             return []
         self._check_dimension(len(vector))
-        got = self._read(lambda: self.chunks.query(query_embeddings=[list(vector)], n_results=k, where=where or None,
-                                                   ids=list(ids) if ids is not None else None,
-                                                   include=["documents", "metadatas", "distances"]))
+
+        def query(**among: Any) -> dict:
+            return self.chunks.query(query_embeddings=[list(vector)], n_results=k,
+                                     include=["documents", "metadatas", "distances"], **among)
+        got = None
+        if ids is not None and where:
+            try:
+                got = query(ids=list(ids))
+            except Exception as exc:
+                if not is_store_error(exc):
+                    raise
+        if got is None:
+            got = self._read(lambda: query(where=where or None) if ids is None or where else query(ids=list(ids)))
         return [Hit.from_record(i, d, m, 1.0 - float(dist))
                 for i, d, m, dist in zip(got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0])]
 
@@ -354,11 +369,18 @@ class NewsIndex:
         self.chunks.modify(metadata={**metadata, **embedder.as_metadata()})
 
     def iter_chunks(self, page: int = 5000) -> Iterator[tuple[str, str, dict[str, Any]]]:
-        """(id, text, metadata) of every chunk, paged, for building the keyword index."""
-        offset = 0
-        while True:
-            got = self._read(lambda: self.chunks.get(include=["documents", "metadatas"], limit=page, offset=offset))
-            yield from zip(got["ids"], got["documents"], got["metadatas"])
-            if len(got["ids"]) < page:
-                return
-            offset += page
+        """(id, text, metadata) of every chunk, paged, for building the keyword index. The next
+        page is read while this one is used (Chroma lets go of the GIL for part of a read)."""
+        def read(offset: int) -> dict:
+            return self._read(lambda: self.chunks.get(include=["documents", "metadatas"], limit=page, offset=offset))
+
+        with ThreadPoolExecutor(1) as pool:
+            offset, ahead = 0, pool.submit(read, 0)
+            while True:
+                got = ahead.result()
+                if len(got["ids"]) == page:
+                    ahead = pool.submit(read, offset + page)
+                yield from zip(got["ids"], got["documents"], got["metadatas"])
+                if len(got["ids"]) < page:
+                    return
+                offset += page
