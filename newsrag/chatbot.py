@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, Collection, Iterable, Iterator, Sequence
 
 from ingest.feeds import FeedOptions, is_url
-from ingest.pipeline import IngestReport, LazyEmbeddings, Progress, ingest, link_stories
+from ingest.pipeline import IngestReport, LazyEmbeddings, Progress, ingest
 from rag import providers
 from rag.answer import Answer, Event
 from rag.dates import DateFilter
@@ -32,6 +32,7 @@ from rag.embedder_id import EmbedderId, identity_of
 from rag.keyword_sync import sync
 from rag.settings import MAX_K, Settings
 from rag.store import ArticleRecord, Hit
+from rag.story_links import link_stories
 
 log = logging.getLogger(__name__)
 

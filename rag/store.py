@@ -6,6 +6,9 @@ space; its collection metadata records the embedder that made the vectors (``rag
 ``<name>-changes`` is the change log: one record per article ever written, its last change (the new
 content hash, "" when deleted) and when (``at``, ms). It is written *before* the chunks, so a reader
 that follows it (``rag.keyword_sync``) learns of every write, finished or not, by a query on ``at``.
+``<name>-files`` lists the files articles came from (``rag.source_files``), and ``<name>-story-keys``
+each article's MinHash band keys (``rag.story_keys``); both are written before the chunks too, so
+they name at least every stored article.
 The article record is written *last*, so it marks an article as complete: a run killed halfway
 leaves articles without a record (or with the old hash), and the next run writes them again onto
 the same positional chunk ids — no duplicates. Vectors are always computed by our embedder and
@@ -23,6 +26,8 @@ from rag.chroma_access import MANIFEST_VECTOR, GuardedChroma, is_store_error
 from rag.documents import Article, Chunk
 from rag.embedder_id import EmbedderId
 from rag.records import ArticleRecord, Hit, parse_records
+from rag.source_files import SourceFiles
+from rag.story_keys import StoryKeys
 
 
 def now_ms() -> int:
@@ -42,7 +47,8 @@ class NewsIndex(GuardedChroma):
             return client.get_or_create_collection(f"{self.name}{suffix}", embedding_function=None, **options)
 
         return {"chunks": named("", configuration={"hnsw": {"space": "cosine"}}), "articles": named("-articles"),
-                "changes": named("-changes")}
+                "changes": named("-changes"), "files": SourceFiles(self, named("-files")),
+                "story_keys": StoryKeys(self, named("-story-keys"))}
 
     # -- writing -------------------------------------------------------------------------------
     def write_article(self, article: Article, chunks: Sequence[Chunk], vectors: Sequence[Sequence[float]]) -> None:
@@ -67,6 +73,7 @@ class NewsIndex(GuardedChroma):
     def _write_articles(self, items, extras) -> None:
         self._check_dimension(len(items[0][2][0]) if items and items[0][2] else None, adopt=True)
         self._log([(a.doc_id, a.content_hash) for a, _, _ in items])
+        self.files.add([a.path for a, _, _ in items])
         rows = [(chunk, vector, meta) for article, chunks, vectors in items for meta in [article.metadata()]
                 for chunk, vector in zip(chunks, vectors, strict=True)]
         step = self.max_batch  # a 5 MB article can have more chunks than Chroma takes in one call
@@ -106,12 +113,15 @@ class NewsIndex(GuardedChroma):
         return dict(zip(got["ids"], got["documents"]))
 
     def delete_article(self, doc_id: str) -> bool:
+        """Delete an article; the others of its story wait to be linked again (``rag.story_links``)."""
         def delete() -> bool:
-            found = bool(self.articles.get(ids=[doc_id], include=[])["ids"])
+            record = self.records([doc_id]).get(doc_id)
+            self.story_keys.wait(record.dups if record else ())
             self._log([(doc_id, "")])
             self.articles.delete(ids=[doc_id])  # record first: a half-deleted article reads as absent
             self.chunks.delete(where={"doc_id": doc_id})
-            return found
+            self.story_keys.forget([doc_id])
+            return record is not None
         return self.write(delete)
 
     def relocate(self, article: Article) -> None:
@@ -122,6 +132,7 @@ class NewsIndex(GuardedChroma):
             got = self.chunks.get(where={"doc_id": article.doc_id}, include=["metadatas"])
             if got["ids"]:
                 self.chunks.update(ids=got["ids"], metadatas=[{**m, **where} for m in got["metadatas"]])
+            self.files.add([article.path])
             got = self.articles.get(ids=[article.doc_id], include=["metadatas"])
             if got["ids"]:
                 self.articles.update(ids=got["ids"], metadatas=[{**got["metadatas"][0], **where}])
