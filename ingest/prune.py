@@ -53,8 +53,8 @@ def prune_gone(index: NewsIndex, known: Mapping[str, ArticleRecord], seen: Colle
         if not os.path.isabs(record.path):  # stored by an older version: we cannot tell where its file is
             legacy += 1
             continue
-        index.delete_article(doc_id)
         removed.append(doc_id)
+    index.delete_articles(removed)
     kept = {r.path for d, r in stored.items() if d not in set(removed)}
     index.files.forget(set(missing) - kept)  # files listed, gone, and without articles now
     return removed, legacy

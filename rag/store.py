@@ -86,8 +86,12 @@ class NewsIndex(GuardedChroma):
                 metadatas=[{**meta, "chunk_index": c.index, "start": c.start, "end": c.end, "heading": c.heading}
                            for c, _, meta in part],
             )
+        by_count: dict[int, list[str]] = {}  # what is left of longer old versions: one call for all
         for article, chunks, _ in items:
-            self.chunks.delete(where={"$and": [{"doc_id": article.doc_id}, {"chunk_index": {"$gte": len(chunks)}}]})
+            by_count.setdefault(len(chunks), []).append(article.doc_id)
+        beyond = [{"$and": [{"doc_id": {"$in": ids}}, {"chunk_index": {"$gte": n}}]} for n, ids in by_count.items()]
+        if beyond:
+            self.chunks.delete(where=beyond[0] if len(beyond) == 1 else {"$or": beyond})
         for i in range(0, len(items), step):
             part = items[i:i + step]
             self.articles.upsert(ids=[a.doc_id for a, _, _ in part], embeddings=[MANIFEST_VECTOR] * len(part),
@@ -113,16 +117,22 @@ class NewsIndex(GuardedChroma):
         return dict(zip(got["ids"], got["documents"]))
 
     def delete_article(self, doc_id: str) -> bool:
-        """Delete an article; the others of its story wait to be linked again (``rag.story_links``)."""
-        def delete() -> bool:
-            record = self.records([doc_id]).get(doc_id)
-            self.story_keys.wait(record.dups if record else ())
-            self._log([(doc_id, "")])
-            self.articles.delete(ids=[doc_id])  # record first: a half-deleted article reads as absent
-            self.chunks.delete(where={"doc_id": doc_id})
-            self.story_keys.forget([doc_id])
-            return record is not None
-        return self.write(delete)
+        return bool(self.delete_articles([doc_id]))
+
+    def delete_articles(self, doc_ids: Sequence[str], page: int = 100) -> list[str]:
+        """Delete articles (a few Chroma calls for all of them, each its own transaction); the others
+        of their stories wait to be linked again (``rag.story_links``). Returns those that were there."""
+        def delete() -> list[str]:
+            records = self.records(doc_ids)
+            self.story_keys.wait({d for r in records.values() for d in r.dups} - set(doc_ids))
+            self._log([(d, "") for d in doc_ids])
+            self.articles.delete(ids=list(doc_ids))  # records first: a half-deleted article reads as absent
+            for i in range(0, len(doc_ids), page):
+                part = list(doc_ids[i:i + page])
+                self.chunks.delete(where={"doc_id": part[0]} if len(part) == 1 else {"doc_id": {"$in": part}})
+            self.story_keys.forget(doc_ids)
+            return [d for d in doc_ids if d in records]
+        return self.write(delete) if doc_ids else []
 
     def relocate(self, article: Article) -> None:
         """Record that an unchanged article now lives at ``article.path`` (its file moved, or was
