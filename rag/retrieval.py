@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import NamedTuple, Sequence
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
@@ -26,6 +26,13 @@ from rag.stories import collapse
 from rag.store import Hit, NewsIndex
 
 RRF_K = 60
+
+
+class _Ref(NamedTuple):
+    """A ranked chunk before it is read: what collapsing stories needs."""
+    chunk_id: str
+    doc_id: str
+    date: str
 
 
 @dataclass
@@ -69,22 +76,44 @@ class Retriever:
         if span and self.keywords is not None:  # it knows each chunk's dates: faster than Chroma's filter
             ids = self.keywords.chunk_ids_between(*span)
         dense = self.index.search(vector, max(k, self.fetch_k), where, ids)  # more than k: stories collapse
-        if not self.hybrid:
-            return Retrieval(self._one_per_story(dense)[:k], vector,
-                             {"embed": t1 - t0, "retrieve": time.perf_counter() - t1})
-        keyword_ids = [cid for cid, _ in self.keywords.search(query, self.fetch_k, span)]
-        by_id = {h.chunk_id: h for h in dense}
-        missing = [cid for cid in keyword_ids if cid not in by_id]
-        by_id.update((hit.chunk_id, hit) for hit in self._with_similarity(missing, vector))
-        keyword_ids = [cid for cid in keyword_ids if cid in by_id]
-        fused = fuse([h.chunk_id for h in dense], keyword_ids, self.bm25_weight)
-        hits = self._one_per_story([by_id[cid] for cid, _ in fused])[:k]
+        ranked = [h.chunk_id for h in dense]
+        if self.hybrid:
+            keyword_ids = [cid for cid, _ in self.keywords.search(query, self.fetch_k, span)]
+            ranked = [cid for cid, _ in fuse(ranked, keyword_ids, self.bm25_weight)]
+        hits = self._best(ranked, {h.chunk_id: h for h in dense}, vector, k)
         return Retrieval(hits, vector, {"embed": t1 - t0, "retrieve": time.perf_counter() - t1})
 
-    def _one_per_story(self, hits: list[Hit]) -> list[Hit]:
-        doc_ids = sorted({h.doc_id for h in hits})
-        dups = {d: r.dups for d, r in self.index.records(doc_ids).items() if r.dups}
-        return collapse(hits, dups) if dups else hits
+    def _best(self, ranked: list[str], found: dict[str, Hit], vector: list[float], k: int) -> list[Hit]:
+        """The first ``k`` of these chunks with one article per story (``rag.stories.collapse``).
+
+        Articles' records (their stories) are read for the first ones only, twice as many as needed
+        at a time: a story's versions name each other, so where the first ``k`` kept lie among the
+        articles read, they are those a read of all would keep. Chunks only keyword search found are
+        read from the store (with their vectors, for their similarity) once they are among the first
+        ``k``; one the store no longer holds (the keyword index a little behind) is left out."""
+        doc_of = {cid: found[cid].doc_id if cid in found else cid.rsplit("#", 1)[0] for cid in ranked}
+        records: dict = {}
+        dates = {h.doc_id: h.date for h in found.values()}
+        n = 2 * k
+        while True:
+            docs = list(dict.fromkeys(doc_of[cid] for cid in ranked))
+            head = set(docs[:n])
+            records.update(self.index.records(sorted(head - records.keys())))
+            others = {d for h in head if h in records for d in records[h].dups} & set(docs) - records.keys()
+            records.update(self.index.records(sorted(others)))
+            dates.update((d, r.date) for d, r in records.items() if d not in dates)
+            dups = {d: r.dups for d, r in records.items() if r.dups}
+            refs = [_Ref(cid, doc_of[cid], dates.get(doc_of[cid], "")) for cid in ranked]
+            kept = collapse(refs, dups) if dups else refs
+            if n < len(docs) and any(r.doc_id not in head for r in kept[:k]):
+                n *= 2  # a chunk of an article not read yet is among the first: its story is unknown
+                continue
+            first = [r.chunk_id for r in kept[:k]]
+            missing = [cid for cid in first if cid not in found]
+            if not missing:
+                return [found[cid] for cid in first]
+            found.update((hit.chunk_id, hit) for hit in self._with_similarity(missing, vector))
+            ranked = [cid for cid in ranked if cid in found or cid not in missing]
 
     def _with_similarity(self, chunk_ids: list[str], vector: list[float]) -> list[Hit]:
         if not chunk_ids:

@@ -270,3 +270,49 @@ def test_a_run_killed_before_linking_is_linked_by_the_next(fake_bot, tmp_path: P
     monkeypatch.undo()
     assert fake_bot.ingest([tmp_path / "in"]).linked == ["krant-a ~ krant-a-update ~ krant-b"]
     assert_as_a_full_pass(fake_bot)
+
+
+def test_retrieval_reads_the_stories_of_the_first_articles_only_and_collapses_as_a_read_of_all(fake_embeddings) -> None:
+    """Random rankings of 60 chunks over 50 articles, most of them in stories, half of the chunks found
+    by keyword search only: the first k kept equal collapsing with every article's story and date
+    known, mostly reading fewer records."""
+    import random
+
+    from rag.records import ArticleRecord
+    from rag.retrieval import Retriever
+    from rag.store import Hit
+
+    rng = random.Random(5)
+    fewer = 0
+    for trial in range(300):
+        docs = [f"d{i:02d}" for i in range(50)]
+        rng.shuffle(docs)
+        groups, i = [], 0
+        while i < 40:  # most articles in stories of 2 to 5: many kept chunks lie past the first read
+            size = rng.randint(2, 5)
+            groups, i = groups + [docs[i:i + size]], i + size
+        dups = {d: tuple(x for x in g if x != d) for g in groups for d in g}
+        dates = {d: f"2024-0{rng.randint(1, 9)}-1{rng.randint(0, 9)}" for d in docs}
+        hits = [Hit(f"{d}#{n:05d}", d, d, dates[d], "t", 0, 1, "", 0.0)
+                for d, n in {(rng.choice(docs), rng.randrange(2)) for _ in range(60)}]
+        rng.shuffle(hits)
+        dense = {h.chunk_id: h for h in hits if rng.random() < 0.5}
+        read: list[str] = []
+
+        class Index:
+            def records(self, doc_ids):
+                read.extend(doc_ids)
+                return {d: ArticleRecord(d, "h", 1, d, dates[d], "", dups=dups.get(d, ())) for d in doc_ids}
+
+            def chunk_records(self, chunk_ids, include):
+                got = [h for h in hits if h.chunk_id in chunk_ids]
+                return {"ids": [h.chunk_id for h in got], "documents": ["t"] * len(got), "embeddings": [[0.0]] * len(got),
+                        "metadatas": [{"doc_id": h.doc_id, "title": h.doc_id, "date": h.date, "start": 0, "end": 1}
+                                      for h in got]}
+
+        k = rng.randint(1, 5)
+        got = Retriever(Index(), fake_embeddings)._best([h.chunk_id for h in hits], dense, [0.0], k)
+        assert [h.chunk_id for h in got] == [h.chunk_id for h in stories.collapse(hits, dups)[:k]], trial
+        assert len(read) == len(set(read))
+        fewer += len(read) < len({h.doc_id for h in hits})
+    assert fewer > 150
