@@ -200,7 +200,7 @@ def _immediate(db: sqlite3.Connection, wait: float = 60.0) -> Iterator[None]:
 
 
 def _hashes(db: sqlite3.Connection, doc_ids: Iterable[str]) -> dict[str, str]:
-    ids, out = list(doc_ids), {}
+    ids, out = list(doc_ids), dict[str, str]()
     for i in range(0, len(ids), 500):
         part = ids[i:i + 500]
         out.update(db.execute(f"SELECT doc_id, hash FROM articles WHERE doc_id IN ({','.join('?' * len(part))})",

@@ -22,8 +22,8 @@ from langchain_core.embeddings import Embeddings
 
 from rag.dates import DateFilter
 from rag.keyword import KeywordIndex
-from rag.stories import collapse
 from rag.store import Hit, NewsIndex
+from rag.stories import collapse
 
 RRF_K = 60
 
@@ -71,13 +71,13 @@ class Retriever:
         vector = self.embeddings.embed_query(query)
         t1 = time.perf_counter()
         where = dates.where() if dates else None
-        span = dates.bounds() if where else None
+        span = dates.bounds() if dates and where else None
         ids = None
         if span and self.keywords is not None:  # it knows each chunk's dates: faster than Chroma's filter
             ids = self.keywords.chunk_ids_between(*span)
         dense = self.index.search(vector, max(k, self.fetch_k), where, ids)  # more than k: stories collapse
         ranked = [h.chunk_id for h in dense]
-        if self.hybrid:
+        if self.hybrid and self.keywords is not None:
             keyword_ids = [cid for cid, _ in self.keywords.search(query, self.fetch_k, span)]
             ranked = [cid for cid, _ in fuse(ranked, keyword_ids, self.bm25_weight)]
         hits = self._best(ranked, {h.chunk_id: h for h in dense}, vector, k)

@@ -12,6 +12,7 @@ What it leaves out: which articles a file holds (``NewsIndex.records_at`` reads 
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING, Any, Iterable
 
 from rag.chroma_access import MANIFEST_VECTOR
@@ -30,7 +31,7 @@ class SourceFiles:
             self._mark_complete()  # the first write into an empty index: the list starts complete
         for i in range(0, len(ids), self.index.max_batch):
             part = ids[i:i + self.index.max_batch]
-            self.index.write(lambda: self.collection.upsert(ids=part, embeddings=[MANIFEST_VECTOR] * len(part)))
+            self.index.write(partial(self.collection.upsert, ids=part, embeddings=[MANIFEST_VECTOR] * len(part)))
 
     @property
     def complete(self) -> bool:

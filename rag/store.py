@@ -37,6 +37,12 @@ def now_ms() -> int:
 class NewsIndex(GuardedChroma):
     """The collections of index ``name`` on ``client`` (``GuardedChroma``: ``opener``, ``stamp``, ``hint``)."""
 
+    chunks: Any  # Chroma collections, set (again, on a reopen) from ``_collections``
+    articles: Any
+    changes: Any
+    files: SourceFiles
+    story_keys: StoryKeys
+
     def __init__(self, client: Any, name: str = "newsrag", *, opener: Callable[[Any], Any] | None = None,
                  stamp: Callable[[], Any] | None = None, hint: str = ""):
         self.name = name

@@ -13,6 +13,7 @@ collection existed has none until a pass over every record writes them (``rag.st
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
 from rag.chroma_access import MANIFEST_VECTOR
@@ -41,8 +42,8 @@ class StoryKeys:
             part = ids[i:i + self.index.max_batch]
             metadatas = [{**{f"b{b}": int(k) for b, k in enumerate(keys[d] or [_NONE] * BANDS)}, "pending": pending}
                          for d in part]
-            self.index.write(lambda: self.collection.upsert(ids=part, embeddings=[MANIFEST_VECTOR] * len(part),
-                                                            metadatas=metadatas))
+            self.index.write(partial(self.collection.upsert, ids=part, embeddings=[MANIFEST_VECTOR] * len(part),
+                                     metadatas=metadatas))
 
     def wait(self, doc_ids: Iterable[str]) -> None:
         """Mark these articles' story links as out of date (ids without keys are skipped)."""
@@ -55,7 +56,7 @@ class StoryKeys:
         ids = sorted(set(doc_ids))
         for i in range(0, len(ids), self.index.max_batch):
             part = ids[i:i + self.index.max_batch]
-            self.index.write(lambda: self.collection.update(ids=part, metadatas=[{"pending": pending}] * len(part)))
+            self.index.write(partial(self.collection.update, ids=part, metadatas=[{"pending": pending}] * len(part)))
 
     def forget(self, doc_ids: Iterable[str]) -> None:
         ids = sorted(set(doc_ids))
@@ -101,5 +102,5 @@ class StoryKeys:
         for i in range(0, len(ids), self.QUERY):
             part = ids[i:i + self.QUERY]
             where = {"$or": [{f"b{b}": {"$in": sorted({keys[d][b] for d in part})}} for b in range(BANDS)]}
-            found.update(self.index.read(lambda: self.collection.get(where=where, include=[]))["ids"])
+            found.update(self.index.read(partial(self.collection.get, where=where, include=[]))["ids"])
         return found

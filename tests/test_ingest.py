@@ -171,9 +171,9 @@ def test_prune_reads_the_list_of_files_and_removes_exactly_the_gone_files_articl
     and the other folder's files moved away; prune removes just those 8 articles (and forgets the
     files), without reading every record. An index made before the list of files existed gets it
     made once, and prunes the same."""
-    from rag.store import NewsIndex
-
     import random
+
+    from rag.store import NewsIndex
 
     def text(i: int) -> str:  # no two alike: no stories to relink
         rng = random.Random(i)
@@ -255,10 +255,9 @@ def many_articles(folder: Path, n: int) -> Path:
 
 
 def test_run_interrupted_between_batches_is_completed_by_the_next(tmp_path: Path) -> None:
+    from ingest.pipeline import EMBED_BATCH
     from newsrag.chatbot import Chatbot
     from tests.conftest import make_settings
-
-    from ingest.pipeline import EMBED_BATCH
 
     n = 3 * EMBED_BATCH // 11 + 1  # 11 chunks each: three embedder batches and a bit
     corpus = many_articles(tmp_path / "corpus", n)

@@ -272,13 +272,31 @@ def test_a_run_killed_before_linking_is_linked_by_the_next(fake_bot, tmp_path: P
     assert_as_a_full_pass(fake_bot)
 
 
+class _Index:
+    """Records and chunks from memory, counting the records read."""
+
+    def __init__(self, read: list[str], dates: dict, dups: dict, hits: list):
+        self.read, self.dates, self.dups, self.hits = read, dates, dups, hits
+
+    def records(self, doc_ids):
+        from rag.records import ArticleRecord
+
+        self.read.extend(doc_ids)
+        return {d: ArticleRecord(d, "h", 1, d, self.dates[d], "", dups=self.dups.get(d, ())) for d in doc_ids}
+
+    def chunk_records(self, chunk_ids, include):
+        got = [h for h in self.hits if h.chunk_id in chunk_ids]
+        return {"ids": [h.chunk_id for h in got], "documents": ["t"] * len(got), "embeddings": [[0.0]] * len(got),
+                "metadatas": [{"doc_id": h.doc_id, "title": h.doc_id, "date": h.date, "start": 0, "end": 1}
+                              for h in got]}
+
+
 def test_retrieval_reads_the_stories_of_the_first_articles_only_and_collapses_as_a_read_of_all(fake_embeddings) -> None:
     """Random rankings of 60 chunks over 50 articles, most of them in stories, half of the chunks found
     by keyword search only: the first k kept equal collapsing with every article's story and date
     known, mostly reading fewer records."""
     import random
 
-    from rag.records import ArticleRecord
     from rag.retrieval import Retriever
     from rag.store import Hit
 
@@ -298,20 +316,8 @@ def test_retrieval_reads_the_stories_of_the_first_articles_only_and_collapses_as
         rng.shuffle(hits)
         dense = {h.chunk_id: h for h in hits if rng.random() < 0.5}
         read: list[str] = []
-
-        class Index:
-            def records(self, doc_ids):
-                read.extend(doc_ids)
-                return {d: ArticleRecord(d, "h", 1, d, dates[d], "", dups=dups.get(d, ())) for d in doc_ids}
-
-            def chunk_records(self, chunk_ids, include):
-                got = [h for h in hits if h.chunk_id in chunk_ids]
-                return {"ids": [h.chunk_id for h in got], "documents": ["t"] * len(got), "embeddings": [[0.0]] * len(got),
-                        "metadatas": [{"doc_id": h.doc_id, "title": h.doc_id, "date": h.date, "start": 0, "end": 1}
-                                      for h in got]}
-
         k = rng.randint(1, 5)
-        got = Retriever(Index(), fake_embeddings)._best([h.chunk_id for h in hits], dense, [0.0], k)
+        got = Retriever(_Index(read, dates, dups, hits), fake_embeddings)._best([h.chunk_id for h in hits], dense, [0.0], k)
         assert [h.chunk_id for h in got] == [h.chunk_id for h in stories.collapse(hits, dups)[:k]], trial
         assert len(read) == len(set(read))
         fewer += len(read) < len({h.doc_id for h in hits})
