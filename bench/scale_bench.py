@@ -9,9 +9,13 @@ it through the real pipeline (``ingest.pipeline.ingest``: Chroma, keyword index,
 cheap deterministic embedder (hashed words into 384 dimensions, like multilingual-e5-small's), so a
 100k run takes minutes. Then, per size:
 
-  incremental_10_s   10 new articles (a file of their own) ingested into the archive, embedding time
-                     subtracted
+  incremental_10_s   10 new articles (a file of their own; 3 of them edited copies of archive
+                     articles, so they are linked into stories) ingested into the archive, embedding
+                     time subtracted
   noop_reingest_s    the whole archive ingested again, unchanged (read, hash, compare: nothing written)
+  noop_prune_s       the same with --prune (nothing is gone)
+  prune_10_s         the 10 articles' file deleted, its folder ingested with --prune: the 10 removed
+                     and their stories unlinked
   worker_fill_s      a new worker's own keyword index filled from the store (once per home)
   worker_catch_up_10_s  that worker catching up with the 10 new articles from the change log
   *_p50/p95_ms       in a fresh serving process: dense (Chroma), keyword (FTS5) and hybrid retrieval
@@ -50,6 +54,7 @@ from langchain_core.embeddings import Embeddings  # noqa: E402
 
 DIM = 384
 PARAGRAPHS = 7  # = chunks per article
+COPIES = 3  # of the 10 new articles, edited copies of archive articles
 KEYS = ("chunks", "dense_p95_ms", "keyword_p95_ms", "hybrid_p95_ms", "hybrid_dated_p95_ms", "incremental_10_s",
         "noop_reingest_s", "serve_rss_mb", "index_mb")
 
@@ -134,11 +139,22 @@ class Writer:
                 "title": self.sentence()[:60], "text": "\n\n".join(self.paragraph() for _ in range(PARAGRAPHS))}
 
 
-def write_archive(path: Path, articles: range, seed: int) -> None:
+def write_archive(path: Path, articles: range, seed: int, copies_of: Path | None = None) -> None:
+    """Articles ``articles`` as JSONL; with ``copies_of``, the last ``COPIES`` are edited copies of that
+    archive's first ones (one sentence changed): another paper's version of the same story."""
     writer = Writer(seed)
+    firsts = []
+    if copies_of is not None:
+        with copies_of.open(encoding="utf-8") as archive:
+            firsts = [json.loads(next(archive)) for _ in range(COPIES)]
     with path.open("w", encoding="utf-8") as out:
-        for n in articles:
-            out.write(json.dumps(writer.article(n)) + "\n")
+        for i, n in enumerate(articles):
+            article = writer.article(n)
+            if firsts and i >= len(articles) - COPIES:
+                paragraphs = firsts[i - (len(articles) - COPIES)]["text"].split("\n\n")
+                paragraphs[1] = paragraphs[1].replace(paragraphs[1].split(". ")[1], writer.sentence().rstrip("."), 1)
+                article["text"] = "\n\n".join(paragraphs)
+            out.write(json.dumps(article) + "\n")
 
 
 def queries(n: int, seed: int = 11) -> list[str]:
@@ -155,11 +171,11 @@ def build(home: Path, n_chunks: int) -> dict:
     from tests.conftest import make_settings
 
     n_articles = n_chunks // PARAGRAPHS
-    archive, extra = home / "archive.jsonl", home / "extra.jsonl"
-    home.mkdir(parents=True, exist_ok=True)
+    archive, extra = home / "archive.jsonl", home / "extra" / "extra.jsonl"
+    extra.parent.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     write_archive(archive, range(n_articles), seed=1)
-    write_archive(extra, range(n_articles, n_articles + 10), seed=2)
+    write_archive(extra, range(n_articles, n_articles + 10), seed=2, copies_of=archive)
     log(f"{n_articles} articles generated in {time.perf_counter() - t0:.1f}s")
 
     embeddings = HashedWords()
@@ -183,9 +199,10 @@ def build(home: Path, n_chunks: int) -> dict:
 
     embeddings.seconds = 0.0
     t0 = time.perf_counter()
-    report = bot.ingest([extra])  # 10 new articles arrive in a file of their own
+    report = bot.ingest([extra.parent])  # 10 new articles arrive in a file of their own
     incremental = time.perf_counter() - t0 - embeddings.seconds
     assert len(report.added) == 10 and report.keyword_chunks == 10 * PARAGRAPHS, report.counts()
+    assert len(report.linked) == COPIES, report.linked
     log(f"10-article incremental ingest: {incremental:.2f}s (+{embeddings.seconds:.2f}s embedding)")
     t0 = time.perf_counter()
     assert sync(other, bot.index) == 10 * PARAGRAPHS
@@ -194,13 +211,28 @@ def build(home: Path, n_chunks: int) -> dict:
     shutil.rmtree(home / "other-worker")
 
     t0 = time.perf_counter()
-    report = bot.ingest([archive, extra])
+    report = bot.ingest([archive, extra.parent])
     noop = time.perf_counter() - t0
     assert not report.changed and report.chunks_embedded == 0, report.counts()
     log(f"no-op re-ingest: {noop:.2f}s")
+    t0 = time.perf_counter()
+    report = bot.ingest([archive, extra.parent], prune=True)
+    noop_prune = time.perf_counter() - t0
+    assert not report.changed, report.counts()
+    log(f"no-op re-ingest with --prune: {noop_prune:.2f}s")
+
+    index_mb = folder_mb(home / "index")
+    extra.unlink()
+    t0 = time.perf_counter()
+    report = bot.ingest([extra.parent], prune=True)  # the 10 articles' file is gone
+    prune = time.perf_counter() - t0
+    assert len(report.removed) == 10, report.counts()
+    assert not any(r.dups for r in bot.index.records([f"a{n:07d}" for n in range(COPIES)]).values())
+    log(f"prune of the 10: {prune:.2f}s")
     return {"chunks": chunks, "articles": n_articles + 10, "build_s": round(build_s, 1),
             "build_embedding_s": round(build_embedding_s, 1), "incremental_10_s": round(incremental, 3),
-            "noop_reingest_s": round(noop, 2), "worker_fill_s": round(fill, 1), "worker_catch_up_10_s": round(catch_up, 3), "index_mb": round(folder_mb(home / "index"), 1)}
+            "noop_reingest_s": round(noop, 2), "noop_prune_s": round(noop_prune, 2), "prune_10_s": round(prune, 3),
+            "worker_fill_s": round(fill, 1), "worker_catch_up_10_s": round(catch_up, 3), "index_mb": round(index_mb, 1)}
 
 
 def serve(home: Path, n_queries: int) -> dict:

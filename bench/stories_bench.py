@@ -8,8 +8,9 @@ The corpus: N synthetic articles of ~500 words drawn at random from the sample a
 (unrelated stories: they share words, rarely four in a row), of which 1% get a planted duplicate:
 another paper's edit (5% of the words replaced, a new headline) or an update (a paragraph added).
 Measures the MinHash signature per article (done once, at ingest) and ``stories()`` over all N
-signatures (done after every ingest that changes something). What it leaves out: Chroma's own
-time to read N records and write the links (see docs/benchmarks.md for ingest figures).
+signatures (a full pass: on an index without band keys, or when over a fifth of the archive waits to
+be linked; otherwise ``rag.story_links`` links around what changed). What it leaves out: Chroma's
+own time to read N records and write the links (see docs/benchmarks.md for ingest figures).
 """
 
 from __future__ import annotations

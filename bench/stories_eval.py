@@ -6,7 +6,7 @@ The index holds the sample articles and eval/articles, and for each of them two 
 the same story: another paper's copy (its own headline, the last paragraph left out) and an update
 (dated later, a paragraph added). Every question with gold quotes is retrieved twice with the real
 embedder and the default hybrid retriever: with stories collapsed (newsrag) and without
-(``Retriever._one_per_story`` switched off). Reported: hits in the top-k that repeat a story already
+(``rag.retrieval.collapse`` switched off). Reported: hits in the top-k that repeat a story already
 in it (per question, mean), and recall@k and hit@k by gold quote (a version holding the quote counts,
 so finding the update instead of the original is no loss).
 """
@@ -49,7 +49,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from newsrag.chatbot import Chatbot
-    from rag.retrieval import Retriever
+    from rag import retrieval
     from rag.settings import Settings
 
     questions = [q for p in args.questions for line in Path(p).read_text().splitlines() if line.strip()
@@ -65,9 +65,9 @@ def main() -> None:
         report = bot.ingest([folder])
         print(f"{len(report.added)} articles, {len(report.linked)} stories linked: {report.linked}")
         results = {}
-        collapse = Retriever._one_per_story
-        for name, switch in (("without stories", lambda self, hits: hits), ("newsrag", collapse)):
-            Retriever._one_per_story = switch
+        collapse = retrieval.collapse
+        for name, switch in (("without stories", lambda hits, dups: list(hits)), ("newsrag", collapse)):
+            retrieval.collapse = switch
             repeats = recall = hit = 0.0
             for q in questions:
                 hits = bot.search(q["question"], k=args.k)
@@ -79,7 +79,7 @@ def main() -> None:
                          for g in q["sources"]]
                 recall += sum(found) / len(found)
                 hit += any(found)
-            Retriever._one_per_story = collapse
+            retrieval.collapse = collapse
             n = len(questions)
             results[name] = (repeats / n, recall / n, hit / n)
         print(f"{len(questions)} questions with gold quotes, k = {args.k}")

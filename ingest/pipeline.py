@@ -2,12 +2,13 @@
 -> link stories.
 
 Idempotent and incremental: an article whose content hash matches its stored record is not chunked
-or embedded again (only the records of the files and ids read are looked up, except for a prune); a changed one has all its chunks replaced; ``prune`` removes articles whose
-files are gone. Embedding is batched across articles for speed, and each article's record is
-written only after its chunks, so an interrupted run is completed by the next (see ``rag.store``).
-At the end the keyword index catches up with what changed (``rag.keyword_sync``): its cost follows
-the change, not the archive. Near-duplicate articles are linked into stories (``rag.stories``: each
-record stores its MinHash signature and its story's others).
+or embedded again (only the records of the files and ids read are looked up); a changed one has all
+its chunks replaced; ``prune`` removes articles whose files are gone (it reads the list of files the
+index keeps, ``rag.source_files``, and the records of the files gone or read). Embedding is batched
+across articles for speed, and each article's record is written only after its chunks, so an
+interrupted run is completed by the next (see ``rag.store``). At the end near-duplicate articles
+are linked into stories around what changed (``rag.story_links``), and the keyword index catches up
+with what changed (``rag.keyword_sync``): both cost what the change costs, not what the archive does.
 
 Articles are tied to their files by absolute, resolved path, so it does not matter from which
 folder or by which path a file is named: a file already indexed keeps its id and, unchanged, is
@@ -36,12 +37,14 @@ from langchain_core.embeddings import Embeddings
 from ingest.chunking import chunk_article
 from ingest.feeds import FeedOptions, Unchanged, is_url, load_feed_url
 from ingest.loaders import JSONL_SUFFIXES, Item, UnreadableFolder, discover, is_feed_file, load_file
+from ingest.prune import gone, prune_gone, within
 from rag import stories
 from rag.documents import Article, Chunk
 from rag.errors import ArticleError
 from rag.keyword import KeywordIndex
 from rag.keyword_sync import sync
 from rag.store import ArticleRecord, NewsIndex
+from rag.story_links import link_stories
 
 log = logging.getLogger(__name__)
 
@@ -74,27 +77,6 @@ class IngestReport:
                 "removed": len(self.removed), "skipped": len(self.skipped)}
 
 
-def link_stories(index: NewsIndex, before: dict[str, ArticleRecord] | None = None) -> list[str]:
-    """Group near-duplicate articles into stories from their stored signatures (computing any that
-    are missing: articles indexed before signatures were), and record each story's members on
-    every member's record. Returns "a ~ b ~ c" for each story that gained a member since ``before``
-    (the records as they were; default: as they are)."""
-    records = index.records()
-    sigs = {d: sig for d, r in records.items() if (sig := stories.decode(r.minhash)) is not None}
-    missing = [d for d in records if d not in sigs]
-    for i in range(0, len(missing), 500):
-        got = {d: stories.signature(t) for d, t in index.texts(missing[i:i + 500]).items()}
-        index.update_records({d: {"minhash": stories.encode(*sig)} for d, sig in got.items()})
-        sigs.update(got)
-    found = stories.stories(sigs)
-    changes = {d: found.get(d, ()) for d, r in records.items() if r.dups != found.get(d, ())}
-    index.update_records({d: {"dups": "|".join(others)} for d, others in changes.items()})
-    before = records if before is None else before
-    grown = {tuple(sorted((d, *others))) for d, others in changes.items()
-             if set(others) - set(before[d].dups if d in before else ())}
-    return [" ~ ".join(story) for story in sorted(grown)]
-
-
 class LazyEmbeddings(Embeddings):
     """An embedder built by ``factory`` on first use, so a run with nothing to embed (an unchanged
     re-ingest) never loads the model."""
@@ -123,8 +105,8 @@ class LazyEmbeddings(Embeddings):
 class _Batcher:
     """Collects articles until enough chunks for one embedder call, then writes them."""
 
-    def __init__(self, index: NewsIndex, embeddings: Embeddings, report: IngestReport):
-        self.index, self.embeddings, self.report = index, embeddings, report
+    def __init__(self, index: NewsIndex, embeddings: Embeddings, report: IngestReport, known: dict[str, ArticleRecord]):
+        self.index, self.embeddings, self.report, self.known = index, embeddings, report, known
         self.pending: list[tuple[Article, list[Chunk]]] = []
 
     def add(self, article: Article, chunks: list[Chunk]) -> None:
@@ -141,16 +123,16 @@ class _Batcher:
         for article, chunks in self.pending:
             items.append((article, chunks, vectors[pos:pos + len(chunks)]))
             pos += len(chunks)
-        self.index.write_articles(items, [{"minhash": stories.encode(*stories.signature(a.text))}
-                                          for a, _ in self.pending])
+        sigs = {a.doc_id: stories.signature(a.text) for a, _ in self.pending}
+        self.index.story_keys.put({d: stories.band_keys(*sig) for d, sig in sigs.items()})  # pending: linked at the end
+        # An updated article keeps naming its old story until linked again: the others are looked at then.
+        extras = [{"minhash": stories.encode(*sigs[a.doc_id])} for a, _ in self.pending]
+        for extra, (article, _) in zip(extras, self.pending):
+            if article.doc_id in self.known:
+                extra["dups"] = "|".join(self.known[article.doc_id].dups)
+        self.index.write_articles(items, extras)
         self.report.chunks_embedded += len(texts)
         self.pending = []
-
-
-def _within(path: str, changed: Collection[str]) -> bool:
-    """``path`` is one of ``changed`` or under one of them (a set: one lookup per folder level)."""
-    p = Path(path)
-    return path in changed or any(str(parent) in changed for parent in p.parents)
 
 
 def _with_sizes(paths: Sequence[Path], report: IngestReport,
@@ -162,11 +144,11 @@ def _with_sizes(paths: Sequence[Path], report: IngestReport,
             continue
         if isinstance(found, ArticleError):
             where = found.source
-            if changed is None or _within(where, changed) or _within(str(Path(where).resolve()), changed):
+            if changed is None or within(where, changed) or within(str(Path(where).resolve()), changed):
                 report.skipped.append(str(found))
             continue
         path, doc_id = found
-        if changed is not None and not _within(str(path.resolve()), changed):
+        if changed is not None and not within(str(path.resolve()), changed):
             continue
         try:
             files.append((path, doc_id, path.stat().st_size))
@@ -175,28 +157,16 @@ def _with_sizes(paths: Sequence[Path], report: IngestReport,
     return files
 
 
-def _gone(path: str) -> bool:
-    """The file is known not to exist. One that cannot be looked at (a folder without permission)
-    is not gone: ``Path.exists`` would raise there, and ``os.path.exists`` would say False."""
-    try:
-        os.stat(path)
-    except (FileNotFoundError, NotADirectoryError):
-        return True
-    except OSError:
-        return False
-    return False
-
-
 class _Known(dict):
-    """doc_id -> stored record, as far as an ingest needs them: every record for a prune (it compares
-    against all), else those stored from the files being read plus those of the ids read (looked up
-    ``LOOKUP`` at a time, ``looked_up``), so a small ingest into a large archive reads few records."""
+    """doc_id -> stored record, as far as an ingest needs them: those stored from the files being read
+    plus those of the ids read (looked up ``LOOKUP`` at a time, ``looked_up``), so a small ingest into
+    a large archive reads few records."""
 
     LOOKUP = 256
 
-    def __init__(self, index: NewsIndex, paths: list[str], *, everything: bool):
-        super().__init__(index.records() if everything else index.records_at(paths))
-        self.index, self.everything = index, everything
+    def __init__(self, index: NewsIndex, paths: list[str]):
+        super().__init__(index.records_at(paths))
+        self.index = index
         self.looked: set[str] = set(self)
 
     def looked_up(self, items: Iterable[Item]) -> Iterator[Item]:
@@ -211,7 +181,7 @@ class _Known(dict):
 
     def _fetch(self, items: list[Item]) -> list[Item]:
         ids = list(dict.fromkeys(i.doc_id for i in items if isinstance(i, Article) and i.doc_id not in self.looked))
-        if ids and not self.everything:
+        if ids:
             self.update(self.index.records(ids))
         self.looked.update(ids)
         return items
@@ -222,7 +192,7 @@ def _held_elsewhere(record: ArticleRecord, article: Article) -> bool:
     feed entry in two feeds is one article."""
     if record.kind == "feed" and article.kind == "feed":
         return False
-    return os.path.isabs(record.path) and record.path != article.path and not _gone(record.path)
+    return os.path.isabs(record.path) and record.path != article.path and not gone(record.path)
 
 
 def _reader(path: Path, doc_id: str, ids_by_path: dict[str, list[str]], feeds: FeedOptions) -> Iterator:
@@ -246,13 +216,13 @@ def ingest(paths: Sequence[Path | str], index: NewsIndex, embeddings: Embeddings
     total = sum(size for _, _, size in files)
     done = 0
     # The records of these files and feeds (a feed's entries are stored with its path or URL).
-    known = _Known(index, [str(path.resolve()) for path, _, _ in files] + urls, everything=prune)
+    known = _Known(index, [str(path.resolve()) for path, _, _ in files] + urls)
     ids_by_path: dict[str, list[str]] = {}
     for doc_id, rec in known.items():
         ids_by_path.setdefault(rec.path, []).append(doc_id)
     seen: dict[str, str] = {}  # doc_id -> where it was read ("file" or "file:line")
     loaded: set[str] = set()  # files that were read and held at least one article
-    batch = _Batcher(index, embeddings, report)
+    batch = _Batcher(index, embeddings, report, known)
     feeds = dataclasses.replace(feeds, known=lambda doc_id: known[doc_id].entry if doc_id in known else "")
 
     sources: list[tuple[str, int, Callable[[], Iterator[Item]]]] = [
@@ -298,27 +268,12 @@ def ingest(paths: Sequence[Path | str], index: NewsIndex, embeddings: Embeddings
     batch.flush()
 
     if prune:
-        legacy = 0
-        for doc_id in sorted(set(known) - set(seen)):
-            path = known[doc_id].path
-            if known[doc_id].kind == "feed":
-                continue  # feeds roll over: an entry that left its feed is still news
-            if changed is not None and not _within(path, changed):
-                continue  # not among this run's changed files
-            if not os.path.isabs(path):  # stored by an older version: we cannot tell where its file is
-                legacy += 1
-                continue
-            # Gone: its file no longer exists, or was read now without it (a line dropped from a JSONL).
-            # A file that exists but could not be read now (damaged, unreadable, in a folder that
-            # could not be listed or looked into) keeps its articles.
-            if path in loaded or _gone(path):
-                index.delete_article(doc_id)
-                report.removed.append(doc_id)
+        removed, legacy = prune_gone(index, known, seen, loaded, changed)
+        report.removed.extend(removed)
         if legacy:
             report.warnings.append(f"{legacy} article(s) not pruned: stored without their file's full path (by an "
                                    f"older version); ingest their files again to record it")
-    if report.changed or any(not r.minhash for r in known.values()):
-        report.linked = link_stories(index, known)
+    report.linked = link_stories(index, known)  # the stories of what changed (and of a run killed before this)
     if keywords is not None:
         try:
             report.keyword_chunks = sync(keywords, index)

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ingest.feeds import FeedOptions, is_url
-from ingest.pipeline import IngestReport, LazyEmbeddings, Progress, ingest, link_stories
+from ingest.pipeline import IngestReport, LazyEmbeddings, Progress, ingest
 from rag import providers
 from rag.answer import AlsoIn, Answer, Event, Passage
 from rag.dates import DateFilter
@@ -40,6 +40,7 @@ from rag.errors import InputError
 from rag.keyword_sync import sync
 from rag.settings import MAX_K, Settings
 from rag.store import ArticleRecord
+from rag.story_links import link_stories
 
 if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings

@@ -1,11 +1,9 @@
 """The keyword channel: BM25 over chunk texts in SQLite FTS5, with Dutch and English stemming.
 
 Texts are analysed here (lower case, ``\\w+`` words, Dutch and English stop words dropped, snowball
-Dutch then English stems) and stored pre-stemmed. FTS5 finds the ``RESCORE`` best candidates by its
-built-in ``bm25()`` (k1 1.2, b 0.75, idf floored for terms in over half the chunks), which are then
-scored as bm25s scored them before (Lucene BM25, k1 1.5, b 0.75; the chunk and token counts are kept
-in the file), so rankings stay what they were. One file per index (``keywords.sqlite3``), in WAL
-mode: readers never wait for a writer.
+Dutch then English stems) and stored pre-stemmed; how a request reads the file (BM25 ranking as
+bm25s ranked, the chunks of a date range) is ``rag.keyword_query``. One file per index
+(``keywords.sqlite3``), in WAL mode: readers never wait for a writer.
 
 An update touches only the articles that changed, inside one SQLite transaction (``writing``): a
 process killed in the middle of it (even by ``kill -9``) leaves the index as it was before, and
@@ -14,37 +12,34 @@ article, its content hash and date (so it knows what it holds, and the newest da
 lookup), and a ``cursor``: how far it has followed the store's change log (``rag.keyword_sync``
 does the following; this module knows nothing of Chroma).
 
-It also answers date filters for dense search (``chunk_ids_between``): which chunks belong to articles
-of a date range. It is derived data: a file that cannot be read is moved aside and made anew, empty, and the next
-sync fills it from the chunks in the store. What it leaves out: FTS5's k1/b are fixed, and it does
-not filter by date (the retriever drops keyword hits outside a date filter).
+It is derived data: a file that cannot be read, or of another layout (``SCHEMA_VERSION``), is made
+anew, empty, and the next sync fills it from the chunks in the store. What it leaves out: FTS5's
+k1/b are fixed.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
-import math
 import os
 import re
 import sqlite3
 import threading
 import time
-from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from rag import keyword_query
 from rag.documents import date_range
 
 log = logging.getLogger(__name__)
 
 _TOKEN = r"(?u)\b\w+\b"
 FILENAME = "keywords.sqlite3"
-SCHEMA_VERSION = 1  # PRAGMA user_version; a file of another version is emptied and filled again
-RESCORE = 100  # FTS5's best candidates, scored again as before
-K1, B = 1.5, 0.75  # bm25s's defaults, which ranked before
+SCHEMA_VERSION = 2  # PRAGMA user_version; a file of another version is emptied and filled again
+_STEM_CACHE = 1 << 17  # words; stemming each word once is most of the cost of filling an index
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS articles(doc_id TEXT PRIMARY KEY, hash TEXT NOT NULL, date TEXT NOT NULL,
                                     date_from INTEGER, date_to INTEGER);
@@ -52,42 +47,40 @@ CREATE INDEX IF NOT EXISTS articles_date ON articles(date);
 CREATE INDEX IF NOT EXISTS articles_span ON articles(date_to, date_from);
 CREATE TABLE IF NOT EXISTS chunks(id INTEGER PRIMARY KEY, chunk_id TEXT NOT NULL UNIQUE, doc_id TEXT NOT NULL,
                                   length INTEGER NOT NULL);
-CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
+CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id, chunk_id);
 CREATE VIRTUAL TABLE IF NOT EXISTS postings USING fts5(terms, tokenize="unicode61 remove_diacritics 0 tokenchars '_'");
 CREATE VIRTUAL TABLE IF NOT EXISTS vocab USING fts5vocab(postings, row);
 CREATE TABLE IF NOT EXISTS state(key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 """
 
 
-class _DutchEnglishStemmer:
-    """Stems with the Dutch snowball stemmer, then the English one: news here is mostly Dutch,
-    and English stemming after Dutch merges English plural/verb forms without hurting Dutch."""
+@functools.lru_cache(maxsize=1)
+def stopwords() -> frozenset[str]:
+    """Dutch and English function words ("de", "het", "the"), lower case."""
+    from bm25s.stopwords import STOPWORDS_DUTCH, STOPWORDS_EN
 
-    def __init__(self) -> None:
-        import Stemmer
-
-        self._nl, self._en = Stemmer.Stemmer("dutch"), Stemmer.Stemmer("english")
-
-    def stemWords(self, words: list[str]) -> list[str]:  # noqa: N802 (PyStemmer's name)
-        return self._en.stemWords(self._nl.stemWords(words))
+    return frozenset(STOPWORDS_DUTCH) | frozenset(STOPWORDS_EN)
 
 
 @functools.lru_cache(maxsize=1)
-def _analyzer() -> tuple[frozenset[str], _DutchEnglishStemmer]:
-    from bm25s.stopwords import STOPWORDS_DUTCH, STOPWORDS_EN
+def _stemmers() -> tuple:
+    import Stemmer
 
-    return frozenset(STOPWORDS_DUTCH) | frozenset(STOPWORDS_EN), _DutchEnglishStemmer()
+    return Stemmer.Stemmer("dutch"), Stemmer.Stemmer("english")
 
 
-def stopwords() -> frozenset[str]:
-    """Dutch and English function words ("de", "het", "the"), lower case."""
-    return _analyzer()[0]
+@functools.lru_cache(maxsize=_STEM_CACHE)
+def _stem(word: str) -> str:
+    """The Dutch snowball stem, stemmed again in English: news here is mostly Dutch, and English
+    stemming after Dutch merges English plural/verb forms without hurting Dutch."""
+    nl, en = _stemmers()
+    return en.stemWord(nl.stemWord(word))
 
 
 def analyze(text: str) -> list[str]:
     """The stemmed content words of ``text`` in order, repeats kept (term frequency counts)."""
-    stop, stemmer = _analyzer()
-    return stemmer.stemWords([w for w in re.findall(_TOKEN, text.lower()) if w not in stop])
+    stop = stopwords()
+    return [_stem(w) for w in re.findall(_TOKEN, text.lower()) if w not in stop]
 
 
 def terms(text: str) -> set[str]:
@@ -148,26 +141,34 @@ class Writer:
                                         (doc_id,)).fetchone()
             if n:
                 self._count(-n, -tokens)
-            self.db.execute("DELETE FROM postings WHERE rowid IN (SELECT id FROM chunks WHERE doc_id = ?)", (doc_id,))
-            self.db.execute("DELETE FROM chunks WHERE doc_id = ?", (doc_id,))
+                self.db.execute("DELETE FROM postings WHERE rowid IN (SELECT id FROM chunks WHERE doc_id = ?)",
+                                (doc_id,))
+                self.db.execute("DELETE FROM chunks WHERE doc_id = ?", (doc_id,))
             self.articles += self.db.execute("DELETE FROM articles WHERE doc_id = ?", (doc_id,)).rowcount
 
     def put(self, articles: Iterable[IndexedArticle]) -> None:
         """Index these articles, replacing whatever the index held for them."""
+        longest = -1  # the longest article date range, kept for date lookups (``rag.keyword_query``)
         for article in articles:
             self.remove([article.doc_id])
             self.articles += 1
             span = date_range(article.date) or (None, None)
+            if span[0] is not None:
+                longest = max(longest, span[1] - span[0])
             self.db.execute("INSERT INTO articles(doc_id, hash, date, date_from, date_to) VALUES (?, ?, ?, ?, ?)",
                             (article.doc_id, article.hash, article.date, *span))
-            tokens = 0
-            for chunk_id, text in article.chunks:
-                stems = analyze(text)
-                row = self.db.execute("INSERT INTO chunks(chunk_id, doc_id, length) VALUES (?, ?, ?)",
-                                      (chunk_id, article.doc_id, len(stems)))
-                self.db.execute("INSERT INTO postings(rowid, terms) VALUES (?, ?)", (row.lastrowid, " ".join(stems)))
-                self.chunks, tokens = self.chunks + 1, tokens + len(stems)
-            self._count(len(article.chunks), tokens)
+            first = self.db.execute("SELECT coalesce(max(id), 0) + 1 FROM chunks").fetchone()[0]
+            stems = [analyze(text) for _, text in article.chunks]
+            self.db.executemany("INSERT INTO chunks(id, chunk_id, doc_id, length) VALUES (?, ?, ?, ?)",
+                                [(first + i, chunk_id, article.doc_id, len(s))
+                                 for i, ((chunk_id, _), s) in enumerate(zip(article.chunks, stems))])
+            self.db.executemany("INSERT INTO postings(rowid, terms) VALUES (?, ?)",
+                                [(first + i, " ".join(s)) for i, s in enumerate(stems)])
+            self.chunks += len(stems)
+            self._count(len(stems), sum(map(len, stems)))
+        if longest >= 0:
+            self.db.execute("INSERT INTO state(key, value) VALUES ('span', ?) ON CONFLICT(key) "
+                            "DO UPDATE SET value = max(value, excluded.value)", (longest,))
 
 
 def _create(db: sqlite3.Connection) -> None:
@@ -199,8 +200,7 @@ def _immediate(db: sqlite3.Connection, wait: float = 60.0) -> Iterator[None]:
 
 
 def _hashes(db: sqlite3.Connection, doc_ids: Iterable[str]) -> dict[str, str]:
-    ids = list(doc_ids)
-    out: dict[str, str] = {}
+    ids, out = list(doc_ids), dict[str, str]()
     for i in range(0, len(ids), 500):
         part = ids[i:i + 500]
         out.update(db.execute(f"SELECT doc_id, hash FROM articles WHERE doc_id IN ({','.join('?' * len(part))})",
@@ -288,40 +288,15 @@ class KeywordIndex:
         """Chunks of the articles whose dates overlap [lo, hi] (YYYYMMDD, None: open), as
         ``DateFilter.where`` keeps them: one indexed query, where Chroma's own range filter reads
         every chunk's metadata (0.2-0.6 s at 100k chunks, docs/benchmarks.md)."""
-        return self._guarded(lambda db: [row[0] for row in db.execute(
-            "SELECT c.chunk_id FROM articles a JOIN chunks c ON c.doc_id = a.doc_id "
-            "WHERE a.date_to >= ? AND a.date_from <= ?",
-            (lo if lo is not None else -1, hi if hi is not None else 99_999_999)).fetchall()])
+        return self._guarded(lambda db: keyword_query.chunk_ids_between(db, (lo, hi)))
 
     def count(self) -> int:
         return self._guarded(lambda db: db.execute("SELECT count(*) FROM chunks").fetchone()[0])
 
-    def search(self, query: str, k: int) -> list[tuple[str, float]]:
-        """(chunk_id, BM25 score) for the best ``k`` chunks with a positive score."""
+    def search(self, query: str, k: int, span: keyword_query.Span | None = None) -> list[tuple[str, float]]:
+        """(chunk_id, BM25 score) for the best ``k`` chunks with a positive score; with ``span``
+        ((lo, hi) as for ``chunk_ids_between``), among the chunks of the articles in that range."""
         expression = match_expression(query)
         if k <= 0 or not expression:
             return []
-        return self._guarded(lambda db: _search(db, analyze(query), expression, k))
-
-
-def _search(db: sqlite3.Connection, query: list[str], expression: str, k: int) -> list[tuple[str, float]]:
-    """FTS5's ``RESCORE`` best, scored by Lucene BM25 (as bm25s: repeated query words count again)."""
-    rows = db.execute(
-        "SELECT c.chunk_id, c.length, p.terms FROM postings p JOIN chunks c ON c.id = p.rowid "
-        "WHERE postings MATCH ? ORDER BY bm25(postings) LIMIT ?", (expression, max(k, RESCORE))).fetchall()
-    if not rows:
-        return []
-    state = dict(db.execute("SELECT key, value FROM state WHERE key IN ('chunks', 'tokens')").fetchall())
-    n, avg = state.get("chunks", 0), state.get("tokens", 0) / max(state.get("chunks", 1), 1)
-    distinct = list(dict.fromkeys(query))
-    df = dict(db.execute(f"SELECT term, doc FROM vocab WHERE term IN ({','.join('?' * len(distinct))})",
-                         distinct).fetchall())
-    idf = {t: math.log(1 + (n - df[t] + 0.5) / (df[t] + 0.5)) for t in distinct if t in df}
-    scored = []
-    for chunk_id, length, text in rows:
-        tf = Counter(text.split())
-        norm = K1 * (1 - B + B * length / max(avg, 1e-9))
-        score = sum(idf[t] * tf[t] / (tf[t] + norm) for t in query if t in idf and tf[t])
-        scored.append((chunk_id, score))
-    scored.sort(key=lambda cs: (-cs[1], cs[0]))
-    return [(cid, float(score)) for cid, score in scored[:k] if score > 0]
+        return self._guarded(lambda db: keyword_query.search(db, analyze(query), expression, k, span))

@@ -1,7 +1,8 @@
 """Find the passages for a question: dense search in Chroma, optionally fused with BM25 by weight.
 
 A date filter is applied to dense search by the chunk ids the keyword index gives for the range
-(when there is one): Chroma's own range filter reads every chunk's metadata.
+(when there is one): Chroma's own range filter reads every chunk's metadata. Keyword search ranks
+among the range's chunks too, so a dated question gets its best keyword matches of that period.
 Fusion is weighted reciprocal-rank fusion: ``(1 - w) / (60 + dense rank) + w / (60 + keyword rank)``.
 Every hit keeps its real cosine similarity to the query (keyword-only hits get theirs computed from
 their stored vectors), because abstention is decided on similarity, not on fused ranks.
@@ -20,6 +21,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
@@ -90,6 +92,14 @@ class Freshness:
         self._due = time.monotonic() + self.interval
 
 
+
+class _Ref(NamedTuple):
+    """A ranked chunk before it is read: what collapsing stories needs."""
+    chunk_id: str
+    doc_id: str
+    date: str
+
+
 @dataclass
 class Retrieval:
     hits: list[Hit]
@@ -130,34 +140,54 @@ class Retriever:
         vector = self.embeddings.embed_query(query)
         t1 = time.perf_counter()
         where = dates.where() if dates else None
+        span = dates.bounds() if dates and where else None
         ids = None
-        if dates and where and self.keywords is not None:  # it knows each chunk's dates: faster than Chroma's filter
-            ids, where = self.keywords.chunk_ids_between(*dates.bounds()), None
+        if span and self.keywords is not None:  # it knows each chunk's dates: faster than Chroma's filter
+            ids = self.keywords.chunk_ids_between(*span)
         dense = self.index.search(vector, max(k, self.fetch_k), where, ids)  # more than k: stories collapse
-        keyword_ids: list[str] = []
-        if self.keywords is None or not self.hybrid:
-            hits = self._one_per_story(dense)[:k]
-        else:
-            keyword_ids = [cid for cid, _ in self.keywords.search(query, self.fetch_k)]
-            by_id = {h.chunk_id: h for h in dense}
-            missing = [cid for cid in keyword_ids if cid not in by_id]
-            for hit in self._with_similarity(missing, vector):
-                if dates is None or dates.matches(hit.date or None):
-                    by_id[hit.chunk_id] = hit
-            keyword_ids = [cid for cid in keyword_ids if cid in by_id]
-            fused = fuse([h.chunk_id for h in dense], keyword_ids, self.bm25_weight)
-            hits = self._one_per_story([by_id[cid] for cid, _ in fused])[:k]
+        ranked = [h.chunk_id for h in dense]
+        if self.hybrid and self.keywords is not None:
+            keyword_ids = [cid for cid, _ in self.keywords.search(query, self.fetch_k, span)]
+            ranked = [cid for cid, _ in fuse(ranked, keyword_ids, self.bm25_weight)]
+        hits = self._best(ranked, {h.chunk_id: h for h in dense}, vector, k)
         timings = {"embed": t1 - t0, "retrieve": time.perf_counter() - t1}
-        log.info("retrieve %.2fs: %d passages (dense %d, keyword %d%s), best similarity %.3f, for %r",
-                 timings["embed"] + timings["retrieve"], len(hits), len(dense), len(keyword_ids),
+        log.info("retrieve %.2fs: %d passages (dense %d, fused %d%s), best similarity %.3f, for %r",
+                 timings["embed"] + timings["retrieve"], len(hits), len(dense), len(ranked),
                  f", dates {dates.describe()}" if dates else "", max((h.score for h in hits), default=0.0),
                  query[:80])
         return Retrieval(hits, vector, timings)
 
-    def _one_per_story(self, hits: list[Hit]) -> list[Hit]:
-        doc_ids = sorted({h.doc_id for h in hits})
-        dups = {d: r.dups for d, r in self.index.records(doc_ids).items() if r.dups}
-        return collapse(hits, dups) if dups else hits
+    def _best(self, ranked: list[str], found: dict[str, Hit], vector: list[float], k: int) -> list[Hit]:
+        """The first ``k`` of these chunks with one article per story (``rag.stories.collapse``).
+
+        Articles' records (their stories) are read for the first ones only, twice as many as needed
+        at a time: a story's versions name each other, so where the first ``k`` kept lie among the
+        articles read, they are those a read of all would keep. Chunks only keyword search found are
+        read from the store (with their vectors, for their similarity) once they are among the first
+        ``k``; one the store no longer holds (the keyword index a little behind) is left out."""
+        doc_of = {cid: found[cid].doc_id if cid in found else cid.rsplit("#", 1)[0] for cid in ranked}
+        records: dict = {}
+        dates = {h.doc_id: h.date for h in found.values()}
+        n = 2 * k
+        while True:
+            docs = list(dict.fromkeys(doc_of[cid] for cid in ranked))
+            head = set(docs[:n])
+            records.update(self.index.records(sorted(head - records.keys())))
+            others = {d for h in head if h in records for d in records[h].dups} & set(docs) - records.keys()
+            records.update(self.index.records(sorted(others)))
+            dates.update((d, r.date) for d, r in records.items() if d not in dates)
+            dups = {d: r.dups for d, r in records.items() if r.dups}
+            refs = [_Ref(cid, doc_of[cid], dates.get(doc_of[cid], "")) for cid in ranked]
+            kept = collapse(refs, dups) if dups else refs
+            if n < len(docs) and any(r.doc_id not in head for r in kept[:k]):
+                n *= 2  # a chunk of an article not read yet is among the first: its story is unknown
+                continue
+            first = [r.chunk_id for r in kept[:k]]
+            missing = [cid for cid in first if cid not in found]
+            if not missing:
+                return [found[cid] for cid in first]
+            found.update((hit.chunk_id, hit) for hit in self._with_similarity(missing, vector))
+            ranked = [cid for cid in ranked if cid in found or cid not in missing]
 
     def _with_similarity(self, chunk_ids: list[str], vector: list[float]) -> list[Hit]:
         if not chunk_ids:

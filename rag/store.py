@@ -1,4 +1,4 @@
-"""The index: chunks and article records in two Chroma collections, embedded or on a server.
+"""The index: chunks and article records in Chroma collections, embedded or on a server.
 
 ``<name>`` holds one record per chunk (exact text, span, heading, the article's metadata) in cosine
 space; its collection metadata records the embedder that made the vectors (``rag.embedder_id``).
@@ -6,164 +6,56 @@ space; its collection metadata records the embedder that made the vectors (``rag
 ``<name>-changes`` is the change log: one record per article ever written, its last change (the new
 content hash, "" when deleted) and when (``at``, ms). It is written *before* the chunks, so a reader
 that follows it (``rag.keyword_sync``) learns of every write, finished or not, by a query on ``at``.
+``<name>-files`` lists the files articles came from (``rag.source_files``), and ``<name>-story-keys``
+each article's MinHash band keys (``rag.story_keys``); both are written before the chunks too, so
+they name at least every stored article.
 The article record is written *last*, so it marks an article as complete: a run killed halfway
 leaves articles without a record (or with the old hash), and the next run writes them again onto
 the same positional chunk ids — no duplicates. Vectors are always computed by our embedder and
 passed in; Chroma's own embedding function is never used (it would reach for a model hub).
-
-Another process may write the same embedded index (it should not: see ``rag.lock``), which leaves
-this process's Chroma with stale in-memory vectors ("Error finding id"). Given an ``opener`` and a
-``stamp`` (``rag.providers`` passes both), the index notices a change on disk and opens Chroma
-again, and a failing read is retried once on a fresh client. A Chroma error that survives that
-becomes a ``BackendError`` naming the index and what to do; it never reaches a user as a traceback.
+Every call goes through ``rag.chroma_access``: other processes' writes, Chroma's errors.
 """
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
+from rag.chroma_access import MANIFEST_VECTOR, GuardedChroma, is_store_error
 from rag.documents import Article, Chunk
 from rag.embedder_id import EmbedderId
-from rag.errors import BackendError
-
-_MANIFEST_VECTOR = [1.0]  # article records are never searched by vector
-T = TypeVar("T")
+from rag.records import ArticleRecord, Hit, parse_records
+from rag.source_files import SourceFiles
+from rag.story_keys import StoryKeys
 
 
 def now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
-def is_store_error(exc: BaseException) -> bool:
-    """Errors of the store underneath us (chromadb, its SQLite, its HTTP client), not our bugs."""
-    import sqlite3
+class NewsIndex(GuardedChroma):
+    """The collections of index ``name`` on ``client`` (``GuardedChroma``: ``opener``, ``stamp``, ``hint``)."""
 
-    module = type(exc).__module__ or ""
-    return isinstance(exc, sqlite3.Error) or module.startswith(("chromadb", "httpx", "httpcore"))
-
-
-@dataclass(frozen=True)
-class Hit:
-    """A retrieved chunk with the article facts a citation needs."""
-    chunk_id: str
-    doc_id: str
-    title: str
-    date: str
-    text: str
-    start: int
-    end: int
-    heading: str
-    score: float  # cosine similarity for dense hits, fused score after fusion
-
-    @classmethod
-    def from_record(cls, chunk_id: str, text: str, meta: dict[str, Any], score: float) -> Hit:
-        return cls(chunk_id, str(meta["doc_id"]), str(meta.get("title", "")), str(meta.get("date", "")),
-                   text, int(meta["start"]), int(meta["end"]), str(meta.get("heading", "")), score)
-
-
-@dataclass(frozen=True)
-class ArticleRecord:
-    doc_id: str
-    content_hash: str
-    n_chunks: int
-    title: str
-    date: str
-    source: str
-    path: str = ""  # the file the article came from (a feed's file or URL for a feed entry)
-    kind: str = ""  # "feed" for a feed entry
-    dups: tuple[str, ...] = ()  # the other articles of its story (``rag.stories``)
-    minhash: str = field(default="", repr=False)  # its MinHash signature, encoded (``rag.stories.encode``)
-    entry: str = ""  # a feed entry's digest (``Article.entry``)
-
-
-def _records(got: dict) -> dict[str, ArticleRecord]:
-    return {doc_id: ArticleRecord(doc_id, str(m.get("hash", "")), int(m.get("n_chunks", 0)), str(m.get("title", "")),
-                                  str(m.get("date", "")), str(m.get("source", "")), str(m.get("path", "")),
-                                  str(m.get("kind", "")), tuple(d for d in str(m.get("dups") or "").split("|") if d),
-                                  str(m.get("minhash", "")), str(m.get("entry", "")))
-            for doc_id, m in zip(got["ids"], got["metadatas"])}
-
-
-class NewsIndex:
-    """``opener(old_client)`` returns a fresh client; ``stamp()`` changes whenever the index on disk
-    does (embedded Chroma); ``hint`` tells a person what to do when the store fails."""
+    chunks: Any  # Chroma collections, set (again, on a reopen) from ``_collections``
+    articles: Any
+    changes: Any
+    files: SourceFiles
+    story_keys: StoryKeys
 
     def __init__(self, client: Any, name: str = "newsrag", *, opener: Callable[[Any], Any] | None = None,
                  stamp: Callable[[], Any] | None = None, hint: str = ""):
         self.name = name
-        self._opener, self._stamp_of, self.hint = opener, stamp, hint
-        self._lock = threading.RLock()  # a reopen never happens during one of our own writes
-        self._open(client)
+        super().__init__(client, opener=opener, stamp=stamp, hint=hint)
 
-    def _open(self, client: Any) -> None:
-        try:
-            cosine = {"hnsw": {"space": "cosine"}}
-            chunks = client.get_or_create_collection(self.name, configuration=cosine, embedding_function=None)
-            articles = client.get_or_create_collection(f"{self.name}-articles", embedding_function=None)
-            changes = client.get_or_create_collection(f"{self.name}-changes", embedding_function=None)
-            max_batch = int(client.get_max_batch_size())  # records per Chroma call
-        except Exception as exc:
-            raise self._failed(exc) if is_store_error(exc) else exc
-        self.client, self.chunks, self.articles, self.changes = client, chunks, articles, changes
-        self.max_batch = max_batch
-        self._stamp = self._stamp_of() if self._stamp_of else None
+    def _collections(self, client: Any) -> dict[str, Any]:
+        def named(suffix: str, **options: Any) -> Any:
+            return client.get_or_create_collection(f"{self.name}{suffix}", embedding_function=None, **options)
 
-    def _failed(self, exc: BaseException) -> BackendError:
-        reason = " ".join(str(exc).split())[:200] or type(exc).__name__
-        return BackendError(f"{reason}{'; ' + self.hint if self.hint else ''}")
-
-    # -- another process's writes ----------------------------------------------------------------
-    def reopen(self) -> None:
-        """Open Chroma again, so what other processes wrote is seen (no-op without an opener)."""
-        if self._opener is None:
-            return
-        with self._lock:
-            try:
-                client = self._opener(self.client)
-            except Exception as exc:
-                raise self._failed(exc) if is_store_error(exc) else exc
-            self._open(client)
-
-    def changed_elsewhere(self) -> bool:
-        return self._stamp_of is not None and self._stamp_of() != self._stamp
-
-    def refresh_if_changed(self) -> bool:
-        """Reopen when the index on disk changed since we opened or last wrote it; True if it did."""
-        if not self.changed_elsewhere():
-            return False
-        with self._lock:
-            if not self.changed_elsewhere():  # another thread reopened, or it was our own write
-                return False
-            self.reopen()
-            return True
-
-    def _read(self, op: Callable[[], T]) -> T:
-        """Run a read; on a store error, reopen and try once more, then say what is wrong."""
-        try:
-            return op()
-        except Exception as exc:
-            if not is_store_error(exc):
-                raise
-            if self._opener is None:
-                raise self._failed(exc) from exc
-        self.reopen()
-        try:
-            return op()
-        except Exception as exc:
-            raise self._failed(exc) if is_store_error(exc) else exc
-
-    def _write(self, op: Callable[[], T]) -> T:
-        with self._lock:
-            try:
-                return op()
-            except Exception as exc:
-                raise self._failed(exc) if is_store_error(exc) else exc
-            finally:
-                self._stamp = self._stamp_of() if self._stamp_of else None
+        return {"chunks": named("", configuration={"hnsw": {"space": "cosine"}}), "articles": named("-articles"),
+                "changes": named("-changes"), "files": SourceFiles(self, named("-files")),
+                "story_keys": StoryKeys(self, named("-story-keys"))}
 
     # -- writing -------------------------------------------------------------------------------
     def write_article(self, article: Article, chunks: Sequence[Chunk], vectors: Sequence[Sequence[float]]) -> None:
@@ -175,20 +67,21 @@ class NewsIndex:
         """``write_article`` for several articles in few Chroma calls (each call is a transaction of
         its own, ~50 ms): all their chunks first, then what is left of longer old versions, then the
         records that mark the articles complete. ``extras``: more metadata for each article's record."""
-        self._write(lambda: self._write_articles(items, extras or [{}] * len(items)))
+        self.write(lambda: self._write_articles(items, extras or [{}] * len(items)))
 
     def _log(self, changes: Sequence[tuple[str, str]]) -> None:
         """Record (doc_id, new content hash or "") as changed now, before the change is made."""
         at = now_ms()
         for i in range(0, len(changes), self.max_batch):
             part = changes[i:i + self.max_batch]
-            self.changes.upsert(ids=[d for d, _ in part], embeddings=[_MANIFEST_VECTOR] * len(part),
+            self.changes.upsert(ids=[d for d, _ in part], embeddings=[MANIFEST_VECTOR] * len(part),
                                 metadatas=[{"at": at, "hash": h} for _, h in part])
 
     def _write_articles(self, items: Sequence[tuple[Article, Sequence[Chunk], Sequence[Sequence[float]]]],
                         extras: Sequence[dict[str, str]]) -> None:
         self._check_dimension(len(items[0][2][0]) if items and items[0][2] else None, adopt=True)
         self._log([(a.doc_id, a.content_hash) for a, _, _ in items])
+        self.files.add([a.path for a, _, _ in items])
         rows = [(chunk, vector, meta) for article, chunks, vectors in items for meta in [article.metadata()]
                 for chunk, vector in zip(chunks, vectors, strict=True)]
         step = self.max_batch  # a 5 MB article can have more chunks than Chroma takes in one call
@@ -201,11 +94,15 @@ class NewsIndex:
                 metadatas=[{**meta, "chunk_index": c.index, "start": c.start, "end": c.end, "heading": c.heading}
                            for c, _, meta in part],
             )
+        by_count: dict[int, list[str]] = {}  # what is left of longer old versions: one call for all
         for article, chunks, _ in items:
-            self.chunks.delete(where={"$and": [{"doc_id": article.doc_id}, {"chunk_index": {"$gte": len(chunks)}}]})
+            by_count.setdefault(len(chunks), []).append(article.doc_id)
+        beyond = [{"$and": [{"doc_id": {"$in": ids}}, {"chunk_index": {"$gte": n}}]} for n, ids in by_count.items()]
+        if beyond:
+            self.chunks.delete(where=beyond[0] if len(beyond) == 1 else {"$or": beyond})
         for i in range(0, len(items), step):
             some = items[i:i + step]
-            self.articles.upsert(ids=[a.doc_id for a, _, _ in some], embeddings=[_MANIFEST_VECTOR] * len(some),
+            self.articles.upsert(ids=[a.doc_id for a, _, _ in some], embeddings=[MANIFEST_VECTOR] * len(some),
                                  documents=[a.text for a, _, _ in some],
                                  metadatas=[{**a.metadata(), **extra, "hash": a.content_hash, "n_chunks": len(c)}
                                             for (a, c, _), extra in zip(some, extras[i:i + step])])
@@ -220,21 +117,30 @@ class NewsIndex:
                     self.articles.update(ids=got["ids"], metadatas=[{**m, **changes[d]}
                                                                     for d, m in zip(got["ids"], got["metadatas"])])
         if changes:
-            self._write(update)
+            self.write(update)
 
     def texts(self, doc_ids: Sequence[str]) -> dict[str, str]:
         """Full article texts by id."""
-        got = self._read(lambda: self.articles.get(ids=list(doc_ids), include=["documents"]))
+        got = self.read(lambda: self.articles.get(ids=list(doc_ids), include=["documents"]))
         return dict(zip(got["ids"], got["documents"]))
 
     def delete_article(self, doc_id: str) -> bool:
-        def delete() -> bool:
-            found = bool(self.articles.get(ids=[doc_id], include=[])["ids"])
-            self._log([(doc_id, "")])
-            self.articles.delete(ids=[doc_id])  # record first: a half-deleted article reads as absent
-            self.chunks.delete(where={"doc_id": doc_id})
-            return found
-        return self._write(delete)
+        return bool(self.delete_articles([doc_id]))
+
+    def delete_articles(self, doc_ids: Sequence[str], page: int = 100) -> list[str]:
+        """Delete articles (a few Chroma calls for all of them, each its own transaction); the others
+        of their stories wait to be linked again (``rag.story_links``). Returns those that were there."""
+        def delete() -> list[str]:
+            records = self.records(doc_ids)
+            self.story_keys.wait({d for r in records.values() for d in r.dups} - set(doc_ids))
+            self._log([(d, "") for d in doc_ids])
+            self.articles.delete(ids=list(doc_ids))  # records first: a half-deleted article reads as absent
+            for i in range(0, len(doc_ids), page):
+                part = list(doc_ids[i:i + page])
+                self.chunks.delete(where={"doc_id": part[0]} if len(part) == 1 else {"doc_id": {"$in": part}})
+            self.story_keys.forget(doc_ids)
+            return [d for d in doc_ids if d in records]
+        return self.write(delete) if doc_ids else []
 
     def relocate(self, article: Article) -> None:
         """Record that an unchanged article now lives at ``article.path`` (its file moved, or was
@@ -244,10 +150,11 @@ class NewsIndex:
             got = self.chunks.get(where={"doc_id": article.doc_id}, include=["metadatas"])
             if got["ids"]:
                 self.chunks.update(ids=got["ids"], metadatas=[{**m, **where} for m in got["metadatas"]])
+            self.files.add([article.path])
             got = self.articles.get(ids=[article.doc_id], include=["metadatas"])
             if got["ids"]:
                 self.articles.update(ids=got["ids"], metadatas=[{**got["metadatas"][0], **where}])
-        self._write(update)
+        self.write(update)
 
     # -- reading -------------------------------------------------------------------------------
     def records(self, doc_ids: Sequence[str] | None = None) -> dict[str, ArticleRecord]:
@@ -257,9 +164,9 @@ class NewsIndex:
             return out
         offset, page = 0, 5000
         while True:
-            got = self._read(lambda: self.articles.get(ids=list(doc_ids), include=["metadatas"]) if doc_ids is not None
+            got = self.read(lambda: self.articles.get(ids=list(doc_ids), include=["metadatas"]) if doc_ids is not None
                              else self.articles.get(include=["metadatas"], limit=page, offset=offset))
-            out.update(_records(got))
+            out.update(parse_records(got))
             if doc_ids is not None or len(got["ids"]) < page:
                 return out
             offset += page
@@ -270,11 +177,11 @@ class NewsIndex:
         for i in range(0, len(paths), page):
             part = list(paths[i:i + page])
             where = {"path": part[0]} if len(part) == 1 else {"path": {"$in": part}}
-            out.update(_records(self._read(lambda: self.articles.get(where=where, include=["metadatas"]))))
+            out.update(parse_records(self.read(lambda: self.articles.get(where=where, include=["metadatas"]))))
         return out
 
     def article(self, doc_id: str) -> Article | None:
-        got = self._read(lambda: self.articles.get(ids=[doc_id], include=["metadatas", "documents"]))
+        got = self.read(lambda: self.articles.get(ids=[doc_id], include=["metadatas", "documents"]))
         if not got["ids"]:
             return None
         m = got["metadatas"][0]
@@ -283,23 +190,37 @@ class NewsIndex:
                        url=str(m.get("url", "")), language=str(m.get("language", "")))
 
     def count(self) -> int:
-        return self._read(lambda: self.chunks.count())
+        return self.read(lambda: self.chunks.count())
 
     def search(self, vector: Sequence[float], k: int, where: dict | None = None,
                ids: Sequence[str] | None = None) -> list[Hit]:
-        """Nearest chunks by cosine similarity (1 - cosine distance), among ``ids`` if given."""
-        if k <= 0 or (ids is not None and not ids) or self.count() == 0:
+        """Nearest chunks by cosine similarity (1 - cosine distance), among those ``where`` keeps.
+        ``ids``: the chunks ``where`` keeps, when known (``KeywordIndex.chunk_ids_between``): ranking
+        among them is a fast path, as Chroma's own range filter reads every chunk's metadata. Chroma
+        refuses ids it does not hold (a list a little behind the store: an article deleted or
+        shortened meanwhile); then ``where`` is used."""
+        if k <= 0 or (ids is not None and not ids):
             return []
         self._check_dimension(len(vector))
-        got = self._read(lambda: self.chunks.query(query_embeddings=[list(vector)], n_results=k, where=where or None,
-                                                   ids=list(ids) if ids is not None else None,
-                                                   include=["documents", "metadatas", "distances"]))
+
+        def query(**among: Any) -> dict:
+            return self.chunks.query(query_embeddings=[list(vector)], n_results=k,
+                                     include=["documents", "metadatas", "distances"], **among)
+        got = None
+        if ids is not None and where:
+            try:
+                got = query(ids=list(ids))
+            except Exception as exc:
+                if not is_store_error(exc):
+                    raise
+        if got is None:
+            got = self.read(lambda: query(where=where or None) if ids is None or where else query(ids=list(ids)))
         return [Hit.from_record(i, d, m, 1.0 - float(dist))
                 for i, d, m, dist in zip(got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0])]
 
     def chunk_records(self, chunk_ids: Sequence[str], include: Sequence[str] = ("documents", "metadatas")) -> dict:
         """Chroma's own ``get`` result for these chunk ids (guarded like every read)."""
-        return self._read(lambda: self.chunks.get(ids=list(chunk_ids), include=list(include)))
+        return self.read(lambda: self.chunks.get(ids=list(chunk_ids), include=list(include)))
 
     def get_chunks(self, chunk_ids: Sequence[str]) -> list[Hit]:
         if not chunk_ids:
@@ -313,7 +234,7 @@ class NewsIndex:
         for i in range(0, len(doc_ids), page):
             part = list(doc_ids[i:i + page])
             where = {"doc_id": part[0]} if len(part) == 1 else {"doc_id": {"$in": part}}
-            got = self._read(lambda: self.chunks.get(where=where, include=["documents", "metadatas"]))
+            got = self.read(lambda: self.chunks.get(where=where, include=["documents", "metadatas"]))
             yield from zip(got["ids"], got["documents"], got["metadatas"])
 
     def changes_since(self, at: int, page: int = 5000) -> dict[str, tuple[str, int]]:
@@ -321,7 +242,7 @@ class NewsIndex:
         out: dict[str, tuple[str, int]] = {}
         offset = 0
         while True:
-            got = self._read(lambda: self.changes.get(where={"at": {"$gte": int(at)}}, include=["metadatas"],
+            got = self.read(lambda: self.changes.get(where={"at": {"$gte": int(at)}}, include=["metadatas"],
                                                       limit=page, offset=offset))
             out.update((d, (str(m.get("hash", "")), int(m["at"]))) for d, m in zip(got["ids"], got["metadatas"]))
             if len(got["ids"]) < page:
@@ -341,7 +262,7 @@ class NewsIndex:
         if recorded is not None:
             recorded.check(embedder, f"collection {self.name!r}")
         elif adopt:
-            self._write(lambda: self._set_embedder(embedder))
+            self.write(lambda: self._set_embedder(embedder))
 
     def _check_dimension(self, dimension: int | None, *, adopt: bool = False) -> None:
         recorded = self.embedder
@@ -356,11 +277,18 @@ class NewsIndex:
         self.chunks.modify(metadata={**metadata, **embedder.as_metadata()})
 
     def iter_chunks(self, page: int = 5000) -> Iterator[tuple[str, str, dict[str, Any]]]:
-        """(id, text, metadata) of every chunk, paged, for building the keyword index."""
-        offset = 0
-        while True:
-            got = self._read(lambda: self.chunks.get(include=["documents", "metadatas"], limit=page, offset=offset))
-            yield from zip(got["ids"], got["documents"], got["metadatas"])
-            if len(got["ids"]) < page:
-                return
-            offset += page
+        """(id, text, metadata) of every chunk, paged, for building the keyword index. The next
+        page is read while this one is used (Chroma lets go of the GIL for part of a read)."""
+        def read(offset: int) -> dict:
+            return self.read(lambda: self.chunks.get(include=["documents", "metadatas"], limit=page, offset=offset))
+
+        with ThreadPoolExecutor(1) as pool:
+            offset, ahead = 0, pool.submit(read, 0)
+            while True:
+                got = ahead.result()
+                if len(got["ids"]) == page:
+                    ahead = pool.submit(read, offset + page)
+                yield from zip(got["ids"], got["documents"], got["metadatas"])
+                if len(got["ids"]) < page:
+                    return
+                offset += page

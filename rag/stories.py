@@ -2,14 +2,18 @@
 found by MinHash over word shingles, linked, and collapsed in retrieval to the newest version.
 
     text -> 4-word shingles -> 128 minimum hashes            (``signature``, at ingest, per article)
-    signatures -> LSH, 42 bands of 3 -> candidate pairs -> verified -> stories   (``stories``)
+    signature -> 42 band keys (bands of 3 hashes)            (``band_keys``, stored: ``rag.story_keys``)
+    articles sharing a band key -> verified -> stories        (``stories``; ``rag.story_links`` keeps them current)
     hits -> one article per story (the newest retrieved)     (``collapse``, at query time)
 
-Two articles are one story when the estimated Jaccard similarity of their shingle sets is at least
-``JACCARD`` (light edits, another paper's headline), or when nearly all of the shorter one's shingles
-are in the longer (``CONTAINED``: an update that added paragraphs). A story is a connected group of
-such pairs. Signatures are stored with each article record, so linking never re-reads texts.
-What this leaves out: translations (no shared shingles), and a story told in new words.
+Two articles are *linked* when they share a band key (the same 3 minimum hashes in the same band:
+candidates from Jaccard ~0.35 up) and their estimated Jaccard similarity is at least ``JACCARD``
+(light edits, another paper's headline), or nearly all of the shorter one's shingles are in the
+longer (``CONTAINED``: an update that added paragraphs). A story is a connected group of linked
+articles: every pair sharing a band key is checked, so the groups do not depend on the order the
+articles came in, and updating only the stories around changed articles gives the groups a pass
+over all of them gives. Signatures are stored with each article record, so linking never re-reads
+texts. What this leaves out: translations (no shared shingles), and a story told in new words.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ _A = _rng.randint(0, 1 << 64, NUM_PERM, dtype=np.uint64) | np.uint64(1)
 _B = _rng.randint(0, 1 << 64, NUM_PERM, dtype=np.uint64)
 _MIX = _rng.randint(1, 1 << 62, SHINGLE, dtype=np.uint64) | np.uint64(1)
 _BAND_MIX = _rng.randint(1, 1 << 62, ROWS, dtype=np.uint64) | np.uint64(1)
+_KEY_BITS = np.uint64((1 << 63) - 1)  # band keys fit a signed 64-bit integer (Chroma's metadata)
 _WORD = re.compile(r"\w+")
 
 
@@ -81,13 +86,30 @@ def same_story(sig_a: np.ndarray, n_a: int, sig_b: np.ndarray, n_b: int) -> bool
     return j >= JACCARD or shared / min(n_a, n_b) >= CONTAINED
 
 
+def _band_keys(sigs: np.ndarray) -> np.ndarray:
+    """(N, 128) signatures -> (N, BANDS) band keys, int64 >= 0."""
+    s = sigs.astype(np.uint64)
+    with np.errstate(over="ignore"):
+        keys = np.stack([(s[:, b * ROWS:(b + 1) * ROWS] * _BAND_MIX).sum(axis=1) for b in range(BANDS)], axis=1)
+    return (keys & _KEY_BITS).astype(np.int64)
+
+
+def band_keys(sig: np.ndarray, n: int) -> list[int]:
+    """The signature's ``BANDS`` band keys; none for a text without shingles (it is no one's duplicate)."""
+    return _band_keys(sig[None, :])[0].tolist() if n else []
+
+
+def linked(a: tuple[np.ndarray, int], keys_a: Sequence[int], b: tuple[np.ndarray, int], keys_b: Sequence[int]) -> bool:
+    """A shared band key (at the same band) and near-duplicate texts."""
+    return any(x == y for x, y in zip(keys_a, keys_b)) and same_story(*a, *b)
+
+
 def stories(signatures: Mapping[str, tuple[np.ndarray, int]]) -> dict[str, tuple[str, ...]]:
     """doc_id -> the other articles of its story (sorted), for every article in a story of two or more."""
-    ids = sorted(signatures)
+    ids = sorted(d for d, (_, n) in signatures.items() if n)
     if len(ids) < 2:
         return {}
-    sigs = np.stack([signatures[i][0] for i in ids]).astype(np.uint64)  # (N, 128)
-    sizes = [signatures[i][1] for i in ids]
+    keys = _band_keys(np.stack([signatures[i][0] for i in ids]))  # (N, BANDS)
     parent = list(range(len(ids)))
 
     def find(a: int) -> int:
@@ -96,23 +118,17 @@ def stories(signatures: Mapping[str, tuple[np.ndarray, int]]) -> dict[str, tuple
             a = parent[a]
         return a
 
-    checked: set[tuple[int, int]] = set()
     for band in range(BANDS):
-        with np.errstate(over="ignore"):
-            keys = (sigs[:, band * ROWS:(band + 1) * ROWS] * _BAND_MIX).sum(axis=1)
-        order = np.argsort(keys, kind="stable")
-        sorted_keys = keys[order]
+        order = np.argsort(keys[:, band], kind="stable")
+        sorted_keys = keys[order, band]
         starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
         ends = np.r_[starts[1:], len(order)]
         for s, e in zip(starts[ends - starts > 1], ends[ends - starts > 1]):
-            run = order[s:e].tolist()
-            for a, b in zip(run, run[1:]):  # neighbours in a run: enough to connect a story
-                pair = (min(a, b), max(a, b))
-                if pair in checked or find(a) == find(b):
-                    continue
-                checked.add(pair)
-                if same_story(signatures[ids[a]][0], sizes[a], signatures[ids[b]][0], sizes[b]):
-                    parent[find(a)] = find(b)
+            bucket = order[s:e].tolist()
+            for i, a in enumerate(bucket):  # every pair of the bucket, unless already one story
+                for b in bucket[i + 1:]:
+                    if find(a) != find(b) and same_story(*signatures[ids[a]], *signatures[ids[b]]):
+                        parent[find(a)] = find(b)
     groups: dict[int, list[str]] = {}
     for i, doc_id in enumerate(ids):
         groups.setdefault(find(i), []).append(doc_id)

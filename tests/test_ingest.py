@@ -162,6 +162,53 @@ def test_prune_keeps_articles_from_other_folders_and_drops_lines_gone_from_a_jso
     assert sorted(fake_bot.index.records()) == ["a1", "kaas"]
 
 
+def test_prune_reads_the_list_of_files_and_removes_exactly_the_gone_files_articles(fake_bot, tmp_path: Path,
+                                                                                  monkeypatch) -> None:
+    """20 files of one article, a JSONL of 5 and another folder of 3: 3 files deleted, 2 lines dropped
+    and the other folder's files moved away; prune removes just those 8 articles (and forgets the
+    files), without reading every record. An index made before the list of files existed gets it
+    made once, and prunes the same."""
+    import random
+
+    from rag.store import NewsIndex
+
+    def text(i: int) -> str:  # no two alike: no stories to relink
+        rng = random.Random(i)
+        return " ".join(rng.choice(("kaas", "haven", "storm", "dijk", "raad")) + str(rng.randrange(99)) for _ in range(30))
+    folder, other = tmp_path / "in", tmp_path / "other"
+    for i in range(20):
+        write(folder / f"n{i:02d}.txt", f"date 2024-01\n\n{text(i)}")
+    line = '{{"id": "j{0}", "date": "2024-02", "text": "{1}"}}\n'
+    write(folder / "feed.jsonl", "".join(line.format(i, text(20 + i)) for i in range(5)))
+    for i in range(3):
+        write(other / f"o{i}.txt", text(30 + i))
+    fake_bot.ingest([folder, other])
+    assert len(fake_bot.index.records()) == 28
+
+    full_reads, everything = [], NewsIndex.records
+    monkeypatch.setattr(NewsIndex, "records", lambda index, doc_ids=None: (
+        full_reads.extend([1] if doc_ids is None else []), everything(index, doc_ids))[1])
+    for i in (3, 7, 11):
+        (folder / f"n{i:02d}.txt").unlink()
+    write(folder / "feed.jsonl", "".join(line.format(i, text(20 + i)) for i in (0, 2, 4)))
+    (other / "o1.txt").rename(tmp_path / "o1.txt")
+
+    report = fake_bot.ingest([folder], prune=True)  # "other/" not named: its gone file counts all the same
+    assert sorted(report.removed) == ["j1", "j3", "n03", "n07", "n11", "o1"] and not full_reads
+    assert len(fake_bot.index.records(sorted(report.removed))) == 0
+    paths = set(fake_bot.index.files.paths())
+    assert str((folder / "n03.txt").resolve()) not in paths and str((other / "o1.txt").resolve()) not in paths
+    assert str((folder / "feed.jsonl").resolve()) in paths and str((other / "o0.txt").resolve()) in paths
+    assert fake_bot.ingest([folder], prune=True).removed == [] and not full_reads
+
+    (folder / "n00.txt").unlink()  # an index made before the list of files: it is made once, from every record
+    fake_bot.index.client.delete_collection(f"{fake_bot.index.name}-files")
+    fake_bot.index.reopen()
+    assert fake_bot.ingest([folder], prune=True).removed == ["n00"] and len(full_reads) == 1
+    assert fake_bot.ingest([folder], prune=True).removed == [] and len(full_reads) == 1
+    assert len(everything(fake_bot.index)) == 21
+
+
 def test_keyword_index_finds_dutch_words_by_stem(fake_bot) -> None:
     fake_bot.ingest([ARTICLES])
     # "exportmarkt" does not occur; "exportmarkten" does, in the chunk with the gold quote.

@@ -188,3 +188,37 @@ def test_date_filtered_dense_search_by_the_keyword_index_equals_chromas_filter(f
             by_ids = [(h.chunk_id, round(h.score, 6)) for h in fake_bot.index.search(vector, 20, ids=ids)]
             by_where = [(h.chunk_id, round(h.score, 6)) for h in fake_bot.index.search(vector, 20, dates.where())]
             assert by_ids == by_where
+
+
+def test_keyword_search_in_a_date_range_ranks_that_ranges_chunks_as_the_whole_index_does(fake_bot, tmp_path) -> None:
+    from rag.dates import DateFilter
+
+    fake_bot.ingest([feed(tmp_path / "feed.jsonl", range(60))])
+    (tmp_path / "undated.txt").write_text("Kaas markt Gouda zonder datum. Haven Rotterdam.", encoding="utf-8")
+    fake_bot.ingest([tmp_path / "undated.txt"])
+    for since, until in [("2024-03", "2024-05"), ("2024-11", None), (None, "2024-01-15"), ("2030", None)]:
+        span = DateFilter(since, until).bounds()
+        inside = set(fake_bot.keywords.chunk_ids_between(*span))
+        for q in QUERIES:
+            everything = fake_bot.keywords.search(q, 1000)  # fewer than RESCORE matches: all of them, ranked
+            assert fake_bot.keywords.search(q, 10, span) == [h for h in everything if h[0] in inside][:10]
+
+
+def test_dense_search_by_ids_falls_back_to_the_filter_when_chroma_lacks_one(fake_bot, tmp_path) -> None:
+    """The keyword index may name a chunk the store no longer holds (another process deleted its
+    article a moment ago); Chroma refuses such an id list, and the date filter is used instead."""
+    from rag.dates import DateFilter
+
+    fake_bot.ingest([feed(tmp_path / "feed.jsonl", range(60))])
+    dates = DateFilter("2024-03", "2024-05")
+    ids = fake_bot.keywords.chunk_ids_between(*dates.bounds())
+    gone = ids[0].split("#")[0]
+    fake_bot.retriever.retrieve(QUERIES[0], 5, dates)  # the keyword index is current; then, behind its back:
+    fake_bot.index.delete_article(gone)
+    assert gone + "#00000" in fake_bot.keywords.chunk_ids_between(*dates.bounds())
+    vector = fake_bot.embeddings.embed_query(QUERIES[0])
+    expected = fake_bot.index.search(vector, 20, dates.where())
+    assert expected and gone not in {h.doc_id for h in expected}
+    assert fake_bot.index.search(vector, 20, dates.where(), ids) == expected
+    hits = fake_bot.retriever.retrieve(QUERIES[0], 5, dates).hits
+    assert hits and gone not in {h.doc_id for h in hits}

@@ -94,8 +94,13 @@ def test_an_index_without_signatures_is_linked_on_the_next_ingest(fake_bot, tmp_
     folder = plant(tmp_path / "in")
     fake_bot.ingest([folder])
     records = fake_bot.index.records()
-    fake_bot.index.update_records({d: {"minhash": "", "dups": ""} for d in records})  # as an older version left it
+    fake_bot.index.update_records({d: {"minhash": "", "dups": ""} for d in records})  # as an older version left it,
+    fake_bot.index.client.delete_collection(f"{fake_bot.index.name}-story-keys")  # without band keys
+    fake_bot.index.reopen()
+    assert not fake_bot.index.story_keys.complete
     report = fake_bot.ingest([folder])
+    assert fake_bot.index.story_keys.complete and fake_bot.index.story_keys.pending() == []
+    assert sorted(fake_bot.index.story_keys.ids()) == sorted(records)
     assert report.counts()["unchanged"] == len(records) and report.linked == ["krant-a ~ krant-a-update ~ krant-b"]
     assert fake_bot.index.records(["krant-b"])["krant-b"].dups == ("krant-a", "krant-a-update")
 
@@ -171,3 +176,140 @@ def test_updating_a_linked_article_keeps_its_story_and_reports_nothing_new(fake_
     report = fake_bot.ingest([folder])
     assert report.updated == ["krant-b"] and report.linked == []
     assert fake_bot.index.records(["krant-b"])["krant-b"].dups == ("krant-a", "krant-a-update")
+
+
+# -- linking around what changed ------------------------------------------------------------------------
+
+def paragraphs(seed: int, n: int) -> list[str]:
+    """``n`` paragraphs of 40 words drawn from a small made-up vocabulary."""
+    import random
+
+    rng = random.Random(seed)
+    words = [f"{a}{b}" for a in ("kaas", "haven", "storm", "raad", "dijk", "boer") for b in ("en", "ing", "aar", "loos")]
+    return [" ".join(rng.choice(words) + str(rng.randrange(50)) for _ in range(40)) for _ in range(n)]
+
+
+def assert_as_a_full_pass(bot, full_reads: list | None = None) -> dict[str, tuple[str, ...]]:
+    """The stored stories are those of a pass over all signatures (and, given ``full_reads``, were
+    found without reading every record)."""
+    assert not full_reads, "every record read"
+    records = bot.index.records()
+    if full_reads is not None:
+        full_reads.clear()
+    full = stories.stories({d: stories.decode(r.minhash) for d, r in records.items()})
+    assert {d: r.dups for d, r in records.items() if r.dups} == full
+    assert bot.index.story_keys.pending() == []
+    return full
+
+
+def test_linking_around_what_changed_gives_the_stories_of_a_full_pass(fake_bot, tmp_path: Path, monkeypatch) -> None:
+    """A chain a ~ b ~ c (a and c alone are not one story), a pair d ~ d2 and unrelated articles, then
+    additions, an update that breaks the chain, a new link that mends it, a prune and a delete: after
+    each, the stored stories are those of a pass over every signature, found without reading every
+    record."""
+    from rag import story_links
+    from rag.store import NewsIndex
+
+    monkeypatch.setattr(story_links, "FULL_SHARE", 1.0)  # always around what changed
+    p = paragraphs(1, 11)
+    folder = tmp_path / "in"
+    texts = {"a": p[:6], "b": p[:10], "c": p[2:11], "d": paragraphs(2, 6),
+             **{f"x{i}": paragraphs(10 + i, 6) for i in range(15)}}
+    texts["d2"] = texts["d"][:5] + ["Een nieuwe slotalinea met andere woorden dan de rest."]
+    for name, paras in texts.items():
+        write(folder / f"{name}.txt", "date 2024-01\n\n" + "\n\n".join(paras))
+    fake_bot.ingest([folder])
+    assert assert_as_a_full_pass(fake_bot) == {"a": ("b", "c"), "b": ("a", "c"), "c": ("a", "b"),
+                                               "d": ("d2",), "d2": ("d",)}
+
+    everything, full_reads = NewsIndex.records, []
+
+    def records(index, doc_ids=None):
+        full_reads.extend([1] if doc_ids is None else [])
+        return everything(index, doc_ids)
+    monkeypatch.setattr(NewsIndex, "records", records)
+
+    write(folder / "e.txt", "date 2024-02\n\n" + "\n\n".join(texts["d"] + paragraphs(3, 1)))  # d, updated
+    write(folder / "y.txt", "date 2024-02\n\n" + "\n\n".join(paragraphs(4, 6)))
+    assert fake_bot.ingest([folder]).linked == ["d ~ d2 ~ e"]
+    assert_as_a_full_pass(fake_bot, full_reads)
+
+    write(folder / "b.txt", "date 2024-01\n\n" + "\n\n".join(paragraphs(5, 8)))  # the chain's middle, rewritten
+    assert fake_bot.ingest([folder]).linked == []
+    assert "c" not in assert_as_a_full_pass(fake_bot, full_reads).get("a", ())
+
+    write(folder / "b2.txt", "date 2024-03\n\n" + "\n\n".join(p[:10]))  # and back, under another name
+    assert fake_bot.ingest([folder]).linked == ["a ~ b2 ~ c"]
+    assert_as_a_full_pass(fake_bot, full_reads)
+
+    (folder / "d.txt").unlink()
+    report = fake_bot.ingest([folder], prune=True)
+    assert report.removed == ["d"] and "d" not in fake_bot.index.story_keys.ids()
+    assert_as_a_full_pass(fake_bot, full_reads)
+
+    assert fake_bot.delete("b2")
+    assert assert_as_a_full_pass(fake_bot, full_reads).get("a", ()) == ()
+
+
+def test_a_run_killed_before_linking_is_linked_by_the_next(fake_bot, tmp_path: Path, monkeypatch) -> None:
+    from ingest import pipeline
+
+    monkeypatch.setattr(pipeline, "link_stories", lambda index, before=None: [])  # killed before linking
+    fake_bot.ingest([plant(tmp_path / "in")])
+    assert fake_bot.index.records(["krant-a"])["krant-a"].dups == ()
+    assert "krant-a" in fake_bot.index.story_keys.pending()
+    monkeypatch.undo()
+    assert fake_bot.ingest([tmp_path / "in"]).linked == ["krant-a ~ krant-a-update ~ krant-b"]
+    assert_as_a_full_pass(fake_bot)
+
+
+class _Index:
+    """Records and chunks from memory, counting the records read."""
+
+    def __init__(self, read: list[str], dates: dict, dups: dict, hits: list):
+        self.read, self.dates, self.dups, self.hits = read, dates, dups, hits
+
+    def records(self, doc_ids):
+        from rag.records import ArticleRecord
+
+        self.read.extend(doc_ids)
+        return {d: ArticleRecord(d, "h", 1, d, self.dates[d], "", dups=self.dups.get(d, ())) for d in doc_ids}
+
+    def chunk_records(self, chunk_ids, include):
+        got = [h for h in self.hits if h.chunk_id in chunk_ids]
+        return {"ids": [h.chunk_id for h in got], "documents": ["t"] * len(got), "embeddings": [[0.0]] * len(got),
+                "metadatas": [{"doc_id": h.doc_id, "title": h.doc_id, "date": h.date, "start": 0, "end": 1}
+                              for h in got]}
+
+
+def test_retrieval_reads_the_stories_of_the_first_articles_only_and_collapses_as_a_read_of_all(fake_embeddings) -> None:
+    """Random rankings of 60 chunks over 50 articles, most of them in stories, half of the chunks found
+    by keyword search only: the first k kept equal collapsing with every article's story and date
+    known, mostly reading fewer records."""
+    import random
+
+    from rag.retrieval import Retriever
+    from rag.store import Hit
+
+    rng = random.Random(5)
+    fewer = 0
+    for trial in range(300):
+        docs = [f"d{i:02d}" for i in range(50)]
+        rng.shuffle(docs)
+        groups, i = [], 0
+        while i < 40:  # most articles in stories of 2 to 5: many kept chunks lie past the first read
+            size = rng.randint(2, 5)
+            groups, i = groups + [docs[i:i + size]], i + size
+        dups = {d: tuple(x for x in g if x != d) for g in groups for d in g}
+        dates = {d: f"2024-0{rng.randint(1, 9)}-1{rng.randint(0, 9)}" for d in docs}
+        hits = [Hit(f"{d}#{n:05d}", d, d, dates[d], "t", 0, 1, "", 0.0)
+                for d, n in {(rng.choice(docs), rng.randrange(2)) for _ in range(60)}]
+        rng.shuffle(hits)
+        dense = {h.chunk_id: h for h in hits if rng.random() < 0.5}
+        read: list[str] = []
+        k = rng.randint(1, 5)
+        got = Retriever(_Index(read, dates, dups, hits), fake_embeddings, bm25_weight=0.3, fetch_k=20)._best([h.chunk_id for h in hits], dense, [0.0], k)
+        assert [h.chunk_id for h in got] == [h.chunk_id for h in stories.collapse(hits, dups)[:k]], trial
+        assert len(read) == len(set(read))
+        fewer += len(read) < len({h.doc_id for h in hits})
+    assert fewer > 150

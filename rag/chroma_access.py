@@ -1,0 +1,108 @@
+"""Reads and writes on Chroma collections that survive other processes' writes and Chroma's errors.
+
+Another process may write the same embedded index (it should not: see ``rag.lock``), which leaves
+this process's Chroma with stale in-memory vectors ("Error finding id"). Given an ``opener`` and a
+``stamp`` (``rag.providers`` passes both), ``GuardedChroma`` notices a change on disk and opens
+Chroma again, and a failing read is retried once on a fresh client. A Chroma error that survives
+that becomes a ``BackendError`` naming the index and what to do; it never reaches a user as a
+traceback. What the collections hold is the subclass's business (``rag.store``).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from rag.errors import BackendError
+
+T = TypeVar("T")
+MANIFEST_VECTOR = [1.0]  # for records never searched by vector (Chroma wants one)
+
+
+def is_store_error(exc: BaseException) -> bool:
+    """Errors of the store underneath us (chromadb, its SQLite, its HTTP client), not our bugs."""
+    import sqlite3
+
+    module = type(exc).__module__ or ""
+    return isinstance(exc, sqlite3.Error) or module.startswith(("chromadb", "httpx", "httpcore"))
+
+
+class GuardedChroma:
+    """``opener(old_client)`` returns a fresh client; ``stamp()`` changes whenever the index on disk
+    does (embedded Chroma); ``hint`` tells a person what to do when the store fails. A subclass
+    names its collections in ``_collections``."""
+
+    def __init__(self, client: Any, *, opener: Callable[[Any], Any] | None = None,
+                 stamp: Callable[[], Any] | None = None, hint: str = ""):
+        self._opener, self._stamp_of, self.hint = opener, stamp, hint
+        self._lock = threading.RLock()  # a reopen never happens during one of our own writes
+        self._open(client)
+
+    def _collections(self, client: Any) -> dict[str, Any]:
+        """attribute name -> the collection of ``client`` to set it to."""
+        raise NotImplementedError
+
+    def _open(self, client: Any) -> None:
+        try:
+            found = self._collections(client)
+            max_batch = int(client.get_max_batch_size())  # records per Chroma call
+        except Exception as exc:
+            raise self._failed(exc) if is_store_error(exc) else exc
+        for name, collection in found.items():
+            setattr(self, name, collection)
+        self.client, self.max_batch = client, max_batch
+        self._stamp = self._stamp_of() if self._stamp_of else None
+
+    def _failed(self, exc: BaseException) -> BackendError:
+        reason = " ".join(str(exc).split())[:200] or type(exc).__name__
+        return BackendError(f"{reason}{'; ' + self.hint if self.hint else ''}")
+
+    def reopen(self) -> None:
+        """Open Chroma again, so what other processes wrote is seen (no-op without an opener)."""
+        if self._opener is None:
+            return
+        with self._lock:
+            try:
+                client = self._opener(self.client)
+            except Exception as exc:
+                raise self._failed(exc) if is_store_error(exc) else exc
+            self._open(client)
+
+    def changed_elsewhere(self) -> bool:
+        return self._stamp_of is not None and self._stamp_of() != self._stamp
+
+    def refresh_if_changed(self) -> bool:
+        """Reopen when the index on disk changed since we opened or last wrote it; True if it did."""
+        if not self.changed_elsewhere():
+            return False
+        with self._lock:
+            if not self.changed_elsewhere():  # another thread reopened, or it was our own write
+                return False
+            self.reopen()
+            return True
+
+    def read(self, op: Callable[[], T]) -> T:
+        """Run a read; on a store error, reopen and try once more, then say what is wrong."""
+        try:
+            return op()
+        except Exception as exc:
+            if not is_store_error(exc):
+                raise
+            if self._opener is None:
+                raise self._failed(exc) from exc
+        self.reopen()
+        try:
+            return op()
+        except Exception as exc:
+            raise self._failed(exc) if is_store_error(exc) else exc
+
+    def write(self, op: Callable[[], T]) -> T:
+        """Run a write (never during a reopen); a store error becomes a ``BackendError``."""
+        with self._lock:
+            try:
+                return op()
+            except Exception as exc:
+                raise self._failed(exc) if is_store_error(exc) else exc
+            finally:
+                self._stamp = self._stamp_of() if self._stamp_of else None
