@@ -97,6 +97,15 @@ class GuardedChroma:
         except Exception as exc:
             raise self._failed(exc) if is_store_error(exc) else exc
 
+    def all_ids(self, collection: Any, page: int = 10_000) -> list[str]:
+        """Every id in one of this index's collections, read a page at a time."""
+        out: list[str] = []
+        while True:
+            got = self.read(lambda: collection.get(include=[], limit=page, offset=len(out)))
+            out.extend(got["ids"])
+            if len(got["ids"]) < page:
+                return out
+
     def write(self, op: Callable[[], T]) -> T:
         """Run a write (never during a reopen); a store error becomes a ``BackendError``."""
         with self._lock:

@@ -51,9 +51,4 @@ class SourceFiles:
         if not self.complete:
             self.add(r.path for r in self.index.records().values())
             self._mark_complete()
-        out: list[str] = []
-        while True:
-            got = self.index.read(lambda: self.collection.get(include=[], limit=page, offset=len(out)))
-            out.extend(got["ids"])
-            if len(got["ids"]) < page:
-                return out
+        return self.index.all_ids(self.collection, page)

@@ -79,12 +79,7 @@ class StoryKeys:
         return sorted(self.index.read(lambda: self.collection.get(where={"pending": True}, include=[]))["ids"])
 
     def ids(self, page: int = 10_000) -> list[str]:
-        out: list[str] = []
-        while True:
-            got = self.index.read(lambda: self.collection.get(include=[], limit=page, offset=len(out)))
-            out.extend(got["ids"])
-            if len(got["ids"]) < page:
-                return out
+        return self.index.all_ids(self.collection, page)
 
     def of(self, doc_ids: Iterable[str]) -> dict[str, list[int]]:
         """doc_id -> its band keys (empty: no shingles), for those that have keys."""
