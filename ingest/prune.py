@@ -55,6 +55,7 @@ def prune_gone(index: NewsIndex, known: Mapping[str, ArticleRecord], seen: Colle
             continue
         removed.append(doc_id)
     index.delete_articles(removed)
-    kept = {r.path for d, r in stored.items() if d not in set(removed)}
+    gone_ids = set(removed)
+    kept = {r.path for d, r in stored.items() if d not in gone_ids}
     index.files.forget(set(missing) - kept)  # files listed, gone, and without articles now
     return removed, legacy

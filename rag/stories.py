@@ -99,9 +99,27 @@ def band_keys(sig: np.ndarray, n: int) -> list[int]:
     return _band_keys(sig[None, :])[0].tolist() if n else []
 
 
-def linked(a: tuple[np.ndarray, int], keys_a: Sequence[int], b: tuple[np.ndarray, int], keys_b: Sequence[int]) -> bool:
-    """A shared band key (at the same band) and near-duplicate texts."""
-    return any(x == y for x, y in zip(keys_a, keys_b)) and same_story(*a, *b)
+class Components:
+    """Union-find over doc ids: which articles are connected into one story."""
+
+    def __init__(self, ids: Iterable[str]):
+        self.parent = {d: d for d in ids}
+
+    def find(self, d: str) -> str:
+        while self.parent[d] != d:
+            self.parent[d] = self.parent[self.parent[d]]
+            d = self.parent[d]
+        return d
+
+    def union(self, a: str, b: str) -> None:
+        self.parent[self.find(a)] = self.find(b)
+
+    def groups(self) -> dict[str, tuple[str, ...]]:
+        """doc_id -> the others of its connected group (sorted), for groups of two or more."""
+        members: dict[str, list[str]] = {}
+        for d in sorted(self.parent):
+            members.setdefault(self.find(d), []).append(d)
+        return {d: tuple(x for x in g if x != d) for g in members.values() if len(g) > 1 for d in g}
 
 
 def stories(signatures: Mapping[str, tuple[np.ndarray, int]]) -> dict[str, tuple[str, ...]]:
@@ -110,29 +128,19 @@ def stories(signatures: Mapping[str, tuple[np.ndarray, int]]) -> dict[str, tuple
     if len(ids) < 2:
         return {}
     keys = _band_keys(np.stack([signatures[i][0] for i in ids]))  # (N, BANDS)
-    parent = list(range(len(ids)))
-
-    def find(a: int) -> int:
-        while parent[a] != a:
-            parent[a] = parent[parent[a]]
-            a = parent[a]
-        return a
-
+    parts = Components(ids)
     for band in range(BANDS):
         order = np.argsort(keys[:, band], kind="stable")
         sorted_keys = keys[order, band]
         starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
         ends = np.r_[starts[1:], len(order)]
         for s, e in zip(starts[ends - starts > 1], ends[ends - starts > 1]):
-            bucket = order[s:e].tolist()
+            bucket = [ids[i] for i in order[s:e].tolist()]
             for i, a in enumerate(bucket):  # every pair of the bucket, unless already one story
                 for b in bucket[i + 1:]:
-                    if find(a) != find(b) and same_story(*signatures[ids[a]], *signatures[ids[b]]):
-                        parent[find(a)] = find(b)
-    groups: dict[int, list[str]] = {}
-    for i, doc_id in enumerate(ids):
-        groups.setdefault(find(i), []).append(doc_id)
-    return {d: tuple(x for x in g if x != d) for g in groups.values() if len(g) > 1 for d in g}
+                    if parts.find(a) != parts.find(b) and same_story(*signatures[a], *signatures[b]):
+                        parts.union(a, b)
+    return parts.groups()
 
 
 def also_in(records: Mapping, doc_id: str) -> list:

@@ -1,6 +1,6 @@
 """Keep each article's story (``ArticleRecord.dups``) current, at a cost that follows the change.
 
-A story is a connected group of linked articles (``rag.stories.linked``). Writing or deleting
+A story is a connected group of linked articles: a shared band key and ``rag.stories.same_story``. Writing or deleting
 articles can change only the stories they were or are in. ``link_stories`` starts from the articles
 waiting to be linked (``rag.story_keys``: those written, and the others of a deleted one's story)
 and the others of their recorded stories; each round looks up the articles that share a band key
@@ -19,14 +19,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-import numpy as np
-
 from rag import stories
 from rag.records import ArticleRecord
 from rag.store import NewsIndex
 
 FULL_SHARE = 0.2  # waiting articles, as a share of all, above which one pass over all records is cheaper
-Signature = tuple[np.ndarray, int]
 
 
 def link_stories(index: NewsIndex, before: Mapping[str, ArticleRecord] | None = None) -> list[str]:
@@ -50,14 +47,10 @@ def link_stories(index: NewsIndex, before: Mapping[str, ArticleRecord] | None = 
     return [" ~ ".join(story) for story in sorted(grown)]
 
 
-def _signature(record: ArticleRecord) -> Signature | None:
-    return stories.decode(record.minhash)
-
-
 def _everything(index: NewsIndex) -> tuple[dict[str, ArticleRecord], dict[str, tuple[str, ...]]]:
     """Every record, and every article's story; writes the signatures and keys that are missing."""
     records = index.records()
-    sigs = {d: sig for d, r in records.items() if (sig := _signature(r)) is not None}
+    sigs = {d: sig for d, r in records.items() if (sig := stories.decode(r.minhash)) is not None}
     missing = [d for d in records if d not in sigs]
     for i in range(0, len(missing), 500):  # stored by a version before signatures were
         got = {d: stories.signature(t) for d, t in index.texts(missing[i:i + 500]).items()}
@@ -101,23 +94,15 @@ def _around(index: NewsIndex, waiting: Sequence[str]) -> tuple[dict[str, Article
 
 
 def _linked(a: ArticleRecord, keys_a: list[int], b: ArticleRecord, keys_b: list[int]) -> bool:
-    sig_a, sig_b = _signature(a), _signature(b)
-    return sig_a is not None and sig_b is not None and stories.linked(sig_a, keys_a, sig_b, keys_b)
+    if not any(x == y for x, y in zip(keys_a, keys_b)):  # the cheap test first: no shared band key
+        return False
+    sig_a, sig_b = stories.decode(a.minhash), stories.decode(b.minhash)
+    return sig_a is not None and sig_b is not None and stories.same_story(*sig_a, *sig_b)
 
 
 def _groups(ids: list[str], edges: set[tuple[str, str]]) -> dict[str, tuple[str, ...]]:
     """doc_id -> the others of its connected group, for groups of two or more."""
-    parent = {d: d for d in ids}
-
-    def find(d: str) -> str:
-        while parent[d] != d:
-            parent[d] = parent[parent[d]]
-            d = parent[d]
-        return d
-
+    parts = stories.Components(ids)
     for a, b in edges:
-        parent[find(a)] = find(b)
-    groups: dict[str, list[str]] = {}
-    for d in ids:
-        groups.setdefault(find(d), []).append(d)
-    return {d: tuple(x for x in g if x != d) for g in groups.values() if len(g) > 1 for d in g}
+        parts.union(a, b)
+    return parts.groups()
