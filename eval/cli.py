@@ -24,9 +24,7 @@ from eval.report import fail_under as check_gates
 from eval.report import load_json, parse_gates, print_compare, print_report, to_json, write_json
 from eval.runner import EvalBot, article_texts, run_config, run_questions
 from rag.errors import ConfigError, NewsragError
-from rag.settings import ANSWER_MODES, Settings
-
-JUDGES = tuple(m for m in ANSWER_MODES if m != "extractive")  # the modes with a model
+from rag.settings import MODEL_MODES, Settings
 
 
 def report_stem(questions_path: Path, settings: Settings) -> str:
@@ -41,8 +39,8 @@ def run_eval_cli(bot: EvalBot, questions_path: str | Path, out_dir: str | Path =
     console = console or Console()
     err = Console(stderr=True)
     try:
-        if judge is not None and judge not in JUDGES:
-            raise ConfigError(f"judge must be one of {', '.join(JUDGES)}, not {judge!r}")
+        if judge is not None and judge not in MODEL_MODES:
+            raise ConfigError(f"judge must be one of {', '.join(MODEL_MODES)}, not {judge!r}")
         parse_gates(fail_under)  # a typo in a gate fails before a long run, not after
         old = load_json(compare) if compare else None
         articles = article_texts(bot)

@@ -29,7 +29,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ingest.feeds import FeedOptions, is_url
+from ingest.feeds import FeedOptions
 from ingest.pipeline import IngestReport, LazyEmbeddings, Progress, ingest
 from rag import providers
 from rag.answer import AlsoIn, Answer, Event, Passage
@@ -37,7 +37,6 @@ from rag.dates import DateFilter
 from rag.documents import Article
 from rag.embedder_id import EmbedderId, identity_of
 from rag.errors import InputError
-from rag.keyword_sync import sync
 from rag.settings import MAX_K, Settings
 from rag.store import ArticleRecord
 from rag.story_links import link_stories
@@ -54,7 +53,6 @@ if TYPE_CHECKING:
     from rag.store import NewsIndex
 
 log = logging.getLogger(__name__)
-TEXTS_PAGE = 500  # articles per store call when reading full texts
 
 
 def check_k(k: int | None) -> int | None:
@@ -123,12 +121,6 @@ class Chatbot:
         this itself; reads of the store alone only reopen (``Freshness.reopen_if_changed``)."""
         self.freshness()
 
-    def ensure_keywords_current(self, wait: float = 60.0) -> None:
-        """Catch the keyword index up with the store's change log now (other processes' writes, a
-        shared Chroma server), or fill it if it is new or could not be read: it is derived from the
-        chunks. When another process is updating the same file for longer than ``wait``, use it as it is."""
-        self.freshness.catch_up(wait)
-
     def llm_for(self, mode: str) -> BaseChatModel | None:
         """The chat model for an answer mode, built once per mode (None for extractive)."""
         if mode == self.settings.answer_mode and self._given_llm is not None:
@@ -176,7 +168,7 @@ class Chatbot:
             # The embedder loads only when something needs embedding (not for an unchanged re-ingest).
             embeddings = LazyEmbeddings(lambda: self.embeddings)
             t0 = time.perf_counter()
-            report = ingest([p if is_url(str(p)) else Path(p) for p in paths], self.index, embeddings,
+            report = ingest(list(paths), self.index, embeddings,
                             self.keywords, prune=prune, replace=replace, progress=progress, feeds=feeds,
                             changed=changed)
             self.freshness.mark_current()  # the ingest brought the keyword index up to date
@@ -189,7 +181,7 @@ class Chatbot:
             found = self.index.delete_article(doc_id)
             if found:
                 link_stories(self.index)  # its story's others no longer name it
-                sync(self.keywords, self.index)
+                self.freshness.catch_up()  # the keyword index drops it (left as it is while another process holds it)
             log.info("delete %s: %s", doc_id, "removed" if found else "not found")
             return found
 
@@ -206,11 +198,8 @@ class Chatbot:
     def article_texts(self, doc_ids: Iterable[str] | None = None) -> dict[str, str]:
         """doc_id -> full article text, for the given ids (those that exist) or every article."""
         self.freshness.reopen_if_changed()
-        ids = list(self.index.records()) if doc_ids is None else list(dict.fromkeys(doc_ids))
-        texts: dict[str, str] = {}
-        for i in range(0, len(ids), TEXTS_PAGE):
-            texts.update(self.index.texts(ids[i:i + TEXTS_PAGE]))
-        return texts
+        ids = self.index.all_ids(self.index.articles) if doc_ids is None else list(dict.fromkeys(doc_ids))
+        return self.index.texts(ids)
 
     def count(self) -> int:
         """Chunks in the index (0: nothing ingested yet)."""

@@ -21,7 +21,7 @@ from rich.table import Table
 from rich.text import Text
 
 from rag.errors import ConfigError, InputError, NewsragError
-from rag.settings import ANSWER_MODES, RETRIEVERS, Settings
+from rag.settings import ANSWER_MODES, MODEL_MODES, RETRIEVERS, Settings
 
 console = Console()
 err_console = Console(stderr=True, soft_wrap=True)  # one error, one line
@@ -70,14 +70,7 @@ def _print_report(report, settings: Settings) -> None:
     counts = report.counts()
     console.print(Text(", ".join(f"{v} {k}" for k, v in counts.items())
                        + f"; {report.chunks_embedded} chunks embedded. Index: {settings.where()}"))
-    for story in report.linked:
-        console.print(Text(f"one story: {story}"), soft_wrap=True)
-    for line in report.warnings:
-        err_console.print(f"[yellow]warning:[/yellow] {escape(line)}", highlight=False)
-    for line in report.skipped:
-        err_console.print(f"[red]skipped:[/red] {escape(line)}", highlight=False)
-    for line in report.unreadable_folders:
-        err_console.print(f"[red]error:[/red] {escape(line)}", highlight=False)
+    _print_notes(report)
 
 
 def _print_changes(what: str, report) -> None:
@@ -87,12 +80,17 @@ def _print_changes(what: str, report) -> None:
     for kind, sign in (("added", "+"), ("updated", "~"), ("removed", "-")):
         for doc_id in getattr(report, kind):
             console.print(Text(f"  {sign} {doc_id}"), highlight=False, soft_wrap=True)
+    _print_notes(report, indent="  ")
+
+
+def _print_notes(report, indent: str = "") -> None:
+    """The stories linked, then the warnings, skipped files and unreadable folders of an ingest."""
     for story in report.linked:
-        console.print(Text(f"  one story: {story}"), highlight=False, soft_wrap=True)
-    for line in report.warnings:
-        err_console.print(f"  [yellow]warning:[/yellow] {escape(line)}", highlight=False, soft_wrap=True)
-    for line in report.skipped:
-        err_console.print(f"  [red]skipped:[/red] {escape(line)}", highlight=False, soft_wrap=True)
+        console.print(Text(f"{indent}one story: {story}"), highlight=False, soft_wrap=True)
+    for label, lines in (("[yellow]warning:[/yellow]", report.warnings), ("[red]skipped:[/red]", report.skipped),
+                         ("[red]error:[/red]", report.unreadable_folders)):
+        for line in lines:
+            err_console.print(f"{indent}{label} {escape(line)}", highlight=False, soft_wrap=True)
 
 
 @cli.command(name="ingest")
@@ -281,7 +279,7 @@ def chat(ctx: click.Context, articles: Path, host: str | None, port: int, mode: 
 @click.option("--retriever", type=click.Choice(RETRIEVERS), default=None)
 @click.option("--mode", type=click.Choice(ANSWER_MODES), default=None)
 @click.option("-k", type=int, default=None)
-@click.option("--judge", type=click.Choice([m for m in ANSWER_MODES if m != "extractive"]), default=None,
+@click.option("--judge", type=click.Choice(MODEL_MODES), default=None,
               help="Also score faithfulness and correctness with this model as judge.")
 @click.pass_context
 @friendly_errors

@@ -20,6 +20,7 @@ from rag.errors import ConfigError
 # and the UI's radio buttons are made from these.
 AnswerMode = Literal["local", "extractive", "server"]
 ANSWER_MODES: tuple[str, ...] = get_args(AnswerMode)
+MODEL_MODES = tuple(m for m in ANSWER_MODES if m != "extractive")  # the modes with a language model
 RetrieverKind = Literal["dense", "hybrid"]
 RETRIEVERS: tuple[str, ...] = get_args(RetrieverKind)
 MAX_K = 50  # passages per question; the API's schema says the same

@@ -119,10 +119,14 @@ class NewsIndex(GuardedChroma):
         if changes:
             self.write(update)
 
-    def texts(self, doc_ids: Sequence[str]) -> dict[str, str]:
-        """Full article texts by id."""
-        got = self.read(lambda: self.articles.get(ids=list(doc_ids), include=["documents"]))
-        return dict(zip(got["ids"], got["documents"]))
+    def texts(self, doc_ids: Sequence[str], page: int = 500) -> dict[str, str]:
+        """Full article texts by id (those that exist), ``page`` articles per store call."""
+        ids, out = list(doc_ids), dict[str, str]()
+        for i in range(0, len(ids), page):
+            part = ids[i:i + page]
+            got = self.read(lambda: self.articles.get(ids=part, include=["documents"]))
+            out.update(zip(got["ids"], got["documents"]))
+        return out
 
     def delete_article(self, doc_id: str) -> bool:
         return bool(self.delete_articles([doc_id]))

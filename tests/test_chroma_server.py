@@ -127,7 +127,7 @@ def test_two_workers_on_one_server_see_each_others_ingests(server_bot, tmp_path:
     assert b.newest_date() == "2024-06"
 
     assert b.delete("gouda_2024")
-    a.ensure_keywords_current()
+    a.freshness.catch_up()
     assert a.keywords.search("boerenkaas", 3) == [] and "gouda_2024" not in a.index.records()
 
 

@@ -14,7 +14,7 @@ PACKAGES = ("rag", "ingest", "ui", "eval", "newsrag")
 ALLOWED = {
     "rag": {"rag"},
     "ingest": {"rag", "ingest"},
-    "ui": {"rag", "ui", "ingest"},  # ingest: the type of an ingest report
+    "ui": {"rag", "ui", "ingest"},  # ingest: the type of an ingest report, the file types it reads
     "eval": {"rag", "eval"},
     "newsrag": set(PACKAGES),
 }

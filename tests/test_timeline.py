@@ -9,7 +9,7 @@ import pytest
 from rag.answer import REFUSALS
 from rag.timeline import date_label, in_date_order, is_timeline
 from tests.conftest import write_corpus
-from tests.fakes import recording_llm
+from tests.fakes import recording_llm, yes_when
 from tests.test_chain import bot_with
 
 
@@ -76,11 +76,6 @@ def corpus(tmp_path: Path) -> Path:
     return write_corpus(tmp_path / "corpus", ARTICLES)
 
 
-def judged(*words: str, other: float = 0.1):
-    """A judge: P 0.95 for a sentence holding one of ``words``, else ``other``."""
-    return lambda sentence: 0.95 if any(w in sentence for w in words) else other
-
-
 def doc_of(answer, n: int) -> str:
     return next(s.doc_id for s in answer.sources if s.n == n)
 
@@ -88,7 +83,7 @@ def doc_of(answer, n: int) -> str:
 def test_each_article_gives_one_dated_cited_line_oldest_first(tmp_path, corpus):
     llm = recording_llm("De relatie tussen Rusland en China werd hechter door de sancties [1].",
                         "De relatie tussen Rusland en China werd hechter door de reis [1].",
-                        yes=judged("Rusland en China"))
+                        yes=yes_when("Rusland en China"))
     answer = bot_with(tmp_path, corpus, llm, k=4).ask(Q_NL)
     assert not answer.abstained, answer.abstain_reason
     lines = answer.answer.split("\n")
@@ -102,7 +97,7 @@ def test_each_article_gives_one_dated_cited_line_oldest_first(tmp_path, corpus):
 
 
 def test_an_article_no_sentence_of_answers_is_left_out(tmp_path, corpus):
-    llm = recording_llm("De relatie tussen Rusland en China werd hechter door de sancties [1].", yes=judged("sancties"))
+    llm = recording_llm("De relatie tussen Rusland en China werd hechter door de sancties [1].", yes=yes_when("sancties"))
     answer = bot_with(tmp_path, corpus, llm, k=4).ask(Q_NL)
     assert [doc_of(answer, n) for n in (t["n"] for t in answer.decision["timeline"])] == ["relatie_2021"]
     assert "haven" not in answer.answer and "reis" not in answer.answer
@@ -131,7 +126,7 @@ def test_when_no_article_answers_the_usual_refusal_comes_without_phrasing(tmp_pa
 
 def test_a_line_whose_wording_fails_the_check_is_quoted_in_the_questions_language(tmp_path, corpus):
     llm = recording_llm("In 2021 they fought about football [1].",
-                        yes=judged("Rusland en China"))
+                        yes=yes_when("Rusland en China"))
     answer = bot_with(tmp_path, corpus, llm, k=4).ask(Q_EN)
     lines = answer.answer.split("\n")
     assert lines[0].startswith("March 2021: The article (in Dutch) says: „De relatie tussen Rusland en China")

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 import gradio as gr
 
+from ingest.loaders import SUPPORTED
 from rag.answer import Answer, Event
 from rag.errors import NewsragError
 from rag.language import detect_language
@@ -39,7 +40,7 @@ EXAMPLES = [
     "Welke groep ontmoette Blinken in Centraal-Azië?",
     "Wie won de Tour de France in 2022?",
 ]
-FILE_TYPES = [".txt", ".md", ".html", ".jsonl", ".xml", ".rss", ".atom"]
+FILE_TYPES = sorted(SUPPORTED)  # what ingest reads
 SYSTEM_FONTS = ["ui-sans-serif", "system-ui", "Segoe UI", "Roboto", "Helvetica", "Arial", "sans-serif"]
 # No web fonts: the app must work offline.
 THEME = gr.themes.Soft(primary_hue="blue", neutral_hue="slate", font=SYSTEM_FONTS,

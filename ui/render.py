@@ -5,7 +5,7 @@
     pending_sources_html(sources)     the sources event  -> panel while the answer is written
     sources_html(answer, articles)    Answer + texts     -> panel: cited articles with <mark>ed quotes,
                                                             uncited ones collapsed; a timeline's date line first
-    timeline_html(answer)             Answer (timeline)  -> its cited sources as a sorted, dated list
+    timeline_html(answer)             Answer (timeline)  -> its cited sources as a dated list, oldest first
     why_html(answer)                  Answer             -> "Waarom dit antwoord": query, filters, chunks, timings
     ingest_summary(report)            IngestReport       -> status line (Markdown)
 
@@ -227,7 +227,7 @@ def timeline_html(answer: Answer) -> str:
     lines = answer.decision.get("timeline") or []
     by_n = {s.n: s for s in answer.sources}
     items = []
-    for line in sorted(lines, key=lambda t: (not t.get("date"), t.get("date") or "", t.get("n", 0))):
+    for line in lines:  # the chain put them oldest first (rag.timeline.in_date_order)
         source = by_n.get(line.get("n"))
         if source is None:
             continue

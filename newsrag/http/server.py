@@ -35,7 +35,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ingest.loaders import load_file
+from ingest.loaders import MULTI_SUFFIXES, SUPPORTED, load_file
 from ingest.pipeline import IngestReport
 from newsrag.chatbot import Chatbot
 from newsrag.http.api_models import (
@@ -58,8 +58,7 @@ log = logging.getLogger(__name__)
 
 UPLOAD_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")  # a file name: an id without '/'
 MIN_API_KEY = 16  # characters; a key that can be guessed is no key
-UPLOAD_SUFFIXES = (".txt", ".md", ".html", ".htm", ".jsonl", ".xml", ".rss", ".atom")
-MULTI_ARTICLE_SUFFIXES = (".jsonl", ".xml", ".rss", ".atom")  # JSONL and feeds: one file, many articles
+UPLOAD_SUFFIXES = tuple(sorted(SUPPORTED))  # what ingest reads
 
 
 def status_for(exc: NewsragError) -> int:
@@ -93,7 +92,7 @@ class Uploads:
     def forget(self, doc_id: str) -> None:
         """Drop a deleted article's uploaded file (single-article formats; a JSONL or feed file holds others too)."""
         for suffix in UPLOAD_SUFFIXES:
-            if suffix not in MULTI_ARTICLE_SUFFIXES:
+            if suffix not in MULTI_SUFFIXES:  # JSONL and feeds: one file, many articles
                 (self.folder / f"{doc_id}{suffix}").unlink(missing_ok=True)
 
     def ingest(self, files: list[UploadFile]) -> IngestResponse:
@@ -140,7 +139,6 @@ def create_app(bot: Chatbot, *, ui: bool = True) -> FastAPI:
     settings = bot.settings
     app = FastAPI(title="newsrag", version="0.1.0",
                   description="Questions about news articles, in Dutch or English, with checked citations.")
-    app.state.bot = bot
     uploads = Uploads(bot, settings.home / "uploads")
 
     @app.exception_handler(NewsragError)
@@ -274,8 +272,8 @@ def serve(bot: Chatbot, *, ui: bool = True, say: Callable[[str], None] = log.inf
     settings = bot.settings
     check_exposure(settings)
     bot.hold_writer()  # the single writer of an embedded index while we run (rag.lock)
-    seconds = bot.warm_up()  # embedder, index, keywords and the LLM load before we listen, not on a question
-    log.info("models loaded in %.1fs; index: %s", seconds, settings.where())
+    bot.warm_up()  # embedder, index, keywords and the LLM load before we listen, not on a question
+    log.info("index: %s", settings.where())
     app = create_app(bot, ui=ui)
     say(f"newsrag API on http://{settings.host}:{settings.port}  (answer mode {settings.answer_mode}, "
         f"API key {'required' if settings.api_key else 'off'}, docs at /docs)")
