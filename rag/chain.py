@@ -24,7 +24,7 @@ from langchain_core.embeddings import Embeddings
 from rag.answer import REFUSALS, Answer, AnswerSentence, Citation, Event, Source
 from rag.citations import check, citation_for, render
 from rag.dates import DateFilter, merge, parse_question_dates
-from rag.decide import RANK_PENALTY, SECOND_SOURCE_P, answerability, judge
+from rag.decide import SECOND_SOURCE_P, Judgement, answerability, judge
 from rag.errors import InputError
 from rag.evidence import Evidence, SentenceVectors, Unit, build_evidence, pick_evidence, top_units
 from rag.followup import Message, model_rewrite, needs_history, previous_question, standalone_query
@@ -116,7 +116,7 @@ class AnswerChain:
         if len(texts) > 1:  # each part also searches by itself, with its own dates: its article may be another
             hits += self._part_hits(texts, dates, {h.chunk_id for h in hits}, timings)
         if timeline and filters.since:
-            hits += self._year_hits(query, filters, {h.chunk_id for h in hits}, timings)
+            hits += self._year_hits(query, retrieval.query_vector, filters, {h.chunk_id for h in hits}, timings)
         sources = [Source.of(h, n=n) for n, h in enumerate(hits, 1)]
         yield Event(kind="sources", sources=sources)
 
@@ -161,21 +161,25 @@ class AnswerChain:
                                  merge(dates or DateFilter(), parse_question_dates(text, newest)))
                                 for j, text in enumerate(texts)], seen, timings)
 
-    def _year_hits(self, query: str, filters: DateFilter, seen: set[str], timings: dict[str, float]) -> list[Hit]:
+    def _year_hits(self, query: str, vector: list[float], filters: DateFilter, seen: set[str],
+                   timings: dict[str, float]) -> list[Hit]:
         """The best passages of each year of a timeline's span that the whole span did not find: one
         busy year must not crowd the others out."""
         since = filters.since or ""  # set: only a timeline with a start date searches its years
         first = int(since[:4])
         last = int((filters.until or self.newest_date() or since)[:4])
         years = range(max(first, last - MAX_SPAN_YEARS + 1), last + 1)
-        return self._more_hits([(query, DateFilter(str(y), str(y))) for y in years], seen, timings)
+        return self._more_hits([(query, DateFilter(str(y), str(y))) for y in years], seen, timings, {query: vector})
 
     def _more_hits(self, searches: list[tuple[str, DateFilter]], seen: set[str],
-                   timings: dict[str, float]) -> list[Hit]:
-        """For each (query, dates) search, its best passages not found yet (at most ``PART_HITS``)."""
+                   timings: dict[str, float], vectors: dict[str, list[float]] | None = None) -> list[Hit]:
+        """For each (query, dates) search, its best passages not found yet (at most ``PART_HITS``).
+        ``vectors``: query embeddings already made; each query is embedded once."""
         found: list[Hit] = []
+        vectors = dict(vectors or {})
         for query, dates in searches:
-            retrieval = self.retriever.retrieve(query, self.k, dates or None)
+            retrieval = self.retriever.retrieve(query, self.k, dates or None, vectors.get(query))
+            vectors[query] = retrieval.query_vector
             for key, seconds in retrieval.timings.items():
                 timings[key] = timings.get(key, 0.0) + seconds
             new = [h for h in retrieval.hits if h.chunk_id not in seen][:PART_HITS]
@@ -324,7 +328,7 @@ class AnswerChain:
             flat = [i for g in groups for i in g]
             p = dict(zip(flat, judge(self.llm, question, [(evidence.units[i].source, evidence.units[i].text)
                                                           for i in flat]).p_yes))
-            best = [max(g, key=lambda i: p[i] - RANK_PENALTY * g.index(i)) for g in groups]
+            best = [g[Judgement([p[i] for i in g]).ranked()[0]] for g in groups]  # decide's pick rule, per article
             passes = max((p[i] for i in best), default=0.0) >= self.answer_threshold
             chosen = [i for i in best if passes and p[i] >= TIMELINE_JOIN_P]
             answer.decision = {"p_answer": round(max(p.values(), default=0.0), 4), "threshold": self.answer_threshold,

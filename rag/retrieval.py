@@ -133,11 +133,13 @@ class Retriever:
     def hybrid(self) -> bool:
         return self.keywords is not None and self.bm25_weight > 0
 
-    def retrieve(self, query: str, k: int, dates: DateFilter | None = None) -> Retrieval:
+    def retrieve(self, query: str, k: int, dates: DateFilter | None = None,
+                 vector: list[float] | None = None) -> Retrieval:
+        """The best ``k`` passages for ``query`` (``vector``: its embedding, when the caller has it)."""
         if self.fresh is not None:
             self.fresh()
         t0 = time.perf_counter()
-        vector = self.embeddings.embed_query(query)
+        vector = self.embeddings.embed_query(query) if vector is None else vector
         t1 = time.perf_counter()
         where = dates.where() if dates else None
         span = dates.bounds() if dates and where else None
