@@ -86,7 +86,11 @@ def answerability(parts: Sequence[Judgement]) -> float:
 
 
 def judge(llm: BaseChatModel, question: str, candidates: Sequence[tuple[int, str]]) -> Judgement:
-    """P(Yes) for each (source n, sentence) candidate, one short call each; the calls share the
-    system prompt and question as a cached prefix."""
+    """P(Yes) for each (source n, sentence) candidate: one short prompt each, handed to the model
+    together. The prompts share the system prompt and question; the local model scores them in one
+    decode on top of that shared start (``rag.llm.ChatLlamaCpp.batch``), a server gets them as
+    concurrent requests."""
+    if not candidates:
+        return Judgement([])
     ask = llm.bind(logprobs=True, top_logprobs=20, max_tokens=1)
-    return Judgement([read_yes(ask.invoke(judge_messages(question, n, text))) for n, text in candidates])
+    return Judgement([read_yes(m) for m in ask.batch([judge_messages(question, n, text) for n, text in candidates])])

@@ -35,6 +35,8 @@ _ROLES = ((SystemMessage, "system"), (HumanMessage, "user"), (AIMessage, "assist
 # tokens parsed, so text from articles or users must not be able to fake a role boundary.
 _CONTROL = re.compile(r"<\|[A-Za-z0-9_]+\|>")
 _log_callback = None  # the C log callback must stay referenced for the life of the process
+N_BATCH = 512  # tokens per llama_decode
+JUDGE_SEQS = 8  # prompts whose next token one decode scores together (``ChatLlamaCpp.batch``)
 
 
 def _quiet_llama_logs(ffi: Any, lib: Any) -> None:
@@ -57,7 +59,10 @@ def _replace_context(llama: Any, ffi: Any, lib: Any, n_ctx: int, n_threads: int)
     with llama_set_embeddings() on the live context crashed in llama_decode, so build a new one.
     """
     params = lib.llama_context_default_params()
-    params.n_ctx, params.n_batch, params.n_ubatch, params.n_seq_max = n_ctx, 512, 512, 1
+    # Sequence 0 holds the prompt; 1..JUDGE_SEQS the suffixes of prompts decoded together
+    # (``ChatLlamaCpp.batch``), in one unified KV cache so that they share sequence 0's cells.
+    params.n_ctx, params.n_batch, params.n_ubatch, params.n_seq_max = n_ctx, N_BATCH, N_BATCH, 1 + JUDGE_SEQS
+    params.kv_unified = True
     params.n_threads = params.n_threads_batch = n_threads
     params.embeddings = False
     params.flash_attn_type = -1  # auto: on for CPU, faster prompt processing
@@ -155,7 +160,7 @@ class ChatLlamaCpp(BaseChatModel):
 
             stat = Path(self.model_path).stat()  # saved states belong to this model file, context and library
             identity = (f"{Path(self.model_path).name}|{stat.st_size}|{stat.st_mtime_ns}|{self.n_ctx}|"
-                        f"{llama_cpp_py_sync.__version__}")
+                        f"{1 + JUDGE_SEQS}u|{llama_cpp_py_sync.__version__}")
             self._snapshots = PrefixSnapshots(get_ffi(), get_lib(), llama._ctx, identity=identity,
                                               folder=Path(self.prefix_cache_dir) if self.prefix_cache_dir else None)
             # The library tokenizes the templated chat prompt without parsing special tokens, so the
@@ -234,15 +239,26 @@ class ChatLlamaCpp(BaseChatModel):
             return self._next_token_logprobs(messages, int(kwargs.get("top_logprobs") or 20))
         return generate_from_stream(self._stream(messages, stop, run_manager, **kwargs))
 
+    def batch(self, inputs: list[Any], config: Any = None, *, return_exceptions: bool = False,
+              **kwargs: Any) -> list[BaseMessage]:
+        """Next-token log-probabilities for several prompts (``llm.bind(logprobs=True).batch(...)``,
+        as ``rag.decide.judge`` asks) are scored in one decode: the prompts' shared start (system
+        part and question) once, in sequence 0, and each prompt's own rest as its own sequence on
+        top of it. Anything else is LangChain's batch (one call after another, under the lock)."""
+        if not kwargs.get("logprobs") or len(inputs) < 2:
+            return super().batch(inputs, config, return_exceptions=return_exceptions, **kwargs)
+        prompts = [self._convert_input(i).to_messages() for i in inputs]
+        return [result.generations[0].message
+                for result in self._next_token_logprobs_many(prompts, int(kwargs.get("top_logprobs") or 20))]
+
     def _next_token_logprobs(self, messages: list[BaseMessage], top: int) -> ChatResult:
         """One step: the most likely next tokens and their log-probabilities, in OpenAI's
         ``logprobs`` shape (so ``llm.bind(logprobs=True, top_logprobs=n)`` reads the same from this
-        model and from an OpenAI-compatible server). Used for narrow choices ("which sentence
-        answers? 0 = none") read as a distribution instead of one sampled token.
+        model and from an OpenAI-compatible server). ``rag.decide`` reads a yes/no judgement from
+        it as a probability instead of one sampled token.
 
         Uses the pinned library's prompt formatting, prefix cache and decode (private, 0.11739), so
         the prompt's cached prefix is shared with ordinary generation calls."""
-        import numpy as np
         from llama_cpp_py_sync._cffi_bindings import get_ffi, get_lib
 
         ffi, lib = get_ffi(), get_lib()
@@ -258,16 +274,59 @@ class ChatLlamaCpp(BaseChatModel):
                 started = time.perf_counter()
                 llama._eval_tokens(tokens[reused:], reused)
                 prefill = time.perf_counter() - started
-                n_vocab = llama.n_vocab
-                row = np.frombuffer(ffi.buffer(lib.llama_get_logits_ith(llama._ctx, -1), 4 * n_vocab),
-                                    dtype=np.float32).astype(np.float64)
+                row = _logits(ffi, lib, llama, -1)
             except RuntimeError as e:
                 llama._clear_context_state()
                 raise BackendError(f"the local model failed: {e}") from e
-            self._last_stats = {"input_tokens": len(tokens), "reused_tokens": reused, "cache_status": status,
-                                "prefilled_tokens": len(tokens) - reused, "prefill_seconds": prefill}
-            self._count_prefill(self._last_stats)
-            self._last_stats.update(before)
+            self._note_prefill(before, input_tokens=len(tokens), reused_tokens=reused, cache_status=status,
+                               prefilled_tokens=len(tokens) - reused, prefill_seconds=prefill)
+            return self._top_tokens(llama, row, top)
+
+    def _next_token_logprobs_many(self, prompts: list[list[BaseMessage]], top: int) -> list[ChatResult]:
+        """``_next_token_logprobs`` for each prompt, decoded together (``batch``). Sequence 0 keeps
+        the shared start afterwards, as after an ordinary call, so the library's prefix reuse goes
+        on as before; the other sequences are removed."""
+        from llama_cpp_py_sync._cffi_bindings import get_ffi, get_lib
+
+        from rag.llama_prefix import common_length
+
+        ffi, lib = get_ffi(), get_lib()
+        chats = [to_chat_dicts(m) for m in prompts]
+        with self._lock:
+            llama = self._load()
+            tokens = [llama.tokenize(llama._format_chat_prompt(chat)[0], add_special=True) for chat in chats]
+            # Each prompt keeps at least one token of its own: its logits are read from that token.
+            shared = min(min(common_length(tokens[0], t) for t in tokens), min(map(len, tokens)) - 1)
+            own = [t[shared:] for t in tokens]
+            if shared + max(map(len, own)) + 1 >= self.n_ctx or shared + sum(map(len, own)) >= self.n_ctx:
+                raise InputError(f"the prompts are too long for the local model's {self.n_ctx}-token context")
+            before = self._system_state(llama, chats[0], tokens[0])
+            try:
+                reused, status = llama._prepare_chat_prefix(tokens[0][:shared + 1], self._cache_key)
+                started = time.perf_counter()
+                llama._eval_tokens(tokens[0][reused:shared], reused)
+                rows = []
+                for at in range(0, len(own), JUDGE_SEQS):
+                    rows += _decode_beside(ffi, lib, llama, own[at:at + JUDGE_SEQS], shared)
+                prefill = time.perf_counter() - started
+            except RuntimeError as e:
+                llama._clear_context_state()
+                raise BackendError(f"the local model failed: {e}") from e
+            processed = shared - reused + sum(map(len, own))
+            self._note_prefill(before, input_tokens=sum(map(len, tokens)), reused_tokens=reused, cache_status=status,
+                               prefilled_tokens=processed, prefill_seconds=prefill, batched=len(tokens))
+            return [self._top_tokens(llama, row, top) for row in rows]
+
+    def _note_prefill(self, before: dict[str, Any], **stats: Any) -> None:
+        self._last_stats = stats
+        self._count_prefill(stats)
+        self._last_stats.update(before)
+
+    def _top_tokens(self, llama: Any, row: Any, top: int) -> ChatResult:
+        """The ``top`` most likely next tokens of a logits row, as an ``AIMessage`` holding OpenAI's
+        ``logprobs`` shape; its content is the most likely token."""
+        import numpy as np
+
         logp = row - (row.max() + np.log(np.exp(row - row.max()).sum()))
         best = np.argpartition(-logp, top)[:top]  # the top entries of ~150k, without a full sort
         best = best[np.argsort(-logp[best])]
@@ -276,3 +335,43 @@ class ChatLlamaCpp(BaseChatModel):
             "model_name": Path(self.model_path).name,
             "logprobs": {"content": [{**entries[0], "top_logprobs": entries}]}})
         return ChatResult(generations=[ChatGeneration(message=message)])
+
+
+def _logits(ffi: Any, lib: Any, llama: Any, i: int) -> Any:
+    """A copy of the logits of output ``i`` of the last decode (float64)."""
+    import numpy as np
+
+    n_vocab = llama.n_vocab
+    return np.frombuffer(ffi.buffer(lib.llama_get_logits_ith(llama._ctx, i), 4 * n_vocab),
+                         dtype=np.float32).astype(np.float64)
+
+
+def _decode_beside(ffi: Any, lib: Any, llama: Any, suffixes: list[list[int]], start: int) -> list[Any]:
+    """Decode each of ``suffixes`` (at most ``JUDGE_SEQS``) as its own sequence continuing the
+    ``start`` tokens held by sequence 0, all in the same batches; the logits after each suffix.
+    The sequences are removed again, whatever happens."""
+    memory = lib.llama_get_memory(llama._ctx)
+    for seq in range(1, len(suffixes) + 1):
+        lib.llama_memory_seq_cp(memory, 0, seq, -1, -1)  # shares sequence 0's cells (unified cache)
+    flat = [(seq, start + j, token, j == len(suffix) - 1)
+            for seq, suffix in enumerate(suffixes, 1) for j, token in enumerate(suffix)]
+    rows: dict[int, Any] = {}
+    try:
+        for at in range(0, len(flat), N_BATCH):
+            chunk = flat[at:at + N_BATCH]
+            batch = lib.llama_batch_init(len(chunk), 0, 1)
+            try:
+                batch.n_tokens = len(chunk)
+                for i, (seq, pos, token, last) in enumerate(chunk):
+                    batch.token[i], batch.pos[i], batch.n_seq_id[i], batch.logits[i] = token, pos, 1, int(last)
+                    batch.seq_id[i][0] = seq
+                result = lib.llama_decode(llama._ctx, batch)
+                if result != 0:
+                    raise RuntimeError(f"llama_decode failed with code {result}")
+                rows.update((seq, _logits(ffi, lib, llama, i)) for i, (seq, _, _, last) in enumerate(chunk) if last)
+            finally:
+                lib.llama_batch_free(batch)
+    finally:
+        for seq in range(1, len(suffixes) + 1):
+            lib.llama_memory_seq_rm(memory, seq, -1, -1)
+    return [rows[seq] for seq in range(1, len(suffixes) + 1)]

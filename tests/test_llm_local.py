@@ -73,3 +73,39 @@ def test_concurrent_calls_are_serialized(llm):
     for t in threads:
         t.join()
     assert answers[0] == answers[1] and "Pari" in answers[0]
+
+
+def _p_yes(messages) -> list[float]:
+    from rag.decide import read_yes
+
+    return [read_yes(m) for m in messages]
+
+
+def test_judge_prompts_scored_together_match_one_by_one(llm):
+    """The batched decode (shared start in sequence 0, each sentence its own sequence) gives the
+    same judgements as one call per sentence, and scores more than JUDGE_SEQS prompts in groups."""
+    from rag.llm import JUDGE_SEQS
+    from rag.prompts import judge_messages
+
+    sentences = ["Biden noemde Poetin een moordenaar.", "Het weer in Zeeland was zonnig.",
+                 "Moskou riep zijn ambassadeur terug.", "De prijs van brood steeg.", "Poetin reageerde boos.",
+                 "Er viel veel regen in Limburg.", "De VS overwegen sancties.", "Xi bezocht Moskou.",
+                 "Biden zei dat Poetin een moordenaar is."]
+    assert len(sentences) > JUDGE_SEQS
+    prompts = [judge_messages("Hoe noemde Biden Poetin?", n, s) for n, s in enumerate(sentences, 1)]
+    ask = llm.bind(logprobs=True, top_logprobs=20, max_tokens=1)
+    one_by_one = _p_yes(ask.invoke(p) for p in prompts)
+    together = _p_yes(ask.batch(prompts))
+    assert llm.last_stats["batched"] == len(prompts)
+    assert max(abs(a - b) for a, b in zip(one_by_one, together)) < 0.06
+    assert together.index(max(together)) == one_by_one.index(max(one_by_one))  # the same pick
+
+
+def test_generation_after_a_batched_judgement_is_unchanged(llm):
+    from rag.prompts import judge_messages
+
+    question = [SYSTEM, HumanMessage("Wat is de hoofdstad van Italië?")]
+    before = llm.invoke(question).content
+    ask = llm.bind(logprobs=True, top_logprobs=20, max_tokens=1)
+    ask.batch([judge_messages("Wat is de hoofdstad van Italië?", n, s) for n, s in ((1, "Rome."), (2, "Parijs."))])
+    assert llm.invoke(question).content == before
