@@ -240,7 +240,7 @@ class ChatLlamaCpp(BaseChatModel):
         return generate_from_stream(self._stream(messages, stop, run_manager, **kwargs))
 
     def batch(self, inputs: list[Any], config: Any = None, *, return_exceptions: bool = False,
-              **kwargs: Any) -> list[BaseMessage]:
+              **kwargs: Any) -> list[AIMessage]:
         """Next-token log-probabilities for several prompts (``llm.bind(logprobs=True).batch(...)``,
         as ``rag.decide.judge`` asks) are scored in one decode: the prompts' shared start (system
         part and question) once, in sequence 0, and each prompt's own rest as its own sequence on
@@ -248,8 +248,7 @@ class ChatLlamaCpp(BaseChatModel):
         if not kwargs.get("logprobs") or len(inputs) < 2:
             return super().batch(inputs, config, return_exceptions=return_exceptions, **kwargs)
         prompts = [self._convert_input(i).to_messages() for i in inputs]
-        return [result.generations[0].message
-                for result in self._next_token_logprobs_many(prompts, int(kwargs.get("top_logprobs") or 20))]
+        return self._next_token_logprobs_many(prompts, int(kwargs.get("top_logprobs") or 20))
 
     def _next_token_logprobs(self, messages: list[BaseMessage], top: int) -> ChatResult:
         """One step: the most likely next tokens and their log-probabilities, in OpenAI's
@@ -280,9 +279,9 @@ class ChatLlamaCpp(BaseChatModel):
                 raise BackendError(f"the local model failed: {e}") from e
             self._note_prefill(before, input_tokens=len(tokens), reused_tokens=reused, cache_status=status,
                                prefilled_tokens=len(tokens) - reused, prefill_seconds=prefill)
-            return self._top_tokens(llama, row, top)
+            return ChatResult(generations=[ChatGeneration(message=self._top_tokens(llama, row, top))])
 
-    def _next_token_logprobs_many(self, prompts: list[list[BaseMessage]], top: int) -> list[ChatResult]:
+    def _next_token_logprobs_many(self, prompts: list[list[BaseMessage]], top: int) -> list[AIMessage]:
         """``_next_token_logprobs`` for each prompt, decoded together (``batch``). Sequence 0 keeps
         the shared start afterwards, as after an ordinary call, so the library's prefix reuse goes
         on as before; the other sequences are removed."""
@@ -322,7 +321,7 @@ class ChatLlamaCpp(BaseChatModel):
         self._count_prefill(stats)
         self._last_stats.update(before)
 
-    def _top_tokens(self, llama: Any, row: Any, top: int) -> ChatResult:
+    def _top_tokens(self, llama: Any, row: Any, top: int) -> AIMessage:
         """The ``top`` most likely next tokens of a logits row, as an ``AIMessage`` holding OpenAI's
         ``logprobs`` shape; its content is the most likely token."""
         import numpy as np
@@ -331,10 +330,9 @@ class ChatLlamaCpp(BaseChatModel):
         best = np.argpartition(-logp, top)[:top]  # the top entries of ~150k, without a full sort
         best = best[np.argsort(-logp[best])]
         entries = [{"token": llama.token_to_piece(int(t)), "logprob": float(logp[t])} for t in best]
-        message = AIMessage(content=entries[0]["token"], response_metadata={
+        return AIMessage(content=entries[0]["token"], response_metadata={
             "model_name": Path(self.model_path).name,
             "logprobs": {"content": [{**entries[0], "top_logprobs": entries}]}})
-        return ChatResult(generations=[ChatGeneration(message=message)])
 
 
 def _logits(ffi: Any, lib: Any, llama: Any, i: int) -> Any:
