@@ -77,3 +77,21 @@ def test_a_question_in_parts_is_scored_by_the_best_sentence_of_each_part():
     whole = Judgement([0.36, 0.29, 0.13])
     assert answerability([whole]) == pytest.approx((0.36 + 0.29) / 2)  # one part: the two best
     assert answerability([whole, Judgement([0.38, 0.13, 0.21])]) == pytest.approx((0.36 + 0.38) / 2)
+
+
+@pytest.mark.parametrize("sentence, question, echo", [
+    ("Putin paid a compliment in return.", "And what compliment did Putin pay in return?", True),
+    ("The Chinese delegation met Blinken in Alaska.", "In which city in Alaska did Blinken meet the Chinese delegation?", True),
+    # a full-sentence answer repeats the question and adds what was asked: a name, a number, new words
+    ("Kazakh minister Mukhtar Tleuberdi gave a press conference with Blinken in Astana.",
+     "Which Kazakh minister gave a press conference with Blinken in Astana?", False),
+    ("Blinken arrived in Tashkent on Tuesday.", "On which day did Blinken arrive in Tashkent?", False),
+    ("The C5+1 was set up in 2015.", "In what year was the C5+1 set up?", False),
+    ("The mayor said that the Grotestraat had turned into a river.",
+     "What did the mayor say the Grotestraat had turned into?", False),
+])
+def test_a_sentence_close_to_the_question_restates_it_only_when_it_adds_nothing(sentence, question, echo):
+    from rag.citations import restates
+
+    assert restates(sentence, question, closeness=0.94) is echo
+    assert not restates(sentence, question, closeness=0.85)  # not close: never an echo
