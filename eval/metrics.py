@@ -16,7 +16,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 
-from rag.answer import REFUSALS
+from rag.answer import QUOTED, REFUSALS
 from rag.citations import strip_markers
 from rag.language import detect_language
 
@@ -154,6 +154,12 @@ def language_match(answer: str, lang: str) -> bool | None:
     told (no function words), so one-word answers are not held against a run."""
     found = answer_language(answer)
     return None if not found else found == lang
+
+
+def phrased(notes: Sequence[str]) -> bool | None:
+    """True when the answer holds a sentence in the model's own (checked) wording, False when all of
+    it is the quote fallback (``rag.answer.QUOTED``); None for an answer without sentences."""
+    return None if not notes else any(note != QUOTED for note in notes)
 
 
 # -- citations --------------------------------------------------------------------------------------

@@ -29,7 +29,7 @@ from rag.settings import Settings
 
 # Per-question metrics, in report order; each is averaged over the questions where it is defined.
 METRICS = ("hit@1", "hit@k", "recall@k", "mrr", "ndcg@k", "answer_accuracy", "token_f1", "language_match",
-           "citation_precision", "citation_recall", "unsupported_share", "timeline_dates", "timeline_order")
+           "phrased", "citation_precision", "citation_recall", "unsupported_share", "timeline_dates", "timeline_order")
 # Set-level metrics (not an average of per-question values).
 SET_METRICS = ("abstention_precision", "abstention_recall")
 JUDGED = ("faithfulness", "answer_correctness")
@@ -115,6 +115,8 @@ def score(question: Question, answer: Answer, articles: Mapping[str, str], k: in
         "token_f1": (0.0 if answer.abstained else m.token_f1(answer.answer, question.answer))
         if answerable and question.answer.strip() else None,
         "language_match": m.language_match(answer.answer, question.lang),
+        "phrased": m.phrased([s.note for s in answer.sentences]) if answer.mode != "extractive" and not answer.abstained
+        else None,
         "citation_precision": m.citation_precision(cited, gold) if answerable else None,
         "citation_recall": m.citation_recall(cited, gold) if answerable else None,
         "unsupported_share": m.unsupported_share([s.supported for s in answer.sentences]),

@@ -66,11 +66,14 @@ class Citation(BaseModel):
     score: float  # similarity between answer sentence and quote
 
 
+QUOTED = "quoted: the model's wording did not pass the check"  # the note of a quote-fallback sentence
+
+
 class AnswerSentence(BaseModel):
     text: str  # without citation markers
     citations: list[int] = Field(default_factory=list)
     supported: bool = True
-    note: str = ""  # why a citation was moved or removed, or why unsupported
+    note: str = ""  # why a citation was moved or removed, or why unsupported; QUOTED for a quote fallback
 
 
 class Answer(BaseModel):

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from rag.answer import REFUSALS, Answer, AnswerSentence, Citation, Event, Source
+from rag.answer import QUOTED, REFUSALS, Answer, AnswerSentence, Citation, Event, Source
 from rag.citations import check, citation_for, render
 from rag.dates import DateFilter, merge, parse_question_dates
 from rag.decide import SECOND_SOURCE_P, Judgement, answerability, judge
@@ -404,5 +404,5 @@ def _quoted(unit: Unit, sources: list[Source], lang: str) -> tuple[AnswerSentenc
     """Evidence ``unit`` as the answer itself, quoted in a sentence of the question's language, and
     its citation: what is shown when the model's wording fails the check."""
     sentence = AnswerSentence(text=quote_sentence(lang, unit.text) + ".", citations=[unit.source],
-                              note="quoted: the model's wording did not pass the check")
+                              note=QUOTED)
     return sentence, citation_for(next(s for s in sources if s.n == unit.source), unit, 1.0)

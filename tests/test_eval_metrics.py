@@ -269,3 +269,12 @@ def test_timeline_dates_is_the_f1_of_answer_and_gold_dates(answer, gold, expecte
 ])
 def test_timeline_order_asks_oldest_first(dates, expected):
     assert m.timeline_order(dates) is expected
+
+
+def test_phrased_tells_the_models_own_wording_from_the_quote_fallback():
+    from rag.answer import QUOTED
+
+    assert m.phrased(["", "cited [2] instead"]) is True
+    assert m.phrased([QUOTED]) is False
+    assert m.phrased(["", QUOTED]) is True  # one part phrased, the other quoted
+    assert m.phrased([]) is None
