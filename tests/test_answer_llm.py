@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from newsrag.chatbot import Chatbot
+from rag.answer import QUOTED
 from rag.language import detect_language
 from tests.conftest import make_settings
 
@@ -43,6 +44,15 @@ def test_english_question_answered_in_english_from_dutch_articles(llm_bot):
     assert detect_language(answer.answer) == "en", answer.answer
     assert any(w in answer.answer.lower() for w in ("murderer", "killer", "moordenaar")), answer.answer
     assert any(c.doc_id == "004_c8f14cc41eaac8fb" for c in answer.citations)
+
+
+def test_an_english_answer_is_the_models_own_english_sentence_not_the_dutch_quote(llm_bot):
+    # A full-sentence answer repeats the question; it used to be dropped as an echo and quoted in Dutch.
+    answer = llm_bot.ask("Which Kazakh minister gave a press conference with Blinken?")
+    assert not answer.abstained, (answer.abstain_reason, answer.decision)
+    assert detect_language(answer.answer) == "en" and "Tleuberdi" in answer.answer, answer.answer
+    assert answer.sentences and all(s.note != QUOTED for s in answer.sentences), answer.answer
+    assert any(c.doc_id == BLINKEN and "Tleuberdi" in c.quote for c in answer.citations)
 
 
 def test_follow_up_resolved_from_the_history(llm_bot):
