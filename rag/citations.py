@@ -30,9 +30,12 @@ _NEGATION = re.compile(r"\b(niet|geen|nooit|niets|niemand|nergens|noch|not|no|ne
                        r"neither|nor|without|zonder)\b|n't\b", re.IGNORECASE)
 _NAME = re.compile(r"\b[A-ZÀ-Ö][\w’'-]{2,}")
 # An answer sentence this close to the question (both embedded as queries) restates it instead of
-# answering ("Putin paid a compliment in return" 0.94) unless it adds what was asked: a full-sentence
-# answer repeats the question too ("Kazakh minister Mukhtar Tleuberdi gave a press conference with
-# Blinken in Astana" 0.93), so closeness alone dropped most well-phrased English answers (docs/eval.md).
+# answering ("Putin paid a compliment in return" 0.94). A full-sentence answer repeats the question
+# too ("Kazakh minister Mukhtar Tleuberdi gave a press conference with Blinken in Astana" 0.93): in
+# another language than its quote, such a sentence counts as an answer when it adds what was asked,
+# since the fallback would be a quote the asker may not read. In the quote's own language the quote
+# is the better answer: there, adding words let false premises through ("De AI-verordening verbiedt
+# chatbots als ChatGPT omdat …" for a trap question; docs/eval.md).
 ECHO = 0.905
 MIN_ADDED = 2  # what a sentence adds to the question: its new words, a new name or number counting twice
 MIN_WORD_SHARE = 0.5  # same-language answers: share of the words added to the question found in the quote
@@ -101,12 +104,13 @@ def _words_ok(sentence: str, quote: str, question_terms: set[str]) -> bool:
     return not added or len(added & terms(quote)) / len(added) >= MIN_WORD_SHARE
 
 
-def restates(sentence: str, question: str, closeness: float) -> bool:
-    """Does ``sentence`` only restate ``question``? Close to it (``closeness`` ≥ ``ECHO``) and adding
-    fewer than ``MIN_ADDED``: "Putin paid a compliment in return" adds one word; "Blinken arrived in
-    Tashkent on Tuesday" a word that is a name."""
-    if closeness < ECHO:
-        return False
+def restates(sentence: str, question: str, closeness: float, *, across_languages: bool = True) -> bool:
+    """Does ``sentence`` only restate ``question``? Close to it (``closeness`` ≥ ``ECHO``) and, when it
+    is in another language than its evidence (``across_languages``), adding fewer than ``MIN_ADDED``:
+    "Putin paid a compliment in return" adds one word; "Blinken arrived in Tashkent on Tuesday" a
+    word that is a name."""
+    if closeness < ECHO or not across_languages:
+        return closeness >= ECHO
     asked = question.lower()
     added = terms(sentence) - terms(question)
     new_names = [n for n in _NAME.findall(sentence) if n.lower() not in asked and n.lower() not in stopwords()]
@@ -137,9 +141,11 @@ def check(answer_text: str, evidence: Evidence, sources: Sequence[Source], embed
     echo = vectors[len(parts):] @ vectors[:len(parts)].T if len(texts) > len(parts) else np.zeros((1, len(parts)))
     by_n = {s.n: s for s in sources}
     asked = terms(question)
+    evidence_languages = {detect_language(evidence.units[i].text)
+                          for i in (allowed if allowed is not None else range(len(evidence.units)))} if strict else set()
     checked, citations = [], []
     for j, ((text, cited), vector) in enumerate(zip(parts, vectors)):
-        if restates(text, question, float(echo[0, j])):
+        if restates(text, question, float(echo[0, j]), across_languages=detect_language(text) not in evidence_languages):
             checked.append(AnswerSentence(text=text, supported=False, note="restates the question"))
             continue
         sims = evidence.similarities(vector)

@@ -93,5 +93,7 @@ def test_a_question_in_parts_is_scored_by_the_best_sentence_of_each_part():
 def test_a_sentence_close_to_the_question_restates_it_only_when_it_adds_nothing(sentence, question, echo):
     from rag.citations import restates
 
-    assert restates(sentence, question, closeness=0.94) is echo
+    assert restates(sentence, question, closeness=0.94) is echo  # an English answer from Dutch evidence
     assert not restates(sentence, question, closeness=0.85)  # not close: never an echo
+    # In the evidence's own language the quote is the better answer: closeness alone decides.
+    assert restates(sentence, question, closeness=0.94, across_languages=False)
