@@ -244,8 +244,10 @@ class ChatLlamaCpp(BaseChatModel):
         """Next-token log-probabilities for several prompts (``llm.bind(logprobs=True).batch(...)``,
         as ``rag.decide.judge`` asks) are scored in one decode: the prompts' shared start (system
         part and question) once, in sequence 0, and each prompt's own rest as its own sequence on
-        top of it. Anything else is LangChain's batch (one call after another, under the lock)."""
-        if not kwargs.get("logprobs") or len(inputs) < 2:
+        top of it. Anything else, and a batch that asks for callbacks or for errors per input, is
+        LangChain's batch (one call after another, under the lock)."""
+        configs = config if isinstance(config, list) else [config or {}]
+        if not kwargs.get("logprobs") or len(inputs) < 2 or return_exceptions or any(c.get("callbacks") for c in configs):
             return super().batch(inputs, config, return_exceptions=return_exceptions, **kwargs)
         prompts = [self._convert_input(i).to_messages() for i in inputs]
         return self._next_token_logprobs_many(prompts, int(kwargs.get("top_logprobs") or 20))
@@ -297,16 +299,15 @@ class ChatLlamaCpp(BaseChatModel):
             # Each prompt keeps at least one token of its own: its logits are read from that token.
             shared = min(min(common_length(tokens[0], t) for t in tokens), min(map(len, tokens)) - 1)
             own = [t[shared:] for t in tokens]
-            if shared + max(map(len, own)) + 1 >= self.n_ctx or shared + sum(map(len, own)) >= self.n_ctx:
+            groups = [own[at:at + JUDGE_SEQS] for at in range(0, len(own), JUDGE_SEQS)]  # one decode's worth each
+            if shared + max(sum(map(len, group)) for group in groups) + 1 >= self.n_ctx:
                 raise InputError(f"the prompts are too long for the local model's {self.n_ctx}-token context")
             before = self._system_state(llama, chats[0], tokens[0])
             try:
                 reused, status = llama._prepare_chat_prefix(tokens[0][:shared + 1], self._cache_key)
                 started = time.perf_counter()
                 llama._eval_tokens(tokens[0][reused:shared], reused)
-                rows = []
-                for at in range(0, len(own), JUDGE_SEQS):
-                    rows += _decode_beside(ffi, lib, llama, own[at:at + JUDGE_SEQS], shared)
+                rows = [row for group in groups for row in _decode_beside(ffi, lib, llama, group, shared)]
                 prefill = time.perf_counter() - started
             except RuntimeError as e:
                 llama._clear_context_state()

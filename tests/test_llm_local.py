@@ -101,11 +101,33 @@ def test_judge_prompts_scored_together_match_one_by_one(llm):
     assert together.index(max(together)) == one_by_one.index(max(one_by_one))  # the same pick
 
 
-def test_generation_after_a_batched_judgement_is_unchanged(llm):
+def test_after_a_batch_only_the_shared_start_stays_and_the_next_call_reuses_it(llm):
+    from llama_cpp_py_sync._cffi_bindings import get_lib
+
+    from rag.llm import JUDGE_SEQS
     from rag.prompts import judge_messages
 
-    question = [SYSTEM, HumanMessage("Wat is de hoofdstad van Italië?")]
-    before = llm.invoke(question).content
+    prompts = [judge_messages("Hoe noemde Biden Poetin?", n, s)
+               for n, s in ((1, "Biden noemde Poetin een moordenaar."), (2, "Het weer was zonnig."))]
     ask = llm.bind(logprobs=True, top_logprobs=20, max_tokens=1)
-    ask.batch([judge_messages("Wat is de hoofdstad van Italië?", n, s) for n, s in ((1, "Rome."), (2, "Parijs."))])
-    assert llm.invoke(question).content == before
+    alone = _p_yes([ask.invoke(prompts[0])])[0]
+    ask.batch(prompts + prompts[:1])  # the same prompt twice, too
+    lib = get_lib()
+    memory = lib.llama_get_memory(llm._llama._ctx)
+    assert all(lib.llama_memory_seq_pos_max(memory, seq) == -1 for seq in range(1, JUDGE_SEQS + 1))
+    again = _p_yes([ask.invoke(prompts[0])])[0]  # continues from the shared start the batch left
+    assert llm.last_stats["reused_tokens"] > 20
+    assert abs(again - alone) < 0.06
+
+
+def test_a_prompt_longer_than_one_decode_is_scored_across_decodes(llm):
+    from rag.llm import N_BATCH
+    from rag.prompts import judge_messages
+
+    long = " ".join(["Het kabinet trekt geld uit voor dijken en regenbuffers in Limburg."] * 60)
+    prompts = [judge_messages("Waar gaat het geld heen?", 1, long), judge_messages("Waar gaat het geld heen?", 2, "Xi.")]
+    ask = llm.bind(logprobs=True, top_logprobs=20, max_tokens=1)
+    one_by_one = _p_yes(ask.invoke(p) for p in prompts)
+    together = _p_yes(ask.batch(prompts))
+    assert llm.last_stats["prefilled_tokens"] > N_BATCH  # the suffixes took more than one llama_decode
+    assert max(abs(a - b) for a, b in zip(one_by_one, together)) < 0.06
