@@ -38,6 +38,11 @@ _NAME = re.compile(r"\b[A-ZÀ-Ö][\w’'-]{2,}")
 # chatbots als ChatGPT omdat …" for a trap question; docs/eval.md).
 ECHO = 0.905
 MIN_ADDED = 2  # what a sentence adds to the question: its new words, a new name or number counting twice
+# An answer in another language than its quote that copies this share of its lower-case words from
+# the quote was left untranslated: "The inzet van kernwapens would for Peking a rode lijn" (0.71);
+# real English answers from Dutch quotes copied at most 0.25 (a Dutch law's name) in the eval runs.
+UNTRANSLATED = 0.5
+_WORD = re.compile(r"\b[^\W\d_]{3,}\b")
 MIN_WORD_SHARE = 0.5  # same-language answers: share of the words added to the question found in the quote
 
 
@@ -118,6 +123,14 @@ def restates(sentence: str, question: str, closeness: float, *, across_languages
     return len(added) + len(new_names) + len(new_numbers) < MIN_ADDED
 
 
+def translated(sentence: str, quote: str) -> bool:
+    """Is ``sentence`` (asked in another language than ``quote``'s) really in that other language,
+    not the quote's words left as they were? Names (capitalised) are the same in both."""
+    words = [w for w in _WORD.findall(sentence) if w.islower()]
+    known = {w.lower() for w in _WORD.findall(quote)}
+    return not words or sum(w in known for w in words) / len(words) < UNTRANSLATED
+
+
 def citation_for(src: Source, unit: Unit, score: float) -> Citation:
     """The citation of ``unit`` (an evidence sentence) of source ``src``: its exact span in the article."""
     return Citation(n=src.n, doc_id=src.doc_id, title=src.title, date=src.date, quote=unit.text,
@@ -128,7 +141,8 @@ def check(answer_text: str, evidence: Evidence, sources: Sequence[Source], embed
           support: float, question: str = "", *, strict: bool = False,
           allowed: set[int] | None = None) -> tuple[list[AnswerSentence], list[Citation]]:
     """Check every sentence of ``answer_text`` against the evidence. ``strict`` adds the negation and
-    name checks and drops sentences that only restate the question; ``allowed`` (evidence unit
+    name checks and drops sentences that only restate the question or, asked in another language than
+    the evidence, were left in the evidence's words (``translated``); ``allowed`` (evidence unit
     indexes) limits support to the sentences chosen as answering the question, so a true sentence
     about something else is not an answer."""
     parts = split_cited(answer_text)
@@ -143,6 +157,7 @@ def check(answer_text: str, evidence: Evidence, sources: Sequence[Source], embed
     asked = terms(question)
     evidence_languages = {detect_language(evidence.units[i].text)
                           for i in (allowed if allowed is not None else range(len(evidence.units)))} if strict else set()
+    translate = strict and bool(question) and detect_language(question) not in evidence_languages
     checked, citations = [], []
     for j, ((text, cited), vector) in enumerate(zip(parts, vectors)):
         if restates(text, question, float(echo[0, j]), across_languages=detect_language(text) not in evidence_languages):
@@ -151,7 +166,8 @@ def check(answer_text: str, evidence: Evidence, sources: Sequence[Source], embed
         sims = evidence.similarities(vector)
         ok = [i for i in np.argsort(-sims) if sims[i] >= support and (allowed is None or int(i) in allowed)
               and _numbers_ok(text, evidence.units[i].text) and _words_ok(text, evidence.units[i].text, asked)
-              and (not strict or facts_ok(text, evidence.units[i].text, question))]
+              and (not strict or facts_ok(text, evidence.units[i].text, question))
+              and (not translate or translated(text, evidence.units[i].text))]
         best_per_source: dict[int, int] = {}
         for i in ok:
             best_per_source.setdefault(evidence.units[i].source, int(i))

@@ -97,3 +97,19 @@ def test_a_sentence_close_to_the_question_restates_it_only_when_it_adds_nothing(
     assert not restates(sentence, question, closeness=0.85)  # not close: never an echo
     # In the evidence's own language the quote is the better answer: closeness alone decides.
     assert restates(sentence, question, closeness=0.94, across_languages=False)
+
+
+@pytest.mark.parametrize("sentence, ok", [
+    ("The inzet van kernwapens would for Peking a rode lijn.", False),  # left half in Dutch
+    ("Volgens Lavrov moeten Rusland en China zich verzetten tegen de agenda van de VS.", False),
+    ("Using nuclear weapons would be a red line for Beijing.", True),
+    # a Dutch name in an English sentence is fine (0.24 in the eval runs)
+    ("The cabinet declared the Wet tegemoetkoming schade bij rampen applicable so that flood victims could be paid.",
+     True),
+])
+def test_an_answer_asked_in_english_must_not_be_the_dutch_quote_left_untranslated(sentence, ok):
+    from rag.citations import translated
+
+    quote = ("De inzet van kernwapens zou voor Peking een rode lijn zijn, en volgens Lavrov moeten Rusland en "
+             "China zich verzetten tegen de agenda van de VS. De Wet tegemoetkoming schade bij rampen geldt.")
+    assert translated(sentence, quote) is ok
