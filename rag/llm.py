@@ -140,6 +140,15 @@ class ChatLlamaCpp(BaseChatModel):
         with self._lock:
             self._load()
 
+    def close(self) -> None:
+        """Free the model now. Left to the garbage collector, llama-cpp-py-sync's ``Llama.__del__``
+        can run inside a CFFI type parse of another call and deadlock on CFFI's lock (seen in the
+        tests, which load and drop several models); a closed model frees nothing there."""
+        with self._lock:
+            if self._llama is not None:
+                self._llama.close()
+                self._llama, self._snapshots = None, None
+
     def _load(self) -> Any:  # call with self._lock held
         if self._llama is None:
             if not Path(self.model_path).is_file():

@@ -117,7 +117,9 @@ def local_llm():
 
     ensure_loadable()
     assemble_gguf(GGUF_PATH)
-    return ChatLlamaCpp(model_path=str(GGUF_PATH))
+    llm = ChatLlamaCpp(model_path=str(GGUF_PATH))
+    yield llm
+    llm.close()
 
 
 @pytest.fixture(scope="session")

@@ -38,7 +38,15 @@ def make_llm():
     from rag.llm import ChatLlamaCpp
 
     path = assemble_gguf(GGUF_PATH)  # as the conftest's local_llm: a missing model fails, it does not skip
-    return lambda **kw: ChatLlamaCpp(model_path=str(path), max_tokens=24, **kw)
+    made: list[ChatLlamaCpp] = []
+
+    def make(**kw) -> ChatLlamaCpp:
+        made.append(ChatLlamaCpp(model_path=str(path), max_tokens=24, **kw))
+        return made[-1]
+
+    yield make
+    for llm in made:  # freed here, not by the garbage collector (ChatLlamaCpp.close)
+        llm.close()
 
 
 def test_switching_system_prompts_restores_instead_of_prefilling(make_llm):

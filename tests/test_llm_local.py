@@ -27,7 +27,9 @@ def llm():
         path = assemble_gguf(GGUF_PATH)  # a no-op when already built (size + .sha256 sidecar)
     except ConfigError as e:
         pytest.skip(str(e))
-    return ChatLlamaCpp(model_path=str(path), max_tokens=32)
+    llm = ChatLlamaCpp(model_path=str(path), max_tokens=32)
+    yield llm
+    llm.close()
 
 
 def test_invoke_returns_text(llm):
