@@ -114,8 +114,10 @@ def restates(sentence: str, question: str, closeness: float, *, across_languages
     is in another language than its evidence (``across_languages``), adding fewer than ``MIN_ADDED``:
     "Putin paid a compliment in return" adds one word; "Blinken arrived in Tashkent on Tuesday" a
     word that is a name."""
-    if closeness < ECHO or not across_languages:
-        return closeness >= ECHO
+    if closeness < ECHO:
+        return False
+    if not across_languages:
+        return True
     asked = question.lower()
     added = terms(sentence) - terms(question)
     new_names = [n for n in _NAME.findall(sentence) if n.lower() not in asked and n.lower() not in stopwords()]
