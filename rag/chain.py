@@ -24,7 +24,7 @@ from langchain_core.embeddings import Embeddings
 from rag.answer import QUOTED, REFUSALS, Answer, AnswerSentence, Citation, Event, Source
 from rag.citations import check, citation_for, render
 from rag.dates import DateFilter, merge, parse_question_dates
-from rag.decide import SECOND_SOURCE_P, Judgement, answerability, judge
+from rag.decide import SECOND_SOURCE_P, Judgement, answerability, judge, with_corrections
 from rag.errors import InputError
 from rag.evidence import Evidence, SentenceVectors, Unit, build_evidence, pick_evidence, top_units
 from rag.followup import Message, model_rewrite, needs_history, previous_question, standalone_query
@@ -257,16 +257,16 @@ class AnswerChain:
             lead = "; ".join(x for x in (context, parts[0].text if leans([p.text for p in parts], at) else "") if x)
             asked = f"({lead}) {part.text}" if lead else part.text
             candidates = [i for i in top_units(evidence, part.scores, each) if np.isfinite(part.scores[i])]
-            judged.append((part, asked, candidates,
-                           judge(self.llm, asked, [(evidence.units[i].source, evidence.units[i].text)
-                                                   for i in candidates])))
+            texts = [evidence.units[i].text for i in candidates]
+            j = judge(self.llm, asked, [(evidence.units[i].source, evidence.units[i].text) for i in candidates])
+            judged.append((part, asked, candidates, with_corrections(j, asked, texts)))
         answer.timings["decide"] = time.perf_counter() - t0
         p_answer = answerability([j for _, _, _, j in judged])
         answer.decision = {
             "p_answer": round(p_answer, 4), "threshold": self.answer_threshold,
             "candidates": [{"source": evidence.units[i].source, "text": evidence.units[i].text, "p_yes": round(p, 4),
-                            "relevance": round(float(part.scores[i]), 4)}
-                           for part, _, candidates, j in judged for i, p in zip(candidates, j.p_yes)]}
+                            "relevance": round(float(part.scores[i]), 4), "correction": rank in j.corrections}
+                           for part, _, candidates, j in judged for rank, (i, p) in enumerate(zip(candidates, j.p_yes))]}
         if len(parts) > 1:
             answer.decision["parts"] = [{"part": part.text, "p_best": round(j.best, 4)}
                                         for part, _, _, j in judged]
@@ -274,12 +274,12 @@ class AnswerChain:
             yield self._refuse(answer, f"no sentence answers the question (P = {p_answer:.2f} "
                                        f"< {self.answer_threshold})")
             return
+        # A question that names two dates ("in 2021, and in 2023") wants an article of each: the
+        # best sentence of a second article joins however it was judged.
+        two_dates = " … " in (answer.filters.get("phrase") or "")
         if len(parts) == 1:
             _, asked, candidates, j = judged[0]
             order = j.ranked()
-            # A question that names two dates ("in 2021, and in 2023") wants an article of each: the
-            # best sentence of a second article joins however it was judged.
-            two_dates = " … " in (answer.filters.get("phrase") or "")
             chosen = pick_evidence([candidates[i] for i in order], [j.p_yes[i] for i in order], evidence,
                                    0.0 if two_dates else SECOND_SOURCE_P)
         else:  # each part that passes gives its best sentence; the whole question is phrased at once
@@ -301,11 +301,11 @@ class AnswerChain:
         answer.dropped = [s for s in sentences_ if not s.supported]
         answer.sentences = [s for s in sentences_ if s.supported]
         answer.citations = citations
-        # The model's wording failed the check, or (for a question in parts) left a part out: quote
-        # the evidence it left out instead.
+        # The model's wording failed the check, or (for a question in parts or about two dates) left
+        # a part out: quote the evidence it left out instead.
         covered = {(c.n, c.start) for c in answer.citations}
         missing = [i for i in chosen if (evidence.units[i].source, evidence.units[i].start) not in covered]
-        to_quote = missing if len(parts) > 1 else [] if answer.sentences else missing[:1]
+        to_quote = missing if len(parts) > 1 or two_dates else [] if answer.sentences else missing[:1]
         for i in to_quote:
             sentence, citation = _quoted(evidence.units[i], sources, lang)
             answer.sentences.append(sentence)

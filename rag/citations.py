@@ -80,8 +80,13 @@ def _numbers_ok(sentence: str, quote: str) -> bool:
     return norm(sentence) <= norm(quote)
 
 
+def negates(text: str) -> bool:
+    """``text`` holds a negation ("niet", "geen", "zonder", "not", "n't", ...)."""
+    return bool(_NEGATION.search(text))
+
+
 def _negation_ok(sentence: str, quote: str) -> bool:
-    return bool(_NEGATION.search(sentence)) == bool(_NEGATION.search(quote))
+    return negates(sentence) == negates(quote)
 
 
 def _names_ok(sentence: str, quote: str, question: str) -> bool:

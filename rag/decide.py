@@ -19,6 +19,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from rag.citations import negates
+from rag.keyword import terms
 from rag.prompts import judge_messages
 
 if TYPE_CHECKING:
@@ -56,10 +58,22 @@ def read_yes(message: Any) -> float:
 RANK_PENALTY = 0.05
 SECOND_SOURCE_P = 0.5  # a sentence of another article joins the answer when judged this likely
 
+# A sentence that denies something about what the question names is the correction a false premise
+# needs: "Op de 500 meter bij de mannen bleef Nederland … zonder medaille" for "Welke medaille won
+# Nederland op de 500 meter bij de mannen?". The 1.5B judge says No to such sentences (P 0.09-0.24 on
+# four of tune's traps), so code decides: one of the two most relevant candidates that holds a
+# negation the question lacks and shares at least CORRECTION_OVERLAP of the question's content words
+# counts as judged CORRECTION_P. Set on eval/tune.jsonl (docs/eval.md): the simulated answers gained 6
+# and lost 2 (an unanswerable "who owns the camping?" took "de camping keert niet terug" as an answer).
+CORRECTION_P = 0.7
+CORRECTION_OVERLAP = 0.3
+CORRECTION_RANKS = 2
+
 
 @dataclass(frozen=True)
 class Judgement:
     p_yes: list[float]  # per candidate, in relevance order
+    corrections: frozenset[int] = frozenset()  # candidates counted as corrections (``corrects``)
 
     @property
     def p_answer(self) -> float:
@@ -94,3 +108,22 @@ def judge(llm: BaseChatModel, question: str, candidates: Sequence[tuple[int, str
         return Judgement([])
     ask = llm.bind(logprobs=True, top_logprobs=20, max_tokens=1)
     return Judgement([read_yes(m) for m in ask.batch([judge_messages(question, n, text) for n, text in candidates])])
+
+
+def corrects(question: str, sentence: str) -> bool:
+    """``sentence`` denies something about what ``question`` asks: it holds a negation the question
+    lacks and shares at least ``CORRECTION_OVERLAP`` of the question's (stemmed) content words."""
+    if negates(question) or not negates(sentence):
+        return False
+    wanted = terms(question)
+    return bool(wanted) and len(wanted & terms(sentence)) / len(wanted) >= CORRECTION_OVERLAP
+
+
+def with_corrections(judgement: Judgement, question: str, sentences: Sequence[str]) -> Judgement:
+    """``judgement`` with each of the ``CORRECTION_RANKS`` most relevant candidates that ``corrects``
+    the question counted as judged at least ``CORRECTION_P``. ``sentences``: the candidates' texts, in
+    relevance order (as judged)."""
+    found = frozenset(i for i, text in enumerate(sentences[:CORRECTION_RANKS]) if corrects(question, text))
+    if not found:
+        return judgement
+    return Judgement([max(p, CORRECTION_P) if i in found else p for i, p in enumerate(judgement.p_yes)], found)

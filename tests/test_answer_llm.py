@@ -20,8 +20,6 @@ BLINKEN = "000_9dbccd1724277ce9"
 # CI reports it the day it starts to pass. Measured on the question sets in docs/eval.md.
 CROSS_LINGUAL_JUDGE = pytest.mark.xfail(strict=True, reason=(
     "the 1.5B judge gives P(Yes) 0.14-0.20 to the Dutch 'moordenaar' sentence for this English question"))
-TRAP_JUDGE = pytest.mark.xfail(strict=True, reason=(
-    "the judge does not see 'neemt niet met eigen militairen deel' as answering 'how many troops' (P 0.26)"))
 IN_DOMAIN_UNANSWERABLE = pytest.mark.xfail(strict=True, reason=(
     "two sentences about Xi and Putin score P(Yes) 0.39 on average, above the 0.30 threshold"))
 
@@ -63,8 +61,9 @@ def test_follow_up_resolved_from_the_history(llm_bot):
     assert not answer.abstained and "25" in answer.answer, answer.raw_answer
 
 
-@TRAP_JUDGE
 def test_a_false_premise_is_corrected_from_the_article_not_refused(llm_bot):
+    # The judge gives 'neemt niet met eigen militairen deel' P 0.26; code counts it as the correction
+    # (rag.decide.corrects).
     answer = llm_bot.ask("Hoeveel eigen militairen heeft Wit-Rusland naar de strijd in Oekraïne gestuurd?")
     assert not answer.abstained, (answer.abstain_reason, answer.decision)
     assert any(w in answer.answer.lower() for w in ("niet", "geen")), answer.answer

@@ -104,6 +104,22 @@ def test_when_no_sentence_answers_the_fixed_localized_refusal_comes_without_phra
     assert "P = 0.20" in answer.abstain_reason and answer.decision["p_answer"] == 0.2
 
 
+def test_a_false_premise_is_corrected_by_the_sentence_that_denies_it_though_the_judge_says_no(tmp_path):
+    corpus = write_corpus(tmp_path / "skating", {"wk.txt": (
+        " date 2024-02 Nederland won negen medailles op het WK in Calgary.\n\n"
+        "Op de 500 meter bij de mannen bleef Nederland zonder medaille.\n\n"
+        "Bij de vrouwen won Merel Dijkhuizen goud op de 1000 meter.")})
+    llm = recording_llm("Nederland won geen medaille op de 500 meter bij de mannen [1].", yes=lambda sentence: 0.15)
+    answer = bot_with(tmp_path, corpus, llm).ask("Welke medaille won Nederland op de 500 meter bij de mannen?")
+    assert not answer.abstained, answer.abstain_reason
+    assert "medaille" in answer.answer and answer.unsupported == 0  # phrased or quoted: the correction
+    assert [c.quote for c in answer.citations] == ["Op de 500 meter bij de mannen bleef Nederland zonder medaille."]
+    assert [c["correction"] for c in answer.decision["candidates"] if "zonder" in c["text"]] == [True]
+    # the same sentence does not correct a question that asks about something else
+    other = bot_with(tmp_path / "b", corpus, recording_llm("x [1].", yes=lambda sentence: 0.15))
+    assert other.ask("Wie won goud op de 1000 meter bij de vrouwen?").abstained
+
+
 @pytest.mark.parametrize("question, lang, lead", [
     (Q_MONEY, "nl", "Volgens het artikel: „"), ("How many dollars did Blinken promise the region?", "en",
                                                 "The article (in Dutch) says: „")])

@@ -9,7 +9,7 @@ from langchain_core.messages import AIMessage
 
 from eval.metrics import abstention_sweep
 from rag.citations import facts_ok
-from rag.decide import Judgement, judge, read_yes
+from rag.decide import CORRECTION_P, Judgement, corrects, judge, read_yes, with_corrections
 from rag.prompts import judge_messages, phrase_messages
 from tests.fakes import recording_llm
 
@@ -44,6 +44,36 @@ def test_judging_calls_of_one_question_share_their_prefix_so_the_cache_is_reused
     assert first[0].text == second[0].text
     assert first[1].text.startswith("Question: Q?\nSentence [") and second[1].text.startswith("Question: Q?\nSentence [")
     assert phrase_messages("Q?", "en", [(2, "S.")])[1].text.endswith("Answer (in English):")
+
+
+MEN_500 = "Welke medaille won Nederland op de 500 meter bij de mannen in Calgary?"
+NO_MEDAL = "Op de 500 meter bij de mannen bleef Nederland voor het eerst sinds 2019 zonder medaille."
+
+
+@pytest.mark.parametrize("question, sentence, correction", [
+    (MEN_500, NO_MEDAL, True),
+    # no negation: an answer or not, the judge decides
+    (MEN_500, "Bij de mannen was er goud voor Thijs van Lent op de 10.000 meter.", False),
+    # a negation about something else: too few of the question's words
+    (MEN_500, "De bondscoach zei niets over de Spelen.", False),
+    # the question negates too: "not" in the sentence is no correction of it
+    ("Welke landen stemden niet voor de resolutie?", "Wit-Rusland stemde niet voor de resolutie.", False),
+    ("Hoeveel eigen militairen heeft Wit-Rusland naar de strijd in Oekraïne gestuurd?",
+     "Loekasjenko steunt Poetins oorlog, maar neemt niet met eigen militairen deel aan de strijd.", True),
+])
+def test_a_sentence_that_denies_what_the_question_names_is_a_correction(question, sentence, correction):
+    assert corrects(question, sentence) is correction
+
+
+def test_a_correction_among_the_two_most_relevant_candidates_counts_as_judged_likely():
+    low = Judgement([0.15, 0.42, 0.74])
+    raised = with_corrections(low, MEN_500, [NO_MEDAL, "De overige medailles waren zilver.", NO_MEDAL])
+    # only the two most relevant candidates may be corrections: the third keeps what the model said
+    assert raised.p_yes == [CORRECTION_P, 0.42, 0.74] and raised.corrections == frozenset({0})
+    assert raised.ranked()[0] == 0 and raised.p_answer > low.p_answer
+    # a correction the model already judged likelier keeps its own P
+    assert with_corrections(Judgement([0.9, 0.1]), MEN_500, [NO_MEDAL, "x"]).p_yes == [0.9, 0.1]
+    assert with_corrections(low, MEN_500, ["a", "b", "c"]) is low
 
 
 def test_an_empty_judgement_never_answers():

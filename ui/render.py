@@ -53,6 +53,7 @@ _LABELS = [  # (key, nl, en)
     ("sentences", "Zinnen van het antwoord", "Answer sentences"),
     ("decision", "Beantwoordt een zin de vraag? (kans volgens het model)", "Does a sentence answer the question? (the model's probability)"),
     ("threshold", "drempel", "threshold"),
+    ("correction", "ontkent wat de vraag aanneemt", "denies what the question assumes"),
     ("dropped", "Weggelaten: niet gesteund door de gekozen zin", "Left out: not supported by the chosen sentence"),
     ("timings", "Tijd per stap", "Time per stage"),
     ("total", "totaal", "total"),
@@ -286,7 +287,9 @@ def why_html(answer: Answer) -> str:
         out.append(f'<h4>{lab["decision"]}</h4><p class="nr-dim">P = {d["p_answer"]:.2f} · '
                    f'{lab["threshold"]} {d["threshold"]}</p><table class="nr-table nr-decision"><tbody>')
         out.extend(f'<tr><td class="nr-num">[{c["source"]}]</td><td class="nr-num">{c["p_yes"]:.2f}</td>'
-                   f'<td>{esc(_clip(c["text"], 160))}</td></tr>' for c in d["candidates"])
+                   f'<td>{esc(_clip(c["text"], 160))}'
+                   + (f' <span class="nr-dim">({lab["correction"]})</span>' if c.get("correction") else "")
+                   + '</td></tr>' for c in d["candidates"])
         out.append("</tbody></table>")
     if answer.dropped:
         out.append(f'<h4>{lab["dropped"]}</h4><ul class="nr-sentences">')
