@@ -281,7 +281,7 @@ class AnswerChain:
             _, asked, candidates, j = judged[0]
             order = j.ranked()
             chosen = pick_evidence([candidates[i] for i in order], [j.p_yes[i] for i in order], evidence,
-                                   0.0 if two_dates else SECOND_SOURCE_P)
+                                   0.0 if two_dates else SECOND_SOURCE_P, {s.n: s.doc_id for s in sources})
         else:  # each part that passes gives its best sentence; the whole question is phrased at once
             asked = f"({context}) {question}" if context else question
             chosen = []

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -127,15 +127,17 @@ def top_units(evidence: Evidence, scores: np.ndarray, n: int, per_source: int = 
     return picked
 
 
-def pick_evidence(ranked: Sequence[int], probs: Sequence[float], evidence: Evidence, threshold: float) -> list[int]:
+def pick_evidence(ranked: Sequence[int], probs: Sequence[float], evidence: Evidence, threshold: float,
+                  article: Mapping[int, str]) -> list[int]:
     """The unit(s) an answer is phrased from: the most likely one, plus the most likely sentence of
     another article when it passes the threshold too (a question that spans two articles).
 
-    ``ranked``: unit indexes, most likely first; ``probs``: their P(answers), in the same order."""
+    ``ranked``: unit indexes, most likely first; ``probs``: their P(answers), in the same order;
+    ``article``: the article (doc id) of each source n: two passages of one article are one article."""
     chosen = [ranked[0]]
-    first = evidence.units[ranked[0]].source
+    first = article[evidence.units[ranked[0]].source]
     for unit, p in zip(ranked[1:], probs[1:]):
-        if evidence.units[unit].source != first and p >= threshold:
+        if article[evidence.units[unit].source] != first and p >= threshold:
             chosen.append(unit)
             break
     return chosen

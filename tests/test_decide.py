@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 from langchain_core.messages import AIMessage
 
 from eval.metrics import abstention_sweep
 from rag.citations import facts_ok
 from rag.decide import CORRECTION_P, Judgement, corrects, judge, read_yes, with_corrections
+from rag.evidence import Evidence, Unit, pick_evidence
 from rag.prompts import judge_messages, phrase_messages
 from tests.fakes import recording_llm
 
@@ -143,3 +145,13 @@ def test_an_answer_asked_in_english_must_not_be_the_dutch_quote_left_untranslate
     quote = ("De inzet van kernwapens zou voor Peking een rode lijn zijn, en volgens Lavrov moeten Rusland en "
              "China zich verzetten tegen de agenda van de VS. De Wet tegemoetkoming schade bij rampen geldt.")
     assert translated(sentence, quote) is ok
+
+
+def test_a_second_sentence_joins_only_from_another_article_not_another_passage_of_the_same():
+    units = [Unit(1, "Blinken zegde 25 miljoen toe.", 0, 29), Unit(2, "Blinken bezocht Astana.", 900, 923),
+             Unit(3, "Lavrov bezocht Wang Yi.", 0, 23)]
+    evidence = Evidence(units, np.zeros((3, 4), dtype=np.float32))
+    article = {1: "blinken", 2: "blinken", 3: "lavrov"}  # sources 1 and 2 are passages of one article
+    assert pick_evidence([0, 1, 2], [0.9, 0.8, 0.6], evidence, 0.5, article) == [0, 2]
+    assert pick_evidence([0, 1, 2], [0.9, 0.8, 0.4], evidence, 0.5, article) == [0]
+    assert pick_evidence([0, 1, 2], [0.9, 0.8, 0.1], evidence, 0.0, article) == [0, 2]  # two dates: joins anyway
