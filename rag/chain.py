@@ -301,11 +301,11 @@ class AnswerChain:
         answer.dropped = [s for s in sentences_ if not s.supported]
         answer.sentences = [s for s in sentences_ if s.supported]
         answer.citations = citations
-        # The model's wording failed the check, or (for a question in parts or about two dates) left
-        # a part out: quote the evidence it left out instead.
+        # The model's wording failed the check, or left out the best sentence (or, for a question in
+        # parts or about two dates, a part): quote the evidence it left out instead.
         covered = {(c.n, c.start) for c in answer.citations}
         missing = [i for i in chosen if (evidence.units[i].source, evidence.units[i].start) not in covered]
-        to_quote = missing if len(parts) > 1 or two_dates else [] if answer.sentences else missing[:1]
+        to_quote = missing if len(parts) > 1 or two_dates else [i for i in missing if i == chosen[0]]
         for i in to_quote:
             sentence, citation = _quoted(evidence.units[i], sources, lang)
             answer.sentences.append(sentence)

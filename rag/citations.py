@@ -80,6 +80,11 @@ def _numbers_ok(sentence: str, quote: str) -> bool:
     return norm(sentence) <= norm(quote)
 
 
+def without_names(text: str) -> str:
+    """``text`` with its capitalised words (names, and a sentence's first word) blanked out."""
+    return _NAME.sub(" ", text)
+
+
 def negates(text: str) -> bool:
     """``text`` holds a negation ("niet", "geen", "zonder", "not", "n't", ...)."""
     return bool(_NEGATION.search(text))

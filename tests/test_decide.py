@@ -60,6 +60,9 @@ NO_MEDAL = "Op de 500 meter bij de mannen bleef Nederland voor het eerst sinds 2
     (MEN_500, "De bondscoach zei niets over de Spelen.", False),
     # the question negates too: "not" in the sentence is no correction of it
     ("Welke landen stemden niet voor de resolutie?", "Wit-Rusland stemde niet voor de resolutie.", False),
+    # sharing only the names is not denying what is asked
+    ("What is the name of the owner of Camping De Gele Poort?",
+     "Camping De Gele Poort keert niet terug op de oude plek: de eigenaar bouwt een nieuwe camping.", False),
     ("Hoeveel eigen militairen heeft Wit-Rusland naar de strijd in Oekraïne gestuurd?",
      "Loekasjenko steunt Poetins oorlog, maar neemt niet met eigen militairen deel aan de strijd.", True),
 ])
