@@ -241,12 +241,15 @@ def test_why_view_shows_the_decision_per_candidate_and_the_dropped_sentences_as_
     answer = blinken_answer(
         decision={"p_answer": 0.91, "threshold": 0.5, "candidates": [
             {"source": 1, "text": "Hij zegde de regio 25 miljoen dollar extra toe.", "p_yes": 0.91},
-            {"source": 2, "text": "Xi bezocht <b>Moskou</b>.", "p_yes": 0.12}]},
+            {"source": 2, "text": "Xi bezocht <b>Moskou</b>.", "p_yes": 0.12},
+            {"source": 2, "text": "Lavrov kwam niet.", "p_yes": 0.7, "correction": True}]},
         dropped=[AnswerSentence(text="GEHACKT <script>", supported=False, note="no source supports this")])
     html = render.why_html(answer)
     assert "P = 0.91" in html and "drempel 0.5" in html and "0.12" in html
     assert "Xi bezocht &lt;b&gt;Moskou&lt;/b&gt;." in html and "<b>Moskou" not in html
     assert "Weggelaten" in html and "GEHACKT &lt;script&gt;" in html
+    # a candidate that code counted as a correction says so; the others do not
+    assert html.count("ontkent wat de vraag aanneemt") == 1 and "Lavrov kwam niet. <span" in html
 
 
 # -- ingest status ---------------------------------------------------------------------------------
