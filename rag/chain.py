@@ -257,9 +257,9 @@ class AnswerChain:
             lead = "; ".join(x for x in (context, parts[0].text if leans([p.text for p in parts], at) else "") if x)
             asked = f"({lead}) {part.text}" if lead else part.text
             candidates = [i for i in top_units(evidence, part.scores, each) if np.isfinite(part.scores[i])]
-            texts = [evidence.units[i].text for i in candidates]
-            j = judge(self.llm, asked, [(evidence.units[i].source, evidence.units[i].text) for i in candidates])
-            judged.append((part, asked, candidates, with_corrections(j, asked, texts)))
+            pairs = [(evidence.units[i].source, evidence.units[i].text) for i in candidates]
+            judged.append((part, asked, candidates,
+                           with_corrections(judge(self.llm, asked, pairs), asked, [text for _, text in pairs])))
         answer.timings["decide"] = time.perf_counter() - t0
         p_answer = answerability([j for _, _, _, j in judged])
         answer.decision = {

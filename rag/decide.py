@@ -6,7 +6,9 @@ its next-token log-probabilities give ``P(Yes)``; the mean of the two best is co
 threshold calibrated on question sets (the eval report plots the sweep). Asking about one sentence
 at a time measured better than asking the model to pick among numbered sentences (docs/eval.md).
 A model or server that returns no log-probabilities still works: the word it wrote counts as
-probability 1 (and anything else as 0.5, undecided).
+probability 1 (and anything else as 0.5, undecided). One kind of sentence the small model misjudges
+is decided by code instead: a sentence that denies what the question assumes (``corrects``), the
+answer to a question with a false premise.
 
 What this leaves out: the wording of the answer (``rag.prompts.phrase_messages``) and checking it
 (``rag.citations``).
