@@ -90,6 +90,17 @@ def negates(text: str) -> bool:
     return bool(_NEGATION.search(text))
 
 
+# "niet alleen … maar ook", "niet altijd", "niet al te", "not only": a negation that hedges or adds
+# instead of denying.
+_HEDGE = re.compile(r"\b(niet|not)\s+(alleen|enkel|slechts|altijd|al\s+te|zozeer|only|just|merely|always|necessarily)\b",
+                    re.IGNORECASE)
+
+
+def denies(text: str) -> bool:
+    """``text`` denies something: a negation other than a hedge ("niet alleen", "not only")."""
+    return negates(_HEDGE.sub(" ", text))
+
+
 def _negation_ok(sentence: str, quote: str) -> bool:
     return negates(sentence) == negates(quote)
 

@@ -60,6 +60,11 @@ NO_MEDAL = "Op de 500 meter bij de mannen bleef Nederland voor het eerst sinds 2
     (MEN_500, "De bondscoach zei niets over de Spelen.", False),
     # the question negates too: "not" in the sentence is no correction of it
     ("Welke landen stemden niet voor de resolutie?", "Wit-Rusland stemde niet voor de resolutie.", False),
+    # a hedge is no denial: "niet alleen … maar ook", "niet altijd"
+    ("Wat zei de dijkgraaf over de gevolgen voor de boeren?",
+     "„Na 2021 hebben we niet alleen gerekend, maar ook geluisterd naar boeren”, zei de dijkgraaf.", False),
+    ("Op welke datum bezoekt Macron China?",
+     "Het bezoek van Loekasjenko aan China laat zien dat de relaties niet altijd eenduidig zijn.", False),
     # sharing only the names is not denying what is asked
     ("What is the name of the owner of Camping De Gele Poort?",
      "Camping De Gele Poort keert niet terug op de oude plek: de eigenaar bouwt een nieuwe camping.", False),
