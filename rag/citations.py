@@ -75,9 +75,13 @@ def split_cited(text: str) -> list[tuple[str, list[int]]]:
     return [(plain[s:e], c) for (s, e), c in zip(spans, cited)]
 
 
+def numbers(text: str) -> set[str]:
+    """The numbers in ``text``, "1,5" and "1.5" alike."""
+    return {n.replace(",", ".") for n in _NUMBER.findall(text)}
+
+
 def _numbers_ok(sentence: str, quote: str) -> bool:
-    norm = lambda s: {n.replace(",", ".") for n in _NUMBER.findall(s)}  # noqa: E731
-    return norm(sentence) <= norm(quote)
+    return numbers(sentence) <= numbers(quote)
 
 
 def without_names(text: str) -> str:
@@ -92,8 +96,8 @@ def negates(text: str) -> bool:
 
 # "niet alleen … maar ook", "niet altijd", "niet al te", "not only": a negation that hedges or adds
 # instead of denying.
-_HEDGE = re.compile(r"\b(niet|not)\s+(alleen|enkel|slechts|altijd|al\s+te|zozeer|only|just|merely|always|necessarily)\b",
-                    re.IGNORECASE)
+_HEDGE = re.compile(r"(\b(niet|not)|n't)\s+(alleen|enkel|slechts|altijd|al\s+te|zozeer|per\s+se|only|just|merely|always|"
+                    r"necessarily)\b", re.IGNORECASE)
 
 
 def denies(text: str) -> bool:

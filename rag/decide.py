@@ -17,11 +17,12 @@ What this leaves out: the wording of the answer (``rag.prompts.phrase_messages``
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from rag.citations import denies, negates, without_names
+from rag.citations import denies, negates, numbers, without_names
 from rag.keyword import terms
 from rag.prompts import judge_messages
 
@@ -74,6 +75,7 @@ SECOND_SOURCE_P = 0.5  # a sentence of another article joins the answer when jud
 CORRECTION_P = 0.7
 CORRECTION_OVERLAP = 0.25
 CORRECTION_RANKS = 2
+_YEAR = re.compile(r"(19|20)\d\d")
 
 
 @dataclass(frozen=True)
@@ -118,19 +120,24 @@ def judge(llm: BaseChatModel, question: str, candidates: Sequence[tuple[int, str
 
 def corrects(question: str, sentence: str) -> bool:
     """``sentence`` denies something about what ``question`` asks: it holds a negation the question
-    lacks and shares at least ``CORRECTION_OVERLAP`` of the question's (stemmed) content words, names
-    left out."""
-    if negates(question) or not denies(sentence):
+    lacks (not a hedge), every number of the question but its years, and at least ``CORRECTION_OVERLAP`` of the
+    question's (stemmed) content words other than names, of which there must be two or more."""
+    # "zonder medaille op de 500 meter" does not correct a question about the 1000 meter; a year in the
+    # question dates it (the date filter's job) and need not be repeated
+    amounts = {n for n in numbers(question) if not _YEAR.fullmatch(n)}
+    if negates(question) or not denies(sentence) or not amounts <= numbers(sentence):
         return False
     wanted = terms(without_names(question))
-    return bool(wanted) and len(wanted & terms(sentence)) / len(wanted) >= CORRECTION_OVERLAP
+    # "Wie won de Tour de France?" leaves one word ("won"): too little to tell what is denied
+    return len(wanted) >= 2 and len(wanted & terms(sentence)) / len(wanted) >= CORRECTION_OVERLAP
 
 
 def with_corrections(judgement: Judgement, question: str, sentences: Sequence[str]) -> Judgement:
     """``judgement`` with each of the ``CORRECTION_RANKS`` most relevant candidates that ``corrects``
     the question counted as judged at least ``CORRECTION_P``. ``sentences``: the candidates' texts, in
     relevance order (as judged)."""
-    found = frozenset(i for i, text in enumerate(sentences[:CORRECTION_RANKS]) if corrects(question, text))
+    ranks = min(CORRECTION_RANKS, len(judgement.p_yes))
+    found = frozenset(i for i, text in enumerate(sentences[:ranks]) if corrects(question, text))
     if not found:
         return judgement
     return Judgement([max(p, CORRECTION_P) if i in found else p for i, p in enumerate(judgement.p_yes)], found)

@@ -9,7 +9,7 @@ import pytest
 from langchain_core.messages import AIMessage
 
 from eval.metrics import abstention_sweep
-from rag.citations import facts_ok
+from rag.citations import denies, facts_ok
 from rag.decide import CORRECTION_P, Judgement, corrects, judge, read_yes, with_corrections
 from rag.evidence import Evidence, Unit, pick_evidence
 from rag.prompts import judge_messages, phrase_messages
@@ -65,6 +65,14 @@ NO_MEDAL = "Op de 500 meter bij de mannen bleef Nederland voor het eerst sinds 2
      "„Na 2021 hebben we niet alleen gerekend, maar ook geluisterd naar boeren”, zei de dijkgraaf.", False),
     ("Op welke datum bezoekt Macron China?",
      "Het bezoek van Loekasjenko aan China laat zien dat de relaties niet altijd eenduidig zijn.", False),
+    # another number: the 500 m sentence does not correct a question about the 1000 m, however many
+    # words they share
+    ("Welke medaille won Nederland op de 1000 meter bij de mannen?", NO_MEDAL, False),
+    # a year dates the question; the sentence need not repeat it
+    ("Hoeveel doden vielen er in Limburg bij de overstroming van juli 2021?",
+     "Anders dan in België en Duitsland vielen er in Limburg bij de overstroming geen doden.", True),
+    # one content word left once the names are out: too little to tell what is denied
+    ("Wie won de Tour de France?", "Pogacar won de Tour niet.", False),
     # sharing only the names is not denying what is asked
     ("What is the name of the owner of Camping De Gele Poort?",
      "Camping De Gele Poort keert niet terug op de oude plek: de eigenaar bouwt een nieuwe camping.", False),
@@ -73,6 +81,16 @@ NO_MEDAL = "Op de 500 meter bij de mannen bleef Nederland voor het eerst sinds 2
 ])
 def test_a_sentence_that_denies_what_the_question_names_is_a_correction(question, sentence, correction):
     assert corrects(question, sentence) is correction
+
+
+@pytest.mark.parametrize("text, denial", [
+    ("Nederland bleef zonder medaille.", True), ("Wit-Rusland neemt niet met eigen militairen deel.", True),
+    ("He didn't come.", True), ("Na 2021 hebben we niet alleen gerekend, maar ook geluisterd.", False),
+    ("De relaties zijn niet altijd eenduidig.", False), ("Zolang Poetin het niet al te bont maakt.", False),
+    ("He doesn't always come.", False), ("It isn't necessarily so.", False), ("Nietzsche schreef.", False),
+])
+def test_a_hedge_is_no_denial(text, denial):
+    assert denies(text) is denial
 
 
 def test_a_correction_among_the_two_most_relevant_candidates_counts_as_judged_likely():
@@ -84,6 +102,8 @@ def test_a_correction_among_the_two_most_relevant_candidates_counts_as_judged_li
     # a correction the model already judged likelier keeps its own P
     assert with_corrections(Judgement([0.9, 0.1]), MEN_500, [NO_MEDAL, "x"]).p_yes == [0.9, 0.1]
     assert with_corrections(low, MEN_500, ["a", "b", "c"]) is low
+    # a sentence beyond the judged ones is never a correction
+    assert with_corrections(Judgement([0.1]), MEN_500, ["x", NO_MEDAL]).corrections == frozenset()
 
 
 def test_an_empty_judgement_never_answers():
