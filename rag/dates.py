@@ -44,6 +44,7 @@ _UNITS = (r"dollars?|euros?|euro's|miljoen|miljard|millions?|billions?|km|kilome
           r"|mensen|people|personen|inwoners|doden|deaths|procent|percent")
 
 _YEAR = rf"(?<![\w.,€$£])(?:19|20)\d\d(?!\w|[.,]\d|\s*(?:(?:{_UNITS})\b|%))"
+_YEAR_RE = re.compile(_YEAR)
 _MONTH_NAME = "|".join(sorted(_MONTHS, key=len, reverse=True))
 _RELATIVE = (r"\b(?:(?:vorige?|afgelopen|last|(?:the\s+)?previous|dit|deze|this)\s+"
              r"(?:jaar|year|maand|month)"
@@ -63,6 +64,11 @@ _ABSOLUTE = re.compile(r"(?:([^\W\d]+)\.?\s+)?(\d{4})")  # a matched absolute _D
 _SINCE, _AFTER = {"sinds", "since", "vanaf", "from"}, {"na", "after"}
 _BEFORE = {"voor", "vóór", "before"}  # anything else in op is "until"
 
+
+
+def without_years(text: str) -> str:
+    """``text`` with its years ("2021", not "2000 euro" or "1500 meter") blanked out."""
+    return _YEAR_RE.sub(" ", text)
 
 def _days(iso: str) -> tuple[int, int]:
     """``date_range`` of a date already validated (or resolved here), which always has one."""
