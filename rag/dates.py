@@ -65,7 +65,6 @@ _SINCE, _AFTER = {"sinds", "since", "vanaf", "from"}, {"na", "after"}
 _BEFORE = {"voor", "vóór", "before"}  # anything else in op is "until"
 
 
-
 def without_years(text: str) -> str:
     """``text`` with its years ("2021", not "2000 euro" or "1500 meter") blanked out."""
     return _YEAR_RE.sub(" ", text)
