@@ -1,15 +1,17 @@
 """Follow-up questions: make a question that leans on the conversation stand alone for retrieval.
 
 "Hoeveel geld zegde hij daar toe?" after "Welke regio bezocht Blinken in maart 2023?" is searched
-as both questions together, so the names and dates of the earlier turn reach the retriever (and
-the date filter). A question that already stands alone is searched as it is.
+as the earlier question, the first sentence of its answer and the question together, so the names
+and dates of the earlier turn reach the retriever (and the date filter). The answer matters: after
+"Which country hosted the G20?" "India.", "that country" is India. A question that already stands
+alone is searched as it is.
 
 That join is deterministic and costs nothing, but a judge or phraser shown "(Wie is Gerrit
 Haverkamp?) Wat zei hij over boerenfamilies?" did poorly (1 of 8 follow-ups right on
 eval/tune.jsonl). With a model, a follow-up is rewritten to stand alone ("Wat zei Gerrit Haverkamp
-over boerenfamilies?"), and the rewrite is used only when code finds each of its words in the
-question or the conversation: a 1.5B model sometimes invents, and an invented name would send the
-search elsewhere. Otherwise the join is used.
+over boerenfamilies?"), from the earlier question and answer, and the rewrite is used only when code
+finds each of its words in the question or the conversation: a 1.5B model sometimes invents, and an
+invented name would send the search elsewhere. Otherwise the join is used.
 """
 
 from __future__ import annotations
@@ -25,9 +27,12 @@ if TYPE_CHECKING:
 Message = dict  # {"role": "user" | "assistant", "content": str}
 
 _LEANING = re.compile(
-    # Pronouns and pointers that need an antecedent. Not "dat", "die", "zijn", "it": too common.
+    # Pronouns and pointers that need an antecedent. Not "dat", "die", "zijn" alone: too common.
     r"\b(hij|zij|ze|hem|haar|hun|hen|daar|daarover|daarvan|daarna|ervan|erover|diezelfde|dezelfde|"
-    r"he|she|him|her|his|they|them|their|there|same)\b",
+    r"he|she|him|her|his|it|its|they|them|their|there|same)\b"
+    # "that country's position", "the head of that commission", "bij dat bezoek": a thing named before
+    r"|\b(that|this|those|these)\s+(?!(is|was|are|were|the|a|an|he|she|it|they|we|i|you|there)\b)[a-z]{3,}"
+    r"|\b(bij|in|van|over|op|na|voor|tijdens|met|aan|uit|door|naar|sinds)\s+(dat|die|deze|dit)\s+[a-z]{3,}\b",
     re.IGNORECASE,
 )
 _OPENERS = re.compile(r"^\s*(en|maar|and|but|what about|en wat|hoe zit het|waarom\?|why\?)\b", re.IGNORECASE)
@@ -40,6 +45,27 @@ def previous_question(history: Sequence[Message]) -> str:
     return ""
 
 
+def previous_answer(history: Sequence[Message], limit: int = 200) -> str:
+    """The last answer of the conversation, short and plain: its first sentence or so (at most
+    ``limit`` characters), without citation marks and quote marks; "" when it was a refusal. A
+    follow-up's "she" or "that country" often names what the answer said, not the question: "Which
+    country hosted the G20?" "India." "What is that country's position on the war?"."""
+    from rag.answer import REFUSALS
+
+    for message in reversed(history):
+        if message.get("role") == "assistant":
+            text = re.sub(r"\s*\[\d+\]", "", str(message.get("content", "")))
+            text = re.sub(r"([.!?])[.!?]+", r"\1", re.sub(r"[„”“\"]", "", text)).strip()
+            if text in REFUSALS.values():
+                return ""
+            first = re.match(r".+?[.!?](?=\s|$)", text, re.DOTALL)
+            text = " ".join((first.group(0) if first else text).split())
+            return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + " …"
+        if message.get("role") == "user":
+            return ""
+    return ""
+
+
 def needs_history(question: str, history: Sequence[Message]) -> bool:
     if not previous_question(history):
         return False
@@ -48,11 +74,11 @@ def needs_history(question: str, history: Sequence[Message]) -> bool:
 
 
 def standalone_query(question: str, history: Sequence[Message]) -> str:
-    """The query to retrieve with: the question, or the previous question followed by it."""
+    """The query to retrieve with: the question, or the previous question and answer followed by it."""
     question = question.strip()
     if not needs_history(question, history):
         return question
-    return f"{previous_question(history)} {question}"
+    return " ".join(x for x in (previous_question(history), previous_answer(history), question) if x)
 
 
 def _stems(text: str) -> list[str]:
@@ -76,6 +102,7 @@ def model_rewrite(llm: BaseChatModel, question: str, history: Sequence[Message])
 
     if not needs_history(question, history):
         return None
-    reply = llm.bind(max_tokens=80, stop=["\n"]).invoke(rewrite_messages(previous_question(history), question))
+    reply = llm.bind(max_tokens=80, stop=["\n"]).invoke(
+        rewrite_messages(previous_question(history), previous_answer(history), question))
     rewrite = str(reply.content).strip().strip('"')
     return rewrite if grounded(rewrite, question, history) else None

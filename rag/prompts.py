@@ -72,24 +72,29 @@ def phrase_messages(question: str, language: str, numbered: Numbered) -> list[Ba
 
 # -- follow-ups: a rewrite that stands alone (checked in rag.followup) --------------------------------
 REWRITE_SYSTEM = ("Rewrite the user's last question so that it can be understood without the conversation: replace "
-                  "words such as he, she, it, there, hij, zij, ze, daar with the names or things they refer to. Keep "
-                  "the question's language and wording otherwise. Reply with the rewritten question only.")
+                  "words such as he, she, it, that country, there, hij, zij, ze, dat land, daar with the names or "
+                  "things they refer to, often named in the earlier answer. Keep the question's language and wording "
+                  "otherwise. Reply with the rewritten question only.")
+# Examples from outside the articles, so that no answer is primed: the name comes from the answer in one,
+# from the question in the other.
 _REWRITE_EXAMPLES = [
-    ("Who chaired the flood commission?", "What did she recommend?", "What did the chair of the flood commission recommend?"),
-    ("Wie is de burgemeester van Valkenburg?", "Wat zei ze over het herstel?",
-     "Wat zei de burgemeester van Valkenburg over het herstel?"),
+    ("Who leads the inquiry into the harbour fire?", "Inspector Anna Berg.", "What did she say about the cause?",
+     "What did Inspector Anna Berg say about the cause of the harbour fire?"),
+    ("Welke stad bouwt het nieuwe schaatsstadion?", "Volgens het artikel: Zwolle.", "Wat gaat dat de stad kosten?",
+     "Wat gaat het nieuwe schaatsstadion Zwolle kosten?"),
 ]
 
 
-def rewrite_messages(previous: str, question: str) -> list[BaseMessage]:
-    """Make a follow-up question stand alone, from the question before it; two worked examples."""
+def rewrite_messages(previous: str, answer: str, question: str) -> list[BaseMessage]:
+    """Make a follow-up question stand alone, from the question and answer before it; two worked
+    examples."""
     from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
-    def turn(before: str, last: str) -> HumanMessage:
-        return HumanMessage(f"Earlier question: {before}\nLast question: {last}")
+    def turn(before: str, said: str, last: str) -> HumanMessage:
+        return HumanMessage(f"Earlier question: {before}\nEarlier answer: {said or '-'}\nLast question: {last}")
 
-    shots = [m for before, last, out in _REWRITE_EXAMPLES for m in (turn(before, last), AIMessage(out))]
-    return [SystemMessage(REWRITE_SYSTEM), *shots, turn(previous, question)]
+    shots = [m for before, said, last, out in _REWRITE_EXAMPLES for m in (turn(before, said, last), AIMessage(out))]
+    return [SystemMessage(REWRITE_SYSTEM), *shots, turn(previous, answer, question)]
 
 
 # -- the quote fallback ---------------------------------------------------------------------------------

@@ -195,7 +195,7 @@ def test_a_follow_up_is_searched_together_with_the_earlier_question(tmp_path, co
     history = [{"role": "user", "content": "Welk gebied bezocht Blinken in 2023?"},
                {"role": "assistant", "content": "Centraal-Azië."}]
     answer = bot.ask("Hoeveel dollar zegde hij daar toe?", history)
-    assert answer.standalone_query == "Welk gebied bezocht Blinken in 2023? Hoeveel dollar zegde hij daar toe?"
+    assert answer.standalone_query == "Welk gebied bezocht Blinken in 2023? Centraal-Azië. Hoeveel dollar zegde hij daar toe?"
     assert answer.filters["since"] == "2023" and "25 miljoen" in answer.answer
 
 

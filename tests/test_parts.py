@@ -76,7 +76,7 @@ def test_extractive_mode_gives_one_sentence_per_part(tmp_path, corpus):
 
 
 # -- follow-ups: the model's rewrite, checked in code (rag.followup) -------------------------------------
-from rag.followup import grounded  # noqa: E402
+from rag.followup import grounded, needs_history, previous_answer  # noqa: E402
 
 HISTORY = [{"role": "user", "content": "Welke regio bezocht Blinken in maart 2023?"},
            {"role": "assistant", "content": "Blinken bezocht Centraal-Azië [1]."}]
@@ -91,6 +91,41 @@ HISTORY = [{"role": "user", "content": "Welke regio bezocht Blinken in maart 202
 ])
 def test_a_rewrite_is_accepted_only_when_every_word_was_said(rewrite, ok):
     assert grounded(rewrite, "Hoeveel dollar zegde hij daar toe?", HISTORY) is ok
+
+
+@pytest.mark.parametrize("history, expected", [
+    (HISTORY, "Blinken bezocht Centraal-Azië."),
+    ([{"role": "user", "content": "Wie?"}, {"role": "assistant", "content": "Volgens het artikel: „Ria Brouwers leidde "
+      "de commissie.” [2]. En meer [3]."}], "Volgens het artikel: Ria Brouwers leidde de commissie."),
+    ([{"role": "user", "content": "Wie?"}, {"role": "assistant", "content": "Dat staat niet in de artikelen."}], ""),
+    ([{"role": "user", "content": "Wie?"}], ""),  # not answered yet
+    ([{"role": "user", "content": "Wie?"}, {"role": "assistant", "content": "x " * 300}], ("x " * 99 + "x …")),
+])
+def test_the_previous_answer_is_its_first_sentence_plain_and_short(history, expected):
+    assert previous_answer(history) == expected
+
+
+@pytest.mark.parametrize("question, leans", [
+    ("What is that country's position on the war?", True),
+    ("What did the head of that commission say about it?", True),
+    ("Which uses does it leave out?", True),
+    ("Wat zei de minister bij dat bezoek over de ramp?", True),
+    ("Is it true that the AI Act bans chatbots?", True),  # "it": joined, though the model may leave it unchanged
+    ("Waarom vindt LTO dat de boeren het grootste deel moeten inleveren?", False),  # "dat" joins clauses
+    ("Welke provincie vond de deadline die het kabinet stelde niet haalbaar?", False),
+    ("Which law did the cabinet declare applicable?", False),
+])
+def test_pointers_to_something_named_before_make_a_follow_up(question, leans):
+    assert needs_history(question, HISTORY) is leans
+
+
+def test_the_rewrite_is_shown_the_previous_answer(tmp_path, corpus):
+    llm = recording_llm("Hoeveel dollar zegde Blinken Centraal-Azië toe?", "Blinken zegde 25 miljoen dollar toe [1].",
+                        yes=yes_when("25 miljoen"))
+    bot_with(tmp_path, corpus, llm).ask("Hoeveel dollar zegde hij daar toe?", history=HISTORY)
+    rewrite = next(m for m in llm.seen if m[-1].text.startswith("Earlier question:"))
+    assert rewrite[-1].text == ("Earlier question: Welke regio bezocht Blinken in maart 2023?\n"
+                                "Earlier answer: Blinken bezocht Centraal-Azië.\nLast question: Hoeveel dollar zegde hij daar toe?")
 
 
 def test_a_grounded_rewrite_is_what_is_searched_and_judged(tmp_path, corpus):
@@ -108,4 +143,5 @@ def test_an_invented_rewrite_is_not_used(tmp_path, corpus):
                         yes=yes_when("25 miljoen"))
     answer = bot_with(tmp_path, corpus, llm).ask("Hoeveel dollar zegde hij daar toe?", history=HISTORY)
     assert "Obama" not in answer.standalone_query
-    assert answer.standalone_query == "Welke regio bezocht Blinken in maart 2023? Hoeveel dollar zegde hij daar toe?"
+    assert answer.standalone_query == ("Welke regio bezocht Blinken in maart 2023? Blinken bezocht Centraal-Azië. "
+                                       "Hoeveel dollar zegde hij daar toe?")
