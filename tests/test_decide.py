@@ -123,6 +123,31 @@ def test_a_flipped_negation_name_or_number_fails(answer, quote, ok):
     assert facts_ok(answer, quote, "Wie zegde de regio geld toe?") is ok
 
 
+ASTANA = "Blinken tijdens een persconferentie met zijn Kazachstaanse collega Mukhtar Tleuberdi, dinsdag in Astana."
+
+
+@pytest.mark.parametrize("answer, quote, passage, question, ok", [
+    # a name taken from the question that the quote and its passage do not hold: grafted
+    ("Blinken arrived in Tashkent on Tuesday.", ASTANA, ASTANA, "On which day did Blinken arrive in Tashkent?", False),
+    ("Iris Wolters won zaterdag de 1000 meter.", "De 24-jarige Friezin won zaterdag de 1000 meter.",
+     "Uitblinker was Merel Dijkhuizen. De 24-jarige Friezin won zaterdag de 1000 meter.",
+     "Hoeveel goud won Iris Wolters op de 500 meter?", False),
+    # the passage names who the quote calls "hij"
+    ("Gerrit Haverkamp zei dat gezinsbedrijven kapotgaan.", "„Hier gaan gezinsbedrijven aan kapot”, zei hij.",
+     "LTO-voorzitter Gerrit Haverkamp was boos. „Hier gaan gezinsbedrijven aan kapot”, zei hij.",
+     "Wat zei Gerrit Haverkamp?", True),
+    # English and Dutch spellings of one name; one word of a name of several; the Dutch of news framing
+    ("Putin needs Xi in Moscow.", "Poetin heeft Xi nodig in Moskou.", "", "Why does Putin need Xi in Moscow?", True),
+    ("Kazakh minister Mukhtar Tleuberdi spoke in Astana.", ASTANA, ASTANA, "Which Kazakh minister spoke?", True),
+    ("A dike along the Juliana Canal sprang a leak.", "Er ontstond een lek in de dijk langs het Julianakanaal.", "",
+     "Where along the Juliana Canal was there a leak?", True),
+    ("The Dutch cabinet declared the WTS applicable.", "Het kabinet verklaarde de WTS van toepassing.", "",
+     "Which law did the Dutch cabinet declare applicable?", True),
+])
+def test_a_name_taken_from_the_question_must_be_in_the_quote_or_its_passage(answer, quote, passage, question, ok):
+    assert facts_ok(answer, quote, question, passage) is ok
+
+
 def test_the_sweep_counts_early_abstentions_at_every_threshold():
     sweep = abstention_sweep([0.9, 0.3, None, 0.6], [False, True, True, False], [True, False, False, True],
                              [0.0, 0.5, 0.7])
