@@ -259,8 +259,9 @@ class AnswerChain:
             asked = f"({lead}) {part.text}" if lead else part.text
             candidates = [i for i in top_units(evidence, part.scores, each) if np.isfinite(part.scores[i])]
             pairs = [(evidence.units[i].source, evidence.units[i].text) for i in candidates]
+            # a correction denies what this part asks: the conversation's negations are not this question's
             judged.append((part, asked, candidates,
-                           with_corrections(judge(self.llm, asked, pairs), asked, [text for _, text in pairs])))
+                           with_corrections(judge(self.llm, asked, pairs), part.text, [text for _, text in pairs])))
         answer.timings["decide"] = time.perf_counter() - t0
         p_answer = answerability([j for _, _, _, j in judged])
         answer.decision = {

@@ -118,6 +118,13 @@ def test_a_false_premise_is_corrected_by_the_sentence_that_denies_it_though_the_
     # the same sentence does not correct a question that asks about something else
     other = bot_with(tmp_path / "b", corpus, recording_llm("x [1].", yes=lambda sentence: 0.15))
     assert other.ask("Wie won goud op de 1000 meter bij de vrouwen?").abstained
+    # a follow-up: the earlier turn's negation ("geen goud") does not switch off this question's correction
+    history = [{"role": "user", "content": "Won Nederland geen goud in Calgary?"},
+               {"role": "assistant", "content": "Jawel, bij de vrouwen."}]
+    follow = bot_with(tmp_path / "c", corpus, recording_llm("x", "Nederland won geen medaille [1].",
+                                                            yes=lambda sentence: 0.15))
+    answer = follow.ask("En welke medaille won het op de 500 meter bij de mannen?", history)
+    assert not answer.abstained and "zonder medaille" in answer.citations[0].quote
 
 
 @pytest.mark.parametrize("question, lang, lead", [
