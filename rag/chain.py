@@ -29,6 +29,7 @@ from rag.errors import InputError
 from rag.evidence import Evidence, SentenceVectors, Unit, build_evidence, pick_evidence, top_units
 from rag.followup import Message, model_rewrite, needs_history, previous_answer, previous_question, standalone_query
 from rag.language import SUPPORTED, detect_language
+from rag.names import mentions, name_words, question_names
 from rag.parts import Part, leans, split_question
 from rag.prompts import phrase_messages, quote_sentence
 from rag.retrieval import Retriever
@@ -320,7 +321,7 @@ class AnswerChain:
         """Each article's sentence that best answers (judged by the model; without one, the most
         relevant of the articles close to the best), phrased or quoted, checked, and dated."""
         by_n = {s.n: s for s in sources}
-        groups = per_article(evidence, relevance, {s.n: s.doc_id for s in sources})
+        groups = _naming(per_article(evidence, relevance, {s.n: s.doc_id for s in sources}), question, evidence, sources)
         t0 = time.perf_counter()
         top = max((relevance[g[0]] for g in groups), default=0.0)
         groups = [g for g in groups if relevance[g[0]] >= top - TIMELINE_MARGIN]  # articles about the subject
@@ -400,6 +401,23 @@ class AnswerChain:
         answer.sentences, answer.citations = [], []
         answer.abstain_reason = why
         return Event(kind="answer", answer=answer)
+
+
+def _naming(groups: list[list[int]], question: str, evidence: Evidence, sources: list[Source]) -> list[list[int]]:
+    """The timeline's article groups whose retrieved passages name something the question names,
+    when any does: each year of a span is searched, and a year with no article on the subject still
+    yields its best passage ("De provincies krijgen tot 1 juli 2023 de tijd …" in a timeline of
+    flood damage in Limburg)."""
+    names = question_names(question)
+    if not names:
+        return groups
+    text: dict[str, str] = {}
+    for s in sources:
+        text[s.doc_id] = text.get(s.doc_id, "") + " " + s.text
+    doc_of = {s.n: s.doc_id for s in sources}
+    words = {doc: name_words(t) for doc, t in text.items()}
+    naming = [g for g in groups if mentions(words[doc_of[evidence.units[g[0]].source]], names)]
+    return naming or groups
 
 
 def _quoted(unit: Unit, sources: list[Source], lang: str) -> tuple[AnswerSentence, Citation]:

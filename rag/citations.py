@@ -9,11 +9,8 @@ quote's language most of the answer's own words must come from the quote.
 
 from __future__ import annotations
 
-import os
 import re
-import unicodedata
 from collections.abc import Sequence
-from difflib import SequenceMatcher
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
@@ -22,6 +19,7 @@ from rag.answer import AnswerSentence, Citation, Source
 from rag.evidence import Evidence, Unit
 from rag.keyword import stopwords, terms
 from rag.language import detect_language
+from rag.names import NAME, NAME_GROUP, fold, mentions, name_words, question_names
 from rag.sentences import sentences
 
 # A citation marker, "[1]" or "[1, 2]", with the white space before it (the UI and eval use it too).
@@ -31,7 +29,6 @@ _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
 # plan" is close to "In Oekraïne werd het plan van tafel geveegd" in embedding space.
 _NEGATION = re.compile(r"\b(niet|geen|nooit|niets|niemand|nergens|noch|not|no|never|nothing|none|nobody|"
                        r"neither|nor|without|zonder)\b|n't\b", re.IGNORECASE)
-_NAME = re.compile(r"\b[A-ZÀ-Ö][\w’'-]{2,}")
 # An answer sentence this close to the question (both embedded as queries) restates it instead of
 # answering ("Putin paid a compliment in return" 0.94). A full-sentence answer repeats the question
 # too ("Kazakh minister Mukhtar Tleuberdi gave a press conference with Blinken in Astana" 0.93): in
@@ -89,7 +86,7 @@ def _numbers_ok(sentence: str, quote: str) -> bool:
 
 def without_names(text: str) -> str:
     """``text`` with its capitalised words (names, and a sentence's first word) blanked out."""
-    return _NAME.sub(" ", text)
+    return NAME.sub(" ", text)
 
 
 def negates(text: str) -> bool:
@@ -122,43 +119,8 @@ def _names_ok(sentence: str, quote: str, question: str, passage: str = "") -> bo
     if detect_language(sentence) != detect_language(quote):
         return True  # Poetin/Putin, Peking/Beijing: names are spelled differently across languages
     known = (quote + " " + question).lower()
-    names = [n for n in _NAME.findall(sentence) if n.lower() not in stopwords()]  # "Het", "Hij", "The"
+    names = [n for n in NAME.findall(sentence) if n.lower() not in stopwords()]  # "Het", "Hij", "The"
     return all(name.lower() in known for name in names)
-
-
-# English names of places and people whose Dutch spelling is not a close variant (Putin/Poetin,
-# Tashkent/Tasjkent and Strasbourg/Straatsburg are: ``_same_name``): the Dutch stems to look for.
-_EXONYMS = {
-    "putin": ("poetin",), "russia": ("rusland", "russisch"), "ukraine": ("oekraïne", "oekraïens"), "ukrainian": ("oekraïens",),
-    "belarus": ("wit-rusland", "belarus"), "belarusian": ("wit-russisch",), "moscow": ("moskou",),
-    "beijing": ("peking", "beijing"), "kyiv": ("kiev", "kyiv"), "hague": ("haag",), "brussels": ("brussel",),
-    "netherlands": ("nederland",), "germany": ("duitsland",), "german": ("duits",),
-    "belgium": ("belgië",), "belgian": ("belgisch",), "france": ("frankrijk",), "french": ("frans",),
-    "britain": ("brit", "engeland"), "british": ("brit",), "england": ("engeland",), "english": ("engels",),
-    "spain": ("spanje",), "italy": ("italië",), "poland": ("polen",), "norway": ("noorwegen", "noors"),
-    "united": ("verenigde",), "states": ("staten", "amerika"), "america": ("amerika", "verenigde staten"),
-    "europe": ("europa", "europe"), "asia": ("azië",), "south": ("zuid",), "north": ("noord",),
-    "uyghurs": ("oeigoer",), "frisian": ("fries",), "zealand": ("zeeland",),
-}
-# The articles are Dutch news: "the Dutch cabinet" frames an English question, the quote need not say it.
-_FRAMING = {"dutch"}
-# "Valkenburg aan de Geul", "Tour de France": capitalised words and the small words between them
-_NAME_GROUP = re.compile(r"[A-ZÀ-Ö][\w’'-]+(?:\s+(?:(?:de|van|der|den|het|op|aan|of|the|la|le|von)\s+)*[A-ZÀ-Ö][\w’'-]+)*")
-
-
-def _fold(word: str) -> str:
-    word = re.sub(r"(['’]s|s['’])$", "", word.casefold())  # "Xi's", "Putin’s"
-    return "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c))
-
-
-def _same_name(name: str, word: str) -> bool:
-    """``name`` (folded) is ``word`` (folded) or a close spelling or inflection of it: Tashkent and
-    Tasjkent, Kazakh and Kazachstaanse (a shared start of 4 letters and 60% of the shorter word)."""
-    if name == word:
-        return True
-    shared = len(os.path.commonprefix([name, word]))
-    return (shared >= 4 and shared >= 0.6 * min(len(name), len(word))
-            or SequenceMatcher(None, name, word).ratio() >= 0.75)
 
 
 def grafted(sentence: str, source: str, question: str) -> list[str]:
@@ -168,15 +130,12 @@ def grafted(sentence: str, source: str, question: str) -> list[str]:
     the question's frame, and an embedder reads the grafted sentence as close to the quote. The
     passage counts because a quote often says "hij" or "de minister" for a name it gave before. A
     name of several words ("Juliana Canal", "Tour de France") is there when one of its words is."""
-    asked = {_fold(n) for n in _NAME.findall(re.sub(r"^\s*\S+", "", question))
-             if n.lower() not in stopwords() and n.lower() not in _FRAMING}
-    words = {_fold(w) for w in re.findall(r"[\w’'-]{2,}", source)}
+    asked = question_names(question)
+    words = name_words(source)
     found = []
-    for group in _NAME_GROUP.finditer(sentence):
-        names = [_fold(n) for n in _NAME.findall(group.group(0)) if n.lower() not in stopwords()]
-        names = [n for n in names if n in asked]
-        if names and not any(_same_name(n, w) or any(w.startswith(x) for x in _EXONYMS.get(n, ()))
-                             for n in names for w in words):
+    for group in NAME_GROUP.finditer(sentence):
+        names = [fold(n) for n in NAME.findall(group.group(0))]
+        if any(n in asked for n in names) and not mentions(words, {n for n in names if n in asked}):
             found.append(group.group(0))
     return found
 
@@ -209,7 +168,7 @@ def restates(sentence: str, question: str, closeness: float, *, across_languages
         return True
     asked = question.lower()
     added = terms(sentence) - terms(question)
-    new_names = [n for n in _NAME.findall(sentence) if n.lower() not in asked and n.lower() not in stopwords()]
+    new_names = [n for n in NAME.findall(sentence) if n.lower() not in asked and n.lower() not in stopwords()]
     new_numbers = [n for n in _NUMBER.findall(sentence) if n not in question]
     return len(added) + len(new_names) + len(new_numbers) < MIN_ADDED
 

@@ -112,6 +112,16 @@ def test_once_the_best_line_passes_another_article_joins_at_a_lower_p(tmp_path, 
     assert [t["date"] for t in answer.decision["timeline"]] == ["2021-03", "2023-03"]
 
 
+def test_an_article_that_names_nothing_the_question_names_is_no_line(tmp_path):
+    # each year of the span is searched: 2022's best passage is about something else
+    corpus = write_corpus(tmp_path / "corpus", {**ARTICLES, "boeren_2022.txt": (
+        " date 2022-06 De relatie tussen boeren en kabinet ontwikkelde zich sinds 2021 slecht.")})
+    llm = recording_llm(*["De relatie werd hechter [1]."] * 3, yes=lambda s: 0.9)
+    answer = bot_with(tmp_path, corpus, llm, k=4).ask(Q_NL)
+    assert [t["date"] for t in answer.decision["timeline"]] == ["2021-03", "2023-03"], answer.answer
+    assert "boeren" not in answer.answer
+
+
 def test_lines_that_all_stay_below_the_threshold_are_refused(tmp_path, corpus):
     answer = bot_with(tmp_path, corpus, recording_llm("x [1].", yes=lambda s: 0.25), k=4).ask(Q_NL)
     assert answer.abstained and answer.answer == REFUSALS["nl"]
