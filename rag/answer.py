@@ -17,6 +17,12 @@ REFUSALS = {
     "nl": "Dat staat niet in de artikelen.",
     "en": "The articles don't say.",
 }
+# The part of a two-part question that no sentence answers, said instead of left out.
+PART_REFUSALS = {
+    "nl": "Op „{part}” geven de artikelen geen antwoord.",
+    "en": "The articles don't answer “{part}”.",
+}
+NOT_ANSWERED = "not answered: no sentence answers this part of the question"  # the note of such a sentence
 
 
 class AlsoIn(BaseModel):

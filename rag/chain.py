@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from rag.answer import QUOTED, REFUSALS, Answer, AnswerSentence, Citation, Event, Source
+from rag.answer import NOT_ANSWERED, PART_REFUSALS, QUOTED, REFUSALS, Answer, AnswerSentence, Citation, Event, Source
 from rag.citations import check, citation_for, render
 from rag.dates import DateFilter, merge, parse_question_dates
 from rag.decide import SECOND_SOURCE_P, Judgement, answerability, judge, with_corrections
@@ -313,6 +313,9 @@ class AnswerChain:
             sentence, citation = _quoted(evidence.units[i], sources, lang)
             answer.sentences.append(sentence)
             answer.citations.append(citation)
+        if len(parts) > 1:  # a part no sentence answers is said to be unanswered, not silently left out
+            answer.sentences += [AnswerSentence(text=PART_REFUSALS[lang].format(part=part.text.strip()), note=NOT_ANSWERED)
+                                 for part, _, _, j in judged if j.best < self.answer_threshold]
         yield from self._emit(answer, sources)
 
     # -- a timeline: one dated, checked line per article, oldest first (rag.timeline) ---------------

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from rag.answer import NOT_ANSWERED
 from rag.parts import split_question
 from tests.conftest import write_corpus
 from tests.fakes import recording_llm, yes_when
@@ -63,11 +64,13 @@ def test_a_part_the_model_leaves_out_is_quoted(tmp_path, corpus):
     assert "Volgens het artikel: „Hij zegde de regio 25 miljoen dollar extra toe" in answer.answer
 
 
-def test_a_part_no_sentence_answers_is_left_out_not_invented(tmp_path, corpus):
+def test_a_part_no_sentence_answers_is_said_to_be_unanswered_not_invented(tmp_path, corpus):
     llm = recording_llm("Biden noemde Poetin een moordenaar [1].", yes=yes_when("moordenaar"))
     answer = bot_with(tmp_path, corpus, llm, k=4).ask(Q_TWO)
     assert [c.doc_id for c in answer.citations] == ["lavrov"]
     assert "25 miljoen" not in answer.answer
+    assert answer.answer.endswith("Op „hoeveel geld zegde Blinken in 2023 toe?” geven de artikelen geen antwoord.")
+    assert answer.sentences[-1].note == NOT_ANSWERED and answer.sentences[-1].citations == []
 
 
 def test_extractive_mode_gives_one_sentence_per_part(tmp_path, corpus):
