@@ -27,7 +27,7 @@ from rag.dates import DateFilter, merge, parse_question_dates
 from rag.decide import SECOND_SOURCE_P, Judgement, answerability, judge, with_corrections
 from rag.errors import InputError
 from rag.evidence import Evidence, SentenceVectors, Unit, build_evidence, pick_evidence, top_units
-from rag.followup import Message, model_rewrite, needs_history, previous_answer, previous_question, standalone_query
+from rag.followup import Message, model_rewrite, needs_history, previous_question, standalone_query
 from rag.language import SUPPORTED, detect_language
 from rag.names import mentions, name_words, question_names
 from rag.parts import Part, leans, split_question
@@ -150,8 +150,7 @@ class AnswerChain:
         if self.llm is None:
             yield from self._answer_extractive(answer, evidence, parts, sources, question)
         else:
-            context = " ".join(x for x in (previous_question(history), previous_answer(history)) if x) \
-                if rewrite is None and needs_history(question, history) else ""
+            context = previous_question(history) if rewrite is None and needs_history(question, history) else ""
             yield from self._answer_with_model(answer, evidence, parts, sources, asked, context)
 
     def _part_hits(self, texts: list[str], dates: DateFilter | None, seen: set[str],
@@ -248,7 +247,7 @@ class AnswerChain:
     # -- with a model: choose (decide), phrase, check, fall back to the quote -----------------------
     def _answer_with_model(self, answer: Answer, evidence: Evidence, parts: list[Part],
                            sources: list[Source], question: str, context: str) -> Iterator[Event]:
-        """``context``: the previous question and answer, when this one leans on it."""
+        """``context``: the previous question, when this one leans on it."""
         assert self.llm is not None and self._generate is not None  # only modes with a model come here
         lang = answer.language
         each = self.judge_sentences if len(parts) == 1 else max(3, -(-self.judge_sentences // len(parts)))

@@ -32,9 +32,16 @@ _LEANING = re.compile(
     r"he|she|him|her|his|it|its|they|them|their|there|same)\b"
     # "that country's position", "the head of that commission", "bij dat bezoek": a thing named before
     r"|\b(that|this|those|these)\s+(?!(is|was|are|were|the|a|an|he|she|it|they|we|i|you|there)\b)[a-z]{3,}"
-    r"|\b(bij|in|van|over|op|na|voor|tijdens|met|aan|uit|door|naar|sinds)\s+(dat|die|deze|dit)\s+[a-z]{3,}\b",
+    r"|\b(bij|in|van|over|op|na|voor|tijdens|met|aan|uit|door|naar|sinds)\s+(dat|die|deze|dit)\s+[a-z]{3,}\b"
+    # "wat vindt dat land ervan?": "dat" and "die" also join clauses, so only before a noun that names
+    # something said before
+    r"|\b(dat|die|deze|dit)\s+(land|landen|stad|dorp|regio|gebied|provincie|gemeente|bedrijf|organisatie|partij|"
+    r"regering|kabinet|minister|president|leider|man|vrouw|commissie|rapport|plan|wet|verdrag|bezoek|"
+    r"bijeenkomst|top|conflict|oorlog|besluit|voorstel|ploeg|wedstrijd|ramp)\b",
     re.IGNORECASE,
 )
+# Pronouns a rewrite must have replaced to stand alone ("ze", "haar", "it", "there" also have other uses)
+_POINTERS = re.compile(r"\b(hij|hem|zij|he|him|she|daar)\b", re.IGNORECASE)
 _OPENERS = re.compile(r"^\s*(en|maar|and|but|what about|en wat|hoe zit het|waarom\?|why\?)\b", re.IGNORECASE)
 
 
@@ -88,12 +95,14 @@ def _stems(text: str) -> list[str]:
 
 def grounded(rewrite: str, question: str, history: Sequence[Message]) -> bool:
     """True when every word of ``rewrite`` (first five letters, accents folded) occurs in the question
-    or the conversation, and it is a question of its own: not empty, not the question unchanged, not
-    a ramble."""
+    or the conversation, the rewrite keeps every word of the question but the pointers it replaced
+    ("Hoeveel geld zegde Blinken in Centraal-Azië?" lost the "toe" of "zegde … toe"), and it is a
+    question of its own: not empty, not the question unchanged, no "hij" or "daar" left, not a ramble."""
     said = set(_stems(question)) | {s for m in history for s in _stems(str(m.get("content", "")))}
     words = _stems(rewrite)
-    return (bool(words) and rewrite.strip() != question.strip() and len(rewrite) <= 3 * len(question) + 200
-            and all(w in said for w in words))
+    kept = set(_stems(_LEANING.sub(" ", question))) <= set(words)
+    return (bool(words) and kept and rewrite.strip() != question.strip() and not _POINTERS.search(rewrite)
+            and len(rewrite) <= 3 * len(question) + 200 and all(w in said for w in words))
 
 
 def model_rewrite(llm: BaseChatModel, question: str, history: Sequence[Message]) -> str | None:

@@ -75,13 +75,13 @@ REWRITE_SYSTEM = ("Rewrite the user's last question so that it can be understood
                   "words such as he, she, it, that country, there, hij, zij, ze, dat land, daar with the names or "
                   "things they refer to, often named in the earlier answer. Keep the question's language and wording "
                   "otherwise. Reply with the rewritten question only.")
-# Examples from outside the articles, so that no answer is primed: the name comes from the answer in one,
-# from the question in the other.
+# Examples from outside the articles, so that no answer is primed: what "she" names comes from the
+# answer in one; in the other "hij" is the question's and "daar" the answer's.
 _REWRITE_EXAMPLES = [
     ("Who leads the inquiry into the harbour fire?", "Inspector Anna Berg.", "What did she say about the cause?",
      "What did Inspector Anna Berg say about the cause of the harbour fire?"),
-    ("Welke stad bouwt het nieuwe schaatsstadion?", "Volgens het artikel: Zwolle.", "Wat gaat dat de stad kosten?",
-     "Wat gaat het nieuwe schaatsstadion Zwolle kosten?"),
+    ("Welke stad bezocht de koning vorige week?", "Volgens het artikel: Zwolle.", "Wat opende hij daar?",
+     "Wat opende de koning vorige week in Zwolle?"),
 ]
 
 

@@ -61,6 +61,15 @@ def test_follow_up_resolved_from_the_history(llm_bot):
     assert not answer.abstained and "25" in answer.answer, answer.raw_answer
 
 
+def test_a_follow_up_about_what_the_previous_answer_named(llm_bot):
+    # "dat land" is India, which only the answer named: the rewrite is shown the answer (rag.followup)
+    history = [{"role": "user", "content": "Welk land was gastheer van de G20-ministersvergadering in maart 2023?"},
+               {"role": "assistant", "content": "India."}]
+    answer = llm_bot.ask("Wat vindt dat land van de oorlog in Oekraïne?", history)
+    assert not answer.abstained, (answer.abstain_reason, answer.decision)
+    assert any(c.doc_id == BLINKEN and "gastland India" in c.quote for c in answer.citations), answer.answer
+
+
 def test_a_false_premise_is_corrected_from_the_article_not_refused(llm_bot):
     # The judge gives 'neemt niet met eigen militairen deel' P 0.26; code counts it as the correction
     # (rag.decide.corrects).
