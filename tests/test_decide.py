@@ -78,6 +78,10 @@ NO_MEDAL = "Op de 500 meter bij de mannen bleef Nederland voor het eerst sinds 2
      "Camping De Gele Poort keert niet terug op de oude plek: de eigenaar bouwt een nieuwe camping.", False),
     ("Hoeveel eigen militairen heeft Wit-Rusland naar de strijd in Oekraïne gestuurd?",
      "Loekasjenko steunt Poetins oorlog, maar neemt niet met eigen militairen deel aan de strijd.", True),
+    # a litotes says something may happen; it denies only a question that says it was ruled out
+    ("Wat eist die bond van NS?", "De bond sluit verdere acties tegen NS niet uit.", False),
+    ("Waarom sloot minister Bosveld gedwongen uitkoop van boeren uit?",
+     "Gedwongen uitkoop van boeren sluit Bosveld echter niet uit.", True),
 ])
 def test_a_sentence_that_denies_what_the_question_names_is_a_correction(question, sentence, correction):
     assert corrects(question, sentence) is correction
