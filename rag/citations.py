@@ -109,13 +109,9 @@ def _negation_ok(sentence: str, quote: str) -> bool:
     return negates(sentence) == negates(quote)
 
 
-def _names_ok(sentence: str, quote: str, question: str, passage: str = "") -> bool:
+def _names_ok(sentence: str, quote: str, question: str) -> bool:
     """In the quote's language, a name in the answer must come from the quote or the question: a
-    swapped subject ("Lavrov" for "Blinken") reads as close as the right one to an embedder. In
-    either language, a name the answer takes from the question must be in the quote or its passage
-    (``grafted``)."""
-    if grafted(sentence, quote + " " + passage, question):
-        return False
+    swapped subject ("Lavrov" for "Blinken") reads as close as the right one to an embedder."""
     if detect_language(sentence) != detect_language(quote):
         return True  # Poetin/Putin, Peking/Beijing: names are spelled differently across languages
     known = (quote + " " + question).lower()
@@ -140,11 +136,24 @@ def grafted(sentence: str, source: str, question: str) -> list[str]:
     return found
 
 
+def fact_objection(sentence: str, quote: str, question: str = "", passage: str = "") -> str:
+    """Why the numbers, negation or names of an answer sentence disagree with its quote ("" when
+    they agree). ``passage``: the retrieved passage that holds the quote (``grafted``)."""
+    if not _numbers_ok(sentence, quote):
+        return "holds a number its source does not"
+    if not _negation_ok(sentence, quote):
+        return "negates what its source does not, or the other way round"
+    taken = grafted(sentence, quote + " " + passage, question)
+    if taken:
+        return f"says {', '.join(taken)} (from the question), which its source does not"
+    if not _names_ok(sentence, quote, question):
+        return "names someone or something its source does not"
+    return ""
+
+
 def facts_ok(sentence: str, quote: str, question: str = "", passage: str = "") -> bool:
-    """Numbers, negation and names of an answer sentence agree with its quote (``passage``: the
-    retrieved passage that holds the quote)."""
-    return (_numbers_ok(sentence, quote) and _negation_ok(sentence, quote)
-            and _names_ok(sentence, quote, question, passage))
+    """Numbers, negation and names of an answer sentence agree with its quote (``fact_objection``)."""
+    return not fact_objection(sentence, quote, question, passage)
 
 
 def _words_ok(sentence: str, quote: str, question_terms: set[str]) -> bool:
@@ -187,6 +196,19 @@ def citation_for(src: Source, unit: Unit, score: float) -> Citation:
                     start=unit.start, end=unit.end, score=round(score, 4))
 
 
+def _objection(sentence: str, quote: str, passage: str, question: str, asked: set[str], *,
+               strict: bool, translate: bool) -> str:
+    """Why ``quote`` (of ``passage``), close in meaning to answer ``sentence``, does not support it
+    ("" when it does): ``check``'s tests in order, the first that fails."""
+    if not _numbers_ok(sentence, quote):
+        return "holds a number its source does not"
+    if not _words_ok(sentence, quote, asked):
+        return "most of its words are not in its source"
+    if strict and (why := fact_objection(sentence, quote, question, passage)):
+        return why
+    return "left in its source's words, untranslated" if translate and not translated(sentence, quote) else ""
+
+
 def check(answer_text: str, evidence: Evidence, sources: Sequence[Source], embeddings: Embeddings,
           support: float, question: str = "", *, strict: bool = False,
           allowed: set[int] | None = None) -> tuple[list[AnswerSentence], list[Citation]]:
@@ -214,10 +236,10 @@ def check(answer_text: str, evidence: Evidence, sources: Sequence[Source], embed
             checked.append(AnswerSentence(text=text, supported=False, note="restates the question"))
             continue
         sims = evidence.similarities(vector)
-        ok = [i for i in np.argsort(-sims) if sims[i] >= support and (allowed is None or int(i) in allowed)
-              and _numbers_ok(text, evidence.units[i].text) and _words_ok(text, evidence.units[i].text, asked)
-              and (not strict or facts_ok(text, evidence.units[i].text, question, by_n[evidence.units[i].source].text))
-              and (not translate or translated(text, evidence.units[i].text))]
+        close = [int(i) for i in np.argsort(-sims) if sims[i] >= support and (allowed is None or int(i) in allowed)]
+        objections = {i: _objection(text, evidence.units[i].text, by_n[evidence.units[i].source].text, question,
+                                    asked, strict=strict, translate=translate) for i in close}
+        ok = [i for i in close if not objections[i]]
         best_per_source: dict[int, int] = {}
         for i in ok:
             best_per_source.setdefault(evidence.units[i].source, int(i))
@@ -226,8 +248,9 @@ def check(answer_text: str, evidence: Evidence, sources: Sequence[Source], embed
         if not keep and ok:
             keep = [evidence.units[ok[0]].source]
             notes.append(f"cited [{keep[0]}] instead" if cited else f"added [{keep[0]}]")
+        unsupported = objections[close[0]] if close else "no source supports this"  # the closest source's objection
         checked.append(AnswerSentence(text=text, citations=keep, supported=bool(keep),
-                                      note="; ".join(notes) if keep else "no source supports this"))
+                                      note="; ".join(notes) if keep else unsupported))
         citations += [citation_for(by_n[n], evidence.units[best_per_source[n]], float(sims[best_per_source[n]]))
                       for n in keep]
     return checked, citations

@@ -157,6 +157,14 @@ def test_a_flipped_negation_fails_the_check(tmp_path, corpus):
     llm = recording_llm("Hij zegde de regio geen 25 miljoen dollar extra toe [1].", yes=yes_when("25 miljoen"))
     answer = bot_with(tmp_path, corpus, llm).ask(Q_MONEY)
     assert "geen" not in answer.answer and answer.dropped and "Volgens het artikel" in answer.answer
+    assert answer.dropped[0].note == "negates what its source does not, or the other way round"  # the why view
+
+
+def test_a_name_taken_from_the_question_that_the_source_lacks_fails_the_check(tmp_path, corpus):
+    llm = recording_llm("Blinken zegde de regio in Tasjkent 25 miljoen dollar extra toe [1].", yes=yes_when("25 miljoen"))
+    answer = bot_with(tmp_path, corpus, llm).ask("Hoeveel dollar zegde Blinken de regio in Tasjkent toe?")
+    assert "Tasjkent" not in answer.answer and answer.answer.startswith("Volgens het artikel: „Hij zegde de regio 25")
+    assert answer.dropped[0].note == "says Tasjkent (from the question), which its source does not"
 
 
 def test_two_articles_that_both_answer_are_phrased_together_and_both_cited(tmp_path, corpus):
