@@ -16,7 +16,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 
-from rag.answer import QUOTED, REFUSALS
+from rag.answer import NOT_ANSWERED, QUOTED, REFUSALS
 from rag.citations import strip_markers
 from rag.language import detect_language
 
@@ -158,8 +158,9 @@ def language_match(answer: str, lang: str) -> bool | None:
 
 def phrased(notes: Sequence[str]) -> bool | None:
     """True when the answer holds a sentence in the model's own (checked) wording, False when all of
-    it is the quote fallback (``rag.answer.QUOTED``); None for an answer without sentences."""
-    return None if not notes else any(note != QUOTED for note in notes)
+    it is the quote fallback (``rag.answer.QUOTED``) or says a part is not answered
+    (``rag.answer.NOT_ANSWERED``); None for an answer without sentences."""
+    return None if not notes else any(note not in (QUOTED, NOT_ANSWERED) for note in notes)
 
 
 # -- citations --------------------------------------------------------------------------------------

@@ -4,7 +4,10 @@ Each answer sentence is compared, with the embedder, to every sentence of every 
 A citation its source does not support is moved to the source that does, or removed; a sentence
 that no source supports is marked unsupported. A number in the answer (an amount, a year) must
 also appear in the quote that supports it, since embeddings are loose about numbers, and in the
-quote's language most of the answer's own words must come from the quote.
+quote's language most of the answer's own words must come from the quote. A strict check also asks
+that the negation agree, that names come from the quote (in its language) and that a name taken from
+the question be in the quote or its passage (``grafted``, in either language: ``rag.names``). A
+dropped sentence carries the reason, for the "why this answer" view.
 """
 
 from __future__ import annotations
@@ -130,8 +133,9 @@ def grafted(sentence: str, source: str, question: str) -> list[str]:
     words = name_words(source)
     found = []
     for group in NAME_GROUP.finditer(sentence):
-        names = [fold(n) for n in NAME.findall(group.group(0))]
-        if any(n in asked for n in names) and not mentions(words, {n for n in names if n in asked}):
+        named = " ".join(n for n in NAME.findall(group.group(0)) if n.lower() not in stopwords())  # "The US"
+        names = [fold(n) for n in named.split()]
+        if any(n in asked for n in names) and not mentions(words, {n for n in names if n in asked}, named):
             found.append(group.group(0))
     return found
 

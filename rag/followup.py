@@ -17,29 +17,34 @@ invented name would send the search elsewhere. Otherwise the join is used.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
+
+from rag.keyword import stopwords
+from rag.names import fold
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
 
 Message = dict  # {"role": "user" | "assistant", "content": str}
 
-_LEANING = re.compile(
-    # Pronouns and pointers that need an antecedent. Not "dat", "die", "zijn" alone: too common.
-    r"\b(hij|zij|ze|hem|haar|hun|hen|daar|daarover|daarvan|daarna|ervan|erover|diezelfde|dezelfde|"
-    r"he|she|him|her|his|it|its|they|them|their|there|same)\b"
-    # "that country's position", "the head of that commission", "bij dat bezoek": a thing named before
-    r"|\b(that|this|those|these)\s+(?!(is|was|are|were|the|a|an|he|she|it|they|we|i|you|there)\b)[a-z]{3,}"
-    r"|\b(bij|in|van|over|op|na|voor|tijdens|met|aan|uit|door|naar|sinds)\s+(dat|die|deze|dit)\s+[a-z]{3,}\b"
-    # "wat vindt dat land ervan?": "dat" and "die" also join clauses, so only before a noun that names
-    # something said before
-    r"|\b(dat|die|deze|dit)\s+(land|landen|stad|dorp|regio|gebied|provincie|gemeente|bedrijf|organisatie|partij|"
-    r"regering|kabinet|minister|president|leider|man|vrouw|commissie|rapport|plan|wet|verdrag|bezoek|"
-    r"bijeenkomst|top|conflict|oorlog|besluit|voorstel|ploeg|wedstrijd|ramp)\b",
-    re.IGNORECASE,
-)
+# Pronouns that need an antecedent ("zijn", "dat", "die" alone are too common), and "it" unless it
+# is the "it" of "is it true that …".
+_PRONOUN = re.compile(
+    r"(?i:\b(hij|zij|ze|hem|haar|hun|hen|daar|daarover|daarvan|daarna|ervan|erover|diezelfde|dezelfde|"
+    r"he|she|him|her|his|its|they|them|their|there|same)\b)"
+    r"|(?i:\bit\b)(?!\s+(?i:true|possible|likely|clear|known|necessary)\b)")
+# "that country's position", "bij dat bezoek", "wat vindt dat land ervan?": a thing named before. "dat"
+# and "that" also join clauses, so only before such a noun, and not before a name ("… dat minister
+# Adema stopt").
+_THING = (r"country|countries|commission|committee|city|town|village|region|province|company|firm|organi[sz]ation|"
+          r"party|government|cabinet|minister|president|leader|man|woman|report|plan|law|act|treaty|visit|meeting|"
+          r"summit|conflict|war|decision|proposal|team|race|disaster|flood|strike|union|court|agency|group|deal|"
+          r"land|landen|stad|dorp|regio|gebied|provincie|gemeente|bedrijf|organisatie|partij|regering|kabinet|"
+          r"leider|vrouw|commissie|rapport|wet|verdrag|bezoek|bijeenkomst|top|oorlog|besluit|voorstel|ploeg|"
+          r"wedstrijd|ramp|bond|staking")
+_POINTER_PHRASE = re.compile(rf"(?i:\b(that|this|those|these|dat|die|deze|dit)\s+({_THING})(['’]?s)?\b)(?!\s+[A-Z])")
+_NAMED = re.compile(r"\b[A-ZÀ-Ö][\w’'-]{2,}")
 # Pronouns a rewrite must have replaced to stand alone ("ze", "haar", "it", "there" also have other uses)
 _POINTERS = re.compile(r"\b(hij|hem|zij|he|him|she|daar)\b", re.IGNORECASE)
 _OPENERS = re.compile(r"^\s*(en|maar|and|but|what about|en wat|hoe zit het|waarom\?|why\?)\b", re.IGNORECASE)
@@ -53,21 +58,22 @@ def previous_question(history: Sequence[Message]) -> str:
 
 
 def previous_answer(history: Sequence[Message], limit: int = 200) -> str:
-    """The last answer of the conversation, short and plain: its first sentence or so (at most
-    ``limit`` characters), without citation marks and quote marks; "" when it was a refusal. A
-    follow-up's "she" or "that country" often names what the answer said, not the question: "Which
-    country hosted the G20?" "India." "What is that country's position on the war?"."""
+    """The last answer of the conversation, short and plain: its first sentence (at most ``limit``
+    characters), without citation marks and quote marks; "" when it was a refusal or there is none.
+    A follow-up's "she" or "that country" often names what the answer said, not the question:
+    "Which country hosted the G20?" "India." "What is that country's position on the war?"."""
     from rag.answer import REFUSALS
+    from rag.citations import strip_markers
+    from rag.sentences import sentences
 
     for message in reversed(history):
         if message.get("role") == "assistant":
-            text = re.sub(r"\s*\[\d+\]", "", str(message.get("content", "")))
-            text = re.sub(r"([.!?])[.!?]+", r"\1", re.sub(r"[„”“\"]", "", text)).strip()
-            if text in REFUSALS.values():
+            text = re.sub(r"[„”“\"]", "", strip_markers(str(message.get("content", ""))))
+            text = " ".join(re.sub(r"([.!?])[.!?]+", r"\1", text).split())  # „…” [1]. -> ….
+            if not text or any(text.startswith(refusal) for refusal in REFUSALS.values()):
                 return ""
-            first = re.match(r".+?[.!?](?=\s|$)", text, re.DOTALL)
-            text = " ".join((first.group(0) if first else text).split())
-            return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + " …"
+            first = text[slice(*sentences(text)[0])] if sentences(text) else text
+            return first if len(first) <= limit else first[:limit].rsplit(" ", 1)[0] + " …"
         if message.get("role") == "user":
             return ""
     return ""
@@ -77,7 +83,18 @@ def needs_history(question: str, history: Sequence[Message]) -> bool:
     if not previous_question(history):
         return False
     words = re.findall(r"\w+", question)
-    return len(words) <= 4 or bool(_OPENERS.search(question)) or bool(_LEANING.search(question))
+    return len(words) <= 4 or bool(_OPENERS.search(question)) or bool(_POINTER_PHRASE.search(question)) \
+        or _leaning_pronoun(question)
+
+
+def _leaning_pronoun(question: str) -> bool:
+    """A pronoun with no name before it in the question: "Wat zei hij daarover?", but not "Wat zei
+    Poetin nadat hij Xi ontmoette?" or "Why must Shell cut its emissions?"."""
+    pronoun = _PRONOUN.search(question)
+    if not pronoun:
+        return False
+    before = re.sub(r"^\s*\S+", "", question[:pronoun.start()])  # the first word is capitalised anyway
+    return not any(n.lower() not in stopwords() for n in _NAMED.findall(before))
 
 
 def standalone_query(question: str, history: Sequence[Message]) -> str:
@@ -89,20 +106,26 @@ def standalone_query(question: str, history: Sequence[Message]) -> str:
 
 
 def _stems(text: str) -> list[str]:
-    folded = "".join(c for c in unicodedata.normalize("NFKD", text.casefold()) if not unicodedata.combining(c))
-    return [w[:5] for w in re.findall(r"[^\W\d_]{3,}", folded)]
+    return [fold(w)[:5] for w in re.findall(r"[^\W\d_]{3,}", text)]
 
 
 def grounded(rewrite: str, question: str, history: Sequence[Message]) -> bool:
-    """True when every word of ``rewrite`` (first five letters, accents folded) occurs in the question
-    or the conversation, the rewrite keeps every word of the question but the pointers it replaced
+    """True when every word of ``rewrite`` occurs in the question or the conversation (a name by its
+    first five letters, accents folded; another word by its first three, so that a verb may follow its
+    new subject), the rewrite keeps every word of the question but the pointers it replaced
     ("Hoeveel geld zegde Blinken in Centraal-Azië?" lost the "toe" of "zegde … toe"), and it is a
     question of its own: not empty, not the question unchanged, no "hij" or "daar" left, not a ramble."""
     said = set(_stems(question)) | {s for m in history for s in _stems(str(m.get("content", "")))}
     words = _stems(rewrite)
-    kept = set(_stems(_LEANING.sub(" ", question))) <= set(words)
+    names = {fold(n)[:5] for n in _NAMED.findall(rewrite)}
+
+    def inflected(word: str, among: set[str] | list[str]) -> bool:  # "eisen" and "eist" once "ze" is "de FNV"
+        return any(w.startswith(word[:3]) for w in among)
+
+    kept = all(inflected(q, words) for q in _stems(_PRONOUN.sub(" ", _POINTER_PHRASE.sub(" ", question))))
     return (bool(words) and kept and rewrite.strip() != question.strip() and not _POINTERS.search(rewrite)
-            and len(rewrite) <= 3 * len(question) + 200 and all(w in said for w in words))
+            and len(rewrite) <= 3 * len(question) + 200
+            and all(w in said if w in names else inflected(w, said) for w in words))
 
 
 def model_rewrite(llm: BaseChatModel, question: str, history: Sequence[Message]) -> str | None:

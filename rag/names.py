@@ -12,7 +12,6 @@ about its subject).
 
 from __future__ import annotations
 
-import os
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -24,57 +23,70 @@ NAME = re.compile(r"\b[A-ZÀ-Ö][\w’'-]{2,}")  # a capitalised word of three l
 # "Valkenburg aan de Geul", "Tour de France": capitalised words and the small words between them
 NAME_GROUP = re.compile(r"[A-ZÀ-Ö][\w’'-]+(?:\s+(?:(?:de|van|der|den|het|op|aan|of|the|la|le|von)\s+)*"
                         r"[A-ZÀ-Ö][\w’'-]+)*")
-# English names whose Dutch spelling is not a close variant (Putin/Poetin is one in letters, not by
-# ``same_name``'s measure): the starts of their Dutch forms.
+# English names whose Dutch spelling is not a close variant: the starts of their Dutch forms.
+# Names of several words are looked up whole ("United States"), so "States" alone never matches
+# "Provinciale Staten".
 EXONYMS = {
-    "putin": ("poetin",), "russia": ("rusland", "russisch"), "ukraine": ("oekraïne", "oekraïens"),
-    "ukrainian": ("oekraïens",), "belarus": ("wit-rusland", "belarus"), "belarusian": ("wit-russisch",),
+    "putin": ("poetin",), "russia": ("rusland", "russisch"), "ukraine": ("oekraine", "oekraiens"),
+    "ukrainian": ("oekraiens",), "belarus": ("wit-rusland", "belarus"), "belarusian": ("wit-russisch",),
     "moscow": ("moskou",), "beijing": ("peking", "beijing"), "kyiv": ("kiev", "kyiv"), "hague": ("haag",),
     "brussels": ("brussel",), "netherlands": ("nederland",), "germany": ("duitsland",), "german": ("duits",),
-    "belgium": ("belgië",), "belgian": ("belgisch",), "france": ("frankrijk",), "french": ("frans",),
+    "belgium": ("belgie",), "belgian": ("belgisch",), "france": ("frankrijk",), "french": ("frans",),
     "britain": ("brit", "engeland"), "british": ("brit",), "england": ("engeland",), "english": ("engels",),
-    "spain": ("spanje",), "italy": ("italië",), "poland": ("polen",), "norway": ("noorwegen", "noors"),
-    "united": ("verenigde",), "states": ("staten", "amerika"), "america": ("amerika", "verenigde staten"),
-    "europe": ("europa", "europe"), "asia": ("azië",), "south": ("zuid",), "north": ("noord",),
+    "spain": ("spanje",), "italy": ("italie",), "poland": ("polen",), "norway": ("noorwegen", "noors"),
+    "kazakh": ("kazach",), "kazakhstan": ("kazachstan",), "uzbekistan": ("oezbekistan",),
+    "america": ("amerika",), "american": ("amerikaan",), "europe": ("europa",), "asia": ("azie",),
     "uyghurs": ("oeigoer",), "frisian": ("fries",), "zealand": ("zeeland",),
+    "united states": ("verenigde staten", "vs", "amerika"), "us": ("vs", "amerika", "verenigde staten"),
+    "south limburg": ("zuid-limburg",), "central asia": ("centraal-azie",),
 }
 # The articles are Dutch news: "the Dutch cabinet" frames an English question; a quote need not say it.
-FRAMING = {"dutch"}
+# Months and weekdays are dates, not names ("in March": "in maart"; the number check covers dates).
+FRAMING = {"dutch"} | {m.lower() for m in (
+    "January February March April May June July August September October November December "
+    "Monday Tuesday Wednesday Thursday Friday Saturday Sunday").split()}
 
 
 def fold(word: str) -> str:
-    """Lower case, without accents and without a possessive "'s": "Xi's" -> "xi", "Oekraïne" -> "oekraine"."""
-    word = re.sub(r"(['’]s|s['’])$", "", word.casefold())
+    """Lower case, without accents and without a possessive: "Xi's" -> "xi", "Thomas'" -> "thomas",
+    "Oekraïne" -> "oekraine"."""
+    word = re.sub(r"['’]s?$", "", word.casefold())
     return "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c))
 
 
 def same_name(name: str, word: str) -> bool:
-    """``name`` is ``word`` (both folded) or a close spelling or inflection of it: Tashkent and
-    Tasjkent (similar letters), Kazakh and Kazachstaanse (a shared start of 4 letters and 60% of the
-    shorter word)."""
+    """``name`` is ``word`` (both folded), an inflection of it (one is the start of the other, four
+    letters or more: Limburg and Limburgse) or, both six letters or more, a close spelling (Tashkent
+    and Tasjkent). Short names must match exactly: Iran is not Irak."""
     if name == word:
         return True
-    shared = len(os.path.commonprefix([name, word]))
-    return (shared >= 4 and shared >= 0.6 * min(len(name), len(word))
-            or SequenceMatcher(None, name, word).ratio() >= 0.75)
+    short, long_ = sorted((name, word), key=len)
+    if len(short) >= 4 and long_.startswith(short):
+        return True
+    return len(short) >= 6 and SequenceMatcher(None, name, word).ratio() >= 0.8
 
 
 def question_names(question: str) -> set[str]:
     """The folded names of a question: its capitalised words other than its first, function words
-    ("The", "Het") and news framing ("Dutch")."""
+    ("The", "Het"), news framing ("Dutch") and months and weekdays."""
     rest = re.sub(r"^\s*\S+", "", question)
     return {fold(n) for n in NAME.findall(rest) if n.lower() not in stopwords() and fold(n) not in FRAMING}
 
 
 def name_words(text: str) -> set[str]:
-    """The folded words of ``text``, to look names up in (``mentions``)."""
-    return {fold(w) for w in re.findall(r"[\w’'-]{2,}", text)}
+    """The folded capitalised words of ``text``, to look names up in (``mentions``): "indien" (if)
+    and "beiden" (both) are no India or Biden."""
+    return {fold(w) for w in re.findall(r"\b[A-ZÀ-Ö][\w’'-]+", text)}
 
 
-def mentions(words: set[str], names: Iterable[str]) -> bool:
-    """Does a text (its ``name_words``) hold one of ``names`` (folded), in any spelling?"""
+def mentions(words: set[str], names: Iterable[str], group: str = "") -> bool:
+    """Does a text (its ``name_words``) hold one of ``names`` (folded), in any spelling? ``group``:
+    the name of several words they come from ("United States"), looked up whole first."""
+    whole = EXONYMS.get(fold(group)) if " " in group.strip() else None
+    if whole:
+        return any(w.startswith(dutch.split()[0]) for w in words for dutch in whole)
     for name in names:
-        dutch = tuple(fold(x) for x in EXONYMS.get(name, ()))
+        dutch = EXONYMS.get(name, ())
         if any(same_name(name, w) or (dutch and w.startswith(dutch)) for w in words):
             return True
     return False

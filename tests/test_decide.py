@@ -82,6 +82,9 @@ NO_MEDAL = "Op de 500 meter bij de mannen bleef Nederland voor het eerst sinds 2
     ("Wat eist die bond van NS?", "De bond sluit verdere acties tegen NS niet uit.", False),
     ("Waarom sloot minister Bosveld gedwongen uitkoop van boeren uit?",
      "Gedwongen uitkoop van boeren sluit Bosveld echter niet uit.", True),
+    ("Welke acties voert de bond uit tegen NS?", "De bond sluit verdere acties tegen NS niet uit.", False),
+    ("Wat eist die bond van NS?", "Verdere acties van de bond tegen NS zijn niet uitgesloten.", False),
+    ("Voert de bond de acties tegen NS door?", "De bond voert de acties tegen NS niet uit.", True),  # a denial
 ])
 def test_a_sentence_that_denies_what_the_question_names_is_a_correction(question, sentence, correction):
     assert corrects(question, sentence) is correction
@@ -147,6 +150,14 @@ ASTANA = "Blinken tijdens een persconferentie met zijn Kazachstaanse collega Muk
      "Where along the Juliana Canal was there a leak?", True),
     ("The Dutch cabinet declared the WTS applicable.", "Het kabinet verklaarde de WTS van toepassing.", "",
      "Which law did the Dutch cabinet declare applicable?", True),
+    # months and weekdays are dates, not names; a name of several words is looked up whole
+    ("On Tuesday, Blinken met Tleuberdi.", "Blinken ontmoette dinsdag Tleuberdi.", "", "What did Blinken do on Tuesday?",
+     True),
+    ("The United States won.", "De Verenigde Staten wonnen.", "", "Did the United States win?", True),
+    ("The United States won.", "Provinciale Staten stemden.", "", "Did the United States win?", False),
+    # a close spelling is not another name, nor a word that is no name
+    ("Iran got sanctions.", "Irak kreeg sancties.", "", "Did Iran get sanctions?", False),
+    ("India wins.", "Indien nodig wint hij.", "", "Does India win?", False),
 ])
 def test_a_name_taken_from_the_question_must_be_in_the_quote_or_its_passage(answer, quote, passage, question, ok):
     assert facts_ok(answer, quote, question, passage) is ok

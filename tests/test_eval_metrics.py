@@ -272,9 +272,10 @@ def test_timeline_order_asks_oldest_first(dates, expected):
 
 
 def test_phrased_tells_the_models_own_wording_from_the_quote_fallback():
-    from rag.answer import QUOTED
+    from rag.answer import NOT_ANSWERED, QUOTED
 
     assert m.phrased(["", "cited [2] instead"]) is True
     assert m.phrased([QUOTED]) is False
     assert m.phrased(["", QUOTED]) is True  # one part phrased, the other quoted
+    assert m.phrased([QUOTED, NOT_ANSWERED]) is False  # a quote and "the articles don't answer …"
     assert m.phrased([]) is None
