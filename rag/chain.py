@@ -21,8 +21,18 @@ from typing import TYPE_CHECKING
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from rag.answer import NOT_ANSWERED, PART_REFUSALS, QUOTED, REFUSALS, Answer, AnswerSentence, Citation, Event, Source
-from rag.citations import check, citation_for, render
+from rag.answer import (
+    NOT_ANSWERED,
+    PART_REFUSALS,
+    QUOTED,
+    REFUSALS,
+    Answer,
+    AnswerSentence,
+    Citation,
+    Event,
+    Source,
+)
+from rag.citations import check, citation_for, note_across_languages, render
 from rag.dates import DateFilter, merge, parse_question_dates
 from rag.decide import SECOND_SOURCE_P, Judgement, answerability, judge, with_corrections
 from rag.errors import InputError
@@ -389,7 +399,10 @@ class AnswerChain:
 
     def _emit(self, answer: Answer, sources: list[Source], sep: str = " ") -> Iterator[Event]:
         """Only checked text reaches the user: the checked sentences as tokens, then the answer.
-        ``sep``: between sentences ("\n" for a timeline's lines)."""
+        ``sep``: between sentences ("\n" for a timeline's lines). A sentence the model worded in
+        another language than its quote is noted as such (``ACROSS_LANGUAGES``)."""
+        if self.llm is not None:
+            note_across_languages(answer.sentences, answer.citations, answer.language)
         cited = {c.n for c in answer.citations}
         answer.sources = [s.model_copy(update={"cited": s.n in cited}) for s in sources]
         answer.answer = sep.join(render([s]) for s in answer.sentences)

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from rag.answer import AnswerSentence, Citation, Source
+from rag.answer import ACROSS_LANGUAGES, NOT_ANSWERED, QUOTED, AnswerSentence, Citation, Source
 from rag.evidence import Evidence, Unit
 from rag.keyword import stopwords, terms
 from rag.language import detect_language
@@ -258,6 +258,17 @@ def check(answer_text: str, evidence: Evidence, sources: Sequence[Source], embed
         citations += [citation_for(by_n[n], evidence.units[best_per_source[n]], float(sims[best_per_source[n]]))
                       for n in keep]
     return checked, citations
+
+
+def note_across_languages(sentences_: Sequence[AnswerSentence], citations: Sequence[Citation], language: str) -> None:
+    """Note (``ACROSS_LANGUAGES``) each sentence in the model's wording whose quote is in another
+    language than ``language``: across languages the check compares meaning, names and numbers
+    only, so the reader is pointed to the quote."""
+    quotes = {c.n: c.quote for c in citations}
+    for s in sentences_:
+        if s.note not in (QUOTED, NOT_ANSWERED) and any(detect_language(quotes[n]) != language
+                                                        for n in s.citations if n in quotes):
+            s.note = "; ".join(x for x in (s.note, ACROSS_LANGUAGES) if x)
 
 
 def render(sentences_: Sequence[AnswerSentence]) -> str:

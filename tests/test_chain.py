@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from newsrag.chatbot import Chatbot
-from rag.answer import REFUSALS
+from rag.answer import ACROSS_LANGUAGES, QUOTED, REFUSALS, AnswerSentence, Citation
 from rag.citations import split_cited
 from rag.errors import InputError
 from tests.conftest import make_settings, write_corpus
@@ -237,6 +237,20 @@ def test_bad_questions_get_a_clear_error(tmp_path, corpus, question, message):
     bot = bot_with(tmp_path, corpus)
     with pytest.raises(InputError, match=message):
         bot.ask(question)
+
+
+def test_a_sentence_worded_from_a_quote_in_another_language_is_noted_so():
+    from rag.citations import note_across_languages
+
+    quote = Citation(n=1, doc_id="blinken", title="t", date="2023-03", start=0, end=10, score=0.9,
+                     quote="Hij zegde de regio 25 miljoen dollar extra toe voor economische groei.")
+    english = AnswerSentence(text="Blinken promised the region 25 million dollars.", citations=[1])
+    quoted = AnswerSentence(text="The article (in Dutch) says: „Hij zegde …”.", citations=[1], note=QUOTED)
+    note_across_languages([english, quoted], [quote], "en")
+    assert english.note == ACROSS_LANGUAGES and quoted.note == QUOTED
+    dutch = AnswerSentence(text="Blinken zegde de regio 25 miljoen dollar toe.", citations=[1])
+    note_across_languages([dutch], [quote], "nl")
+    assert dutch.note == ""
 
 
 def test_a_question_in_a_third_language_gets_an_english_answer(tmp_path, corpus):

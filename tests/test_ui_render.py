@@ -12,7 +12,7 @@ import pytest
 from markdown_it import MarkdownIt
 
 from ingest.pipeline import IngestReport
-from rag.answer import REFUSALS, Answer, AnswerSentence, Citation, Source
+from rag.answer import ACROSS_LANGUAGES, REFUSALS, Answer, AnswerSentence, Citation, Source
 from ui import render
 
 ARTICLE = ("„We letten er goed op of de sancties gerespecteerd worden”, zei Blinken in Centraal-Azië. "
@@ -112,6 +112,15 @@ def test_abstention_is_a_notice_with_the_localized_refusal():
         md = render.answer_markdown(answer)
         assert 'class="nr-abstain"' in md and REFUSALS[lang] in md
         assert "#src-" not in md
+
+
+def test_a_sentence_worded_across_languages_is_marked_to_compare_with_its_quote():
+    answer = blinken_answer(language="en", sentences=[
+        AnswerSentence(text="Blinken promised the region 25 million dollars.", citations=[1], note=ACROSS_LANGUAGES)])
+    html = md_html(render.answer_markdown(answer))
+    assert '<span class="nr-across" title="The model&#x27;s wording of a source in another language (Dutch): compare ' \
+           'with the quote">Blinken promised' in html or 'class="nr-across"' in html
+    assert "nr-unsupported" not in html
 
 
 def test_unsupported_sentence_is_marked():

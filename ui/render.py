@@ -21,7 +21,7 @@ import html
 import re
 from collections.abc import Iterable, Mapping, Sequence
 
-from rag.answer import REFUSALS, Answer, Source
+from rag.answer import ACROSS_LANGUAGES, REFUSALS, Answer, Source
 from rag.citations import MARKER, marker_numbers
 from rag.timeline import date_label
 
@@ -54,6 +54,8 @@ _LABELS = [  # (key, nl, en)
     ("decision", "Beantwoordt een zin de vraag? (kans volgens het model)", "Does a sentence answer the question? (the model's probability)"),
     ("threshold", "drempel", "threshold"),
     ("correction", "ontkent wat de vraag aanneemt", "denies what the question assumes"),
+    ("across", "In de woorden van het model, uit een bron in een andere taal: vergelijk met het citaat",
+     "The model's wording of a source in another language (Dutch): compare with the quote"),
     ("dropped", "Weggelaten: niet gesteund door de gekozen zin", "Left out: not supported by the chosen sentence"),
     ("timings", "Tijd per stap", "Time per stage"),
     ("total", "totaal", "total"),
@@ -132,6 +134,8 @@ def answer_markdown(answer: Answer) -> str:
         if not sentence.supported:
             title = sentence.note or _l(answer.language)["unsupported"]
             rendered = f'<span class="nr-unsupported" title="{attr(title)}">⚠ {rendered}</span>'
+        elif ACROSS_LANGUAGES in sentence.note:  # worded across languages: checked by meaning only
+            rendered = f'<span class="nr-across" title="{attr(_l(answer.language)["across"])}">{rendered}</span>'
         parts.append(rendered)
     if answer.decision.get("timeline"):  # one dated line per article, oldest first: a list
         return "\n".join(f"- {part}" for part in parts)
