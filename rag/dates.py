@@ -69,6 +69,7 @@ def without_years(text: str) -> str:
     """``text`` with its years ("2021", not "2000 euro" or "1500 meter") blanked out."""
     return _YEAR_RE.sub(" ", text)
 
+
 def _days(iso: str) -> tuple[int, int]:
     """``date_range`` of a date already validated (or resolved here), which always has one."""
     span = date_range(iso)

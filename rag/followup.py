@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from rag.keyword import stopwords
-from rag.names import fold
+from rag.names import NAME, fold
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -44,7 +44,6 @@ _THING = (r"country|countries|commission|committee|city|town|village|region|prov
           r"leider|vrouw|commissie|rapport|wet|verdrag|bezoek|bijeenkomst|top|oorlog|besluit|voorstel|ploeg|"
           r"wedstrijd|ramp|bond|staking")
 _POINTER_PHRASE = re.compile(rf"(?i:\b(that|this|those|these|dat|die|deze|dit)\s+({_THING})(['’]?s)?\b)(?!\s+[A-Z])")
-_NAMED = re.compile(r"\b[A-ZÀ-Ö][\w’'-]{2,}")
 # Pronouns a rewrite must have replaced to stand alone ("ze", "haar", "it", "there" also have other uses)
 _POINTERS = re.compile(r"\b(hij|hem|zij|he|him|she|daar)\b", re.IGNORECASE)
 _OPENERS = re.compile(r"^\s*(en|maar|and|but|what about|en wat|hoe zit het|waarom\?|why\?)\b", re.IGNORECASE)
@@ -72,7 +71,8 @@ def previous_answer(history: Sequence[Message], limit: int = 200) -> str:
             text = " ".join(re.sub(r"([.!?])[.!?]+", r"\1", text).split())  # „…” [1]. -> ….
             if not text or any(text.startswith(refusal) for refusal in REFUSALS.values()):
                 return ""
-            first = text[slice(*sentences(text)[0])] if sentences(text) else text
+            spans = sentences(text)
+            first = text[slice(*spans[0])] if spans else text
             return first if len(first) <= limit else first[:limit].rsplit(" ", 1)[0] + " …"
         if message.get("role") == "user":
             return ""
@@ -94,7 +94,7 @@ def _leaning_pronoun(question: str) -> bool:
     if not pronoun:
         return False
     before = re.sub(r"^\s*\S+", "", question[:pronoun.start()])  # the first word is capitalised anyway
-    return not any(n.lower() not in stopwords() for n in _NAMED.findall(before))
+    return not any(n.lower() not in stopwords() for n in NAME.findall(before))
 
 
 def standalone_query(question: str, history: Sequence[Message]) -> str:
@@ -117,7 +117,7 @@ def grounded(rewrite: str, question: str, history: Sequence[Message]) -> bool:
     question of its own: not empty, not the question unchanged, no "hij" or "daar" left, not a ramble."""
     said = set(_stems(question)) | {s for m in history for s in _stems(str(m.get("content", "")))}
     words = _stems(rewrite)
-    names = {fold(n)[:5] for n in _NAMED.findall(rewrite)}
+    names = {fold(n)[:5] for n in NAME.findall(rewrite)}
 
     def inflected(word: str, among: set[str] | list[str]) -> bool:  # "eisen" and "eist" once "ze" is "de FNV"
         return any(w.startswith(word[:3]) for w in among)
