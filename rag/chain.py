@@ -155,7 +155,7 @@ class AnswerChain:
             yield from self._answer_timeline(answer, evidence, relevance, sources, asked)
             return
         t0 = time.perf_counter()
-        parts = self._parts(evidence, sources, texts, relevance, filters)
+        parts = self._parts(evidence, sources, texts, relevance)
         timings["embed"] += time.perf_counter() - t0
         if self.llm is None:
             yield from self._answer_extractive(answer, evidence, parts, sources, question)
@@ -198,14 +198,14 @@ class AnswerChain:
             found += new
         return found
 
-    def _parts(self, evidence: Evidence, sources: list[Source], texts: list[str], relevance: np.ndarray,
-               filters: DateFilter) -> list[Part]:
+    def _parts(self, evidence: Evidence, sources: list[Source], texts: list[str],
+               relevance: np.ndarray) -> list[Part]:
         """One ranking of the evidence per part of the question (``rag.parts``); one part for most.
 
         A part ranks by its own relevance, plus the whole question's when it names nobody ("where did
         he finish?"; the whole question would pull a part that names its subject towards the other
-        part), and keeps to the articles of its own date when it names one that is narrower than the
-        question's."""
+        part), and keeps to the articles of its own date when it names one (the other part's search may
+        have added articles of other dates, even when this part's date is the whole question's)."""
         if len(texts) == 1:
             return [Part(texts[0], relevance)]
         dated = {s.n: s.date for s in sources}
@@ -215,7 +215,7 @@ class AnswerChain:
             if leans(texts, j):
                 scores = scores + relevance
             when = parse_question_dates(text, self.newest_date())
-            if when and when != filters:
+            if when:
                 fits = np.array([when.matches(dated[u.source]) for u in evidence.units], dtype=bool)
                 if fits.any():
                     scores = np.where(fits, scores, -np.inf)
@@ -297,10 +297,10 @@ class AnswerChain:
         else:  # each part that passes gives its best sentence; the whole question is phrased at once
             asked = f"({context}) {question}" if context else question
             chosen = []
-            for _, _, candidates, j in judged:
-                if j.best >= self.answer_threshold:
-                    best = next((candidates[i] for i in j.ranked() if candidates[i] not in chosen), None)
-                    chosen += [best] if best is not None else []
+            for _, _, candidates, j in judged:  # one sentence may answer two parts ("grenst aan Rusland
+                best = candidates[j.ranked()[0]] if candidates else None  # en waar veel Russen wonen")
+                if j.best >= self.answer_threshold and best is not None and best not in chosen:
+                    chosen.append(best)
         numbered = [(evidence.units[i].source, evidence.units[i].text) for i in chosen]
         t0 = time.perf_counter()
         raw = self._generate.invoke(phrase_messages(asked, lang, numbered)).strip()
