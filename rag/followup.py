@@ -42,8 +42,10 @@ _THING = (r"country|countries|commission|committee|city|town|village|region|prov
           r"summit|conflict|war|decision|proposal|team|race|disaster|flood|strike|union|court|agency|group|deal|"
           r"land|landen|stad|dorp|regio|gebied|provincie|gemeente|bedrijf|organisatie|partij|regering|kabinet|"
           r"leider|vrouw|commissie|rapport|wet|verdrag|bezoek|bijeenkomst|top|oorlog|besluit|voorstel|ploeg|"
-          r"wedstrijd|ramp|bond|staking")
-_POINTER_PHRASE = re.compile(rf"(?i:\b(that|this|those|these|dat|die|deze|dit)\s+({_THING})(['’]?s)?\b)(?!\s+[A-Z])")
+          r"wedstrijd|ramp|bond|staking|artikel|article|story|verhaal")
+# "volgens het artikel", "the article": the article of the answer before.
+_POINTER_PHRASE = re.compile(rf"(?i:\b(that|this|those|these|dat|die|deze|dit)\s+({_THING})(['’]?s)?\b)(?!\s+[A-Z])"
+                             r"|(?i:\b(het|the)\s+(artikel|article)\b)")
 # Pronouns a rewrite must have replaced to stand alone ("ze", "haar", "it", "there" also have other uses)
 _POINTERS = re.compile(r"\b(hij|hem|zij|he|him|she|daar)\b", re.IGNORECASE)
 _OPENERS = re.compile(r"^\s*(en|maar|and|but|what about|en wat|hoe zit het|waarom\?|why\?)\b", re.IGNORECASE)

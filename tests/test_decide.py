@@ -223,3 +223,11 @@ def test_a_second_sentence_joins_only_from_another_article_not_another_passage_o
     assert pick_evidence([0, 1, 2], [0.9, 0.8, 0.6], evidence, 0.5, article) == [0, 2]
     assert pick_evidence([0, 1, 2], [0.9, 0.8, 0.4], evidence, 0.5, article) == [0]
     assert pick_evidence([0, 1, 2], [0.9, 0.8, 0.1], evidence, 0.0, article) == [0, 2]  # two dates: joins anyway
+
+
+def test_a_year_in_the_question_is_no_word_a_sentence_gains_relevance_by():
+    units = [Unit(1, "Minister Wuyts stelde de commissie in september 2021 in.", 0, 56),
+             Unit(2, "Valkenburg en Meerssen werden ontruimd.", 0, 39)]
+    evidence = Evidence(units, np.zeros((2, 4), dtype=np.float32))  # the embedding ties: words decide
+    relevance = evidence.relevance("Welke dorpen werden in 2021 ontruimd?", [0.0] * 4)
+    assert relevance[0] == 0.0 and relevance[1] > 0.0

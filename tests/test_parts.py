@@ -78,6 +78,31 @@ def test_extractive_mode_gives_one_sentence_per_part(tmp_path, corpus):
     assert {c.doc_id for c in answer.citations} == {"lavrov", "blinken"}
 
 
+def test_one_sentence_that_answers_both_parts_is_not_joined_by_one_that_answers_neither(tmp_path, corpus):
+    llm = recording_llm("Lavrov bezocht Wang Yi in China [1].", yes=yes_when("Wang Yi"))
+    answer = bot_with(tmp_path, corpus, llm, k=4).ask("Welk land bezocht Lavrov, en wie bezocht hij daar?")
+    assert [p["p_best"] for p in answer.decision["parts"]] == [0.95, 0.95]
+    assert llm.seen[-1][-1].text.count("[") == 1  # phrased from the one sentence, not the next best as well
+    assert [(c.doc_id, c.quote) for c in answer.citations] == [("lavrov", "Lavrov bezocht Wang Yi in China.")]
+
+
+FLOODS = {
+    "flood2021.txt": " date 2021-07 Valkenburg en Meerssen werden ontruimd.\n\nHet water stond een meter hoog.",
+    "flood2023.txt": " date 2023-07 De minister blikte terug: in 2021 werden dorpen ontruimd en er kwamen buffers.\n\n"
+                     "De eerste nieuwe buffer komt bij Epen.",
+}
+
+
+def test_a_part_keeps_to_its_own_date_even_when_the_whole_question_has_only_that_date(tmp_path):
+    """The whole question searches 2021 only; its second part finds the 2023 article, whose look back
+    at 2021 ranks above the 2021 article's own sentence for the first part."""
+    corpus = write_corpus(tmp_path / "floods", FLOODS)
+    answer = bot_with(tmp_path, corpus, k=2).ask("Welke dorpen werden in 2021 ontruimd, en waar komt de eerste nieuwe buffer?")
+    assert answer.filters["since"] == "2021"
+    assert [c.quote for c in answer.citations] == ["Valkenburg en Meerssen werden ontruimd.",
+                                                   "De eerste nieuwe buffer komt bij Epen."]
+
+
 # -- follow-ups: the model's rewrite, checked in code (rag.followup) -------------------------------------
 from rag.followup import grounded, needs_history, previous_answer  # noqa: E402
 
@@ -130,6 +155,9 @@ def test_the_previous_answer_is_its_first_sentence_plain_and_short(history, expe
     ("Waarom vindt LTO dat de boeren het grootste deel moeten inleveren?", False),
     ("Welke provincie vond de deadline die het kabinet stelde niet haalbaar?", False),
     ("Which law did the cabinet declare applicable?", False),
+    ("Wat valt volgens het artikel op aan de bevolking?", True),  # the article of the answer before
+    ("What else does the article say?", True),
+    ("Wat zegt het rapport van de commissie?", False),
 ])
 def test_pointers_to_something_named_before_make_a_follow_up(question, leans):
     assert needs_history(question, HISTORY) is leans
