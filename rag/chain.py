@@ -322,9 +322,12 @@ class AnswerChain:
             sentence, citation = _quoted(evidence.units[i], sources, lang)
             answer.sentences.append(sentence)
             answer.citations.append(citation)
-        if len(parts) > 1:  # a part no sentence answers is said to be unanswered, not silently left out
+        if len(parts) > 1:  # a part no sentence answers is said to be unanswered, not silently left out;
+            # but not beside its own best sentence, shown for another part ("grenst aan Rusland en waar
+            # veel mensen van Russische afkomst wonen" for "welk land …, en wat valt op aan de bevolking?")
             answer.sentences += [AnswerSentence(text=PART_REFUSALS[lang].format(part=part.text.strip()), note=NOT_ANSWERED)
-                                 for part, _, _, j in judged if j.best < self.answer_threshold]
+                                 for part, _, candidates, j in judged if j.best < self.answer_threshold
+                                 and not (candidates and candidates[j.ranked()[0]] in chosen)]
         yield from self._emit(answer, sources)
 
     # -- a timeline: one dated, checked line per article, oldest first (rag.timeline) ---------------

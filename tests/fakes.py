@@ -67,6 +67,7 @@ class AnsweringChatModel(RecordingChatModel):
     next scripted reply, streamed word by word. Every prompt is kept in ``seen``."""
 
     yes: Callable[[str], float] = lambda sentence: 0.9
+    yes_for: Callable[[str, str], float] | None = None  # (question, sentence) -> P(Yes), when given
 
     def _generate(self, messages, stop=None, run_manager=None, **kwargs):
         self.seen.append(list(messages))
@@ -74,7 +75,8 @@ class AnsweringChatModel(RecordingChatModel):
         if not last.rstrip().endswith("Yes or No:"):
             return super()._generate(messages, stop=stop, run_manager=run_manager, **kwargs)
         sentence = re.search(r"Sentence \[\d+\]: (.*)\n", last).group(1)
-        p = min(max(self.yes(sentence), 1e-6), 1 - 1e-6)
+        question = re.search(r"Question: (.*)\n", last).group(1)
+        p = min(max(self.yes_for(question, sentence) if self.yes_for else self.yes(sentence), 1e-6), 1 - 1e-6)
         top = [{"token": "Yes", "logprob": math.log(p)}, {"token": "No", "logprob": math.log(1 - p)}]
         top.sort(key=lambda t: -t["logprob"])
         message = AIMessage(top[0]["token"], response_metadata={"logprobs": {"content": [{**top[0], "top_logprobs": top}]}})

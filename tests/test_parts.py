@@ -86,6 +86,16 @@ def test_one_sentence_that_answers_both_parts_is_not_joined_by_one_that_answers_
     assert [(c.doc_id, c.quote) for c in answer.citations] == [("lavrov", "Lavrov bezocht Wang Yi in China.")]
 
 
+def test_a_part_whose_best_sentence_is_in_the_answer_is_not_said_to_be_unanswered(tmp_path, corpus):
+    """The judge doubts that the sentence answers the second part too, but it is the part's best: the
+    answer shows it, and must not say beside it that the articles do not answer that part."""
+    llm = recording_llm("Lavrov bezocht Wang Yi in China [1].")
+    llm.yes_for = lambda question, sentence: 0.95 if "Wang Yi" in sentence and "wie" not in question else 0.2
+    answer = bot_with(tmp_path, corpus, llm, k=4).ask("Welk land bezocht Lavrov, en wie bezocht hij daar?")
+    assert [p["p_best"] for p in answer.decision["parts"]] == [0.95, 0.2]
+    assert [s.text for s in answer.sentences] == ["Lavrov bezocht Wang Yi in China."]
+
+
 FLOODS = {
     "flood2021.txt": " date 2021-07 Valkenburg en Meerssen werden ontruimd.\n\nHet water stond een meter hoog.",
     "flood2023.txt": " date 2023-07 De minister blikte terug: in 2021 werden dorpen ontruimd en er kwamen buffers.\n\n"
