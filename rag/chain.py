@@ -204,8 +204,9 @@ class AnswerChain:
 
         A part ranks by its own relevance, plus the whole question's when it names nobody ("where did
         he finish?"; the whole question would pull a part that names its subject towards the other
-        part), and keeps to the articles of its own date when it names one (the other part's search may
-        have added articles of other dates, even when this part's date is the whole question's)."""
+        part) and keeps to the articles that name what the question names; and a part keeps to the
+        articles of its own date when it names one (the other part's search may have added articles of
+        other dates, even when this part's date is the whole question's)."""
         if len(texts) == 1:
             return [Part(texts[0], relevance)]
         dated = {s.n: s.date for s in sources}
@@ -214,6 +215,10 @@ class AnswerChain:
             scores = evidence.relevance(text, self.embeddings.embed_query(text))
             if leans(texts, j):
                 scores = scores + relevance
+                # "who pays most of it?" is about what the question named ("the Waalbrug"): not a
+                # sentence of another article that shares only "pays" ("waarvan het Rijk 60 procent betaalt")
+                about = _sources_naming(question_names(" ".join(texts)), sources)
+                scores = np.where([u.source in about for u in evidence.units], scores, -np.inf)
             when = parse_question_dates(text, self.newest_date())
             if when:
                 fits = np.array([when.matches(dated[u.source]) for u in evidence.units], dtype=bool)
@@ -426,16 +431,19 @@ def _naming(groups: list[list[int]], question: str, evidence: Evidence, sources:
     when any does: each year of a span is searched, and a year with no article on the subject still
     yields its best passage ("De provincies krijgen tot 1 juli 2023 de tijd …" in a timeline of
     flood damage in Limburg)."""
-    names = question_names(question)
-    if not names:
-        return groups
+    naming = _sources_naming(question_names(question), sources)
+    kept = [g for g in groups if evidence.units[g[0]].source in naming]
+    return kept or groups
+
+
+def _sources_naming(names: set[str], sources: list[Source]) -> set[int]:
+    """The source numbers of the articles whose retrieved passages, taken together, name one of
+    ``names``; every source when there are no names or no article names one."""
     text: dict[str, str] = {}
     for s in sources:
         text[s.doc_id] = text.get(s.doc_id, "") + " " + s.text
-    doc_of = {s.n: s.doc_id for s in sources}
-    words = {doc: name_words(t) for doc, t in text.items()}
-    naming = [g for g in groups if mentions(words[doc_of[evidence.units[g[0]].source]], names)]
-    return naming or groups
+    naming = {doc for doc, t in text.items() if names and mentions(name_words(t), names)}
+    return {s.n for s in sources if s.doc_id in naming or not naming}
 
 
 def _quoted(unit: Unit, sources: list[Source], lang: str) -> tuple[AnswerSentence, Citation]:

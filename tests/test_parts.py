@@ -96,6 +96,15 @@ def test_a_part_whose_best_sentence_is_in_the_answer_is_not_said_to_be_unanswere
     assert [s.text for s in answer.sentences] == ["Lavrov bezocht Wang Yi in China."]
 
 
+def test_a_part_that_names_nothing_keeps_to_the_articles_about_what_the_question_names(tmp_path):
+    corpus = write_corpus(tmp_path / "bridges", {
+        "brug.txt": " date 2024-05 De versterking van de Waalbrug kost 310 miljoen euro.\n\n"
+                    "Daarvan komt 280 miljoen van het Rijk.",
+        "dijk.txt": " date 2024-06 Voor de nieuwe dijk in Zeeland betaalt het Rijk het meeste van de kosten."})
+    answer = bot_with(tmp_path, corpus, k=3).ask("Hoeveel kost de versterking van de Waalbrug, en wie betaalt het meeste?")
+    assert {c.doc_id for c in answer.citations} == {"brug"}  # not the dike that shares "betaalt het meeste"
+
+
 FLOODS = {
     "flood2021.txt": " date 2021-07 Valkenburg en Meerssen werden ontruimd.\n\nHet water stond een meter hoog.",
     "flood2023.txt": " date 2023-07 De minister blikte terug: in 2021 werden dorpen ontruimd en er kwamen buffers.\n\n"
