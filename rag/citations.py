@@ -112,6 +112,32 @@ def _negation_ok(sentence: str, quote: str) -> bool:
     return negates(sentence) == negates(quote)
 
 
+# States a wording can turn into their opposite, Dutch and English together: "The Waalbrug will reopen
+# for truck traffic" for „De Waalbrug gaat vanaf maandag voor vrachtverkeer dicht” (a new-user
+# trial), "… to stay dry" for „… hun akkers laten onderlopen” (the blind read of English answers).
+_OPPOSITES = [
+    (r"\b((re|her)?open(s|ed|ing|t|en)?|geopend)\b", r"\b(clos(e|es|ed|ing|ure)|shut|dicht|sluit|sluiten|gesloten|sluiting)\b"),
+    (r"\b(ris(e|es|en|ing)|rose|increas\w*|grow(s|n|ing)?|grew|higher|stijg\w*|gestegen|toegenomen|toename|hoger)\b",
+     r"\b(fall(s|en|ing)?|fell|decreas\w*|drop(s|ped)?|declin\w*|lower|daal\w*|gedaald|afgenomen|afname|lager)\b"),
+    (r"\b(flood\w*|under ?water|onderlopen|overstroom\w*|overstroming|onder water|vollopen)\b", r"\b(dry|droog)\b"),
+]
+
+
+def _opposite_ok(sentence: str, quote: str) -> bool:
+    """The sentence does not say the opposite state of its quote: one side of a pair of
+    ``_OPPOSITES`` in the sentence, only the other side in the quote. With a negation on either side
+    the negation check decides ("niet open" is "closed")."""
+    if negates(sentence) or negates(quote):
+        return True
+    said, source = sentence.lower(), quote.lower()
+    for one, other in _OPPOSITES:
+        for this, that in ((one, other), (other, one)):
+            if re.search(this, said) and not re.search(that, said) and re.search(that, source) \
+                    and not re.search(this, source):
+                return False
+    return True
+
+
 def _names_ok(sentence: str, quote: str, question: str) -> bool:
     """In the quote's language, a name in the answer must come from the quote or the question: a
     swapped subject ("Lavrov" for "Blinken") reads as close as the right one to an embedder."""
@@ -141,12 +167,14 @@ def grafted(sentence: str, source: str, question: str) -> list[str]:
 
 
 def fact_objection(sentence: str, quote: str, question: str = "", passage: str = "") -> str:
-    """Why the numbers, negation or names of an answer sentence disagree with its quote ("" when
-    they agree). ``passage``: the retrieved passage that holds the quote (``grafted``)."""
+    """Why the numbers, negation, state (``_OPPOSITES``) or names of an answer sentence disagree
+    with its quote ("" when they agree). ``passage``: the retrieved passage that holds the quote (``grafted``)."""
     if not _numbers_ok(sentence, quote):
         return "holds a number its source does not"
     if not _negation_ok(sentence, quote):
         return "negates what its source does not, or the other way round"
+    if not _opposite_ok(sentence, quote):
+        return "says the opposite of its source (open or closed, up or down, flooded or dry)"
     taken = grafted(sentence, quote + " " + passage, question)
     if taken:
         return f"says {', '.join(taken)} (from the question), which its source does not"

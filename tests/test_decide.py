@@ -125,6 +125,13 @@ def test_an_empty_judgement_never_answers():
     ("Lavrov zegde de regio 25 miljoen dollar toe.", "Blinken zegde de regio 25 miljoen dollar toe.", False),
     ("Blinken promised the region 25 million dollars.", "Hij zegde de regio 25 miljoen dollar extra toe.", True),
     ("Blinken promised the region 30 million dollars.", "Hij zegde de regio 25 miljoen dollar extra toe.", False),
+    ("The Waalbrug will reopen for truck traffic from Monday.",
+     "De Waalbrug gaat vanaf maandag voor vrachtverkeer dicht.", False),  # the opposite state
+    ("The Waalbrug will close to trucks from Monday.", "De Waalbrug gaat vanaf maandag voor vrachtverkeer dicht.", True),
+    ("Farmers are paid to let their fields stay dry.", "Boeren krijgen een vergoeding als zij hun akkers laten onderlopen.",
+     False),
+    ("Farmers are paid to let their fields flood.", "Boeren krijgen een vergoeding als zij hun akkers laten onderlopen.", True),
+    ("De uitstoot daalt met 5 procent.", "De uitstoot stijgt met 5 procent.", False),
 ])
 def test_a_flipped_negation_name_or_number_fails(answer, quote, ok):
     assert facts_ok(answer, quote, "Wie zegde de regio geld toe?") is ok
