@@ -116,7 +116,7 @@ def _negation_ok(sentence: str, quote: str) -> bool:
 # for truck traffic" for „De Waalbrug gaat vanaf maandag voor vrachtverkeer dicht” (a new-user
 # trial), "… to stay dry" for „… hun akkers laten onderlopen” (the blind read of English answers).
 _OPPOSITES = [
-    (r"\b((re|her)?open(s|ed|ing|t|en)?|geopend)\b", r"\b(clos(e|es|ed|ing|ure)|shut|dicht|sluit|sluiten|gesloten|sluiting)\b"),
+    (r"\b((re|her)?open(s|ed|ing|t|en|d)?|geopend)\b", r"\b(clos(e|es|ed|ing|ure)|shut|dicht|sluit|sluiten|gesloten|sluiting)\b"),
     (r"\b(ris(e|es|en|ing)|rose|increas\w*|grow(s|n|ing)?|grew|higher|stijg\w*|gestegen|toegenomen|toename|hoger)\b",
      r"\b(fall(s|en|ing)?|fell|decreas\w*|drop(s|ped)?|declin\w*|lower|daal\w*|gedaald|afgenomen|afname|lager)\b"),
     (r"\b(flood\w*|under ?water|onderlopen|overstroom\w*|overstroming|onder water|vollopen)\b", r"\b(dry|droog)\b"),
