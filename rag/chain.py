@@ -301,14 +301,18 @@ class AnswerChain:
                                    0.0 if two_dates else SECOND_SOURCE_P, {s.n: s.doc_id for s in sources})
         else:  # each part that passes gives its best sentence; the whole question is phrased at once
             asked = f"({context}) {question}" if context else question
-            chosen = []
+            chosen, shared = [], False
             for _, _, candidates, j in judged:  # one sentence may answer two parts ("grenst aan Rusland
                 best = candidates[j.ranked()[0]] if candidates else None  # en waar veel Russen wonen")
-                if j.best >= self.answer_threshold and best is not None and best not in chosen:
+                if best is not None and best in chosen:
+                    shared = True
+                elif best is not None and j.best >= self.answer_threshold:
                     chosen.append(best)
         numbered = [(evidence.units[i].source, evidence.units[i].text) for i in chosen]
         t0 = time.perf_counter()
-        raw = self._generate.invoke(phrase_messages(asked, lang, numbered)).strip()
+        # A sentence that answers two parts is quoted: worded, it kept one of them ("De verboden gaan zes
+        # maanden na de inwerkingtreding in" for "wanneer de regels voor taalmodellen, en wanneer de rest?")
+        raw = "" if len(parts) > 1 and shared else self._generate.invoke(phrase_messages(asked, lang, numbered)).strip()
         answer.timings["generate"] = time.perf_counter() - t0
         answer.raw_answer = raw
         t0 = time.perf_counter()

@@ -78,11 +78,14 @@ def test_extractive_mode_gives_one_sentence_per_part(tmp_path, corpus):
     assert {c.doc_id for c in answer.citations} == {"lavrov", "blinken"}
 
 
-def test_one_sentence_that_answers_both_parts_is_not_joined_by_one_that_answers_neither(tmp_path, corpus):
-    llm = recording_llm("Lavrov bezocht Wang Yi in China [1].", yes=yes_when("Wang Yi"))
+def test_one_sentence_that_answers_both_parts_is_quoted_alone(tmp_path, corpus):
+    """Not joined by the next best sentence, which answers neither part; and quoted, since a wording
+    of it may keep one part only."""
+    llm = recording_llm("Lavrov bezocht China [1].", yes=yes_when("Wang Yi"))
     answer = bot_with(tmp_path, corpus, llm, k=4).ask("Welk land bezocht Lavrov, en wie bezocht hij daar?")
     assert [p["p_best"] for p in answer.decision["parts"]] == [0.95, 0.95]
-    assert llm.seen[-1][-1].text.count("[") == 1  # phrased from the one sentence, not the next best as well
+    assert all(m[-1].text.rstrip().endswith("Yes or No:") for m in llm.seen)  # judged, never asked to word it
+    assert answer.answer.startswith("Volgens het artikel: „Lavrov bezocht Wang Yi in China.” [")
     assert [(c.doc_id, c.quote) for c in answer.citations] == [("lavrov", "Lavrov bezocht Wang Yi in China.")]
 
 
@@ -93,7 +96,7 @@ def test_a_part_whose_best_sentence_is_in_the_answer_is_not_said_to_be_unanswere
     llm.yes_for = lambda question, sentence: 0.95 if "Wang Yi" in sentence and "wie" not in question else 0.2
     answer = bot_with(tmp_path, corpus, llm, k=4).ask("Welk land bezocht Lavrov, en wie bezocht hij daar?")
     assert [p["p_best"] for p in answer.decision["parts"]] == [0.95, 0.2]
-    assert [s.text for s in answer.sentences] == ["Lavrov bezocht Wang Yi in China."]
+    assert [s.text for s in answer.sentences] == ["Volgens het artikel: „Lavrov bezocht Wang Yi in China.”."]
 
 
 def test_a_part_that_names_nothing_keeps_to_the_articles_about_what_the_question_names(tmp_path):
