@@ -57,6 +57,10 @@ TIMELINE_MARGIN = 0.05  # a timeline's articles: those whose best sentence is th
 # articles): a timeline is answered when its best line passes the answer threshold, and another
 # article's line joins at this lower P. Set on one question so far; to calibrate on the timeline set.
 TIMELINE_JOIN_P = 0.2
+# A sentence already in the answer for one part answers another part too when it is that part's best
+# and judged at least this likely for it (as a timeline's other articles join at a lower P): the
+# Kazakhstan sentence that also says "waar veel mensen van Russische afkomst wonen" scored 0.29.
+SHARED_P = 0.2
 _MODEL_REFUSAL = re.compile(
     r"staat niet in de (artikelen|bronnen)|niet in de (artikelen|bronnen)|geen informatie|"
     r"articles? (don't|do not) say|not (mentioned |stated )?in the (articles|sources)|no information",
@@ -144,7 +148,7 @@ class AnswerChain:
         # Retrieve with the standalone query, but pick sentences for what is asked now: after
         # "Welke groep ontmoette Blinken?", "Hoeveel geld zegde hij daar toe?" wants the money sentence.
         asked_vector = retrieval.query_vector if query == asked else self.embeddings.embed_query(asked)
-        relevance = evidence.relevance(asked, asked_vector)
+        relevance = evidence.relevance(asked, asked_vector, dated=bool(filters))
         timings["embed"] = timings.get("embed", 0.0) + time.perf_counter() - t0
         closest = max(retrieval.best_similarity, float(evidence.similarities(retrieval.query_vector).max(initial=0.0)))
         if closest < self.min_score:
@@ -212,17 +216,17 @@ class AnswerChain:
         dated = {s.n: s.date for s in sources}
         out = []
         for j, text in enumerate(texts):
-            scores = evidence.relevance(text, self.embeddings.embed_query(text))
+            when = parse_question_dates(text, self.newest_date())
+            scores = evidence.relevance(text, self.embeddings.embed_query(text), dated=bool(when))
             if leans(texts, j):
                 scores = scores + relevance
                 # "who pays most of it?" is about what the question named ("the Waalbrug"): not a
                 # sentence of another article that shares only "pays" ("waarvan het Rijk 60 procent betaalt")
                 about = _sources_naming(question_names(" ".join(texts)), sources)
                 scores = np.where([u.source in about for u in evidence.units], scores, -np.inf)
-            when = parse_question_dates(text, self.newest_date())
             if when:
                 fits = np.array([when.matches(dated[u.source]) for u in evidence.units], dtype=bool)
-                if fits.any():
+                if (fits & np.isfinite(scores)).any():
                     scores = np.where(fits, scores, -np.inf)
             out.append(Part(text, scores))
         return out
@@ -301,18 +305,18 @@ class AnswerChain:
                                    0.0 if two_dates else SECOND_SOURCE_P, {s.n: s.doc_id for s in sources})
         else:  # each part that passes gives its best sentence; the whole question is phrased at once
             asked = f"({context}) {question}" if context else question
-            chosen, shared = [], False
+            chosen = []
             for _, _, candidates, j in judged:  # one sentence may answer two parts ("grenst aan Rusland
                 best = candidates[j.ranked()[0]] if candidates else None  # en waar veel Russen wonen")
-                if best is not None and best in chosen:
-                    shared = True
-                elif best is not None and j.best >= self.answer_threshold:
+                if best is not None and best not in chosen and j.best >= self.answer_threshold:
                     chosen.append(best)
+        answers_part = [_covers(candidates, j, chosen) for _, _, candidates, j in judged] if len(parts) > 1 else []
         numbered = [(evidence.units[i].source, evidence.units[i].text) for i in chosen]
         t0 = time.perf_counter()
         # A sentence that answers two parts is quoted: worded, it kept one of them ("De verboden gaan zes
         # maanden na de inwerkingtreding in" for "wanneer de regels voor taalmodellen, en wanneer de rest?")
-        raw = "" if len(parts) > 1 and shared else self._generate.invoke(phrase_messages(asked, lang, numbered)).strip()
+        shared = any(answers_part.count(i) > 1 for i in chosen)
+        raw = "" if shared else self._generate.invoke(phrase_messages(asked, lang, numbered)).strip()
         answer.timings["generate"] = time.perf_counter() - t0
         answer.raw_answer = raw
         t0 = time.perf_counter()
@@ -335,8 +339,8 @@ class AnswerChain:
             # but not beside its own best sentence, shown for another part ("grenst aan Rusland en waar
             # veel mensen van Russische afkomst wonen" for "welk land …, en wat valt op aan de bevolking?")
             answer.sentences += [AnswerSentence(text=PART_REFUSALS[lang].format(part=part.text.strip()), note=NOT_ANSWERED)
-                                 for part, _, candidates, j in judged if j.best < self.answer_threshold
-                                 and not (candidates and candidates[j.ranked()[0]] in chosen)]
+                                 for (part, _, _, j), c in zip(judged, answers_part)
+                                 if j.best < self.answer_threshold and c is None]
         yield from self._emit(answer, sources)
 
     # -- a timeline: one dated, checked line per article, oldest first (rag.timeline) ---------------
@@ -438,6 +442,15 @@ def _naming(groups: list[list[int]], question: str, evidence: Evidence, sources:
     naming = _sources_naming(question_names(question), sources)
     kept = [g for g in groups if evidence.units[g[0]].source in naming]
     return kept or groups
+
+
+def _covers(candidates: list[int], judgement: Judgement, chosen: list[int]) -> int | None:
+    """The chosen sentence that answers this part of a question: the part's best-ranked candidate,
+    when it is in the answer and judged at least ``SHARED_P`` for this part; else None."""
+    if not candidates:
+        return None
+    k = judgement.ranked()[0]
+    return candidates[k] if candidates[k] in chosen and judgement.p_yes[k] >= SHARED_P else None
 
 
 def _sources_naming(names: set[str], sources: list[Source]) -> set[int]:

@@ -5,8 +5,10 @@ A citation its source does not support is moved to the source that does, or remo
 that no source supports is marked unsupported. A number in the answer (an amount, a year) must
 also appear in the quote that supports it, since embeddings are loose about numbers, and in the
 quote's language most of the answer's own words must come from the quote. A strict check also asks
-that the negation agree, that names come from the quote (in its language) and that a name taken from
-the question be in the quote or its passage (``grafted``, in either language: ``rag.names``). A
+that the negation agree, that the sentence not say the opposite state of its quote (open or closed,
+up or down, flooded or dry: ``_OPPOSITES``), that names come from the quote (in its language) and
+that a name taken from the question be in the quote or its passage (``grafted``, in either
+language: ``rag.names``). A
 dropped sentence carries the reason, for the "why this answer" view.
 """
 
@@ -116,10 +118,13 @@ def _negation_ok(sentence: str, quote: str) -> bool:
 # for truck traffic" for „De Waalbrug gaat vanaf maandag voor vrachtverkeer dicht” (a new-user
 # trial), "… to stay dry" for „… hun akkers laten onderlopen” (the blind read of English answers).
 _OPPOSITES = [
-    (r"\b((re|her)?open(s|ed|ing|t|en|d)?|geopend)\b", r"\b(clos(e|es|ed|ing|ure)|shut|dicht|sluit|sluiten|gesloten|sluiting)\b"),
-    (r"\b(ris(e|es|en|ing)|rose|increas\w*|grow(s|n|ing)?|grew|higher|stijg\w*|gestegen|toegenomen|toename|hoger)\b",
-     r"\b(fall(s|en|ing)?|fell|decreas\w*|drop(s|ped)?|declin\w*|lower|daal\w*|gedaald|afgenomen|afname|lager)\b"),
-    (r"\b(flood\w*|under ?water|onderlopen|overstroom\w*|overstroming|onder water|vollopen)\b", r"\b(dry|droog)\b"),
+    (r"\b((re|her)?open(s|ed|ing|t|en|d)?|geopend)\b(?!\s+(letter|brief|source|data|vraag|question))",
+     r"\b(clos(e|es|ed|ing|ure)|shut|dicht|sluit|sluiten|gesloten|sluiting)\b(?!\s+(bij|to|akkoord|deal))"),
+    # verbs only: "hoger beroep", "Lower House", "in the fall" and comparisons turned round are no
+    # change of direction
+    (r"\b(ris(e|es|en|ing)|rose|increas(e|es|ed|ing)|grow(s|n|ing)?|grew|stijg\w*|steeg|stegen|gestegen|toegenomen)\b",
+     r"\b(falls|fell|fallen|falling|decreas(e|es|ed|ing)|dropp?(s|ed|ing)|declin(e|es|ed|ing)|daal\w*|gedaald|afgenomen)\b"),
+    (r"\b(flood(s|ed|ing)?|under ?water|onderlopen|overstroom\w*|onder water|vollopen)\b", r"\b(dry|droog)\b"),
 ]
 
 
@@ -184,7 +189,7 @@ def fact_objection(sentence: str, quote: str, question: str = "", passage: str =
 
 
 def facts_ok(sentence: str, quote: str, question: str = "", passage: str = "") -> bool:
-    """Numbers, negation and names of an answer sentence agree with its quote (``fact_objection``)."""
+    """Numbers, negation, state and names of an answer sentence agree with its quote (``fact_objection``)."""
     return not fact_objection(sentence, quote, question, passage)
 
 
@@ -244,8 +249,8 @@ def _objection(sentence: str, quote: str, passage: str, question: str, asked: se
 def check(answer_text: str, evidence: Evidence, sources: Sequence[Source], embeddings: Embeddings,
           support: float, question: str = "", *, strict: bool = False,
           allowed: set[int] | None = None) -> tuple[list[AnswerSentence], list[Citation]]:
-    """Check every sentence of ``answer_text`` against the evidence. ``strict`` adds the negation and
-    name checks and drops sentences that only restate the question or, asked in another language than
+    """Check every sentence of ``answer_text`` against the evidence. ``strict`` adds the negation,
+    opposite-state and name checks and drops sentences that only restate the question or, asked in another language than
     the evidence, were left in the evidence's words (``translated``); ``allowed`` (evidence unit
     indexes) limits support to the sentences chosen as answering the question, so a true sentence
     about something else is not an answer."""

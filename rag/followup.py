@@ -45,7 +45,7 @@ _THING = (r"country|countries|commission|committee|city|town|village|region|prov
           r"wedstrijd|ramp|bond|staking|artikel|article|story|verhaal")
 # "volgens het artikel", "the article": the article of the answer before.
 _POINTER_PHRASE = re.compile(rf"(?i:\b(that|this|those|these|dat|die|deze|dit)\s+({_THING})(['’]?s)?\b)(?!\s+[A-Z])"
-                             r"|(?i:\b(het|the)\s+(artikel|article)\b)")
+                             r"|(?i:\b(het|the)\s+(artikel|article)\b)(?!\s*\d)")  # not "article 5"
 # Pronouns a rewrite must have replaced to stand alone ("ze", "haar", "it", "there" also have other uses)
 _POINTERS = re.compile(r"\b(hij|hem|zij|he|him|she|daar)\b", re.IGNORECASE)
 _OPENERS = re.compile(r"^\s*(en|maar|and|but|what about|en wat|hoe zit het|waarom\?|why\?)\b", re.IGNORECASE)

@@ -132,6 +132,13 @@ def test_an_empty_judgement_never_answers():
      False),
     ("Farmers are paid to let their fields flood.", "Boeren krijgen een vergoeding als zij hun akkers laten onderlopen.", True),
     ("De uitstoot daalt met 5 procent.", "De uitstoot stijgt met 5 procent.", False),
+    ("The water fell.", "Het water steeg.", False),
+    # no change of direction: an appeal, a house of parliament, autumn, an open letter, "close to"
+    ("On appeal he got a lower sentence.", "In hoger beroep kreeg hij vier jaar cel.", True),
+    ("The Lower House backed the wage plan.", "Het plan waardoor de lonen stijgen kreeg steun.", True),
+    ("In the fall prices will go up.", "In het najaar stijgen de prijzen.", True),
+    ("Doctors wrote an open letter about it.", "Artsen protesteren tegen de sluiting van de SEH.", True),
+    ("The camp was open to guests.", "De camping ligt dicht bij de rivier.", True),
 ])
 def test_a_flipped_negation_name_or_number_fails(answer, quote, ok):
     assert facts_ok(answer, quote, "Wie zegde de regio geld toe?") is ok
@@ -232,9 +239,17 @@ def test_a_second_sentence_joins_only_from_another_article_not_another_passage_o
     assert pick_evidence([0, 1, 2], [0.9, 0.8, 0.1], evidence, 0.0, article) == [0, 2]  # two dates: joins anyway
 
 
-def test_a_year_in_the_question_is_no_word_a_sentence_gains_relevance_by():
+def test_a_year_that_is_the_date_filter_is_no_word_a_sentence_gains_relevance_by():
     units = [Unit(1, "Minister Wuyts stelde de commissie in september 2021 in.", 0, 56),
              Unit(2, "Valkenburg en Meerssen werden ontruimd.", 0, 39)]
     evidence = Evidence(units, np.zeros((2, 4), dtype=np.float32))  # the embedding ties: words decide
-    relevance = evidence.relevance("Welke dorpen werden in 2021 ontruimd?", [0.0] * 4)
+    relevance = evidence.relevance("Welke dorpen werden in 2021 ontruimd?", [0.0] * 4, dated=True)
     assert relevance[0] == 0.0 and relevance[1] > 0.0
+
+
+def test_a_year_that_filters_nothing_stays_a_word():
+    units = [Unit(1, "Landelijk moet de uitstoot in 2030 gehalveerd zijn.", 0, 50),
+             Unit(2, "In 2050 moet de uitstoot nul zijn.", 0, 34)]
+    evidence = Evidence(units, np.zeros((2, 4), dtype=np.float32))
+    relevance = evidence.relevance("Hoeveel moet de uitstoot in 2030 omlaag?", [0.0] * 4)  # after the newest article
+    assert relevance[0] > relevance[1]

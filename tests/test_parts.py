@@ -108,6 +108,14 @@ def test_a_part_that_names_nothing_keeps_to_the_articles_about_what_the_question
     assert {c.doc_id for c in answer.citations} == {"brug"}  # not the dike that shares "betaalt het meeste"
 
 
+def test_a_part_judged_unlikely_for_every_sentence_is_said_to_be_unanswered_even_beside_its_best(tmp_path, corpus):
+    llm = recording_llm("Lavrov bezocht Wang Yi in China [1].")
+    llm.yes_for = lambda question, sentence: 0.95 if "Wang Yi" in sentence and "wie" not in question else 0.01
+    answer = bot_with(tmp_path, corpus, llm, k=4).ask("Welk land bezocht Lavrov, en wie bezocht hij daar?")
+    assert answer.answer.endswith("Op „wie bezocht hij daar?” geven de artikelen geen antwoord.")
+    assert not llm.seen[-1][-1].text.rstrip().endswith("Yes or No:")  # worded by the model: no shared sentence
+
+
 FLOODS = {
     "flood2021.txt": " date 2021-07 Valkenburg en Meerssen werden ontruimd.\n\nHet water stond een meter hoog.",
     "flood2023.txt": " date 2023-07 De minister blikte terug: in 2021 werden dorpen ontruimd en er kwamen buffers.\n\n"
