@@ -319,7 +319,8 @@ class AnswerChain:
         # A sentence that answers two parts is quoted: worded, it kept one of them ("De verboden gaan zes
         # maanden na de inwerkingtreding in" for "wanneer de regels voor taalmodellen, en wanneer de rest?")
         shared = any(answers_part.count(i) > 1 for i in chosen)
-        raw = "" if shared else self._generate.invoke(phrase_messages(asked, lang, numbered)).strip()
+        raw = "" if shared else self._generate.invoke(
+            phrase_messages(asked, lang, numbered, _language_of(sources, {n for n, _ in numbered}))).strip()
         answer.timings["generate"] = time.perf_counter() - t0
         answer.raw_answer = raw
         t0 = time.perf_counter()
@@ -404,7 +405,8 @@ class AnswerChain:
             checked, citations = check(raw, evidence, sources, self.embeddings, self.support, question)
         else:
             assert self._generate is not None  # built with the model
-            raw = self._generate.invoke(phrase_messages(question, lang, [(unit.source, unit.text)])).strip()
+            raw = self._generate.invoke(phrase_messages(question, lang, [(unit.source, unit.text)],
+                                                        _language_of(sources, {unit.source}))).strip()
             checked, citations = ([], []) if not raw or _MODEL_REFUSAL.search(raw) else check(
                 raw, evidence, sources, self.embeddings, self.support, question, strict=True, allowed={i})
         ok = [s for s in checked if s.supported and unit.source in s.citations]
@@ -469,6 +471,11 @@ def _sources_naming(names: set[str], sources: list[Source]) -> set[int]:
 def _quoted(unit: Unit, sources: list[Source], lang: str) -> tuple[AnswerSentence, Citation]:
     """Evidence ``unit`` as the answer itself, quoted in a sentence of the question's language, and
     its citation: what is shown when the model's wording fails the check."""
-    sentence = AnswerSentence(text=quote_sentence(lang, unit.text) + ".", citations=[unit.source],
-                              note=QUOTED)
+    sentence = AnswerSentence(text=quote_sentence(lang, unit.text, _language_of(sources, {unit.source})) + ".",
+                              citations=[unit.source], note=QUOTED)
     return sentence, citation_for(next(s for s in sources if s.n == unit.source), unit, 1.0)
+
+
+def _language_of(sources: list[Source], numbers: set[int]) -> str:
+    """The language of the passages numbered ``numbers`` (a passage says more than its one sentence)."""
+    return detect_language(" ".join(s.text for s in sources if s.n in numbers))

@@ -137,6 +137,24 @@ def test_a_model_refusal_after_a_yes_falls_back_to_the_quote_in_the_questions_la
     assert not answer.abstained and answer.answer.startswith(lead) and "25 miljoen dollar" in answer.answer
 
 
+ENGLISH = {"port.txt": " date 2024-06 The port of Antwerp grew.\n\n"
+                       "The port of Antwerp handled 290 million tonnes of cargo last year, a record for the port.\n\n"
+                       "The strike by the pilots is over."}
+
+
+@pytest.mark.parametrize("question, lead", [
+    ("How many tonnes of cargo did the port of Antwerp handle?", "The article says: „The port"),
+    ("Hoeveel ton vracht verwerkte de haven van Antwerp?", "Volgens het (Engelstalige) artikel: „The port")])
+def test_an_english_articles_quote_is_not_called_dutch(tmp_path, question, lead):
+    corpus = write_corpus(tmp_path / "corpus", ENGLISH)
+    llm = recording_llm("Het antwoord staat niet in de bronnen.", yes=yes_when("290 million"))
+    answer = bot_with(tmp_path, corpus, llm).ask(question)
+    assert not answer.abstained and answer.answer.startswith(lead) and "290 million" in answer.answer
+    phrasing = [m for m in llm.seen if "[1]" in str(m[0].content) or "sentence number" in str(m[0].content)
+                or "vierkante haken" in str(m[0].content)]
+    assert phrasing and all("in Dutch" not in str(m[0].content) for m in phrasing)
+
+
 def test_only_the_chosen_sentence_is_phrased_and_may_be_cited(tmp_path, corpus):
     # A true sentence about something else is not an answer: support must come from the chosen one.
     llm = recording_llm("De C5+1 is in 2015 opgericht [1].", yes=yes_when("25 miljoen"))

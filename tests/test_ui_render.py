@@ -118,7 +118,7 @@ def test_a_sentence_worded_across_languages_is_marked_to_compare_with_its_quote(
     answer = blinken_answer(language="en", sentences=[
         AnswerSentence(text="Blinken promised the region 25 million dollars.", citations=[1], note=ACROSS_LANGUAGES)])
     html = md_html(render.answer_markdown(answer))
-    assert '<span class="nr-across" title="The model&#x27;s wording of a source in another language (Dutch): compare ' \
+    assert '<span class="nr-across" title="The model&#x27;s wording of a source in another language: compare ' \
            'with the quote">Blinken promised' in html
     assert "nr-unsupported" not in html
 

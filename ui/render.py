@@ -55,7 +55,7 @@ _LABELS = [  # (key, nl, en)
     ("threshold", "drempel", "threshold"),
     ("correction", "ontkent wat de vraag aanneemt", "denies what the question assumes"),
     ("across", "In de woorden van het model, uit een bron in een andere taal: vergelijk met het citaat",
-     "The model's wording of a source in another language (Dutch): compare with the quote"),
+     "The model's wording of a source in another language: compare with the quote"),
     ("dropped", "Weggelaten: niet gesteund door de gekozen zin", "Left out: not supported by the chosen sentence"),
     ("timings", "Tijd per stap", "Time per stage"),
     ("total", "totaal", "total"),
