@@ -217,16 +217,16 @@ class AnswerChain:
         if len(texts) == 1:
             return [Part(texts[0], relevance)]
         dated = {s.n: s.date for s in sources}
+        # "who pays most of it?" is about what the question named ("the Waalbrug"): not a sentence of
+        # another article that shares only "pays" ("waarvan het Rijk 60 procent betaalt")
+        about = _sources_naming(question_names(" ".join(texts)), sources)
+        named = np.array([u.source in about for u in evidence.units], dtype=bool)
         out = []
         for j, text in enumerate(texts):
             when = parse_question_dates(text, self.newest_date())
             scores = evidence.relevance(text, self.embeddings.embed_query(text), dated=bool(when))
             if leans(texts, j):
-                scores = scores + relevance
-                # "who pays most of it?" is about what the question named ("the Waalbrug"): not a
-                # sentence of another article that shares only "pays" ("waarvan het Rijk 60 procent betaalt")
-                about = _sources_naming(question_names(" ".join(texts)), sources)
-                scores = np.where([u.source in about for u in evidence.units], scores, -np.inf)
+                scores = np.where(named, scores + relevance, -np.inf)
             if when:
                 fits = np.array([when.matches(dated[u.source]) for u in evidence.units], dtype=bool)
                 if (fits & np.isfinite(scores)).any():
