@@ -146,10 +146,12 @@ class Chatbot:
         llm = self.llm_for(mode)
         prime, load = getattr(llm, "prime", None), getattr(llm, "load", None)
         if callable(prime):
-            from rag.prompts import judge_messages, phrase_messages
+            from rag.prompts import judge_messages, phrase_messages, rewrite_messages
 
-            # ChatLlamaCpp: its weights, and the KV cells of every system prompt the chain uses
-            prime([judge_messages("?", 1, "?")] + [phrase_messages("?", lang, [(1, "?")]) for lang in ("nl", "en")])
+            # ChatLlamaCpp: its weights, and the KV cells of every fixed prompt part the chain uses (the
+            # rewrite's worked examples too: a follow-up then prefills only its own turn)
+            prime([judge_messages("?", 1, "?")] + [phrase_messages("?", lang, [(1, "?")]) for lang in ("nl", "en")]
+                  + [rewrite_messages("?", "?", "?")])
         elif callable(load):
             load()  # loads its weights lazily otherwise
         seconds = time.perf_counter() - t0

@@ -9,6 +9,9 @@ through ``<|im_start|>user\\n``) are copied out of llama.cpp once (``llama_state
 when a prompt starting with that part would otherwise prefill it. With a ``folder``, each snapshot is
 also written as a llama.cpp sequence-state file, which later processes load instead of prefilling.
 
+The "system part" is a prompt's fixed part: its system message, any worked examples given as turns
+before the last message (the follow-up rewrite has two), and the last user header.
+
 What it leaves out: the text after the system part (the library's own prefix reuse covers the
 question shared by consecutive judge calls). Uses the pinned library's private prefix-cache fields
 (``_chat_cache_key``, ``_chat_cache_tokens``, ``_prepare_chat_prefix``, ``_eval_tokens``), like rag.llm.
@@ -42,12 +45,13 @@ def common_length(a: Sequence[int], b: Sequence[int]) -> int:
 
 
 def system_part(llama: Any, chat: list[dict[str, str]], tokens: list[int]) -> list[int]:
-    """The leading tokens of ``tokens`` (the templated ``chat``) that hold its system message and the
-    next user header; [] when the chat has no system message."""
-    if len(chat) < 2 or chat[0]["role"] != "system":
+    """The leading tokens of ``tokens`` (the templated ``chat``) that hold its fixed part: the system
+    message, any worked examples as turns before the last message (the follow-up rewrite's), and the
+    last user header; [] when the chat has no system message."""
+    if len(chat) < 2 or chat[0]["role"] != "system" or chat[-1]["role"] != "user":
         return []
     prompt, _ = llama._format_chat_prompt(chat)
-    bare, _ = llama._format_chat_prompt([chat[0], {"role": "user", "content": ""}])
+    bare, _ = llama._format_chat_prompt([*chat[:-1], {"role": "user", "content": ""}])
     head = llama.tokenize(os.path.commonprefix([prompt, bare]), add_special=True)
     return tokens[:common_length(head, tokens)]  # never past a token the full prompt tokenizes otherwise
 

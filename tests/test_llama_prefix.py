@@ -8,7 +8,7 @@ import gc
 
 import pytest
 
-from rag.prompts import judge_messages, phrase_messages
+from rag.prompts import judge_messages, phrase_messages, rewrite_messages
 from tests.conftest import GGUF_PATH
 
 pytestmark = pytest.mark.llm
@@ -102,3 +102,19 @@ def test_a_saved_state_serves_the_next_process(make_llm, tmp_path):
     damaged = make_llm(prefix_cache_dir=str(folder))
     assert top(judged(damaged, SENTENCES[0])).keys() == top(before).keys()
     assert damaged.last_stats["system_state"] == "made"
+
+
+def test_a_rewrites_worked_examples_are_restored_with_its_system_prompt(make_llm):
+    llm = make_llm()
+    rewrite = rewrite_messages("Wie bezocht Centraal-Azië?", "Blinken.", "Wat zegde hij daar toe?")
+    made = llm.invoke(rewrite).content
+    assert llm.last_stats["system_state"] == "made"
+    fixed = llm.last_stats["system_prefilled"]
+    assert fixed >= 120  # the system prompt and both worked examples, not the system prompt alone
+
+    judged(llm, SENTENCES[0])  # another prompt takes the context
+    restored = llm.invoke(rewrite).content
+    stats = llm.last_stats
+    assert stats["system_state"] == "restored" and stats["system_prefilled"] == 0
+    assert stats["reused_tokens"] >= fixed  # only the last turn was prefilled
+    assert restored == made  # the same greedy words as from an empty context

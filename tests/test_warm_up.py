@@ -63,9 +63,10 @@ def test_the_first_answer_after_warm_up_builds_and_loads_nothing(tmp_path, count
     bot.warm_up()
     assert built == {"build_embeddings": 1, "build_index": 1, "build_keyword_index": 1, "build_llm": 1}
     assert llm.loads == 1 and llm.seen == []  # loaded, but asked nothing
-    from rag.prompts import JUDGE_SYSTEM, PHRASE_SYSTEM
+    from rag.prompts import JUDGE_SYSTEM, PHRASE_SYSTEM, REWRITE_SYSTEM
 
-    assert llm.primed == [JUDGE_SYSTEM, PHRASE_SYSTEM["nl"], PHRASE_SYSTEM["en"]]  # every system prompt it uses
+    # every system prompt it uses
+    assert llm.primed == [JUDGE_SYSTEM, PHRASE_SYSTEM["nl"], PHRASE_SYSTEM["en"], REWRITE_SYSTEM]
     after_warm_up = dict(built)
 
     answer = bot.ask(QUESTION)
@@ -162,5 +163,5 @@ def test_warm_up_loads_the_local_model(sample_home, real_embeddings):
     bot.warm_up()
     llm = bot.llm_for("local")
     assert llm._llama is not None
-    assert len(llm._snapshots._saved) == 3  # the judge's and both phrase prompts' system parts, ready
-    assert len(list(make_settings(sample_home).llm_prefix_cache_dir.glob("*.llstate"))) == 3  # and saved
+    assert len(llm._snapshots._saved) == 4  # the judge's, both phrase prompts' and the rewrite's fixed parts, ready
+    assert len(list(make_settings(sample_home).llm_prefix_cache_dir.glob("*.llstate"))) == 4  # and saved
