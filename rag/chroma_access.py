@@ -6,6 +6,14 @@ this process's Chroma with stale in-memory vectors ("Error finding id"). Given a
 Chroma again, and a failing read is retried once on a fresh client. A Chroma error that survives
 that becomes a ``BackendError`` naming the index and what to do; it never reaches a user as a
 traceback. What the collections hold is the subclass's business (``rag.store``).
+
+Before its first write through a client just opened, a process reads each collection once
+(``count``). Embedded Chroma (1.5) catches a collection's vector index up with its log on the first
+read in a process; when that read comes after this process's own writes it finds nothing new and
+forgets how far the index has applied the log, so the next write applies every logged vector again,
+in parallel with the new ones, and a new vector can end up unreachable by search (``get`` still
+returns it): an article ingested and listed, yet never found by dense search. Read first, that
+catch-up applies only what other processes logged.
 """
 
 from __future__ import annotations
@@ -40,7 +48,8 @@ class GuardedChroma:
         self._open(client)
 
     def _collections(self, client: Any) -> dict[str, Any]:
-        """attribute name -> the collection of ``client`` to set it to."""
+        """attribute name -> the collection of ``client`` to set it to (or an object that keeps
+        it as ``.collection``)."""
         raise NotImplementedError
 
     def _open(self, client: Any) -> None:
@@ -52,6 +61,7 @@ class GuardedChroma:
         for name, collection in found.items():
             setattr(self, name, collection)
         self.client, self.max_batch = client, max_batch
+        self._unread = [getattr(c, "collection", c) for c in found.values()]  # read before the first write
         self._stamp = self._stamp_of() if self._stamp_of else None
 
     def _failed(self, exc: BaseException) -> BackendError:
@@ -110,6 +120,9 @@ class GuardedChroma:
         """Run a write (never during a reopen); a store error becomes a ``BackendError``."""
         with self._lock:
             try:
+                while self._unread:  # this client's first write: each collection is read first (see above)
+                    self._unread[-1].count()
+                    self._unread.pop()
                 return op()
             except Exception as exc:
                 raise self._failed(exc) if is_store_error(exc) else exc
