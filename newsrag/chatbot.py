@@ -133,7 +133,7 @@ class Chatbot:
     def warm_up(self, mode: str | None = None) -> float:
         """Load now what the first question would otherwise load: the embedder (and its first run),
         the index and keyword index (brought up to date), the answer chain and its imports, and the
-        mode's chat model (in local mode the model itself, with the judge and phrase system prompts
+        mode's chat model (in local mode the model itself, with the judge, phrase and rewrite prompts' fixed parts
         prefilled or loaded from the last process: ``ChatLlamaCpp.prime``). Serving processes
         (``serve``, ``chat``, ``mcp``) call this before they take questions. Returns the seconds taken."""
         t0 = time.perf_counter()
@@ -148,8 +148,9 @@ class Chatbot:
         if callable(prime):
             from rag.prompts import judge_messages, phrase_messages, rewrite_messages
 
-            # ChatLlamaCpp: its weights, and the KV cells of every fixed prompt part the chain uses (the
-            # rewrite's worked examples too: a follow-up then prefills only its own turn)
+            # ChatLlamaCpp: its weights, and the KV cells of the fixed prompt parts the chain uses for Dutch
+            # articles (the rewrite's worked examples too: a follow-up then prefills only its own turn); an
+            # English article's phrasing prompt is kept once first used
             prime([judge_messages("?", 1, "?")] + [phrase_messages("?", lang, [(1, "?")]) for lang in ("nl", "en")]
                   + [rewrite_messages("?", "?", "?")])
         elif callable(load):

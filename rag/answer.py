@@ -49,13 +49,15 @@ class Passage(BaseModel):
     end: int
     heading: str = ""
     score: float  # cosine similarity to the query
+    language: str = ""  # the article's language ("nl", "en", ...), "" when the index does not say
     also_in: list[AlsoIn] = Field(default_factory=list)  # the story's other versions, newest first
 
     @classmethod
     def of(cls, hit: Hit, **fields: Any) -> Self:
         """The passage of a store hit (its score to 4 decimals), with ``fields`` added."""
         return cls(chunk_id=hit.chunk_id, doc_id=hit.doc_id, title=hit.title, date=hit.date, text=hit.text,
-                   start=hit.start, end=hit.end, heading=hit.heading, score=round(hit.score, 4), **fields)
+                   start=hit.start, end=hit.end, heading=hit.heading, score=round(hit.score, 4),
+                   language=hit.language, **fields)
 
 
 class Source(Passage):

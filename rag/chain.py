@@ -477,5 +477,7 @@ def _quoted(unit: Unit, sources: list[Source], lang: str) -> tuple[AnswerSentenc
 
 
 def _language_of(sources: list[Source], numbers: set[int]) -> str:
-    """The language of the passages numbered ``numbers`` (a passage says more than its one sentence)."""
-    return detect_language(" ".join(s.text for s in sources if s.n in numbers))
+    """The language of the articles of the passages numbered ``numbers``: as ingest detected it from
+    the whole article (else from the passage); Dutch when any of them is."""
+    found = [s.language or detect_language(s.text) for s in sources if s.n in numbers]
+    return "nl" if "nl" in found or not found else found[0]

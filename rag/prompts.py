@@ -111,10 +111,11 @@ def rewrite_messages(previous: str, answer: str, question: str) -> list[BaseMess
 # (the answer's language, the article's): the lead says the article's language when it differs
 QUOTE_LEAD = {("nl", "nl"): "Volgens het artikel", ("nl", "en"): "Volgens het (Engelstalige) artikel",
               ("en", "nl"): "The article (in Dutch) says", ("en", "en"): "The article says"}
+OTHER_LEAD = {"nl": "Volgens het (anderstalige) artikel", "en": "The article (in another language) says"}
 
 
 def quote_sentence(language: str, quote: str, quote_language: str = "nl") -> str:
     """The answer when the model's wording fails the check but the evidence is strong: the quote in a
     sentence of ``language`` that says which language the article is in when that is another."""
-    lead = QUOTE_LEAD.get((language, quote_language)) or QUOTE_LEAD[(language, language)]
+    lead = QUOTE_LEAD.get((language, quote_language)) or OTHER_LEAD[language]
     return f"{lead}: „{quote.strip()}”"

@@ -23,11 +23,13 @@ class Hit:
     end: int
     heading: str
     score: float  # cosine similarity for dense hits, fused score after fusion
+    language: str = ""  # the article's, as ingest detected it ("" in an index from before it was kept)
 
     @classmethod
     def from_record(cls, chunk_id: str, text: str, meta: dict[str, Any], score: float) -> Hit:
         return cls(chunk_id, str(meta["doc_id"]), str(meta.get("title", "")), str(meta.get("date", "")),
-                   text, int(meta["start"]), int(meta["end"]), str(meta.get("heading", "")), score)
+                   text, int(meta["start"]), int(meta["end"]), str(meta.get("heading", "")), score,
+                   str(meta.get("language", "")))
 
 
 @dataclass(frozen=True)

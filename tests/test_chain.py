@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from newsrag.chatbot import Chatbot
-from rag.answer import ACROSS_LANGUAGES, QUOTED, REFUSALS, AnswerSentence, Citation
+from rag.answer import ACROSS_LANGUAGES, QUOTED, REFUSALS, AnswerSentence, Citation, Source
 from rag.citations import split_cited
 from rag.errors import InputError
 from tests.conftest import make_settings, write_corpus
@@ -153,6 +153,20 @@ def test_an_english_articles_quote_is_not_called_dutch(tmp_path, question, lead)
     phrasing = [m for m in llm.seen if "[1]" in str(m[0].content) or "sentence number" in str(m[0].content)
                 or "vierkante haken" in str(m[0].content)]
     assert phrasing and all("in Dutch" not in str(m[0].content) for m in phrasing)
+    assert {s.language for s in answer.sources} == {"en"}  # kept at ingest, with the whole article's language
+
+
+def test_the_articles_language_is_the_one_ingest_found_and_dutch_wins_a_mix():
+    from rag.chain import _language_of
+
+    def source(n: int, text: str, language: str) -> Source:
+        return Source(chunk_id=f"d{n}#00000", doc_id=f"d{n}", title="t", date="", text=text, start=0, end=len(text),
+                      score=0.9, n=n, language=language)
+
+    quote = '"This is a dark day for Europe and the world, and we stand with Ukraine," said the prime minister.'
+    assert _language_of([source(1, quote, "nl")], {1}) == "nl"  # a Dutch article's passage that quotes English
+    assert _language_of([source(1, quote, "")], {1}) == "en"  # an older index: the passage tells
+    assert _language_of([source(1, quote, "en"), source(2, "Het kabinet overlegt.", "nl")], {1, 2}) == "nl"
 
 
 def test_only_the_chosen_sentence_is_phrased_and_may_be_cited(tmp_path, corpus):
