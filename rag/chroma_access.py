@@ -7,8 +7,8 @@ Chroma again, and a failing read is retried once on a fresh client. A Chroma err
 that becomes a ``BackendError`` naming the index and what to do; it never reaches a user as a
 traceback. What the collections hold is the subclass's business (``rag.store``).
 
-Before its first write through a client just opened, a process reads each collection once
-(``count``). Embedded Chroma (1.5) catches a collection's vector index up with its log on the first
+A client just opened (or reopened) reads each collection once (``count``), before any write through
+it. Embedded Chroma (1.5) catches a collection's vector index up with its log on the first
 read in a process; when that read comes after this process's own writes it finds nothing new and
 forgets how far the index has applied the log, so the next write applies every logged vector again,
 in parallel with the new ones, and a new vector can end up unreachable by search (``get`` still
@@ -55,13 +55,14 @@ class GuardedChroma:
     def _open(self, client: Any) -> None:
         try:
             found = self._collections(client)
+            for collection in found.values():  # read before any write through this client (see above)
+                getattr(collection, "collection", collection).count()
             max_batch = int(client.get_max_batch_size())  # records per Chroma call
         except Exception as exc:
             raise self._failed(exc) if is_store_error(exc) else exc
         for name, collection in found.items():
             setattr(self, name, collection)
         self.client, self.max_batch = client, max_batch
-        self._unread = [getattr(c, "collection", c) for c in found.values()]  # read before the first write
         self._stamp = self._stamp_of() if self._stamp_of else None
 
     def _failed(self, exc: BaseException) -> BackendError:
@@ -120,9 +121,6 @@ class GuardedChroma:
         """Run a write (never during a reopen); a store error becomes a ``BackendError``."""
         with self._lock:
             try:
-                while self._unread:  # this client's first write: each collection is read first (see above)
-                    self._unread[-1].count()
-                    self._unread.pop()
                 return op()
             except Exception as exc:
                 raise self._failed(exc) if is_store_error(exc) else exc
