@@ -3,7 +3,9 @@
 A date filter is applied to dense search by the chunk ids the keyword index gives for the range
 (when there is one): Chroma's own range filter reads every chunk's metadata. Keyword search ranks
 among the range's chunks too, so a dated question gets its best keyword matches of that period.
-Fusion is weighted reciprocal-rank fusion: ``(1 - w) / (60 + dense rank) + w / (60 + keyword rank)``.
+Fusion is weighted reciprocal-rank fusion: ``(1 - w) / (60 + dense rank) + w / (60 + keyword rank)``;
+in an index of more than one language, a passage in another language than the question gets a
+keyword rank no worse than its dense rank (``fuse``'s ``blind``).
 Every hit keeps its real cosine similarity to the query (keyword-only hits get theirs computed from
 their stored vectors), because abstention is decided on similarity, not on fused ranks.
 Near-duplicate articles (one story in two papers, or an updated version) are answered once: hits of
@@ -29,6 +31,7 @@ from langchain_core.embeddings import Embeddings
 from rag.dates import DateFilter
 from rag.keyword import KeywordIndex
 from rag.keyword_sync import sync
+from rag.language import detect_language
 from rag.store import Hit, NewsIndex
 from rag.stories import collapse
 
@@ -111,14 +114,36 @@ class Retrieval:
         return max((h.score for h in self.hits), default=0.0)
 
 
-def fuse(dense: Sequence[str], keyword: Sequence[str], weight: float) -> list[tuple[str, float]]:
-    """Weighted RRF of two ranked id lists -> [(id, fused score)], best first."""
+def fuse(dense: Sequence[str], keyword: Sequence[str], weight: float,
+         blind: frozenset[str] | set[str] = frozenset()) -> list[tuple[str, float]]:
+    """Weighted RRF of two ranked id lists -> [(id, fused score)], best first.
+
+    ``blind``: dense ids that keyword search cannot match, because they are written in another
+    language than the query. For them a missing or poor keyword rank is no evidence against them,
+    so it is taken to be as good as their dense rank (an English article about wind farms ranked
+    first by meaning for "Wanneer moeten de nieuwe windparken draaien?" fell below five Dutch
+    passages that share "nieuwe" and "moeten")."""
+    keyword_rank = {cid: rank for rank, cid in enumerate(keyword)}
     scores: dict[str, float] = {}
     for rank, cid in enumerate(dense):
         scores[cid] = scores.get(cid, 0.0) + (1 - weight) / (RRF_K + rank + 1)
-    for rank, cid in enumerate(keyword):
+        if cid in blind:
+            keyword_rank[cid] = min(keyword_rank.get(cid, rank), rank)
+    for cid, rank in keyword_rank.items():
         scores[cid] = scores.get(cid, 0.0) + weight / (RRF_K + rank + 1)
     return sorted(scores.items(), key=lambda kv: -kv[1])
+
+
+def blind_to_keywords(query: str, hits: Sequence[Hit]) -> set[str]:
+    """The hits in another language than ``query``, when the hits also hold the query's language
+    (keyword search then favours the query's language). When none is in the query's language (an
+    English question over Dutch articles), keyword search is equally blind to all of them and
+    still finds the names and numbers they share with the question: nothing is changed then."""
+    lang = detect_language(query)
+    langs = {h.language for h in hits if h.language}
+    if lang not in langs or len(langs) < 2:
+        return set()
+    return {h.chunk_id for h in hits if h.language and h.language != lang}
 
 
 class Retriever:
@@ -150,7 +175,7 @@ class Retriever:
         ranked = [h.chunk_id for h in dense]
         if self.hybrid and self.keywords is not None:
             keyword_ids = [cid for cid, _ in self.keywords.search(query, self.fetch_k, span)]
-            ranked = [cid for cid, _ in fuse(ranked, keyword_ids, self.bm25_weight)]
+            ranked = [cid for cid, _ in fuse(ranked, keyword_ids, self.bm25_weight, blind_to_keywords(query, dense))]
         hits = self._best(ranked, {h.chunk_id: h for h in dense}, vector, k)
         timings = {"embed": t1 - t0, "retrieve": time.perf_counter() - t1}
         log.info("retrieve %.2fs: %d passages (dense %d, fused %d%s), best similarity %.3f, for %r",
