@@ -20,6 +20,7 @@ from langchain_core.embeddings import Embeddings
 from rag.answer import Source
 from rag.dates import without_years
 from rag.keyword import terms
+from rag.language import detect_language
 from rag.sentences import sentences
 
 _INJECTION = re.compile(
@@ -43,6 +44,12 @@ def is_credit(text: str) -> bool:
 
 
 LEXICAL_WEIGHT = 0.1
+# In evidence of more than one language, a sentence in another language than the question is
+# ranked as if it were in the question's: across languages e5-small's similarities run lower and no
+# words are shared. Measured on the tune set (English questions over Dutch articles against Dutch
+# questions over the same articles): the best sentence that is not the answer scores 0.06 lower
+# (median 0.820 against 0.879), the answer itself 0.09 (0.819 against 0.905).
+CROSS_LANGUAGE_GAP = 0.06
 
 
 @dataclass(frozen=True)
@@ -57,6 +64,7 @@ class Unit:
 class Evidence:
     units: list[Unit]
     vectors: np.ndarray  # (len(units), dim), unit-norm
+    lift: np.ndarray | None = None  # (len(units),): added to relevance (``language_lift``)
 
     def similarities(self, vector: Sequence[float]) -> np.ndarray:  # (len(units),)
         if not self.units:
@@ -77,7 +85,19 @@ class Evidence:
         wanted = terms(without_years(question) if dated else question)
         overlap = np.array([len(wanted & terms(u.text)) / len(wanted) if wanted else 0.0 for u in self.units],
                            dtype=np.float32)
-        return self.similarities(vector) + LEXICAL_WEIGHT * overlap
+        lift = self.lift if self.lift is not None else 0.0
+        return self.similarities(vector) + LEXICAL_WEIGHT * overlap + lift
+
+
+def language_lift(languages: Sequence[str], question_language: str) -> np.ndarray:
+    """``CROSS_LANGUAGE_GAP`` for each sentence (by its article's language) in another language than
+    the question, when the sentences are of more than one language and some are in the question's.
+    When none is (an English question over Dutch articles), they compete among themselves as before."""
+    present = {lang for lang in languages if lang}
+    if question_language not in present or len(present) < 2:
+        return np.zeros(len(languages), dtype=np.float32)
+    return np.array([CROSS_LANGUAGE_GAP if lang and lang != question_language else 0.0 for lang in languages],
+                    dtype=np.float32)
 
 
 class SentenceVectors:
@@ -107,15 +127,19 @@ class SentenceVectors:
         return spans, vectors
 
 
-def build_evidence(sources: Sequence[Source], vectors_for: SentenceVectors) -> Evidence:
+def build_evidence(sources: Sequence[Source], vectors_for: SentenceVectors, question_language: str = "") -> Evidence:
+    """``question_language``: when given, sentences in another language are lifted (``language_lift``)."""
     units: list[Unit] = []
     blocks: list[np.ndarray] = []
+    languages: list[str] = []
     for src in sources:
         spans, vectors = vectors_for(src.chunk_id, src.text)
         units.extend(Unit(src.n, src.text[s:e], src.start + s, src.start + e) for s, e in spans)
         if len(spans):
             blocks.append(vectors)
-    return Evidence(units, np.vstack(blocks) if blocks else np.zeros((0, 1), dtype=np.float32))
+            languages += [src.language or detect_language(src.text)] * len(spans)
+    lift = language_lift(languages, question_language) if question_language else None
+    return Evidence(units, np.vstack(blocks) if blocks else np.zeros((0, 1), dtype=np.float32), lift)
 
 
 def top_units(evidence: Evidence, scores: np.ndarray, n: int, per_source: int = 3) -> list[int]:

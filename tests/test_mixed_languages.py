@@ -3,15 +3,19 @@
 BM25 matches words, so a Dutch question's keyword ranks favour Dutch passages that share "nieuwe"
 or "moeten", and an English article that dense search ranks first by meaning fell out of the five
 passages (found trying an English article as a new user would). ``fuse`` now takes a passage in
-another language than the question as no worse for keywords than for meaning."""
+another language than the question as no worse for keywords than for meaning, and among the
+sentences of such passages, those in the other language are lifted by the gap measured between
+same- and cross-language relevance (``rag.evidence.CROSS_LANGUAGE_GAP``)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from newsrag.chatbot import Chatbot
+from rag.evidence import CROSS_LANGUAGE_GAP, Evidence, Unit, language_lift
 from rag.records import Hit
 from rag.retrieval import blind_to_keywords, fuse
 from tests.conftest import ARTICLES, make_settings
@@ -70,6 +74,22 @@ def test_only_a_mixed_set_of_passages_is_blind() -> None:
     assert blind_to_keywords("Wanneer moeten de windparken draaien?", dutch) == set()
 
 
+def test_a_sentence_in_another_language_is_lifted_only_in_mixed_evidence() -> None:
+    assert language_lift(["nl", "en", "en", ""], "nl").tolist() == pytest.approx([0, CROSS_LANGUAGE_GAP,
+                                                                                   CROSS_LANGUAGE_GAP, 0])
+    assert language_lift(["nl", "en"], "en").tolist() == pytest.approx([CROSS_LANGUAGE_GAP, 0])
+    assert not language_lift(["nl", "nl"], "en").any()  # English questions over Dutch articles: as before
+    assert not language_lift(["en", "de"], "nl").any()
+
+
+def test_the_lift_is_added_to_relevance() -> None:
+    units = [Unit(1, "De windparken draaien eind 2031.", 0, 10), Unit(2, "The farms run by 2031.", 0, 10)]
+    vectors = np.array([[1.0, 0.0], [0.8, 0.6]], dtype=np.float32)
+    plain = Evidence(units, vectors).relevance("vraag", [1.0, 0.0])
+    lifted = Evidence(units, vectors, language_lift(["nl", "en"], "nl")).relevance("vraag", [1.0, 0.0])
+    assert (lifted - plain).tolist() == pytest.approx([0.0, CROSS_LANGUAGE_GAP])
+
+
 def test_a_dutch_question_finds_the_english_article_among_dutch_ones(tmp_path: Path, real_embeddings) -> None:
     (tmp_path / "wind.md").write_text(WIND, encoding="utf-8")
     bot = Chatbot(make_settings(tmp_path / "home", answer_mode="extractive"), embeddings=real_embeddings)
@@ -79,8 +99,14 @@ def test_a_dutch_question_finds_the_english_article_among_dutch_ones(tmp_path: P
     hits = bot.search("Wanneer moeten de nieuwe windparken draaien?", k=5)
     assert hits[0].doc_id == "wind", [(h.doc_id, round(h.score, 3)) for h in hits]
     assert hits[0].language == "en"
+    # Its sentence is the extractive answer: the Dutch sentences' shared words no longer outrank it.
     answer = bot.ask("Hoeveel vierkante kilometer visgrond verliezen de vissers?")
     assert "about 900 square kilometres [1]" in " ".join(answer.answer.split()), answer.answer
     assert [c.doc_id for c in answer.citations] == ["wind"]
+    # Without the lift a Dutch sentence that shares "plan" won the second ("Wat is Xi van plan?").
+    bids = bot.ask("Tot wanneer kunnen bedrijven een bod doen?")
+    assert "Companies can submit bids until 30 September" in bids.answer, bids.answer
+    critics = bot.ask("Wie bekritiseerde het plan voor de windparken?")
+    assert "VisNed criticised the plan" in critics.answer, critics.answer
     # The sample articles' own Dutch questions still come from them.
     assert bot.search("Hoeveel extra geld zegde Blinken de regio toe?", k=5)[0].doc_id == "000_9dbccd1724277ce9"
