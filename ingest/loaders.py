@@ -1,6 +1,7 @@
 """Read article files into ``Article`` records: one function per format, one error per bad input.
 
-Formats: the sample corpus format (text starting with `` date YYYY-MM``), plain ``.txt`` and ``.md``,
+Formats: the sample corpus format (text starting with `` date YYYY-MM``), plain ``.txt`` and ``.md``
+(with YAML front matter, as Jekyll, Hugo and note apps write it: title, date, source, url),
 ``.html`` (main text extracted by trafilatura), ``.jsonl`` (one article a line) and RSS/Atom feeds
 (``ingest.feeds``: ``.xml``, ``.rss``, ``.atom``, or any file that starts like a feed). Folders are walked
 recursively. Every problem becomes an ``ArticleError`` naming the file (and line); the caller decides
@@ -34,6 +35,7 @@ _DATE_HEADER = re.compile(r"^\s*date\s+(\d{4}-\d{2}(?:-\d{2})?)\s*")
 _ISO_PREFIX = re.compile(r"^(\d{4}-\d{2}(?:-\d{2})?)")
 _CAPTION = re.compile(r"(?:^|[.!?)]\s+)(?:Foto|Beeld|Photo|Image)\s+[^.!?]{0,80}$")
 _MD_HEADING = re.compile(r"^#{1,6}\s+(.+?)\s*#*\s*$")
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)?(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.DOTALL)
 _BLOCK_BREAK = re.compile(r"[ \t]*\n\s*")
 
 Item = Article | ArticleError | Unchanged  # Unchanged: a feed entry as the index holds it (``ingest.feeds``)
@@ -90,20 +92,53 @@ def _decode(data: bytes, source: str) -> tuple[str, str | None]:
         return data.decode("latin-1"), "not UTF-8; read as latin-1"
 
 
+def front_matter(raw: str, source: str) -> tuple[dict[str, object], str]:
+    """(the fields of a leading YAML block between ``---`` lines, the text after it); ({}, raw)
+    when there is none. A block that is YAML but not a mapping is text (a rule line, not fields)."""
+    m = _FRONT_MATTER.match(raw)
+    if not m:
+        return {}, raw
+    import yaml
+
+    try:
+        fields = yaml.safe_load(m.group(1) or "")
+    except yaml.YAMLError as exc:
+        where = getattr(exc, "problem_mark", None)
+        at = f" at line {where.line + 2}" if where is not None else ""
+        raise ArticleError(source, f"front matter is not valid YAML{at} ({getattr(exc, 'problem', None) or exc})") \
+            from None
+    if not isinstance(fields, dict):
+        return {}, raw
+    return {str(k).lower(): v for k, v in fields.items()}, raw[m.end():]
+
+
+def _field(fields: dict[str, object], *names: str) -> str:
+    return next((" ".join(str(fields[n]).split()) for n in names if fields.get(n) not in (None, "")), "")
+
+
+def _iso_date(value: str) -> str | None:
+    """``2025-03-14``, ``2025-03-14T09:30:00+01:00`` or a YAML date, at the precision given."""
+    return m.group(1) if (m := _ISO_PREFIX.match(value)) else None
+
+
 def parse_text(raw: str, doc_id: str, source: str) -> Article:
-    """The sample format, ``.txt`` and ``.md``: optional date header, optional ``# Title``."""
+    """The sample format, ``.txt`` and ``.md``: optional date header or YAML front matter, optional
+    ``# Title``."""
     date = None
     if m := _DATE_HEADER.match(raw):
         date, raw = m.group(1), raw[m.end():]
-    title = ""
-    first_line = raw.split("\n", 1)[0]
-    if m := _MD_HEADING.match(first_line):
+    fields, raw = front_matter(raw, source)
+    date = date or _iso_date(_field(fields, "date", "published", "pubdate", "published_at"))
+    title = _field(fields, "title", "headline")
+    first_line = raw.lstrip("\n").split("\n", 1)[0]
+    if not title and (m := _MD_HEADING.match(first_line)):
         title = m.group(1)
     text = raw.strip()
     if not text:
         raise ArticleError(source, "no article text")
     return Article(doc_id=doc_id, title=title or first_sentence_title(text), text=text, date=date, path=source,
-                   source=source, language=detect_language(text))
+                   source=_field(fields, "source", "publisher", "site") or source,
+                   url=_field(fields, "url", "link", "canonical_url"), language=detect_language(text))
 
 
 def parse_html(raw: str, doc_id: str, source: str) -> Article:
@@ -242,7 +277,8 @@ def load_file(path: Path, doc_id: str | None = None, feeds: FeedOptions = FeedOp
         raw, note = decode(path.read_bytes(), shown)
         parse = parse_html if suffix in HTML_SUFFIXES else parse_text
         article = parse(raw, doc_id or doc_id_for(PurePath(path.name)), shown)
-        article = replace(article, path=resolved, source=resolved)
+        # the file, unless the article names its own source (a publisher, in front matter)
+        article = replace(article, path=resolved, source=resolved if article.source == shown else article.source)
         if note:
             yield ArticleError(shown, note + " (ingested)")  # a warning, not a skip
         yield article

@@ -116,6 +116,40 @@ def test_markdown_title_is_the_headline(tmp_path: Path) -> None:
     assert "Het kabinet is gevallen. Dat meldt de NOS." in article.text
 
 
+def test_markdown_front_matter_gives_title_date_source_and_url(tmp_path: Path) -> None:
+    # Found trying an English article as a user would: the block was indexed as article text and
+    # the article had no date, so no date filter or timeline could find it.
+    path = write(tmp_path / "wind.md", "---\ntitle: Cabinet opens tender for two new offshore wind farms\n"
+                                       "date: 2025-03-14\nsource: Example News\nurl: https://example.org/wind\n"
+                                       "tags: [energy, 'north sea']\n---\n\n# Cabinet opens tender\n\n"
+                                       "THE HAGUE - The Dutch cabinet on Friday opened the tender for two new wind "
+                                       "farms in the North Sea.\n")
+    (article,) = only_articles(load_file(path))
+    assert article.title == "Cabinet opens tender for two new offshore wind farms"
+    assert article.date == "2025-03-14"
+    assert (article.source, article.url) == ("Example News", "https://example.org/wind")
+    assert article.path == str(path.resolve())
+    assert article.text.startswith("# Cabinet opens tender") and "title:" not in article.text
+    assert article.language == "en"
+
+
+def test_front_matter_date_as_a_timestamp_and_the_heading_as_title(tmp_path: Path) -> None:
+    path = write(tmp_path / "a.md", "---\npublished: 2024-02-29T09:30:00+01:00\n---\n# Schrikkeldag\n\nEen dag extra.\n")
+    (article,) = only_articles(load_file(path))
+    assert (article.date, article.title) == ("2024-02-29", "Schrikkeldag")
+    assert article.source == str(path.resolve())  # no source field: the file, as before
+
+
+def test_a_rule_line_is_not_front_matter_and_bad_yaml_is_one_clear_error(tmp_path: Path) -> None:
+    rule = write(tmp_path / "rule.md", "---\nGewoon tekst tussen twee lijnen.\n---\nEn nog een zin.\n")
+    (article,) = only_articles(load_file(rule))
+    assert article.text.startswith("---\nGewoon tekst")
+    bad = write(tmp_path / "bad.md", "---\ntitle: [niet gesloten\ndate: 2025-01-01\n---\nTekst.\n")
+    (error,) = only_errors(load_file(bad))
+    assert "front matter is not valid YAML" in str(error) and "bad.md" in str(error)
+    assert "\n" not in str(error)
+
+
 def test_html_main_text_title_and_date_from_meta(tmp_path: Path) -> None:
     (article,) = only_articles(load_file(write(tmp_path / "krant.html", HTML)))
     assert article.doc_id == "krant"
