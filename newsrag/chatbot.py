@@ -10,7 +10,11 @@ It is the one seam between the answering core and its front ends (CLI, HTTP API,
 MCP, LangChain, the UI, eval): they use the methods here, never its collaborators (``index``,
 ``keywords``, ``retriever``) directly.
 
-Collaborators are passed in or built lazily by ``rag.providers``, once per process. Writes go
+Collaborators are passed in or built lazily by ``rag.providers``, once per bot. ``close`` (or
+``with Chatbot.from_settings() as bot:``) lets go of those the bot built: the Chroma client (its
+files and threads), the keyword index's SQLite connections, local chat models, the writer lock that
+``hold_writer`` took. Servers keep their bot for their lifetime; a process that makes many bots
+(tests, scripts) closes each, or runs out of file descriptors. Writes go
 through one lock: Chroma is thread-safe but an ingest must not interleave with another ingest; and
 between processes through the index's writer lock (``rag.lock``), which ``hold_writer`` keeps for
 a server's lifetime. Every read first notices what other processes wrote (``refresh``, a
@@ -72,22 +76,60 @@ class Chatbot:
         self._chains: dict[str, AnswerChain] = {}  # answer mode -> its chain
         self._write_lock = threading.Lock()
         self._build_lock = threading.Lock()
+        self._holds_writer = False  # ``hold_writer`` took the writer lock; ``close`` gives it back
+        self._closed = False
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None, **overrides: Any) -> Chatbot:
         return cls((settings or Settings.from_env()).with_overrides(**overrides))
 
+    def close(self) -> None:
+        """Let go of what this bot built (not what was passed in): the index's Chroma clients, the
+        keyword index's connections, the local chat models, and the writer lock ``hold_writer`` took.
+        A second call does nothing. Afterwards every method raises ``RuntimeError`` (make a new bot):
+        quietly building everything again would hide a close that came too early."""
+        with self._build_lock:
+            if self._closed:
+                return
+            self._closed = True
+            llms, self._llms, self._chains = list(self._llms.values()), {}, {}
+            built = {name: self.__dict__.pop(name) for name in _BUILT if name in self.__dict__}
+        if self._holds_writer:
+            self._holds_writer = False
+            built["writer"].release()
+        if "index" in built and built["index"] is not self._given_index:
+            built["index"].close()
+        if "keywords" in built and built["keywords"] is not self._given_keywords:
+            built["keywords"].close()
+        for llm in llms:
+            close = getattr(llm, "close", None)  # ChatLlamaCpp: see its close
+            if callable(close):
+                close()
+
+    def __enter__(self) -> Chatbot:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise RuntimeError("this Chatbot is closed: make a new one (Chatbot.from_settings)")
+
     # -- collaborators, built once --------------------------------------------------------------
     @cached_property
     def embeddings(self) -> Embeddings:
+        self._check_open()
         return self._given_embeddings or providers.build_embeddings(self.settings)
 
     @cached_property
     def index(self) -> NewsIndex:
+        self._check_open()
         return self._given_index or providers.build_index(self.settings)
 
     @cached_property
     def keywords(self) -> KeywordIndex:
+        self._check_open()
         return self._given_keywords or providers.build_keyword_index(self.settings)
 
     @cached_property
@@ -99,6 +141,7 @@ class Chatbot:
     @cached_property
     def writer(self) -> WriterLock:
         """The index's single-writer lock, shared with other processes (``rag.lock``)."""
+        self._check_open()
         return providers.build_writer_lock(self.settings)
 
     @cached_property
@@ -110,10 +153,11 @@ class Chatbot:
 
     def hold_writer(self, wait: float = 2.0) -> None:
         """Hold the writer lock until this process ends (``newsrag serve``, ``newsrag chat``), so no
-        other process writes the embedded index under us. A Chroma server is process-safe: there
-        each write takes the lock only while it runs."""
-        if not self.settings.uses_chroma_server:
+        other process writes the embedded index under us (or until ``close``; a second call does
+        nothing). A Chroma server is process-safe: there each write takes the lock only while it runs."""
+        if not self.settings.uses_chroma_server and not self._holds_writer:
             self.writer.acquire(wait)
+            self._holds_writer = True
 
     def refresh(self) -> None:
         """See what other processes wrote: reopen an embedded index another process changed and
@@ -126,6 +170,7 @@ class Chatbot:
         if mode == self.settings.answer_mode and self._given_llm is not None:
             return self._given_llm
         with self._build_lock:
+            self._check_open()
             if mode not in self._llms:
                 self._llms[mode] = providers.build_llm(self.settings.with_overrides(answer_mode=mode))
             return self._llms[mode]
@@ -301,6 +346,10 @@ class Chatbot:
             if event.answer is not None:
                 return event.answer
         raise AssertionError("the answer stream ended without an answer")
+
+
+# What ``close`` drops, so nothing built from a closed collaborator is used again.
+_BUILT = ("embeddings", "index", "keywords", "writer", "freshness", "sentence_vectors", "retriever")
 
 
 def _log_ingest(report: IngestReport, seconds: float) -> None:

@@ -119,10 +119,9 @@ def ingest_cmd(ctx: click.Context, paths: tuple[str, ...], prune: bool, replace:
     from newsrag.chatbot import Chatbot
 
     settings = _settings(ctx)
-    bot = Chatbot.from_settings(settings)
     options = dict(replace=replace, wait=wait, feeds=FeedOptions(fetch_links=fetch_links))
     # The lock and the index first, so a busy or damaged index is one line, before any progress bar.
-    with bot.writer(wait):
+    with Chatbot.from_settings(settings) as bot, bot.writer(wait):
         bot.count()
         if watch:
             return _watch(_with_bar(bot.ingest), paths, options, prune, interval, debounce, settings)
@@ -169,8 +168,8 @@ def search(ctx: click.Context, query: str, k: int | None, since: str | None, unt
     from newsrag.chatbot import Chatbot, check_k
 
     check_k(k)
-    bot = Chatbot.from_settings(_settings(ctx, retriever=retriever))
-    hits = bot.search(query, k=k, since=since, until=until)
+    with Chatbot.from_settings(_settings(ctx, retriever=retriever)) as bot:
+        hits = bot.search(query, k=k, since=since, until=until)
     if not hits:
         console.print("No matching chunks (is the index empty? run `newsrag ingest data/articles`).")
         return
@@ -213,17 +212,17 @@ def ask(ctx: click.Context, question: str, mode: str | None, since: str | None, 
 
     check_k(k)
     settings = _settings(ctx, answer_mode=mode)
-    bot = Chatbot.from_settings(settings)
     history = _read_history(history_file) if history_file else []
-    if bot.is_empty():
-        raise ConfigError(f"the index at {settings.where()} is empty: fill it first with "
-                          f"`newsrag ingest data/articles` (or your own files and folders)")
     answer = None
-    for event in bot.stream(question, history, since=since, until=until, k=k):
-        if event.kind == "token" and not as_json:
-            console.out(event.token, end="", highlight=False)
-        elif event.kind == "answer":
-            answer = event.answer
+    with Chatbot.from_settings(settings) as bot:
+        if bot.is_empty():
+            raise ConfigError(f"the index at {settings.where()} is empty: fill it first with "
+                              f"`newsrag ingest data/articles` (or your own files and folders)")
+        for event in bot.stream(question, history, since=since, until=until, k=k):
+            if event.kind == "token" and not as_json:
+                console.out(event.token, end="", highlight=False)
+            elif event.kind == "answer":
+                answer = event.answer
     if answer is None:
         raise AssertionError("the answer stream ended without an answer")
     if as_json:
@@ -290,8 +289,9 @@ def eval_cmd(ctx: click.Context, questions: Path, out_dir: Path, compare: Path |
     from newsrag.chatbot import Chatbot
 
     # A bad -k is one line, before anything loads; the bot loads its models when the run needs them.
-    bot = Chatbot.from_settings(_settings(ctx, retriever=retriever, answer_mode=mode, k=k))
-    sys.exit(run_eval_cli(bot, questions, out_dir, compare, fail_under, judge))
+    with Chatbot.from_settings(_settings(ctx, retriever=retriever, answer_mode=mode, k=k)) as bot:
+        status = run_eval_cli(bot, questions, out_dir, compare, fail_under, judge)
+    sys.exit(status)
 
 
 @cli.command()

@@ -14,6 +14,14 @@ forgets how far the index has applied the log, so the next write applies every l
 in parallel with the new ones, and a new vector can end up unreachable by search (``get`` still
 returns it): an article ingested and listed, yet never found by dense search. Read first, that
 catch-up applies only what other processes logged.
+
+A reopen does not close the client it replaces at once: a request on another thread may hold one of
+its collections (taken before the swap, used after it: ``partial(self.collection.upsert, ...)``,
+``all_ids(collection)``, or a read in the middle of its call). It is kept as ``_retired`` and closed
+by the next reopen, or by ``close``: at most one old client is alive, and only a request that spans
+two reopens (each needs another process to write the index, or a failing read) could find its
+collection closed. Closing it when its last read ends would need every use of a collection counted,
+including those taken outside ``read``; one reopen's grace is simpler and in practice as safe.
 """
 
 from __future__ import annotations
@@ -38,13 +46,17 @@ def is_store_error(exc: BaseException) -> bool:
 
 class GuardedChroma:
     """``opener(old_client)`` returns a fresh client; ``stamp()`` changes whenever the index on disk
-    does (embedded Chroma); ``hint`` tells a person what to do when the store fails. A subclass
-    names its collections in ``_collections``."""
+    does (embedded Chroma); ``hint`` tells a person what to do when the store fails; ``closer(client)``
+    lets go of a client, given for the clients this object owns (``client`` and those ``opener``
+    makes): without it ``close`` closes nothing. A subclass names its collections in ``_collections``."""
 
     def __init__(self, client: Any, *, opener: Callable[[Any], Any] | None = None,
-                 stamp: Callable[[], Any] | None = None, hint: str = ""):
-        self._opener, self._stamp_of, self.hint = opener, stamp, hint
+                 stamp: Callable[[], Any] | None = None, hint: str = "",
+                 closer: Callable[[Any], None] | None = None):
+        self._opener, self._stamp_of, self.hint, self._closer = opener, stamp, hint, closer
         self._lock = threading.RLock()  # a reopen never happens during one of our own writes
+        self._retired: Any = None  # the client the last reopen replaced, closed by the next (see above)
+        self._closed = False
         self._open(client)
 
     def _collections(self, client: Any) -> dict[str, Any]:
@@ -70,15 +82,43 @@ class GuardedChroma:
         return BackendError(f"{reason}{'; ' + self.hint if self.hint else ''}")
 
     def reopen(self) -> None:
-        """Open Chroma again, so what other processes wrote is seen (no-op without an opener)."""
+        """Open Chroma again, so what other processes wrote is seen (no-op without an opener). The
+        client replaced stays open until the next reopen (module docstring); the one before it closes."""
         if self._opener is None:
             return
         with self._lock:
+            self._check_open()
+            old = self.client
             try:
-                client = self._opener(self.client)
+                client = self._opener(old)
             except Exception as exc:
                 raise self._failed(exc) if is_store_error(exc) else exc
-            self._open(client)
+            try:
+                self._open(client)
+            except BaseException:
+                self._close_client(client)
+                raise
+            done, self._retired = self._retired, old
+            self._close_client(done)
+
+    def close(self) -> None:
+        """Close the clients this object owns (see ``closer``); a second call does nothing. Reads,
+        writes and reopens after it raise ``RuntimeError``."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            retired, self._retired = self._retired, None
+            self._close_client(retired)
+            self._close_client(self.client)
+
+    def _close_client(self, client: Any) -> None:
+        if client is not None and self._closer is not None:
+            self._closer(client)
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise RuntimeError(f"{type(self).__name__} is closed")
 
     def changed_elsewhere(self) -> bool:
         return self._stamp_of is not None and self._stamp_of() != self._stamp
@@ -95,6 +135,7 @@ class GuardedChroma:
 
     def read(self, op: Callable[[], T]) -> T:
         """Run a read; on a store error, reopen and try once more, then say what is wrong."""
+        self._check_open()
         try:
             return op()
         except Exception as exc:
@@ -120,6 +161,7 @@ class GuardedChroma:
     def write(self, op: Callable[[], T]) -> T:
         """Run a write (never during a reopen); a store error becomes a ``BackendError``."""
         with self._lock:
+            self._check_open()
             try:
                 return op()
             except Exception as exc:

@@ -26,6 +26,7 @@ import re
 import sqlite3
 import threading
 import time
+import weakref
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -208,12 +209,19 @@ def _hashes(db: sqlite3.Connection, doc_ids: Iterable[str]) -> dict[str, str]:
     return out
 
 
+class _Connection(sqlite3.Connection):
+    """A connection ``KeywordIndex`` can keep a weak reference to (sqlite3's own has no slot for one)."""
+
+
 class KeywordIndex:
     def __init__(self, folder: Path):
         self.folder = Path(folder)
         self.path = self.folder / FILENAME
         self._local = threading.local()  # one connection per thread (sqlite3's rule)
-        self._generation = 0  # bumped when the file is made anew, so threads reconnect
+        self._generation = 0  # bumped when the file is made anew or closed, so threads reconnect
+        # Every thread's connection, for ``close``; one whose thread ended is gone from here too.
+        self._connections: weakref.WeakSet[sqlite3.Connection] = weakref.WeakSet()
+        self._connections_lock = threading.Lock()
 
     # -- the file ----------------------------------------------------------------------------------
     def _db(self) -> sqlite3.Connection:
@@ -229,8 +237,21 @@ class KeywordIndex:
         self._local.db, self._local.generation = db, self._generation
         return db
 
+    def close(self) -> None:
+        """Close every thread's connection (each holds the file and its -wal and -shm open). Harmless
+        twice; a later use opens a connection again. Not while another thread uses the index."""
+        with self._connections_lock:
+            self._generation += 1
+            connections, self._connections = list(self._connections), weakref.WeakSet()
+        for db in connections:
+            db.close()
+
     def _connect(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.path, timeout=0.2, isolation_level=None)  # transactions are explicit
+        # Used by one thread at a time, as sqlite3 wants, but closed by whichever thread calls ``close``.
+        db = sqlite3.connect(self.path, timeout=0.2, isolation_level=None,  # transactions are explicit
+                             check_same_thread=False, factory=_Connection)
+        with self._connections_lock:
+            self._connections.add(db)
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: a killed process loses nothing committed
         if db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:  # new, or another layout
@@ -254,8 +275,8 @@ class KeywordIndex:
         """Run ``op(db)``; a damaged file is set aside once and ``op`` runs on the new one."""
         try:
             return op(self._db())
-        except sqlite3.OperationalError:
-            raise  # busy, locked, disk full: not damage
+        except (sqlite3.OperationalError, sqlite3.ProgrammingError):
+            raise  # busy, locked, disk full, closed under us: not damage
         except sqlite3.DatabaseError as exc:
             self._set_aside(exc)
             return op(self._db())

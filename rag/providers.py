@@ -6,6 +6,8 @@ so importing ``rag`` stays cheap and tests can hand in fakes instead.
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -74,19 +76,57 @@ def build_chroma_client(settings: Settings) -> Any:
                               f"{exc}") from exc
     path = settings.index_dir / "chroma"
     path.mkdir(parents=True, exist_ok=True)
-    return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+    with _systems_lock:
+        client: Any = chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+        _system_of[client] = client._system
+    return client
+
+
+# Embedded clients built here -> the chromadb system (files, threads, vectors in memory) each uses.
+# chromadb keeps one system per folder per process and counts the clients on it; a reopen makes it
+# forget one (``_forget_embedded_client``), and from then on the clients built here that still use
+# it are counted in ``_forgotten``, so the last to close stops it. Both weak: a client dropped
+# unclosed takes nothing of this with it.
+_systems_lock = threading.Lock()
+_system_of: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+_forgotten: weakref.WeakKeyDictionary[Any, int] = weakref.WeakKeyDictionary()
 
 
 def _forget_embedded_client(client: Any) -> None:
     """Make chromadb forget its cached system for ``client``'s folder, so the next client opens the
     files afresh (chromadb keeps one system per path per process, with the vectors in memory). The
-    old system is not stopped: requests still reading from it finish normally."""
+    old system is not stopped here: it stops when the last client built here on it is closed
+    (``close_chroma_client``); until then requests still reading from it finish normally. Clients
+    on it made elsewhere (not by ``build_chroma_client``) are not counted."""
     from chromadb.api.shared_system_client import SharedSystemClient
 
-    identifier = str(getattr(client, "_identifier", ""))
-    with SharedSystemClient._refcount_lock:
-        SharedSystemClient._identifier_to_system.pop(identifier, None)
-        SharedSystemClient._identifier_to_refcount.pop(identifier, None)
+    with _systems_lock:
+        system = _system_of.get(client)
+        if system is None or system in _forgotten:
+            return  # not built here, or forgotten already (by another index on the same folder)
+        with SharedSystemClient._refcount_lock:
+            identifier = client._identifier
+            if SharedSystemClient._identifier_to_system.get(identifier) is system:
+                del SharedSystemClient._identifier_to_system[identifier]
+                SharedSystemClient._identifier_to_refcount.pop(identifier, None)
+        _forgotten[system] = sum(1 for s in _system_of.values() if s is system)
+
+
+def close_chroma_client(client: Any) -> None:
+    """Let go of a client ``build_chroma_client`` made (once per client). chromadb's own
+    ``Client.close`` gives its reference back to the shared system, which stops with the last one;
+    a system a reopen made chromadb forget is counted in ``_forgotten`` instead, because
+    ``Client.close`` would count down whichever system chromadb now keeps for the folder."""
+    with _systems_lock:
+        system = _system_of.pop(client, None)
+        left = _forgotten.get(system) if system is not None else None
+        if left is None:
+            client.close()  # a server's client, or one whose system chromadb still keeps
+        elif left > 1:
+            _forgotten[system] = left - 1
+        else:
+            del _forgotten[system]
+            system.stop()
 
 
 def _sqlite_stamp(folder: Path) -> Callable[[], tuple]:
@@ -124,13 +164,14 @@ def build_index(settings: Settings, client: Any = None) -> NewsIndex:
             raise
         raise BackendError(f"{' '.join(str(exc).split())[:200]}; {hint}") from exc
     if settings.uses_chroma_server:
-        return NewsIndex(client, settings.collection, hint=hint, opener=lambda old: build_chroma_client(settings))
+        return NewsIndex(client, settings.collection, hint=hint, opener=lambda old: build_chroma_client(settings),
+                         closer=close_chroma_client)
 
     def reopen(old: Any) -> Any:
         _forget_embedded_client(old)
         return build_chroma_client(settings)
 
-    return NewsIndex(client, settings.collection, hint=hint, opener=reopen,
+    return NewsIndex(client, settings.collection, hint=hint, opener=reopen, closer=close_chroma_client,
                      stamp=_sqlite_stamp(settings.index_dir / "chroma"))
 
 

@@ -36,7 +36,8 @@ def now_ms() -> int:
 
 
 class NewsIndex(GuardedChroma):
-    """The collections of index ``name`` on ``client`` (``GuardedChroma``: ``opener``, ``stamp``, ``hint``)."""
+    """The collections of index ``name`` on ``client`` (``GuardedChroma``: ``opener``, ``stamp``, ``hint``,
+    ``closer``)."""
 
     chunks: Any  # Chroma collections, set (again, on a reopen) from ``_collections``
     articles: Any
@@ -45,9 +46,9 @@ class NewsIndex(GuardedChroma):
     story_keys: StoryKeys
 
     def __init__(self, client: Any, name: str = "newsrag", *, opener: Callable[[Any], Any] | None = None,
-                 stamp: Callable[[], Any] | None = None, hint: str = ""):
+                 stamp: Callable[[], Any] | None = None, hint: str = "", closer: Callable[[Any], None] | None = None):
         self.name = name
-        super().__init__(client, opener=opener, stamp=stamp, hint=hint)
+        super().__init__(client, opener=opener, stamp=stamp, hint=hint, closer=closer)
 
     def _collections(self, client: Any) -> dict[str, Any]:
         def named(suffix: str, **options: Any) -> Any:
@@ -205,6 +206,7 @@ class NewsIndex(GuardedChroma):
         shortened meanwhile); then ``where`` is used."""
         if k <= 0 or (ids is not None and not ids):
             return []
+        self._check_open()  # the fast path below calls Chroma outside ``read``
         self._check_dimension(len(vector))
 
         def query(**among: Any) -> dict:

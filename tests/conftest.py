@@ -56,14 +56,16 @@ def fake_bot(tmp_path: Path, fake_embeddings):
     """A Chatbot on a real (temporary) Chroma with the fake embedder; extractive answers."""
     from newsrag.chatbot import Chatbot
 
-    return Chatbot(make_settings(tmp_path / "home", answer_mode="extractive", min_score=0.0),
-                   embeddings=fake_embeddings)
+    with Chatbot(make_settings(tmp_path / "home", answer_mode="extractive", min_score=0.0),
+                 embeddings=fake_embeddings) as bot:
+        yield bot
 
 
 @pytest.fixture
 def run_cli(tmp_path: Path, monkeypatch, fake_embeddings):
     """``newsrag --home TMP ...`` in-process, with the fake embedder in place of the real one, in
-    whatever folder the test ``chdir``s to; ``run_cli.bot()`` is a Chatbot on the same home."""
+    whatever folder the test ``chdir``s to; ``run_cli.bot()`` is a Chatbot on the same home (closed
+    when the test ends)."""
     from click.testing import CliRunner
 
     import rag.providers
@@ -76,9 +78,17 @@ def run_cli(tmp_path: Path, monkeypatch, fake_embeddings):
     def run(*args: str, env: dict | None = None):
         return CliRunner().invoke(cli, ["--home", str(home), *args], env=env)
 
+    bots: list[Chatbot] = []
+
+    def bot() -> Chatbot:
+        bots.append(Chatbot(make_settings(home), embeddings=fake_embeddings))
+        return bots[-1]
+
     run.home = home
-    run.bot = lambda: Chatbot(make_settings(home), embeddings=fake_embeddings)
-    return run
+    run.bot = bot
+    yield run
+    for made in bots:
+        made.close()
 
 
 @pytest.fixture(scope="session")
@@ -103,8 +113,8 @@ def sample_home(tmp_path_factory, real_embeddings) -> Path:
     from newsrag.chatbot import Chatbot
 
     home = tmp_path_factory.mktemp("sample-home")
-    bot = Chatbot(make_settings(home), embeddings=real_embeddings)
-    report = bot.ingest([ARTICLES])
+    with Chatbot(make_settings(home), embeddings=real_embeddings) as bot:
+        report = bot.ingest([ARTICLES])
     assert len(report.added) == 3
     return home
 
@@ -127,7 +137,8 @@ def sample_bot(sample_home, real_embeddings):
     """Real embedder, real Chroma, the three sample articles; extractive unless a test picks a mode."""
     from newsrag.chatbot import Chatbot
 
-    return Chatbot(make_settings(sample_home, answer_mode="extractive"), embeddings=real_embeddings)
+    with Chatbot(make_settings(sample_home, answer_mode="extractive"), embeddings=real_embeddings) as bot:
+        yield bot
 
 
 def reconfigured(bot, **overrides):

@@ -165,3 +165,5 @@ def test_warm_up_loads_the_local_model(sample_home, real_embeddings):
     assert llm._llama is not None
     assert len(llm._snapshots._saved) == 4  # the judge's, both phrase prompts' and the rewrite's fixed parts, ready
     assert len(list(make_settings(sample_home).llm_prefix_cache_dir.glob("*.llstate"))) == 4  # and saved
+    bot.close()
+    assert llm._llama is None  # the bot frees the model it loaded
