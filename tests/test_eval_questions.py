@@ -51,6 +51,25 @@ def test_every_gold_quote_is_in_its_article(path):
             assert source.quote in articles[source.doc], (q.id, source.quote)
 
 
+CALIBRATION_SETS = [ROOT / "eval" / f"{name}.jsonl" for name in ("tune", "holdout", "mixed_tune", "mixed_holdout")]
+
+
+@pytest.mark.parametrize("path", CALIBRATION_SETS, ids=lambda p: p.name)
+def test_every_gold_quote_of_the_tune_and_holdout_sets_is_in_its_article(path):
+    articles = {a.doc_id: a.text for a in load_articles([ARTICLES, ROOT / "eval" / "articles",
+                                                          ROOT / "eval" / "articles_en"])}
+    for q in load_questions(path, articles):  # raises on any quote that is not found
+        assert all(source.quote in articles[source.doc] for source in q.sources), q.id
+        assert q.answerable == bool(q.sources), q.id
+
+
+@pytest.mark.parametrize("tune, holdout", [("tune", "holdout"), ("mixed_tune", "mixed_holdout")])
+def test_a_holdout_shares_no_question_with_its_tune_set(tune, holdout):
+    first, second = (load_questions(ROOT / "eval" / f"{name}.jsonl") for name in (tune, holdout))
+    assert not {q.id for q in first} & {q.id for q in second}
+    assert not {q.question.lower() for q in first} & {q.question.lower() for q in second}
+
+
 def test_own_sets_cover_every_kind_and_both_languages():
     full = load_questions(OWN_SETS[0])
     assert 35 <= len(full) <= 50
