@@ -34,7 +34,7 @@ from rag.answer import (
 )
 from rag.citations import check, citation_for, note_across_languages, render
 from rag.dates import DateFilter, merge, parse_question_dates
-from rag.decide import JUDGE_SHIFT, SECOND_SOURCE_P, Judgement, answerability, judge, with_corrections
+from rag.decide import SECOND_SOURCE_P, Judgement, answerability, judge, with_corrections
 from rag.errors import InputError
 from rag.evidence import Evidence, SentenceVectors, Unit, build_evidence, pick_evidence, top_units
 from rag.followup import Message, model_rewrite, needs_history, previous_question, standalone_query
@@ -282,8 +282,8 @@ class AnswerChain:
             candidates = [i for i in top_units(evidence, part.scores, each) if np.isfinite(part.scores[i])]
             pairs = [(evidence.units[i].source, evidence.units[i].text) for i in candidates]
             # a correction denies what this part asks: the conversation's negations are not this question's
-            judgement = judge(self.llm, asked, pairs, _shifts(lang, sources, [n for n, _ in pairs]))
-            judged.append((part, asked, candidates, with_corrections(judgement, part.text, [text for _, text in pairs])))
+            judged.append((part, asked, candidates,
+                           with_corrections(judge(self.llm, asked, pairs), part.text, [text for _, text in pairs])))
         answer.timings["decide"] = time.perf_counter() - t0
         p_answer = answerability([j for _, _, _, j in judged])
         answer.decision = {
@@ -361,9 +361,8 @@ class AnswerChain:
             chosen = [g[0] for g in groups]
         else:
             flat = [i for g in groups for i in g]
-            numbered = [(evidence.units[i].source, evidence.units[i].text) for i in flat]
-            p = dict(zip(flat, judge(self.llm, question, numbered,
-                                     _shifts(answer.language, sources, [n for n, _ in numbered])).p_yes))
+            p = dict(zip(flat, judge(self.llm, question, [(evidence.units[i].source, evidence.units[i].text)
+                                                          for i in flat]).p_yes))
             best = [g[Judgement([p[i] for i in g]).ranked()[0]] for g in groups]  # decide's pick rule, per article
             passes = max((p[i] for i in best), default=0.0) >= self.answer_threshold
             chosen = [i for i in best if passes and p[i] >= TIMELINE_JOIN_P]
@@ -475,11 +474,6 @@ def _quoted(unit: Unit, sources: list[Source], lang: str) -> tuple[AnswerSentenc
     sentence = AnswerSentence(text=quote_sentence(lang, unit.text, _language_of(sources, {unit.source})) + ".",
                               citations=[unit.source], note=QUOTED)
     return sentence, citation_for(next(s for s in sources if s.n == unit.source), unit, 1.0)
-
-
-def _shifts(lang: str, sources: list[Source], numbers: list[int]) -> list[float]:
-    """The judge's calibration (``rag.decide.JUDGE_SHIFT``) for the candidates from sources ``numbers``."""
-    return [JUDGE_SHIFT.get((lang, _language_of(sources, {n})), 0.0) for n in numbers]
 
 
 def _language_of(sources: list[Source], numbers: set[int]) -> str:

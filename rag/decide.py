@@ -105,25 +105,6 @@ class Judgement:
         return sorted(range(len(self.p_yes)), key=lambda i: -(self.p_yes[i] - RANK_PENALTY * i))
 
 
-# The judge's P(Yes) for a Dutch question over an English sentence runs at about half its level for
-# questions over Dutch sentences: the sentences that answer averaged 0.29 (the others 0.13) on the
-# Dutch questions of eval/mixed_tune.jsonl and a new-user trial, against 0.55 (others 0.26) for
-# Dutch and for English questions on eval/tune.jsonl. In log-odds that is about 1 for both, so the
-# direction is shifted back by 1 before the threshold sees it; prompt variants that name the two
-# languages did not change the level (docs/eval.md).
-JUDGE_SHIFT = {("nl", "en"): 1.0}  # (question language, sentence's article language) -> log-odds
-
-
-def shifted(p_yes: Sequence[float], shifts: Sequence[float]) -> list[float]:
-    """Each P(Yes) moved by its shift in log-odds (0 leaves it as it is)."""
-    def one(p: float, by: float) -> float:
-        if not by:
-            return p
-        p = min(max(p, 1e-6), 1 - 1e-6)
-        return 1 / (1 + math.exp(-(math.log(p / (1 - p)) + by)))
-    return [one(p, by) for p, by in zip(p_yes, shifts, strict=True)]
-
-
 def answerability(parts: Sequence[Judgement]) -> float:
     """The answerability score of a question: the mean of its two best P(Yes), or, for a question in
     parts (``rag.parts``), the mean of each part's best: the same two sentences' worth of evidence,
@@ -133,17 +114,15 @@ def answerability(parts: Sequence[Judgement]) -> float:
     return sum(j.best for j in parts) / len(parts)
 
 
-def judge(llm: BaseChatModel, question: str, candidates: Sequence[tuple[int, str]],
-          shifts: Sequence[float] | None = None) -> Judgement:
+def judge(llm: BaseChatModel, question: str, candidates: Sequence[tuple[int, str]]) -> Judgement:
     """P(Yes) for each (source n, sentence) candidate: one short prompt each, handed to the model
     together. The prompts share the system prompt and question; the local model scores them in one
     decode on top of that shared start (``rag.llm.ChatLlamaCpp.batch``), a server gets them as
-    concurrent requests. ``shifts``: per candidate, in log-odds (``JUDGE_SHIFT``)."""
+    concurrent requests."""
     if not candidates:
         return Judgement([])
     ask = llm.bind(logprobs=True, top_logprobs=20, max_tokens=1)
-    p_yes = [read_yes(m) for m in ask.batch([judge_messages(question, n, text) for n, text in candidates])]
-    return Judgement(shifted(p_yes, shifts) if shifts is not None else p_yes)
+    return Judgement([read_yes(m) for m in ask.batch([judge_messages(question, n, text) for n, text in candidates])])
 
 
 def corrects(question: str, sentence: str) -> bool:

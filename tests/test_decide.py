@@ -10,7 +10,7 @@ from langchain_core.messages import AIMessage
 
 from eval.metrics import abstention_sweep
 from rag.citations import denies, facts_ok
-from rag.decide import CORRECTION_P, Judgement, corrects, judge, read_yes, shifted, with_corrections
+from rag.decide import CORRECTION_P, Judgement, corrects, judge, read_yes, with_corrections
 from rag.evidence import Evidence, Unit, pick_evidence
 from rag.prompts import judge_messages, phrase_messages
 from tests.fakes import recording_llm
@@ -39,13 +39,6 @@ def test_each_candidate_is_judged_on_its_own_and_ranked_by_its_probability():
     # a small penalty per relevance rank: a slightly likelier sentence further down does not win
     assert judge(recording_llm(yes=lambda s: {"a": 0.6, "b": 0.62}[s]), "Q?", [(1, "a"), (2, "b")]).ranked() == [0, 1]
     assert all(m[-1].text.startswith("Question: Vraag?\nSentence [") for m in llm.seen)
-
-
-def test_a_shift_moves_p_yes_in_log_odds_and_zero_leaves_it():
-    assert shifted([0.29, 0.5, 0.29], [1.0, 0.0, 0.0]) == pytest.approx([0.526, 0.5, 0.29], abs=1e-3)
-    assert shifted([0.0, 1.0], [1.0, 1.0]) == pytest.approx([2.7e-6, 1.0], abs=1e-5)  # no log of 0
-    llm = recording_llm(yes=lambda s: {"a": 0.2, "b": 0.6}[s])
-    assert judge(llm, "Vraag?", [(1, "a"), (2, "b")], [1.0, 0.0]).p_yes == pytest.approx([0.405, 0.6], abs=1e-3)
 
 
 def test_judging_calls_of_one_question_share_their_prefix_so_the_cache_is_reused():
