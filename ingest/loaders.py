@@ -10,6 +10,7 @@ to skip and go on. What this module leaves out: PDFs and office documents.
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import re
@@ -35,7 +36,7 @@ _DATE_HEADER = re.compile(r"^\s*date\s+(\d{4}-\d{2}(?:-\d{2})?)\s*")
 _ISO_PREFIX = re.compile(r"^(\d{4}-\d{2}(?:-\d{2})?)")
 _CAPTION = re.compile(r"(?:^|[.!?)]\s+)(?:Foto|Beeld|Photo|Image)\s+[^.!?]{0,80}$")
 _MD_HEADING = re.compile(r"^#{1,6}\s+(.+?)\s*#*\s*$")
-_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)?(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.DOTALL)
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)?---[ \t]*(?:\n|\Z)", re.DOTALL)
 _BLOCK_BREAK = re.compile(r"[ \t]*\n\s*")
 
 Item = Article | ArticleError | Unchanged  # Unchanged: a feed entry as the index holds it (``ingest.feeds``)
@@ -92,33 +93,67 @@ def _decode(data: bytes, source: str) -> tuple[str, str | None]:
         return data.decode("latin-1"), "not UTF-8; read as latin-1"
 
 
-def front_matter(raw: str, source: str) -> tuple[dict[str, object], str]:
+# Fields of front matter this loader reads; a block with none of them is text, not front matter.
+_TITLE, _DATE = ("title", "headline"), ("date", "published", "publishdate", "pubdate", "published_at")
+_SOURCE, _URL = ("source", "publisher", "site"), ("url", "link", "canonical_url")
+_KNOWN = {*_TITLE, *_DATE, *_SOURCE, *_URL}
+_KEY_LINE = re.compile(r"^([A-Za-z_]+):(\s|$)")
+
+
+def front_matter(raw: str, source: str) -> tuple[dict[str, str], str]:
     """(the fields of a leading YAML block between ``---`` lines, the text after it); ({}, raw)
-    when there is none. A block that is YAML but not a mapping is text (a rule line, not fields)."""
+    when there is none. Values are read as plain strings (no YAML typing: "12:30" or "No" stay what
+    they say, and an impossible date is no crash); a block that names none of the fields read here
+    ("---\nBron: ANP\n---", a rule line above and below) stays text. A block that starts with one of
+    those fields but is not valid YAML is one clear error."""
     m = _FRONT_MATTER.match(raw)
     if not m:
         return {}, raw
+    block = m.group(1) or ""
+    if not block.strip():
+        return {}, raw[m.end():]  # an empty block: empty front matter
     import yaml
 
     try:
-        fields = yaml.safe_load(m.group(1) or "")
+        fields = yaml.load(block, Loader=yaml.BaseLoader)  # noqa: S506 - BaseLoader builds only str, list, dict
     except yaml.YAMLError as exc:
+        first = _KEY_LINE.match(block)
+        if not first or first.group(1).lower() not in _KNOWN:
+            return {}, raw  # "---\nDe minister zei: we gaan door.\n…\n---": text between rule lines
         where = getattr(exc, "problem_mark", None)
         at = f" at line {where.line + 2}" if where is not None else ""
         raise ArticleError(source, f"front matter is not valid YAML{at} ({getattr(exc, 'problem', None) or exc})") \
             from None
     if not isinstance(fields, dict):
         return {}, raw
-    return {str(k).lower(): v for k, v in fields.items()}, raw[m.end():]
+    named = {str(k).lower(): v for k, v in fields.items()}
+    if not _KNOWN & named.keys():
+        return {}, raw
+    return {k: _text(v) for k, v in named.items() if _text(v)}, raw[m.end():]
 
 
-def _field(fields: dict[str, object], *names: str) -> str:
-    return next((" ".join(str(fields[n]).split()) for n in names if fields.get(n) not in (None, "")), "")
+def _text(value: object) -> str:
+    """A field's text: a string, or a list of strings joined ("NOS, ANP"); anything else is left out."""
+    if isinstance(value, list):
+        return ", ".join(" ".join(v.split()) for v in value if isinstance(v, str) and v.strip())[:500]
+    return " ".join(value.split())[:500] if isinstance(value, str) else ""
 
 
-def _iso_date(value: str) -> str | None:
-    """``2025-03-14``, ``2025-03-14T09:30:00+01:00`` or a YAML date, at the precision given."""
-    return m.group(1) if (m := _ISO_PREFIX.match(value)) else None
+def _field(fields: dict[str, str], names: tuple[str, ...]) -> str:
+    return next((fields[n] for n in names if fields.get(n)), "")
+
+
+def iso_date(value: str) -> str | None:
+    """The ISO date (``YYYY-MM`` or ``YYYY-MM-DD``) ``value`` starts with, when it is a real date:
+    ``2025-03-14``, ``2025-03-14T09:30:00+01:00`` (its local date); not ``2025-02-30``."""
+    m = _ISO_PREFIX.match(value.strip())
+    if not m:
+        return None
+    try:
+        datetime.date.fromisoformat(m.group(1) if len(m.group(1)) == 10 else m.group(1) + "-01")
+    except ValueError:
+        return None
+    return m.group(1)
 
 
 def parse_text(raw: str, doc_id: str, source: str) -> Article:
@@ -128,8 +163,8 @@ def parse_text(raw: str, doc_id: str, source: str) -> Article:
     if m := _DATE_HEADER.match(raw):
         date, raw = m.group(1), raw[m.end():]
     fields, raw = front_matter(raw, source)
-    date = date or _iso_date(_field(fields, "date", "published", "pubdate", "published_at"))
-    title = _field(fields, "title", "headline")
+    date = date or next((d for n in _DATE if n in fields and (d := iso_date(fields[n]))), None)
+    title = _field(fields, _TITLE)
     first_line = raw.lstrip("\n").split("\n", 1)[0]
     if not title and (m := _MD_HEADING.match(first_line)):
         title = m.group(1)
@@ -137,8 +172,7 @@ def parse_text(raw: str, doc_id: str, source: str) -> Article:
     if not text:
         raise ArticleError(source, "no article text")
     return Article(doc_id=doc_id, title=title or first_sentence_title(text), text=text, date=date, path=source,
-                   source=_field(fields, "source", "publisher", "site") or source,
-                   url=_field(fields, "url", "link", "canonical_url"), language=detect_language(text))
+                   source=_field(fields, _SOURCE) or source, url=_field(fields, _URL), language=detect_language(text))
 
 
 def parse_html(raw: str, doc_id: str, source: str) -> Article:
@@ -155,7 +189,7 @@ def parse_html(raw: str, doc_id: str, source: str) -> Article:
         # "Home Nieuws Sport © 2024": menus and footers, no sentence an answer could quote
         raise ArticleError(source, "no article text found in the HTML (only short lines, such as a menu)")
     date = getattr(doc, "date", None)
-    date = m.group(1) if date and (m := _ISO_PREFIX.match(date)) else None
+    date = iso_date(date) if date else None
     title = (getattr(doc, "title", None) or "").strip() or first_sentence_title(text)
     return Article(doc_id=doc_id, title=title, text=text, date=date, source=source, path=source,
                    url=getattr(doc, "url", None) or "", language=detect_language(text))
@@ -179,7 +213,7 @@ def parse_json_line(line: str, source: str, lineno: int, path: str = "") -> Arti
                                    f"'-', parts joined by '/', each starting with a letter or digit; at most 200 "
                                    f"characters)", lineno)
     given = str(obj.get("date") or "")
-    date = m.group(1) if (m := _ISO_PREFIX.match(given)) else None
+    date = iso_date(given)
     text = text.strip()
     title = str(obj.get("title") or "").strip() or first_sentence_title(text)
     return Article(doc_id=doc_id, path=path, line=lineno, title=title, text=text, date=date,

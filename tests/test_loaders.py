@@ -150,6 +150,27 @@ def test_a_rule_line_is_not_front_matter_and_bad_yaml_is_one_clear_error(tmp_pat
     assert "\n" not in str(error)
 
 
+def test_front_matter_values_are_read_as_written_and_a_bad_date_is_no_crash(tmp_path: Path) -> None:
+    path = write(tmp_path / "b.md", "---\ntitle: 12:30\ndate: 2025-02-30\npublishDate: 2025-02-28\n"
+                                    "source: [NOS, ANP]\n---\nDe trein vertrok om half een.\n")
+    (article,) = only_articles(load_file(path))
+    assert article.title == "12:30"  # not YAML's sexagesimal 750
+    assert article.date == "2025-02-28"  # 30 February is no date: the next date field counts
+    assert article.source == "NOS, ANP"
+
+
+def test_a_block_without_known_fields_and_an_empty_block(tmp_path: Path) -> None:
+    plain = write(tmp_path / "anp.txt", "---\nBron: ANP\n---\nHet kabinet is gevallen.\n")
+    (article,) = only_articles(load_file(plain))
+    assert article.text.startswith("---\nBron: ANP") and article.source == str(plain.resolve())
+    quote = write(tmp_path / "q.txt", "---\nDe minister zei: we gaan door.\nDat is nieuws.\n---\nMeer.\n")
+    (article,) = only_articles(load_file(quote))
+    assert article.text.startswith("---\nDe minister zei")
+    empty = write(tmp_path / "leeg.md", "---\n---\nHet kabinet is gevallen.\n")
+    (article,) = only_articles(load_file(empty))
+    assert article.text == "Het kabinet is gevallen." and article.title == "Het kabinet is gevallen."
+
+
 def test_html_main_text_title_and_date_from_meta(tmp_path: Path) -> None:
     (article,) = only_articles(load_file(write(tmp_path / "krant.html", HTML)))
     assert article.doc_id == "krant"
