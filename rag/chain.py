@@ -144,7 +144,7 @@ class AnswerChain:
             return
 
         t0 = time.perf_counter()
-        evidence = build_evidence(sources, self._sentence_vectors, lang)
+        evidence = build_evidence(sources, self._sentence_vectors, detect_language(question, default=""))
         # Retrieve with the standalone query, but pick sentences for what is asked now: after
         # "Welke groep ontmoette Blinken?", "Hoeveel geld zegde hij daar toe?" wants the money sentence.
         asked_vector = retrieval.query_vector if query == asked else self.embeddings.embed_query(asked)

@@ -20,7 +20,7 @@ from langchain_core.embeddings import Embeddings
 from rag.answer import Source
 from rag.dates import without_years
 from rag.keyword import terms
-from rag.language import detect_language
+from rag.language import detect_language, in_other_language
 from rag.sentences import sentences
 
 _INJECTION = re.compile(
@@ -76,7 +76,7 @@ class Evidence:
 
         Embeddings of short sentences are drawn to names ("Blinken") more than to what is asked
         ("zegde ... toe"); word overlap corrects that. Across languages the overlap is ~0 for every
-        sentence, so the embedding decides alone. ``dated``: the question's years are its date filter,
+        sentence, so the embedding decides alone, plus ``lift`` where the sentences mix languages. ``dated``: the question's years are its date filter,
         which keeps to them, so they are no such word: as a word, "2021" drew "Minister Wuyts stelde de
         commissie in september 2021 in." (an article of 2023) to the top for "Which towns had to be
         evacuated in the 2021 flood?". A year that filters nothing ("in 2030", after the newest
@@ -90,13 +90,11 @@ class Evidence:
 
 
 def language_lift(languages: Sequence[str], question_language: str) -> np.ndarray:
-    """``CROSS_LANGUAGE_GAP`` for each sentence (by its article's language) in another language than
-    the question, when the sentences are of more than one language and some are in the question's.
-    When none is (an English question over Dutch articles), they compete among themselves as before."""
-    present = {lang for lang in languages if lang}
-    if question_language not in present or len(present) < 2:
-        return np.zeros(len(languages), dtype=np.float32)
-    return np.array([CROSS_LANGUAGE_GAP if lang and lang != question_language else 0.0 for lang in languages],
+    """``CROSS_LANGUAGE_GAP`` for each sentence (by its passage's language) in another language than
+    the question, when the sentences are of more than one language and some are in the question's
+    (``rag.language.in_other_language``). When none is (an English question over Dutch articles),
+    they compete among themselves as before."""
+    return np.array([CROSS_LANGUAGE_GAP if other else 0.0 for other in in_other_language(languages, question_language)],
                     dtype=np.float32)
 
 
@@ -128,7 +126,8 @@ class SentenceVectors:
 
 
 def build_evidence(sources: Sequence[Source], vectors_for: SentenceVectors, question_language: str = "") -> Evidence:
-    """``question_language``: when given, sentences in another language are lifted (``language_lift``)."""
+    """``question_language``: when known, sentences in another language are lifted (``language_lift``).
+    A sentence's language is its article's, as ingest detected it (else its passage's)."""
     units: list[Unit] = []
     blocks: list[np.ndarray] = []
     languages: list[str] = []
@@ -138,7 +137,7 @@ def build_evidence(sources: Sequence[Source], vectors_for: SentenceVectors, ques
         if len(spans):
             blocks.append(vectors)
             languages += [src.language or detect_language(src.text)] * len(spans)
-    lift = language_lift(languages, question_language) if question_language else None
+    lift = language_lift(languages, question_language) if question_language else None  # "": unknown
     return Evidence(units, np.vstack(blocks) if blocks else np.zeros((0, 1), dtype=np.float32), lift)
 
 

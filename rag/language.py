@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Sequence
 
 _WORDS = re.compile(r"[a-zà-ÿ']+")
 _MARKERS = {
@@ -33,3 +34,15 @@ def detect_language(text: str, default: str = "nl") -> str:
     scores = {lang: sum(words[w] for w in markers if w in words) for lang, markers in _MARKERS.items()}
     best = max(scores, key=lambda lang: (scores[lang], lang == default))
     return best if scores[best] > 0 else default
+
+
+def in_other_language(languages: Sequence[str], language: str) -> list[bool]:
+    """Which of ``languages`` (of passages or sentences; "" unknown) differ from ``language`` (a
+    question's), when they hold ``language`` and another one. Otherwise none: when all are in one
+    language, or ``language`` is unknown (""; a short question without function words), nothing is
+    told apart. The rule behind both language corrections of a mixed index (``rag.retrieval.fuse``,
+    ``rag.evidence.language_lift``)."""
+    present = {lang for lang in languages if lang}
+    if not language or language not in present or len(present) < 2:
+        return [False] * len(languages)
+    return [bool(lang) and lang != language for lang in languages]

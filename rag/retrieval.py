@@ -31,7 +31,7 @@ from langchain_core.embeddings import Embeddings
 from rag.dates import DateFilter
 from rag.keyword import KeywordIndex
 from rag.keyword_sync import sync
-from rag.language import detect_language
+from rag.language import detect_language, in_other_language
 from rag.store import Hit, NewsIndex
 from rag.stories import collapse
 
@@ -136,14 +136,11 @@ def fuse(dense: Sequence[str], keyword: Sequence[str], weight: float,
 
 def blind_to_keywords(query: str, hits: Sequence[Hit]) -> set[str]:
     """The hits in another language than ``query``, when the hits also hold the query's language
-    (keyword search then favours the query's language). When none is in the query's language (an
-    English question over Dutch articles), keyword search is equally blind to all of them and
-    still finds the names and numbers they share with the question: nothing is changed then."""
-    lang = detect_language(query)
-    langs = {h.language for h in hits if h.language}
-    if lang not in langs or len(langs) < 2:
-        return set()
-    return {h.chunk_id for h in hits if h.language and h.language != lang}
+    (keyword search then favours the query's language; ``in_other_language``). When none is in the
+    query's language (an English question over Dutch articles), keyword search is equally blind to all
+    of them and still finds the names and numbers they share with the question: nothing changes then."""
+    other = in_other_language([h.language for h in hits], detect_language(query, default=""))
+    return {h.chunk_id for h, is_other in zip(hits, other) if is_other}
 
 
 class Retriever:
