@@ -29,6 +29,7 @@ import logging
 import threading
 import time
 from collections.abc import Collection, Iterable, Iterator, Sequence
+from contextlib import ExitStack
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -94,17 +95,18 @@ class Chatbot:
             self._closed = True
             llms, self._llms, self._chains = list(self._llms.values()), {}, {}
             built = {name: self.__dict__.pop(name) for name in _BUILT if name in self.__dict__}
-        if self._holds_writer:
-            self._holds_writer = False
-            built["writer"].release()
-        if "index" in built and built["index"] is not self._given_index:
-            built["index"].close()
-        if "keywords" in built and built["keywords"] is not self._given_keywords:
-            built["keywords"].close()
-        for llm in llms:
-            close = getattr(llm, "close", None)  # ChatLlamaCpp: see its close
-            if callable(close):
-                close()
+        with ExitStack() as stack:  # each is let go of even when another fails to close
+            if self._holds_writer:
+                self._holds_writer = False
+                stack.callback(built["writer"].release)
+            if "index" in built and built["index"] is not self._given_index:
+                stack.callback(built["index"].close)
+            if "keywords" in built and built["keywords"] is not self._given_keywords:
+                stack.callback(built["keywords"].close)
+            for llm in llms:
+                close = getattr(llm, "close", None)  # ChatLlamaCpp: see its close
+                if callable(close):
+                    stack.callback(close)
 
     def __enter__(self) -> Chatbot:
         return self

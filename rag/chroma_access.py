@@ -134,8 +134,11 @@ class GuardedChroma:
             return True
 
     def read(self, op: Callable[[], T]) -> T:
-        """Run a read; on a store error, reopen and try once more, then say what is wrong."""
+        """Run a read; on a store error, reopen and try once more, then say what is wrong. Reads
+        that fail together reopen once: a second reopen would close the client the first replaced,
+        which other requests may still be reading (module docstring)."""
         self._check_open()
+        client = self.client
         try:
             return op()
         except Exception as exc:
@@ -143,7 +146,9 @@ class GuardedChroma:
                 raise
             if self._opener is None:
                 raise self._failed(exc) from exc
-        self.reopen()
+        with self._lock:
+            if self.client is client:  # else another thread reopened since this read began
+                self.reopen()
         try:
             return op()
         except Exception as exc:
