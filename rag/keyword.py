@@ -229,12 +229,16 @@ class KeywordIndex:
         if db is not None and self._local.generation == self._generation and self.path.exists():
             return db  # (a file deleted under us is made anew, and filled by the next sync)
         self.folder.mkdir(parents=True, exist_ok=True)
+        generation = self._generation  # a close while connecting makes this one stale, not kept
         try:
             db = self._connect()
+        except (sqlite3.OperationalError, sqlite3.ProgrammingError):
+            raise  # busy, locked, closed under us: not damage (as in ``_guarded``)
         except sqlite3.DatabaseError as exc:
             self._set_aside(exc)
+            generation = self._generation
             db = self._connect()
-        self._local.db, self._local.generation = db, self._generation
+        self._local.db, self._local.generation = db, generation
         return db
 
     def close(self) -> None:

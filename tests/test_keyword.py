@@ -13,6 +13,8 @@ import textwrap
 import time
 from pathlib import Path
 
+import pytest
+
 from rag.keyword import IndexedArticle, KeywordIndex, match_expression
 from rag.keyword_sync import sync
 from tests.conftest import ROOT
@@ -222,3 +224,21 @@ def test_dense_search_by_ids_falls_back_to_the_filter_when_chroma_lacks_one(fake
     assert fake_bot.index.search(vector, 20, dates.where(), ids) == expected
     hits = fake_bot.retriever.retrieve(QUERIES[0], 5, dates).hits
     assert hits and gone not in {h.doc_id for h in hits}
+
+
+def test_a_busy_file_is_not_taken_for_a_damaged_one(tmp_path: Path) -> None:
+    """A connection that meets a lock while it opens the file raises; it used to set the healthy
+    file aside as damaged (and the whole keyword index was rebuilt)."""
+    first = KeywordIndex(tmp_path)
+    first.cursor  # noqa: B018 - makes the file
+    first.close()
+    holder = sqlite3.connect(tmp_path / "keywords.sqlite3", isolation_level=None)
+    holder.execute("PRAGMA journal_mode=DELETE")
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        with pytest.raises(sqlite3.OperationalError):
+            KeywordIndex(tmp_path).cursor  # noqa: B018
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert not list(tmp_path.glob("*.damaged-*"))
