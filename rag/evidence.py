@@ -76,11 +76,12 @@ class Evidence:
 
         Embeddings of short sentences are drawn to names ("Blinken") more than to what is asked
         ("zegde ... toe"); word overlap corrects that. Across languages the overlap is ~0 for every
-        sentence, so the embedding decides alone, plus ``lift`` where the sentences mix languages. ``dated``: the question's years are its date filter,
-        which keeps to them, so they are no such word: as a word, "2021" drew "Minister Wuyts stelde de
-        commissie in september 2021 in." (an article of 2023) to the top for "Which towns had to be
-        evacuated in the 2021 flood?". A year that filters nothing ("in 2030", after the newest
-        article) stays a word: it tells the 2030 target from the 2050 one.
+        sentence, so the embedding decides alone, plus ``lift`` where the sentences mix languages.
+        ``dated``: the question's years are its date filter, which keeps to them, so they are no such
+        word: as a word, "2021" drew "Minister Wuyts stelde de commissie in september 2021 in." (an
+        article of 2023) to the top for "Which towns had to be evacuated in the 2021 flood?". A year
+        that filters nothing ("in 2030", after the newest article) stays a word: it tells the 2030
+        target from the 2050 one.
         """
         wanted = terms(without_years(question) if dated else question)
         overlap = np.array([len(wanted & terms(u.text)) / len(wanted) if wanted else 0.0 for u in self.units],

@@ -164,15 +164,19 @@ def build_index(settings: Settings, client: Any = None) -> NewsIndex:
             raise
         raise BackendError(f"{' '.join(str(exc).split())[:200]}; {hint}") from exc
     if settings.uses_chroma_server:
-        return NewsIndex(client, settings.collection, hint=hint, opener=lambda old: build_chroma_client(settings),
-                         closer=close_chroma_client)
-
-    def reopen(old: Any) -> Any:
-        _forget_embedded_client(old)
-        return build_chroma_client(settings)
-
-    return NewsIndex(client, settings.collection, hint=hint, opener=reopen, closer=close_chroma_client,
-                     stamp=_sqlite_stamp(settings.index_dir / "chroma"))
+        opener: Callable[[Any], Any] = lambda old: build_chroma_client(settings)  # noqa: E731
+        stamp = None
+    else:
+        def opener(old: Any) -> Any:
+            _forget_embedded_client(old)
+            return build_chroma_client(settings)
+        stamp = _sqlite_stamp(settings.index_dir / "chroma")
+    try:
+        return NewsIndex(client, settings.collection, hint=hint, opener=opener, closer=close_chroma_client,
+                         stamp=stamp)
+    except BaseException:
+        close_chroma_client(client)  # a store that fails on open keeps no files or threads of ours
+        raise
 
 
 def _server_suffix(settings: Settings) -> str:

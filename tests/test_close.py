@@ -155,6 +155,24 @@ def test_a_closed_index_says_so(tmp_path) -> None:
             use()
 
 
+def test_an_index_that_fails_to_open_keeps_nothing_open(tmp_path, monkeypatch) -> None:
+    import sqlite3
+
+    from rag.errors import BackendError
+    from rag.store import NewsIndex
+
+    def broken(self, client):
+        raise sqlite3.DatabaseError("database disk image is malformed")
+
+    settings = make_settings(tmp_path / "home")
+    providers.build_index(settings).close()  # the folder exists; chromadb's one-time set-up is done
+    monkeypatch.setattr(NewsIndex, "_collections", broken)
+    for _ in range(10):
+        with pytest.raises(BackendError, match="malformed"):
+            providers.build_index(settings)
+    assert closed_soon(tmp_path / "home") == [], "a failed open kept the client's files"
+
+
 def test_close_leaves_what_was_handed_in(fake_bot, fake_embeddings) -> None:
     fake_bot.ingest([ARTICLES])
     borrowed = Chatbot(fake_bot.settings, embeddings=fake_embeddings, index=fake_bot.index,
