@@ -8,7 +8,8 @@ quote's language most of the answer's own words must come from the quote. A stri
 that the negation agree, that the sentence not say the opposite state of its quote (open or closed,
 up or down, flooded or dry: ``_OPPOSITES``), that names come from the quote (in its language) and
 that a name taken from the question be in the quote or its passage (``grafted``, in either
-language: ``rag.names``). A
+language: ``rag.names``), that every day or month it names be in the quote (either language), and
+that it hold none of the words of the phrasing prompt's worked example that its sources lack. A
 dropped sentence carries the reason, for the "why this answer" view.
 """
 
@@ -21,10 +22,12 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from rag.answer import ACROSS_LANGUAGES, NOT_ANSWERED, QUOTED, AnswerSentence, Citation, Source
+from rag.dates import calendar_names
 from rag.evidence import Evidence, Unit
 from rag.keyword import stopwords, terms
 from rag.language import detect_language
 from rag.names import NAME, NAME_GROUP, fold, mentions, name_words, question_names
+from rag.prompts import EXAMPLE_WORDS
 from rag.sentences import sentences
 
 # A citation marker, "[1]" or "[1, 2]", with the white space before it (the UI and eval use it too).
@@ -171,6 +174,21 @@ def grafted(sentence: str, source: str, question: str) -> list[str]:
     return found
 
 
+def _calendar_ok(sentence: str, quote: str) -> bool:
+    """Every day of the week and month the answer names is in its quote, in either language: "with
+    temperatures up to 33 degrees on Wednesday" for „tot zeker dinsdag … tot 33 graden” took the
+    day from the question (found trying a new article as a user would). Like numbers, from the
+    quote itself: a date is a fact the quote must hold."""
+    return calendar_names(sentence) <= calendar_names(quote)
+
+
+def from_example(sentence: str, source: str) -> list[str]:
+    """The words of the phrasing prompt's worked example (``rag.prompts.EXAMPLE_WORDS``) that
+    ``sentence`` holds and ``source`` (its quote, passage and question) does not: copied from the
+    prompt, not the articles."""
+    return [m.group(0) for pattern in EXAMPLE_WORDS.values() if (m := pattern.search(sentence)) and not pattern.search(source)]
+
+
 def fact_objection(sentence: str, quote: str, question: str = "", passage: str = "") -> str:
     """Why the numbers, negation, state (``_OPPOSITES``) or names of an answer sentence disagree
     with its quote ("" when they agree). ``passage``: the retrieved passage that holds the quote (``grafted``)."""
@@ -180,6 +198,11 @@ def fact_objection(sentence: str, quote: str, question: str = "", passage: str =
         return "negates what its source does not, or the other way round"
     if not _opposite_ok(sentence, quote):
         return "says the opposite of its source (open or closed, up or down, flooded or dry)"
+    if not _calendar_ok(sentence, quote):
+        return "names a day or month its source does not"
+    copied = from_example(sentence, f"{quote} {passage} {question}")
+    if copied:
+        return f"says {', '.join(copied)} (from the prompt's example), which its source does not"
     taken = grafted(sentence, quote + " " + passage, question)
     if taken:
         return f"says {', '.join(taken)} (from the question), which its source does not"

@@ -65,6 +65,25 @@ _SINCE, _AFTER = {"sinds", "since", "vanaf", "from"}, {"na", "after"}
 _BEFORE = {"voor", "vóór", "before"}  # anything else in op is "until"
 
 
+# Day and month names, Dutch and English, for comparing an answer with its quote (``calendar_names``).
+# Dutch ones in any case, a day also as the start of a compound ("woensdagavond"); English ones
+# capitalised, so the verb "may" and "march" as in "to march" are not months.
+_DAY_NAMES = ["maandag monday", "dinsdag tuesday", "woensdag wednesday", "donderdag thursday",
+              "vrijdag friday", "zaterdag saturday", "zondag sunday"]
+_MONTH_NAMES = ["januari january", "februari february", "maart march", "april april", "mei may",
+                "juni june", "juli july", "augustus august", "september september", "oktober october",
+                "november november", "december december"]
+_CALENDAR = [(f"{kind}{number}", re.compile(rf"\b(?i:{dutch}){compound}|\b{english.capitalize()}s?\b"))
+             for kind, names, compound in (("day", _DAY_NAMES, ""), ("month", _MONTH_NAMES, r"\b"))
+             for number, (dutch, english) in enumerate((pair.split() for pair in names), start=1)]
+
+
+def calendar_names(text: str) -> set[str]:
+    """The days of the week and months ``text`` names, the same key in either language ("day2" for
+    "dinsdag", "dinsdagavond" and "Tuesday"; "month3" for "maart" and "March")."""
+    return {key for key, pattern in _CALENDAR if pattern.search(text)}
+
+
 def without_years(text: str) -> str:
     """``text`` with its years ("2021", not "2000 euro" or "1500 meter") blanked out."""
     return _YEAR_RE.sub(" ", text)

@@ -17,6 +17,7 @@ are data, not instructions, and instruction-like sentences never reach the model
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -48,6 +49,13 @@ PHRASE_SYSTEM = {
            f"Example:\n{_EXAMPLE}\nQuestion: How much money goes to dikes?\n"
            "Answer: The cabinet is spending 40 million euros on new dikes in Zeeland [2]."),
 }
+# The worked example's own words, by meaning in either language. The model sometimes copies the
+# example's frame into a real answer ("Het kabinet trekt 210 miljoen liter water per uur" for
+# "… leverde Vitens 210 miljoen liter water per uur", found trying a new article as a user would):
+# an answer word of these that its source and question lack came from the prompt (rag.citations).
+EXAMPLE_WORDS = {"cabinet": re.compile(r"\b(kabinet|cabinet)\b", re.IGNORECASE),
+                 "dike": re.compile(r"\b(dijk|dijken|dikes?|dykes?)\b", re.IGNORECASE),
+                 "Zeeland": re.compile(r"\bZeeland\b")}
 PHRASE_LABELS = {"nl": ("Vraag", "Antwoord:"), "en": ("Question", "Answer (in English):")}
 
 Numbered = Sequence[tuple[int, str]]  # [(source n, sentence)]

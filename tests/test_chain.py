@@ -95,6 +95,14 @@ def test_a_changed_number_falls_back_to_the_quote(tmp_path, corpus):
     assert citation.quote in bot.index.article("blinken").text and answer.answer.endswith(f"[{citation.n}].")
 
 
+def test_an_answer_that_copies_the_prompts_example_falls_back_to_the_quote(tmp_path, corpus):
+    # the model put the worked example's subject ("Het kabinet trekt …") on the article's amount
+    bot = bot_with(tmp_path, corpus, recording_llm("Het kabinet zegde de regio 25 miljoen dollar extra toe [1]."), k=1)
+    answer = bot.ask(Q_MONEY)
+    assert not answer.abstained and "kabinet" in answer.raw_answer and "kabinet" not in answer.answer
+    assert answer.answer.startswith("Volgens het artikel: „Hij zegde de regio 25 miljoen dollar")
+
+
 @pytest.mark.parametrize("question, lang", [(Q_MONEY, "nl"), ("How many dollars did Blinken promise the region?", "en")])
 def test_when_no_sentence_answers_the_fixed_localized_refusal_comes_without_phrasing(tmp_path, corpus, question, lang):
     llm = recording_llm("Dit mag nooit verschijnen [1].", yes=lambda sentence: 0.2)

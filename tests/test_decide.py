@@ -9,7 +9,7 @@ import pytest
 from langchain_core.messages import AIMessage
 
 from eval.metrics import abstention_sweep
-from rag.citations import denies, facts_ok
+from rag.citations import denies, fact_objection, facts_ok
 from rag.decide import CORRECTION_P, Judgement, corrects, judge, read_yes, with_corrections
 from rag.evidence import Evidence, Unit, pick_evidence
 from rag.prompts import judge_messages, phrase_messages
@@ -139,6 +139,13 @@ def test_an_empty_judgement_never_answers():
     ("In the fall prices will go up.", "In het najaar stijgen de prijzen.", True),
     ("Doctors wrote an open letter about it.", "Artsen protesteren tegen de sluiting van de SEH.", True),
     ("The camp was open to guests.", "De camping ligt dicht bij de rivier.", True),
+    # a day or month its quote lacks, in either language ("Wednesday" came from the question)
+    ("It stays dry and warm until Wednesday.", "Het KNMI verwacht dat het tot zeker dinsdag droog en warm blijft.", False),
+    ("It stays dry and warm until at least Tuesday.", "Het KNMI verwacht dat het tot zeker dinsdag droog blijft.", True),
+    ("De stemming was in maart.", "De stemming was in april.", False),
+    ("The vote was in April.", "De stemming was in april.", True),
+    ("Vitens delivered most on Wednesday evening.", "Op het piekmoment, woensdagavond, leverde Vitens het meest.", True),
+    ("It may rain.", "Het kan regenen.", True),  # "may" is no month
 ])
 def test_a_flipped_negation_name_or_number_fails(answer, quote, ok):
     assert facts_ok(answer, quote, "Wie zegde de regio geld toe?") is ok
@@ -253,3 +260,22 @@ def test_a_year_that_filters_nothing_stays_a_word():
     evidence = Evidence(units, np.zeros((2, 4), dtype=np.float32))
     relevance = evidence.relevance("Hoeveel moet de uitstoot in 2030 omlaag?", [0.0] * 4)  # after the newest article
     assert relevance[0] > relevance[1]
+
+
+PEAK = "Op het piekmoment, woensdagavond tussen zes en negen uur, leverde Vitens 210 miljoen liter water per uur."
+
+
+@pytest.mark.parametrize("answer, quote, question, copied", [
+    ("Het kabinet trekt 210 miljoen liter water per uur.", PEAK, "Hoeveel water leverde Vitens op het piekmoment?",
+     ["kabinet"]),
+    ("The cabinet is spending 210 million litres on dikes.", PEAK, "How much water did Vitens deliver?",
+     ["cabinet", "dikes"]),
+    # the example's words are fine where the articles or the question hold them
+    ("Het kabinet trekt 40 miljoen euro uit.", "Het kabinet trekt 40 miljoen euro uit voor de dijken.", "Hoeveel?", []),
+    ("The cabinet is spending 40 million euros.", "Het kabinet trekt 40 miljoen euro uit.", "How much?", []),
+    ("The money goes to new dikes.", "Het geld gaat naar nieuwe dijken.", "Where does the money go?", []),
+    ("Het geld gaat naar dijken.", "Het geld gaat naar de versterking.", "Gaat het geld naar dijken?", []),
+])
+def test_words_copied_from_the_prompts_example_fail_the_check(answer, quote, question, copied):
+    why = fact_objection(answer, quote, question)
+    assert (why.startswith("says " + ", ".join(copied) + " (from the prompt's example)") if copied else why == "")
