@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from rag.citations import denies, negates, numbers, without_names
 from rag.dates import without_years
 from rag.keyword import terms
+from rag.language import detect_language
 from rag.prompts import judge_messages
 
 if TYPE_CHECKING:
@@ -125,11 +126,34 @@ def judge(llm: BaseChatModel, question: str, candidates: Sequence[tuple[int, str
     return Judgement([read_yes(m) for m in ask.batch([judge_messages(question, n, text) for n, text in candidates])])
 
 
+# A question answered by yes or no: no question word anywhere, and in English an auxiliary verb
+# first ("Did Vitens …?"), in Dutch a verb first ("Geldt er een sproeiverbod?", "Keert de camping
+# terug?"). Its first word is then a verb, not a name, though it is capitalised.
+_ASKS_WHICH = re.compile(r"\b(what|where|when|who|whom|whose|which|why|how|wat|waar\w*|wanneer|wie|welke?|hoe"
+                         r"|hoeveel|hoelang|geef|give|noem|name|list|describe|beschrijf|leg)\b", re.IGNORECASE)
+_AUXILIARY = re.compile(r"(is|are|was|were|do|does|did|has|have|had|will|would|can|could|should|must|may)\b",
+                        re.IGNORECASE)
+
+
+def yes_no(question: str) -> bool:
+    """Does ``question`` ask for a yes or a no ("Geldt er een sproeiverbod in Gelderland?", "Did Vitens
+    ask people to stop showering?")?"""
+    text = question.strip()
+    if not text.endswith("?") or _ASKS_WHICH.search(text):
+        return False
+    return detect_language(text) != "en" or bool(_AUXILIARY.match(text))
+
+
 def corrects(question: str, sentence: str) -> bool:
     """``sentence`` denies something about what ``question`` asks: it holds a negation the question
     lacks (not a hedge, nor a litotes unless the question says something was ruled out), every
     number of the question but its years, and at least ``CORRECTION_OVERLAP`` of the question's
-    (stemmed) content words other than names, of which there must be two or more."""
+    (stemmed) content words other than names, of which there must be two or more. A yes/no question
+    (``yes_no``) is also denied by a sentence that holds all of its content words other than names
+    and its first word (the verb), one or more: „Een sproeiverbod is er volgens Vitens voorlopig
+    niet.” answers "Geldt er een sproeiverbod in Gelderland?" with a no (found trying a new article as
+    a user would: the judge gave it P 0.34 and the answer quoted a sentence about a law that "geldt
+    als een formaliteit")."""
     # "zonder medaille op de 500 meter" does not correct a question about the 1000 meter; a year in the
     # question dates it (the date filter's job) and need not be repeated
     amounts = numbers(without_years(question))
@@ -137,9 +161,14 @@ def corrects(question: str, sentence: str) -> bool:
         sentence = _MAY_HAPPEN.sub(" ", sentence)
     if negates(question) or not denies(sentence) or not amounts <= numbers(sentence):
         return False
-    wanted = terms(without_names(question))
+    wanted, said = terms(without_names(question)), terms(sentence)
     # "Wie won de Tour de France?" leaves one word ("won"): too little to tell what is denied
-    return len(wanted) >= 2 and len(wanted & terms(sentence)) / len(wanted) >= CORRECTION_OVERLAP
+    if len(wanted) >= 2 and len(wanted & said) / len(wanted) >= CORRECTION_OVERLAP:
+        return True
+    if yes_no(question):  # its verb comes first, capitalised: not a name, and often not in the denial
+        asked = terms(without_names(question.strip().partition(" ")[2]))
+        return bool(asked) and asked <= said
+    return False
 
 
 def with_corrections(judgement: Judgement, question: str, sentences: Sequence[str]) -> Judgement:

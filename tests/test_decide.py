@@ -10,7 +10,7 @@ from langchain_core.messages import AIMessage
 
 from eval.metrics import abstention_sweep
 from rag.citations import denies, fact_objection, facts_ok
-from rag.decide import CORRECTION_P, Judgement, corrects, judge, read_yes, with_corrections
+from rag.decide import CORRECTION_P, Judgement, corrects, judge, read_yes, with_corrections, yes_no
 from rag.evidence import Evidence, Unit, pick_evidence
 from rag.prompts import judge_messages, phrase_messages
 from tests.fakes import recording_llm
@@ -279,3 +279,33 @@ PEAK = "Op het piekmoment, woensdagavond tussen zes en negen uur, leverde Vitens
 def test_words_copied_from_the_prompts_example_fail_the_check(answer, quote, question, copied):
     why = fact_objection(answer, quote, question)
     assert (why.startswith("says " + ", ".join(copied) + " (from the prompt's example)") if copied else why == "")
+
+
+@pytest.mark.parametrize("question, asks", [
+    ("Geldt er een sproeiverbod in Gelderland?", True),
+    ("Keert Camping De Gele Poort terug?", True),
+    ("Did Vitens ask people to stop showering?", True),
+    ("Is Kazakhstan a member of the C5+1?", True),
+    ("Waartegen moeten Rusland en China zich volgens Lavrov verzetten?", False),  # "waar…" asks which
+    ("Binnen hoeveel dagen moeten makers incidenten melden?", False),
+    ("Wie won de Tour de France?", False),
+    ("Geef een tijdlijn van de regenbuffers.", False),
+    ("Vitens asked people to stop showering.", False),  # no question mark
+])
+def test_a_yes_no_question_is_told_from_one_that_asks_which(question, asks):
+    assert yes_no(question) is asks
+
+
+@pytest.mark.parametrize("question, sentence, denied", [
+    # the verb of a yes/no question need not be repeated, and one content word besides names is enough
+    ("Geldt er een sproeiverbod in Gelderland?", "Een sproeiverbod is er volgens Vitens voorlopig niet.", True),
+    ("Keert Camping De Gele Poort terug?", "Camping De Gele Poort keert niet terug op de oude plek.", True),
+    ("Is there a sprinkling ban in Gelderland?", "There is no sprinkling ban for now.", True),
+    # … but every one of them: a denial of something else about the same camping is no answer
+    ("Keert Camping De Gele Poort terug?", "Camping De Gele Poort was niet verzekerd.", False),
+    ("Geldt er een sproeiverbod in Gelderland?", "Een boete geldt er niet.", False),
+    # a question that asks which keeps the two-word rule: "won" alone tells nothing
+    ("Wie won de Tour de France?", "De Tour de France won hij niet.", False),
+])
+def test_a_yes_no_question_is_answered_no_by_a_sentence_that_denies_what_it_asks(question, sentence, denied):
+    assert corrects(question, sentence) is denied
