@@ -34,7 +34,7 @@ from rag.answer import (
 )
 from rag.citations import check, citation_for, note_across_languages, render
 from rag.dates import DateFilter, merge, parse_question_dates
-from rag.decide import SECOND_SOURCE_P, Judgement, answerability, judge, with_corrections
+from rag.decide import SECOND_SOURCE_P, Judgement, answerability, judge, with_corrections, yes_no
 from rag.errors import InputError
 from rag.evidence import Evidence, SentenceVectors, Unit, build_evidence, pick_evidence, top_units
 from rag.followup import Message, model_rewrite, needs_history, previous_question, standalone_query
@@ -301,9 +301,12 @@ class AnswerChain:
         # A question that names two dates ("in 2021, and in 2023") wants an article of each: the
         # best sentence of a second article joins however it was judged.
         two_dates = " … " in (answer.filters.get("phrase") or "")
+        denied = -1  # the chosen sentence that denies what a yes/no question asks: its quote says "Nee."
         if len(parts) == 1:
             _, asked, candidates, j = judged[0]
             order = j.ranked()
+            if order and order[0] in j.corrections and yes_no(parts[0].text):
+                denied = candidates[order[0]]
             chosen = pick_evidence([candidates[i] for i in order], [j.p_yes[i] for i in order], evidence,
                                    0.0 if two_dates else SECOND_SOURCE_P, {s.n: s.doc_id for s in sources})
         else:  # each part that passes gives its best sentence; the whole question is phrased at once
@@ -336,7 +339,7 @@ class AnswerChain:
         missing = [i for i in chosen if (evidence.units[i].source, evidence.units[i].start) not in covered]
         to_quote = missing if len(parts) > 1 or two_dates else [i for i in missing if i == chosen[0]]
         for i in to_quote:
-            sentence, citation = _quoted(evidence.units[i], sources, lang)
+            sentence, citation = _quoted(evidence.units[i], sources, lang, no=i == denied)
             answer.sentences.append(sentence)
             answer.citations.append(citation)
         if len(parts) > 1:  # a part no sentence answers is said to be unanswered, not silently left out;
@@ -468,10 +471,11 @@ def _sources_naming(names: set[str], sources: list[Source]) -> set[int]:
     return {s.n for s in sources if s.doc_id in naming or not naming}
 
 
-def _quoted(unit: Unit, sources: list[Source], lang: str) -> tuple[AnswerSentence, Citation]:
+def _quoted(unit: Unit, sources: list[Source], lang: str, *, no: bool = False) -> tuple[AnswerSentence, Citation]:
     """Evidence ``unit`` as the answer itself, quoted in a sentence of the question's language, and
-    its citation: what is shown when the model's wording fails the check."""
-    sentence = AnswerSentence(text=quote_sentence(lang, unit.text, _language_of(sources, {unit.source})) + ".",
+    its citation: what is shown when the model's wording fails the check. ``no``: it denies what a
+    yes/no question asks ("Nee. Volgens het artikel: „…”")."""
+    sentence = AnswerSentence(text=quote_sentence(lang, unit.text, _language_of(sources, {unit.source}), no=no) + ".",
                               citations=[unit.source], note=QUOTED)
     return sentence, citation_for(next(s for s in sources if s.n == unit.source), unit, 1.0)
 

@@ -122,8 +122,12 @@ QUOTE_LEAD = {("nl", "nl"): "Volgens het artikel", ("nl", "en"): "Volgens het (E
 OTHER_LEAD = {"nl": "Volgens het (anderstalige) artikel", "en": "The article (in another language) says"}
 
 
-def quote_sentence(language: str, quote: str, quote_language: str = "nl") -> str:
+NO = {"nl": "Nee.", "en": "No."}  # before the quote that denies what a yes/no question asks (``rag.decide.yes_no``)
+
+
+def quote_sentence(language: str, quote: str, quote_language: str = "nl", *, no: bool = False) -> str:
     """The answer when the model's wording fails the check but the evidence is strong: the quote in a
-    sentence of ``language`` that says which language the article is in when that is another."""
+    sentence of ``language`` that says which language the article is in when that is another.
+    ``no``: the quote denies what a yes/no question asks, and the answer says so first."""
     lead = QUOTE_LEAD.get((language, quote_language)) or OTHER_LEAD[language]
-    return f"{lead}: „{quote.strip()}”"
+    return f"{NO[language] + ' ' if no else ''}{lead}: „{quote.strip()}”"

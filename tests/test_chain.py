@@ -103,6 +103,33 @@ def test_an_answer_that_copies_the_prompts_example_falls_back_to_the_quote(tmp_p
     assert answer.answer.startswith("Volgens het artikel: „Hij zegde de regio 25 miljoen dollar")
 
 
+DROUGHT = {"vitens.txt": (" date 2025-07 Vitens roept op zuinig te zijn met drinkwater.\n\n"
+                          "Een sproeiverbod is er volgens Vitens voorlopig niet.\n\n"
+                          "Het verbruik ligt 30 procent boven normaal.")}
+
+
+@pytest.mark.parametrize("question, lead", [("Geldt er een sproeiverbod in Gelderland?", "Nee. Volgens het artikel: „"),
+                                            ("Is there a sprinkling ban?", None)])
+def test_a_yes_no_question_denied_by_a_sentence_is_answered_no_with_its_quote(tmp_path, question, lead):
+    corpus = write_corpus(tmp_path / "drought", DROUGHT)
+    # the judge says No to the denial, and the model's wording fails the check (an invented number)
+    answer = bot_with(tmp_path, corpus, recording_llm("Er is 12 dagen geen sproeiverbod [1].",
+                                                      yes=lambda sentence: 0.15)).ask(question)
+    if lead is None:  # across languages no words are shared: the judge decides, and it said No
+        assert answer.abstained
+        return
+    assert not answer.abstained, answer.abstain_reason
+    assert answer.answer == lead + "Een sproeiverbod is er volgens Vitens voorlopig niet.” [1]."
+    assert [c["correction"] for c in answer.decision["candidates"] if "sproeiverbod" in c["text"]] == [True]
+
+
+def test_a_correction_of_a_question_that_asks_which_gets_no_no(tmp_path):
+    corpus = write_corpus(tmp_path / "drought", DROUGHT)
+    answer = bot_with(tmp_path, corpus, recording_llm("Er is 12 dagen geen sproeiverbod [1].", yes=lambda sentence: 0.15)
+                      ).ask("Welk sproeiverbod geldt er volgens Vitens in Gelderland?")
+    assert answer.answer.startswith("Volgens het artikel: „Een sproeiverbod is er volgens Vitens voorlopig niet")
+
+
 @pytest.mark.parametrize("question, lang", [(Q_MONEY, "nl"), ("How many dollars did Blinken promise the region?", "en")])
 def test_when_no_sentence_answers_the_fixed_localized_refusal_comes_without_phrasing(tmp_path, corpus, question, lang):
     llm = recording_llm("Dit mag nooit verschijnen [1].", yes=lambda sentence: 0.2)
