@@ -51,7 +51,8 @@ def test_every_gold_quote_is_in_its_article(path):
             assert source.quote in articles[source.doc], (q.id, source.quote)
 
 
-CALIBRATION_SETS = [ROOT / "eval" / f"{name}.jsonl" for name in ("tune", "holdout", "mixed_tune", "mixed_holdout")]
+CALIBRATION_SETS = [ROOT / "eval" / f"{name}.jsonl" for name in ("tune", "holdout", "mixed_tune", "mixed_holdout",
+                                                                      "yesno_tune", "yesno_holdout")]
 
 
 @pytest.mark.parametrize("path", CALIBRATION_SETS, ids=lambda p: p.name)
@@ -63,7 +64,7 @@ def test_every_gold_quote_of_the_tune_and_holdout_sets_is_in_its_article(path):
         assert q.answerable == bool(q.sources), q.id
 
 
-@pytest.mark.parametrize("tune, holdout", [("tune", "holdout"), ("mixed_tune", "mixed_holdout")])
+@pytest.mark.parametrize("tune, holdout", [("tune", "holdout"), ("mixed_tune", "mixed_holdout"), ("yesno_tune", "yesno_holdout")])
 def test_a_holdout_shares_no_question_with_its_tune_set(tune, holdout):
     first, second = (load_questions(ROOT / "eval" / f"{name}.jsonl") for name in (tune, holdout))
     assert not {q.id for q in first} & {q.id for q in second}
