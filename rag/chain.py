@@ -34,7 +34,7 @@ from rag.answer import (
 )
 from rag.citations import check, citation_for, note_across_languages, render
 from rag.dates import DateFilter, merge, parse_question_dates
-from rag.decide import SECOND_SOURCE_P, Judgement, answerability, judge, with_corrections, yes_no
+from rag.decide import SECOND_SOURCE_P, Judgement, answerability, answers_no, judge, with_corrections
 from rag.errors import InputError
 from rag.evidence import Evidence, SentenceVectors, Unit, build_evidence, pick_evidence, top_units
 from rag.followup import Message, model_rewrite, needs_history, previous_question, standalone_query
@@ -275,6 +275,7 @@ class AnswerChain:
         each = self.judge_sentences if len(parts) == 1 else max(3, -(-self.judge_sentences // len(parts)))
         t0 = time.perf_counter()
         judged = []
+        passage = {s.n: s.text for s in sources}
         for at, part in enumerate(parts):
             # "where did he finish?" is judged with the part before it; a part that names its subject alone
             lead = "; ".join(x for x in (context, parts[0].text if leans([p.text for p in parts], at) else "") if x)
@@ -283,7 +284,8 @@ class AnswerChain:
             pairs = [(evidence.units[i].source, evidence.units[i].text) for i in candidates]
             # a correction denies what this part asks: the conversation's negations are not this question's
             judged.append((part, asked, candidates,
-                           with_corrections(judge(self.llm, asked, pairs), part.text, [text for _, text in pairs])))
+                           with_corrections(judge(self.llm, asked, pairs), part.text, [text for _, text in pairs],
+                                            [passage[n] for n, _ in pairs])))
         answer.timings["decide"] = time.perf_counter() - t0
         p_answer = answerability([j for _, _, _, j in judged])
         answer.decision = {
@@ -305,7 +307,8 @@ class AnswerChain:
         if len(parts) == 1:
             _, asked, candidates, j = judged[0]
             order = j.ranked()
-            if order and order[0] in j.corrections and yes_no(parts[0].text):
+            first = evidence.units[candidates[order[0]]] if order else None
+            if first is not None and answers_no(parts[0].text, first.text, passage[first.source]):
                 denied = candidates[order[0]]
             chosen = pick_evidence([candidates[i] for i in order], [j.p_yes[i] for i in order], evidence,
                                    0.0 if two_dates else SECOND_SOURCE_P, {s.n: s.doc_id for s in sources})

@@ -26,6 +26,7 @@ from rag.citations import denies, negates, numbers, without_names
 from rag.dates import without_years
 from rag.keyword import terms
 from rag.language import detect_language
+from rag.names import mentions, name_words, question_names
 from rag.prompts import judge_messages
 
 if TYPE_CHECKING:
@@ -144,39 +145,58 @@ def yes_no(question: str) -> bool:
     return detect_language(text) != "en" or bool(_AUXILIARY.match(text))
 
 
-def corrects(question: str, sentence: str) -> bool:
+def _denial(question: str, sentence: str) -> str | None:
+    """``sentence`` as it counts for denying ``question`` (a litotes left out unless asked about), or
+    None when it cannot deny it: no negation the question lacks, or not every number of the question
+    but its years ("zonder medaille op de 500 meter" does not correct a question about the 1000
+    meter; a year dates the question, the date filter's job)."""
+    if not _EXCLUDES.search(question):  # "sluit … niet uit" says it may happen: no denial, unless asked
+        sentence = _MAY_HAPPEN.sub(" ", sentence)
+    if negates(question) or not denies(sentence) or not numbers(without_years(question)) <= numbers(sentence):
+        return None
+    return sentence
+
+
+def answers_no(question: str, sentence: str, passage: str = "") -> bool:
+    """``sentence`` answers the yes/no ``question`` (``yes_no``) with a no: it denies, and holds every
+    content word of the question but its verb (the first word) and its names, one or more, while
+    the names are in the sentence or its ``passage``. „Een sproeiverbod is er volgens Vitens
+    voorlopig niet.” answers "Geldt er een sproeiverbod in Gelderland?" (found trying a new article
+    as a user would: the judge gave it P 0.34 and the answer quoted a sentence about a law that
+    "geldt als een formaliteit"); „Op de 500 meter bij de mannen bleef Nederland zonder medaille.”
+    does not answer "Reed Merel Dijkhuizen ook de 500 meter?" (its passage does not name her)."""
+    said = _denial(question, sentence) if yes_no(question) else None
+    if said is None:
+        return False
+    asked = terms(without_names(question.strip().partition(" ")[2]))
+    words = name_words(f"{sentence} {passage}")
+    return bool(asked) and asked <= terms(said) and all(mentions(words, {name}) for name in question_names(question))
+
+
+def corrects(question: str, sentence: str, passage: str = "") -> bool:
     """``sentence`` denies something about what ``question`` asks: it holds a negation the question
     lacks (not a hedge, nor a litotes unless the question says something was ruled out), every
     number of the question but its years, and at least ``CORRECTION_OVERLAP`` of the question's
-    (stemmed) content words other than names, of which there must be two or more. A yes/no question
-    (``yes_no``) is also denied by a sentence that holds all of its content words other than names
-    and its first word (the verb), one or more: „Een sproeiverbod is er volgens Vitens voorlopig
-    niet.” answers "Geldt er een sproeiverbod in Gelderland?" with a no (found trying a new article as
-    a user would: the judge gave it P 0.34 and the answer quoted a sentence about a law that "geldt
-    als een formaliteit")."""
-    # "zonder medaille op de 500 meter" does not correct a question about the 1000 meter; a year in the
-    # question dates it (the date filter's job) and need not be repeated
-    amounts = numbers(without_years(question))
-    if not _EXCLUDES.search(question):  # "sluit … niet uit" says it may happen: no denial, unless asked
-        sentence = _MAY_HAPPEN.sub(" ", sentence)
-    if negates(question) or not denies(sentence) or not amounts <= numbers(sentence):
+    (stemmed) content words other than names, of which there must be two or more; or it answers a
+    yes/no question with a no (``answers_no``; ``passage``: the retrieved passage that holds it)."""
+    said = _denial(question, sentence)
+    if said is None:
         return False
-    wanted, said = terms(without_names(question)), terms(sentence)
+    wanted = terms(without_names(question))
     # "Wie won de Tour de France?" leaves one word ("won"): too little to tell what is denied
-    if len(wanted) >= 2 and len(wanted & said) / len(wanted) >= CORRECTION_OVERLAP:
+    if len(wanted) >= 2 and len(wanted & terms(said)) / len(wanted) >= CORRECTION_OVERLAP:
         return True
-    if yes_no(question):  # its verb comes first, capitalised: not a name, and often not in the denial
-        asked = terms(without_names(question.strip().partition(" ")[2]))
-        return bool(asked) and asked <= said
-    return False
+    return answers_no(question, sentence, passage)
 
 
-def with_corrections(judgement: Judgement, question: str, sentences: Sequence[str]) -> Judgement:
+def with_corrections(judgement: Judgement, question: str, sentences: Sequence[str],
+                     passages: Sequence[str] = ()) -> Judgement:
     """``judgement`` with each of the ``CORRECTION_RANKS`` most relevant candidates that ``corrects``
     the question counted as judged at least ``CORRECTION_P``. ``sentences``: the candidates' texts, in
-    relevance order (as judged)."""
+    relevance order (as judged); ``passages``: the retrieved passage of each."""
     ranks = min(CORRECTION_RANKS, len(judgement.p_yes))
-    found = frozenset(i for i, text in enumerate(sentences[:ranks]) if corrects(question, text))
+    around = list(passages) + [""] * (len(sentences) - len(passages))
+    found = frozenset(i for i, text in enumerate(sentences[:ranks]) if corrects(question, text, around[i]))
     if not found:
         return judgement
     return Judgement([max(p, CORRECTION_P) if i in found else p for i, p in enumerate(judgement.p_yes)], found)

@@ -103,7 +103,7 @@ def test_an_answer_that_copies_the_prompts_example_falls_back_to_the_quote(tmp_p
     assert answer.answer.startswith("Volgens het artikel: „Hij zegde de regio 25 miljoen dollar")
 
 
-DROUGHT = {"vitens.txt": (" date 2025-07 Vitens roept op zuinig te zijn met drinkwater.\n\n"
+DROUGHT = {"vitens.txt": (" date 2025-07 Vitens roept inwoners van Gelderland op zuinig te zijn met drinkwater.\n\n"
                           "Een sproeiverbod is er volgens Vitens voorlopig niet.\n\n"
                           "Het verbruik ligt 30 procent boven normaal.")}
 

@@ -10,7 +10,7 @@ from langchain_core.messages import AIMessage
 
 from eval.metrics import abstention_sweep
 from rag.citations import denies, fact_objection, facts_ok
-from rag.decide import CORRECTION_P, Judgement, corrects, judge, read_yes, with_corrections, yes_no
+from rag.decide import CORRECTION_P, Judgement, answers_no, corrects, judge, read_yes, with_corrections, yes_no
 from rag.evidence import Evidence, Unit, pick_evidence
 from rag.prompts import judge_messages, phrase_messages
 from tests.fakes import recording_llm
@@ -296,16 +296,33 @@ def test_a_yes_no_question_is_told_from_one_that_asks_which(question, asks):
     assert yes_no(question) is asks
 
 
-@pytest.mark.parametrize("question, sentence, denied", [
-    # the verb of a yes/no question need not be repeated, and one content word besides names is enough
-    ("Geldt er een sproeiverbod in Gelderland?", "Een sproeiverbod is er volgens Vitens voorlopig niet.", True),
-    ("Keert Camping De Gele Poort terug?", "Camping De Gele Poort keert niet terug op de oude plek.", True),
-    ("Is there a sprinkling ban in Gelderland?", "There is no sprinkling ban for now.", True),
-    # … but every one of them: a denial of something else about the same camping is no answer
-    ("Keert Camping De Gele Poort terug?", "Camping De Gele Poort was niet verzekerd.", False),
-    ("Geldt er een sproeiverbod in Gelderland?", "Een boete geldt er niet.", False),
-    # a question that asks which keeps the two-word rule: "won" alone tells nothing
-    ("Wie won de Tour de France?", "De Tour de France won hij niet.", False),
+SPRINKLING = "Een sproeiverbod is er volgens Vitens voorlopig niet."
+VITENS = "Vitens roept de inwoners van Gelderland op zuinig te zijn met water. " + SPRINKLING
+MEN_500_PASSAGE = "De overige medailles waren zilver voor Iris Wolters. " + NO_MEDAL
+
+
+@pytest.mark.parametrize("question, sentence, passage, denied", [
+    # the verb of a yes/no question need not be repeated, and one content word besides names is
+    # enough, when the names are in the sentence or its passage
+    ("Geldt er een sproeiverbod in Gelderland?", SPRINKLING, VITENS, True),
+    ("Keert Camping De Gele Poort terug?", "Camping De Gele Poort keert niet terug op de oude plek.", "", True),
+    ("Is there a sprinkling ban in Gelderland?", "There is no sprinkling ban in Gelderland for now.", "", True),
+    ("Geldt er een sproeiverbod in Gelderland?", SPRINKLING, SPRINKLING, False),  # which province?
+    # … and every content word: a denial of something else about the same camping is no answer
+    ("Keert Camping De Gele Poort terug?", "Camping De Gele Poort was niet verzekerd.", "", False),
+    ("Geldt er een sproeiverbod in Gelderland?", "Een boete geldt er niet.", VITENS, False),
 ])
-def test_a_yes_no_question_is_answered_no_by_a_sentence_that_denies_what_it_asks(question, sentence, denied):
-    assert corrects(question, sentence) is denied
+def test_a_yes_no_question_is_answered_no_by_a_sentence_that_denies_what_it_asks(question, sentence, passage, denied):
+    assert answers_no(question, sentence, passage) is denied
+    assert corrects(question, sentence, passage) is denied
+
+
+def test_a_denial_about_someone_else_answers_no_yes_no_question():
+    # the unanswerable "Did Dijkhuizen also skate the 500 m?" shares "500" and "meter" with a denial
+    # about the men: the old two-word rule still counts it as a correction, but it is no "Nee."
+    question = "Reed Merel Dijkhuizen ook de 500 meter?"
+    assert not answers_no(question, NO_MEDAL, MEN_500_PASSAGE)
+    assert answers_no(question, "Merel Dijkhuizen reed de 500 meter niet.", "")
+    # a question that asks which: no yes/no rule ("won" alone tells nothing)
+    assert not answers_no("Wie won de Tour de France?", "De Tour de France won hij niet.", "")
+    assert not corrects("Wie won de Tour de France?", "De Tour de France won hij niet.")
