@@ -179,14 +179,14 @@ def _calendar_ok(sentence: str, quote: str) -> bool:
     temperatures up to 33 degrees on Wednesday" for „tot zeker dinsdag … tot 33 graden” took the
     day from the question (found trying a new article as a user would). Like numbers, from the
     quote itself: a date is a fact the quote must hold."""
-    return calendar_names(sentence) <= calendar_names(quote)
+    return calendar_names(sentence) <= calendar_names(quote, within=True)
 
 
 def from_example(sentence: str, source: str) -> list[str]:
     """The words of the phrasing prompt's worked example (``rag.prompts.EXAMPLE_WORDS``) that
     ``sentence`` holds and ``source`` (its quote, passage and question) does not: copied from the
     prompt, not the articles."""
-    return [m.group(0) for pattern in EXAMPLE_WORDS.values() if (m := pattern.search(sentence)) and not pattern.search(source)]
+    return [m.group(0) for said, known in EXAMPLE_WORDS.values() if (m := said.search(sentence)) and not known.search(source)]
 
 
 def fact_objection(sentence: str, quote: str, question: str = "", passage: str = "") -> str:

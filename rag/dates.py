@@ -67,21 +67,34 @@ _BEFORE = {"voor", "vóór", "before"}  # anything else in op is "until"
 
 # Day and month names, Dutch and English, for comparing an answer with its quote (``calendar_names``).
 # Dutch ones in any case, a day also as the start of a compound ("woensdagavond"); English ones
-# capitalised, so the verb "may" and "march" as in "to march" are not months.
+# capitalised, so the verb "may" and "march" as in "to march" are not months. A quote is read
+# loosely (``within``): a name inside a compound ("Paasmaandag", "meivakantie") and the usual
+# abbreviations ("3 mrt.", "okt") count, so that an answer is not failed for a date its quote holds.
 _DAY_NAMES = ["maandag monday", "dinsdag tuesday", "woensdag wednesday", "donderdag thursday",
               "vrijdag friday", "zaterdag saturday", "zondag sunday"]
-_MONTH_NAMES = ["januari january", "februari february", "maart march", "april april", "mei may",
-                "juni june", "juli july", "augustus august", "september september", "oktober october",
-                "november november", "december december"]
-_CALENDAR = [(f"{kind}{number}", re.compile(rf"\b(?i:{dutch}){compound}|\b{english.capitalize()}s?\b"))
-             for kind, names, compound in (("day", _DAY_NAMES, ""), ("month", _MONTH_NAMES, r"\b"))
-             for number, (dutch, english) in enumerate((pair.split() for pair in names), start=1)]
+_MONTH_NAMES = ["januari january jan", "februari february feb", "maart march mrt|mar|maa", "april april apr",
+                "mei may", "juni june jun", "juli july jul", "augustus august aug",
+                "september september sept?", "oktober october okt|oct", "november november nov",
+                "december december dec"]
 
 
-def calendar_names(text: str) -> set[str]:
+def _calendar_patterns(names: list[str], compound: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """(strict, loose) patterns for one day or month: its Dutch name, English name, abbreviations."""
+    dutch, english, *short = names
+    loose = f"(?i:{dutch}|{english})" + (rf"|(?i:\b(?:{short[0]})\b)" if short else "")
+    return re.compile(rf"\b(?i:{dutch}){compound}|\b{english.capitalize()}s?\b"), re.compile(loose)
+
+
+_CALENDAR = [(f"{kind}{number}", *_calendar_patterns(names, compound))
+             for kind, table, compound in (("day", _DAY_NAMES, ""), ("month", _MONTH_NAMES, r"\b"))
+             for number, names in enumerate((row.split() for row in table), start=1)]
+
+
+def calendar_names(text: str, *, within: bool = False) -> set[str]:
     """The days of the week and months ``text`` names, the same key in either language ("day2" for
-    "dinsdag", "dinsdagavond" and "Tuesday"; "month3" for "maart" and "March")."""
-    return {key for key, pattern in _CALENDAR if pattern.search(text)}
+    "dinsdag", "dinsdagavond" and "Tuesday"; "month3" for "maart" and "March"). ``within``: also
+    inside a word and abbreviated, as a quote is read."""
+    return {key for key, strict, loose in _CALENDAR if (loose if within else strict).search(text)}
 
 
 def without_years(text: str) -> str:

@@ -127,22 +127,29 @@ def judge(llm: BaseChatModel, question: str, candidates: Sequence[tuple[int, str
     return Judgement([read_yes(m) for m in ask.batch([judge_messages(question, n, text) for n, text in candidates])])
 
 
-# A question answered by yes or no: no question word anywhere, and in English an auxiliary verb
-# first ("Did Vitens …?"), in Dutch a verb first ("Geldt er een sproeiverbod?", "Keert de camping
-# terug?"). Its first word is then a verb, not a name, though it is capitalised.
-_ASKS_WHICH = re.compile(r"\b(what|where|when|who|whom|whose|which|why|how|wat|waar\w*|wanneer|wie|welke?|hoe"
-                         r"|hoeveel|hoelang|geef|give|noem|name|list|describe|beschrijf|leg)\b", re.IGNORECASE)
-_AUXILIARY = re.compile(r"(is|are|was|were|do|does|did|has|have|had|will|would|can|could|should|must|may)\b",
-                        re.IGNORECASE)
+# A question answered by yes or no: no question word anywhere (nor "give"/"noem" … first), no
+# "or"/"of" between choices, and in English an auxiliary verb first ("Did Vitens …?"), in Dutch a
+# verb first ("Geldt er een sproeiverbod?", "Keert de camping terug?"). Its first word is then a
+# verb, not a name, though it is capitalised.
+_ASKS_WHICH = re.compile(r"\b(what|where|when|who|whom|whose|which|why|how|wat|wanneer|wie|wiens|welke?|welks"
+                         r"|waar(om|door|mee|voor|op|aan|in|uit|over|heen|naar|bij|van|tegen|langs)?"
+                         r"|hoe(veel|lang|laat|ver|zo|zeer)?)\b(?!\s+(dat|that)\b)", re.IGNORECASE)
+_ASKS_TO_DO = re.compile(r"\s*(geef|give|noem|name|list|describe|beschrijf|leg|vertel|tell|explain)\b", re.IGNORECASE)
+_CHOICE = {"en": re.compile(r"\bor\b(?!\s+not\b)", re.IGNORECASE), "nl": re.compile(r"\bof\b(?!\s+niet\b)", re.IGNORECASE)}
+_AUXILIARY = re.compile(r"(is|are|was|were|do|does|did|has|have|had|will|would|shall|can|could|should|must|may|might)"
+                        r"(n't)?\b", re.IGNORECASE)
 
 
 def yes_no(question: str) -> bool:
     """Does ``question`` ask for a yes or a no ("Geldt er een sproeiverbod in Gelderland?", "Did Vitens
-    ask people to stop showering?")?"""
+    ask people to stop showering?", "Is het waar dat …?"), not which one ("… in Gelderland of in
+    Utrecht?")?"""
     text = question.strip()
-    if not text.endswith("?") or _ASKS_WHICH.search(text):
+    english = detect_language(text) == "en"
+    if not text.endswith("?") or _ASKS_WHICH.search(text) or _ASKS_TO_DO.match(text) \
+            or _CHOICE["en" if english else "nl"].search(text):
         return False
-    return detect_language(text) != "en" or bool(_AUXILIARY.match(text))
+    return not english or bool(_AUXILIARY.match(text))
 
 
 def _denial(question: str, sentence: str) -> str | None:
@@ -157,20 +164,39 @@ def _denial(question: str, sentence: str) -> str | None:
     return sentence
 
 
+# A no is said in a clause of its own: "…, maar niet voor moestuinen" or "…, dat niet eerder nodig
+# was" denies something else than the question asks. And a negation next to one of these words
+# denies how, not whether: "not unanimously", "niet meteen", "not the only member".
+_CLAUSES = re.compile(r"[,;:–—]|\b(maar|al|hoewel|terwijl|dat|die|wat|but|although|though|while|which|that|who)\b",
+                      re.IGNORECASE)
+_PARTIAL = re.compile(r"\b(unaniem\w*|unanimous\w*|meteen|onmiddellijk|immediately|volledig|fully|completely|entirely"
+                      r"|iedereen|everyone|alle|all|overal|everywhere|eerder|earlier|ondenkbaar|unthinkable|enige|only"
+                      r"|zomaar)\b", re.IGNORECASE)
+
+
 def answers_no(question: str, sentence: str, passage: str = "") -> bool:
-    """``sentence`` answers the yes/no ``question`` (``yes_no``) with a no: it denies, and holds every
-    content word of the question but its verb (the first word) and its names, one or more, while
-    the names are in the sentence or its ``passage``. „Een sproeiverbod is er volgens Vitens
-    voorlopig niet.” answers "Geldt er een sproeiverbod in Gelderland?" (found trying a new article
-    as a user would: the judge gave it P 0.34 and the answer quoted a sentence about a law that
-    "geldt als een formaliteit"); „Op de 500 meter bij de mannen bleef Nederland zonder medaille.”
-    does not answer "Reed Merel Dijkhuizen ook de 500 meter?" (its passage does not name her)."""
+    """``sentence`` answers the yes/no ``question`` (``yes_no``) with a no: one clause of it holds a
+    negation and every content word of the question but its verb (the first word) and its names,
+    one or more, with no word that makes the negation partial (``_PARTIAL``) that the question
+    lacks, while the names are in the sentence or its ``passage``. „Een sproeiverbod is er volgens
+    Vitens voorlopig niet.” answers "Geldt er een sproeiverbod in Gelderland?" (found trying a new
+    article as a user would: the judge gave it P 0.34 and the answer quoted a sentence about a law
+    that "geldt als een formaliteit"); „Op de 500 meter bij de mannen bleef Nederland zonder
+    medaille.” does not answer "Reed Merel Dijkhuizen ook de 500 meter?" (its passage does not name
+    her), nor „Er geldt een sproeiverbod, maar niet voor moestuinen.” the first question."""
     said = _denial(question, sentence) if yes_no(question) else None
     if said is None:
         return False
     asked = terms(without_names(question.strip().partition(" ")[2]))
-    words = name_words(f"{sentence} {passage}")
-    return bool(asked) and asked <= terms(said) and all(mentions(words, {name}) for name in question_names(question))
+    if not asked or not all(mentions(name_words(f"{sentence} {passage}"), {name}) for name in question_names(question)):
+        return False
+    clauses = [c for c in _CLAUSES.split(said) if c and not _CLAUSES.fullmatch(c)]
+    return not _partial(question, said) and any(denies(c) and asked <= terms(c) for c in clauses)
+
+
+def _partial(question: str, sentence: str) -> bool:
+    """``sentence`` holds a word that makes a negation partial (``_PARTIAL``) that ``question`` lacks."""
+    return bool({m.lower() for m in _PARTIAL.findall(sentence)} - {m.lower() for m in _PARTIAL.findall(question)})
 
 
 def corrects(question: str, sentence: str, passage: str = "") -> bool:
@@ -180,7 +206,7 @@ def corrects(question: str, sentence: str, passage: str = "") -> bool:
     (stemmed) content words other than names, of which there must be two or more; or it answers a
     yes/no question with a no (``answers_no``; ``passage``: the retrieved passage that holds it)."""
     said = _denial(question, sentence)
-    if said is None:
+    if said is None or (yes_no(question) and _partial(question, said)):  # "not unanimously" is no "no"
         return False
     wanted = terms(without_names(question))
     # "Wie won de Tour de France?" leaves one word ("won"): too little to tell what is denied

@@ -126,7 +126,7 @@ def test_a_yes_no_question_denied_by_a_sentence_is_answered_no_with_its_quote(tm
 def test_a_correction_of_a_question_that_asks_which_gets_no_no(tmp_path):
     corpus = write_corpus(tmp_path / "drought", DROUGHT)
     answer = bot_with(tmp_path, corpus, recording_llm("Er is 12 dagen geen sproeiverbod [1].", yes=lambda sentence: 0.15)
-                      ).ask("Welk sproeiverbod geldt er volgens Vitens in Gelderland?")
+                      ).ask("Welk sproeiverbod is er volgens Vitens?")
     assert answer.answer.startswith("Volgens het artikel: „Een sproeiverbod is er volgens Vitens voorlopig niet")
 
 

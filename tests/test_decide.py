@@ -146,6 +146,9 @@ def test_an_empty_judgement_never_answers():
     ("The vote was in April.", "De stemming was in april.", True),
     ("Vitens delivered most on Wednesday evening.", "Op het piekmoment, woensdagavond, leverde Vitens het meest.", True),
     ("It may rain.", "Het kan regenen.", True),  # "may" is no month
+    # a quote is read loosely: inside a compound, abbreviated
+    ("The shops open on Easter Monday.", "De winkels gaan op Paasmaandag open.", True),
+    ("The vote was on 3 March.", "De stemming was op 3 mrt. in Den Haag.", True),
 ])
 def test_a_flipped_negation_name_or_number_fails(answer, quote, ok):
     assert facts_ok(answer, quote, "Wie zegde de regio geld toe?") is ok
@@ -275,6 +278,8 @@ PEAK = "Op het piekmoment, woensdagavond tussen zes en negen uur, leverde Vitens
     ("The cabinet is spending 40 million euros.", "Het kabinet trekt 40 miljoen euro uit.", "How much?", []),
     ("The money goes to new dikes.", "Het geld gaat naar nieuwe dijken.", "Where does the money go?", []),
     ("Het geld gaat naar dijken.", "Het geld gaat naar de versterking.", "Gaat het geld naar dijken?", []),
+    ("The dikes will be raised.", "De dijkversterking gaat door.", "What happens?", []),  # a compound in the quote
+    ("The cabinet plans failed.", "De kabinetsplannen strandden.", "What happened?", []),
 ])
 def test_words_copied_from_the_prompts_example_fail_the_check(answer, quote, question, copied):
     why = fact_objection(answer, quote, question)
@@ -291,6 +296,12 @@ def test_words_copied_from_the_prompts_example_fail_the_check(answer, quote, que
     ("Wie won de Tour de France?", False),
     ("Geef een tijdlijn van de regenbuffers.", False),
     ("Vitens asked people to stop showering.", False),  # no question mark
+    ("Is het waar dat Vitens een sproeiverbod heeft?", True),  # "waar dat" is no "where"
+    ("Waarschuwt Vitens voor tekorten?", True),
+    ("Did Blinken give the region money?", True),  # "give" asks to do something only as the first word
+    ("Wiens plan is het?", False),
+    ("Is the ban in Gelderland or in Utrecht?", False),  # a choice
+    ("Geldt er een sproeiverbod of een boete?", False),
 ])
 def test_a_yes_no_question_is_told_from_one_that_asks_which(question, asks):
     assert yes_no(question) is asks
@@ -315,6 +326,20 @@ MEN_500_PASSAGE = "De overige medailles waren zilver voor Iris Wolters. " + NO_M
 def test_a_yes_no_question_is_answered_no_by_a_sentence_that_denies_what_it_asks(question, sentence, passage, denied):
     assert answers_no(question, sentence, passage) is denied
     assert corrects(question, sentence, passage) is denied
+
+
+@pytest.mark.parametrize("question, sentence", [
+    # a negation in another clause, or one that says how rather than whether, is no "no"
+    ("Geldt er een sproeiverbod in Gelderland?", "Er geldt een sproeiverbod in Gelderland, maar niet voor moestuinen."),
+    ("Geldt er een sproeiverbod in Gelderland?", "Sinds dinsdag geldt een sproeiverbod in Gelderland, dat niet eerder nodig was."),
+    ("Geldt er een sproeiverbod in Gelderland?", "Een sproeiverbod komt er in Gelderland niet meteen."),
+    ("Keert Camping De Gele Poort terug?", "Camping De Gele Poort keert terug, al is niet duidelijk wanneer."),
+    ("Did the European Parliament adopt the AI Act?", "The European Parliament did not adopt the AI Act unanimously."),
+    ("Is Kazakhstan a member of the C5+1?", "Kazakhstan is not the only member of the C5+1."),
+])
+def test_a_sentence_that_says_yes_with_a_negation_beside_it_is_no_no(question, sentence):
+    assert not answers_no(question, sentence, "")
+    assert not corrects(question, sentence, "")
 
 
 def test_a_denial_about_someone_else_answers_no_yes_no_question():
