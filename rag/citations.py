@@ -186,7 +186,7 @@ def from_example(sentence: str, source: str) -> list[str]:
     """The words of the phrasing prompt's worked example (``rag.prompts.EXAMPLE_WORDS``) that
     ``sentence`` holds and ``source`` (its quote, passage and question) does not: copied from the
     prompt, not the articles."""
-    return [m.group(0) for said, known in EXAMPLE_WORDS.values() if (m := said.search(sentence)) and not known.search(source)]
+    return [m.group(0) for said, known in EXAMPLE_WORDS if (m := said.search(sentence)) and not known.search(source)]
 
 
 def fact_objection(sentence: str, quote: str, question: str = "", passage: str = "") -> str:

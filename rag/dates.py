@@ -29,12 +29,13 @@ from datetime import date
 from rag.documents import ISO_DATE, date_range
 from rag.errors import InputError
 
+# each month: Dutch name, English name, abbreviations (lower case)
+_MONTH_ROWS = [("januari", "january", "jan"), ("februari", "february", "feb"), ("maart", "march", "mrt", "mar"),
+               ("april", "april", "apr"), ("mei", "may"), ("juni", "june", "jun"), ("juli", "july", "jul"),
+               ("augustus", "august", "aug"), ("september", "september", "sep", "sept"),
+               ("oktober", "october", "okt", "oct"), ("november", "november", "nov"), ("december", "december", "dec")]
 # month name or abbreviation (lower case) -> 1..12
-_MONTHS = {name: number for number, names in enumerate([
-    "januari january jan", "februari february feb", "maart march mrt mar", "april apr",
-    "mei may", "juni june jun", "juli july jul", "augustus august aug",
-    "september sep sept", "oktober october okt oct", "november nov", "december dec",
-], start=1) for name in names.split()}
+_MONTHS = {name: number for number, names in enumerate(_MONTH_ROWS, start=1) for name in names}
 # "een"/"één"/"a"/"one" … "tien"/"ten" -> 1..10 (digits are read with int())
 _NUMBERS = {word: number for number, words in enumerate([
     "een één a an one", "twee two", "drie three", "vier four", "vijf five", "zes six",
@@ -70,24 +71,20 @@ _BEFORE = {"voor", "vóór", "before"}  # anything else in op is "until"
 # capitalised, so the verb "may" and "march" as in "to march" are not months. A quote is read
 # loosely (``within``): a name inside a compound ("Paasmaandag", "meivakantie") and the usual
 # abbreviations ("3 mrt.", "okt") count, so that an answer is not failed for a date its quote holds.
-_DAY_NAMES = ["maandag monday", "dinsdag tuesday", "woensdag wednesday", "donderdag thursday",
-              "vrijdag friday", "zaterdag saturday", "zondag sunday"]
-_MONTH_NAMES = ["januari january jan", "februari february feb", "maart march mrt|mar|maa", "april april apr",
-                "mei may", "juni june jun", "juli july jul", "augustus august aug",
-                "september september sept?", "oktober october okt|oct", "november november nov",
-                "december december dec"]
+_DAY_ROWS = [("maandag", "monday"), ("dinsdag", "tuesday"), ("woensdag", "wednesday"), ("donderdag", "thursday"),
+             ("vrijdag", "friday"), ("zaterdag", "saturday"), ("zondag", "sunday")]
 
 
-def _calendar_patterns(names: list[str], compound: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
+def _calendar_patterns(names: tuple[str, ...], compound: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
     """(strict, loose) patterns for one day or month: its Dutch name, English name, abbreviations."""
     dutch, english, *short = names
-    loose = f"(?i:{dutch}|{english})" + (rf"|(?i:\b(?:{short[0]})\b)" if short else "")
+    loose = f"(?i:{dutch}|{english})" + (rf"|(?i:\b(?:{'|'.join(short)})\b)" if short else "")
     return re.compile(rf"\b(?i:{dutch}){compound}|\b{english.capitalize()}s?\b"), re.compile(loose)
 
 
 _CALENDAR = [(f"{kind}{number}", *_calendar_patterns(names, compound))
-             for kind, table, compound in (("day", _DAY_NAMES, ""), ("month", _MONTH_NAMES, r"\b"))
-             for number, names in enumerate((row.split() for row in table), start=1)]
+             for kind, table, compound in (("day", _DAY_ROWS, ""), ("month", _MONTH_ROWS, r"\b"))
+             for number, names in enumerate(table, start=1)]
 
 
 def calendar_names(text: str, *, within: bool = False) -> set[str]:

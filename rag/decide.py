@@ -167,7 +167,7 @@ def _denial(question: str, sentence: str) -> str | None:
 # A no is said in a clause of its own: "…, maar niet voor moestuinen" or "…, dat niet eerder nodig
 # was" denies something else than the question asks. And a negation next to one of these words
 # denies how, not whether: "not unanimously", "niet meteen", "not the only member".
-_CLAUSES = re.compile(r"[,;:–—]|\b(maar|al|hoewel|terwijl|dat|die|wat|but|although|though|while|which|that|who)\b",
+_CLAUSES = re.compile(r"[,;:–—]|\b(?:maar|al|hoewel|terwijl|dat|die|wat|but|although|though|while|which|that|who)\b",
                       re.IGNORECASE)
 _PARTIAL = re.compile(r"\b(unaniem\w*|unanimous\w*|meteen|onmiddellijk|immediately|volledig|fully|completely|entirely"
                       r"|iedereen|everyone|alle|all|overal|everywhere|eerder|earlier|ondenkbaar|unthinkable|enige|only"
@@ -190,8 +190,7 @@ def answers_no(question: str, sentence: str, passage: str = "") -> bool:
     asked = terms(without_names(question.strip().partition(" ")[2]))
     if not asked or not all(mentions(name_words(f"{sentence} {passage}"), {name}) for name in question_names(question)):
         return False
-    clauses = [c for c in _CLAUSES.split(said) if c and not _CLAUSES.fullmatch(c)]
-    return not _partial(question, said) and any(denies(c) and asked <= terms(c) for c in clauses)
+    return not _partial(question, said) and any(denies(c) and asked <= terms(c) for c in _CLAUSES.split(said))
 
 
 def _partial(question: str, sentence: str) -> bool:

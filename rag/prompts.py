@@ -54,11 +54,10 @@ PHRASE_SYSTEM = {
 # "… leverde Vitens 210 miljoen liter water per uur", found trying a new article as a user would):
 # an answer word of these that its source and question lack came from the prompt (rag.citations).
 # Each: (the word in an answer, the stem that justifies it in a source, also inside a compound:
-# "kabinetsplannen", "dijkversterking", "Zeeuwse").
-EXAMPLE_WORDS = {"cabinet": (re.compile(r"\b(kabinet|cabinet)\b", re.IGNORECASE), re.compile(r"kabinet|cabinet", re.IGNORECASE)),
-                 "dike": (re.compile(r"\b(dijk|dijken|dikes?|dykes?)\b", re.IGNORECASE),
-                          re.compile(r"dijk|dike|dyke", re.IGNORECASE)),
-                 "Zeeland": (re.compile(r"\bZeeland\b"), re.compile(r"Zeeland|Zeeuw", re.IGNORECASE))}
+# "kabinetsplannen", "dijkversterking", "Zeeuwse"): cabinet, dike, Zeeland.
+EXAMPLE_WORDS = [(re.compile(r"\b(kabinet|cabinet)\b", re.IGNORECASE), re.compile(r"kabinet|cabinet", re.IGNORECASE)),
+                 (re.compile(r"\b(dijk|dijken|dikes?|dykes?)\b", re.IGNORECASE), re.compile(r"dijk|dike|dyke", re.IGNORECASE)),
+                 (re.compile(r"\bZeeland\b"), re.compile(r"Zeeland|Zeeuw", re.IGNORECASE))]
 PHRASE_LABELS = {"nl": ("Vraag", "Antwoord:"), "en": ("Question", "Answer (in English):")}
 
 Numbered = Sequence[tuple[int, str]]  # [(source n, sentence)]
