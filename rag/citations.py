@@ -32,6 +32,9 @@ from rag.sentences import sentences
 
 # A citation marker, "[1]" or "[1, 2]", with the white space before it (the UI and eval use it too).
 MARKER = re.compile(r"\s*\[(\d{1,2}(?:\s*[,;]\s*\d{1,2})*)\]")
+# Markers side by side, "[1] and [6]", "[1] en [2]", "[1][2]", are one: read apart, the "and" was left
+# at the end of the sentence ("… cubic meters of water and [6].", a tune answer).
+_MARKER_RUN = re.compile(r"\]\s*(?:(?:,|;|&|\+|\band\b|\ben\b)\s*)?\[(?=\d{1,2}\s*[\],;])", re.IGNORECASE)
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
 # A negation the quote lacks (or drops one it has) flips the fact: "Oekraïne reageerde niet op het
 # plan" is close to "In Oekraïne werd het plan van tafel geveegd" in embedding space.
@@ -61,12 +64,18 @@ def marker_numbers(marker: re.Match[str]) -> list[int]:
 
 def strip_markers(text: str) -> str:
     """The text without its citation markers (``"Astana [1]."`` -> ``"Astana."``)."""
-    return MARKER.sub("", text)
+    return MARKER.sub("", joined_markers(text))
+
+
+def joined_markers(text: str) -> str:
+    """Markers side by side made one: "water [1] and [6]." -> "water [1, 6]."."""
+    return _MARKER_RUN.sub(", ", text)
 
 
 def split_cited(text: str) -> list[tuple[str, list[int]]]:
     """'A [1]. B. [2]' -> [('A.', [1]), ('B.', [2])]: markers belong to the sentence they follow."""
     stripped, marks, pos = [], [], 0
+    text = joined_markers(text)
     for m in MARKER.finditer(text):
         stripped.append(text[pos:m.start()])
         marks.append((sum(map(len, stripped)), marker_numbers(m)))

@@ -342,6 +342,10 @@ def test_the_answer_reports_stages_and_model(tmp_path, corpus):
     ("A is waar. [1] B ook.", [("A is waar.", [1]), ("B ook.", [])]),
     ("Alles [1, 3].", [("Alles.", [1, 3])]),
     ("Geen bron hier.", [("Geen bron hier.", [])]),
+    # markers side by side are one: the "and" between them is no word of the sentence
+    ("Ruimte voor 1,4 miljoen kuub water [1] and [6].", [("Ruimte voor 1,4 miljoen kuub water.", [1, 6])]),
+    ("Twee bronnen [2] en [3]. Nog een [1][4].", [("Twee bronnen.", [2, 3]), ("Nog een.", [1, 4])]),
+    ("Zie [1] en de wet [2].", [("Zie en de wet.", [1, 2])]),
 ])
 def test_citation_markers_belong_to_the_sentence_they_follow(text, expected):
     assert split_cited(text) == expected
