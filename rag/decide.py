@@ -8,7 +8,8 @@ at a time measured better than asking the model to pick among numbered sentences
 A model or server that returns no log-probabilities still works: the word it wrote counts as
 probability 1 (and anything else as 0.5, undecided). One kind of sentence the small model misjudges
 is decided by code instead: a sentence that denies what the question assumes (``corrects``), the
-answer to a question with a false premise.
+answer to a question with a false premise. And one it too often says Yes to is set aside by code: a
+sentence about another number than the question names (``off_number``).
 
 What this leaves out: the wording of the answer (``rag.prompts.phrase_messages``) and checking it
 (``rag.citations``).
