@@ -34,7 +34,7 @@ from rag.answer import (
 )
 from rag.citations import check, citation_for, note_across_languages, render
 from rag.dates import DateFilter, merge, parse_question_dates
-from rag.decide import SECOND_SOURCE_P, Judgement, answerability, answers_no, judge, with_corrections, with_numbers
+from rag.decide import SECOND_SOURCE_P, Judgement, answerability, answers_no, judge, with_corrections
 from rag.errors import InputError
 from rag.evidence import Evidence, SentenceVectors, Unit, build_evidence, pick_evidence, top_units
 from rag.followup import Message, model_rewrite, needs_history, previous_question, standalone_query
@@ -283,17 +283,15 @@ class AnswerChain:
             candidates = [i for i in top_units(evidence, part.scores, each) if np.isfinite(part.scores[i])]
             pairs = [(evidence.units[i].source, evidence.units[i].text) for i in candidates]
             # a correction denies what this part asks: the conversation's negations are not this question's
-            texts = [text for _, text in pairs]
-            judgement = with_corrections(judge(self.llm, asked, pairs), part.text, texts, [passage[n] for n, _ in pairs])
             judged.append((part, asked, candidates,
-                           with_numbers(judgement, part.text, texts, [evidence.before(i) for i in candidates])))
+                           with_corrections(judge(self.llm, asked, pairs), part.text, [text for _, text in pairs],
+                                            [passage[n] for n, _ in pairs])))
         answer.timings["decide"] = time.perf_counter() - t0
         p_answer = answerability([j for _, _, _, j in judged])
         answer.decision = {
             "p_answer": round(p_answer, 4), "threshold": self.answer_threshold,
             "candidates": [{"source": evidence.units[i].source, "text": evidence.units[i].text, "p_yes": round(p, 4),
-                            "relevance": round(float(part.scores[i]), 4), "correction": rank in j.corrections,
-                            "other_number": rank in j.other_number}
+                            "relevance": round(float(part.scores[i]), 4), "correction": rank in j.corrections}
                            for part, _, candidates, j in judged for rank, (i, p) in enumerate(zip(candidates, j.p_yes))]}
         if len(parts) > 1:
             answer.decision["parts"] = [{"part": part.text, "p_best": round(j.best, 4)}

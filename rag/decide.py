@@ -8,8 +8,7 @@ at a time measured better than asking the model to pick among numbered sentences
 A model or server that returns no log-probabilities still works: the word it wrote counts as
 probability 1 (and anything else as 0.5, undecided). One kind of sentence the small model misjudges
 is decided by code instead: a sentence that denies what the question assumes (``corrects``), the
-answer to a question with a false premise. And one it too often says Yes to is set aside by code: a
-sentence about another number than the question names (``off_number``).
+answer to a question with a false premise.
 
 What this leaves out: the wording of the answer (``rag.prompts.phrase_messages``) and checking it
 (``rag.citations``).
@@ -24,7 +23,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from rag.citations import denies, negates, numbers, without_names
-from rag.dates import calendar_names, without_years
+from rag.dates import without_years
 from rag.keyword import terms
 from rag.language import detect_language
 from rag.names import mentions, name_words, question_names
@@ -87,22 +86,11 @@ CORRECTION_P = 0.7
 CORRECTION_OVERLAP = 0.25
 CORRECTION_RANKS = 2
 
-# A question that names a number asks about that thing: "Who won gold in the women's 500 metres?". A
-# sentence that holds none of its numbers, nor does the sentence before it (which often says what
-# "Hij was vier seconden sneller" is about), is about another thing: "De 24-jarige Friezin won
-# zaterdag de 1000 meter …" was judged P 0.53 for that question (eval/tune.jsonl). Numbers read the
-# same in Dutch and English, so this reaches English questions, which share no words with Dutch
-# sentences. Left out: years (the date filter's), 1-12 (often written as words: "zes nieuwe
-# regenbuffers"), numbers inside names ("G20", "C5+1") and days of a month ("op 17 maart").
-_ASKED_NUMBER = re.compile(r"(?<![\w+.,])\d+(?:[.,]\d+)*(?![\w+]|[.,]\d)")
-_WORDED_NUMBERS = 12
-
 
 @dataclass(frozen=True)
 class Judgement:
     p_yes: list[float]  # per candidate, in relevance order
     corrections: frozenset[int] = frozenset()  # candidates counted as corrections (``corrects``)
-    other_number: frozenset[int] = frozenset()  # candidates set to 0: about another number (``off_number``)
 
     @property
     def p_answer(self) -> float:
@@ -224,35 +212,6 @@ def corrects(question: str, sentence: str, passage: str = "") -> bool:
     if len(wanted) >= 2 and len(wanted & terms(said)) / len(wanted) >= CORRECTION_OVERLAP:
         return True
     return answers_no(question, sentence, passage)
-
-
-def asked_numbers(question: str) -> set[str]:
-    """The numbers ``question`` asks about (as ``rag.citations.numbers`` reads them), but for its years,
-    1-12, numbers inside a name and days of a month."""
-    text = without_years(question)
-    found: set[str] = set()
-    for m in _ASKED_NUMBER.finditer(text):
-        beside = text[:m.start()].split()[-1:] + text[m.end():].split(maxsplit=1)[:1]
-        if any(key.startswith("month") for word in beside for key in calendar_names(word)):
-            continue  # "17 maart", "March 17": a date
-        found |= {n for n in numbers(m.group()) if not (n.isdigit() and int(n) <= _WORDED_NUMBERS)}
-    return found
-
-
-def off_number(question: str, sentence: str, before: str = "") -> bool:
-    """``question`` names a number (``asked_numbers``) that neither ``sentence`` nor ``before``, the
-    sentence before it, holds."""
-    asked = asked_numbers(question)
-    return bool(asked) and not asked & numbers(f"{before} {sentence}")
-
-
-def with_numbers(judgement: Judgement, question: str, sentences: Sequence[str], befores: Sequence[str]) -> Judgement:
-    """``judgement`` with each candidate that is ``off_number`` (and no correction) judged 0."""
-    off = frozenset(i for i, (text, before) in enumerate(zip(sentences, befores))
-                    if i not in judgement.corrections and off_number(question, text, before))
-    if not off:
-        return judgement
-    return Judgement([0.0 if i in off else p for i, p in enumerate(judgement.p_yes)], judgement.corrections, off)
 
 
 def with_corrections(judgement: Judgement, question: str, sentences: Sequence[str],

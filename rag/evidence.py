@@ -66,11 +66,6 @@ class Evidence:
     vectors: np.ndarray  # (len(units), dim), unit-norm
     lift: np.ndarray | None = None  # (len(units),): added to relevance (``language_lift``)
 
-    def before(self, i: int) -> str:
-        """The sentence just before unit ``i`` in its passage ("" for a passage's first)."""
-        prev = self.units[i - 1] if i > 0 else None
-        return prev.text if prev is not None and prev.source == self.units[i].source else ""
-
     def similarities(self, vector: Sequence[float]) -> np.ndarray:  # (len(units),)
         if not self.units:
             return np.zeros(0, dtype=np.float32)

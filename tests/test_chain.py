@@ -139,26 +139,6 @@ def test_when_no_sentence_answers_the_fixed_localized_refusal_comes_without_phra
     assert "P = 0.20" in answer.abstain_reason and answer.decision["p_answer"] == 0.2
 
 
-def test_sentences_about_another_number_than_the_question_names_do_not_answer_it(tmp_path):
-    corpus = write_corpus(tmp_path / "skating", {"wk.txt": (
-        " date 2024-02 Merel Dijkhuizen won goud op de 1000 meter.\n\n"
-        "Ze reed daarbij een baanrecord in de Olympic Oval.\n\n"
-        "De Nederlandse ploeg won in Calgary negen medailles.")})
-    # the judge likes every sentence; none is about the 500 meter
-    answer = bot_with(tmp_path, corpus, recording_llm("Dijkhuizen won goud [1].", yes=lambda s: 0.6)).ask(
-        "Who won gold in the women's 500 metres?")
-    assert answer.abstained, answer.answer
-    assert answer.decision["candidates"] and all(c["other_number"] and c["p_yes"] == 0
-                                                 for c in answer.decision["candidates"])
-    # the 1000 meter is named: answered, and "Ze reed daarbij een baanrecord" counts through the sentence before it
-    answered = bot_with(tmp_path / "b", corpus, recording_llm("Ze reed een baanrecord [1].", yes=lambda s: 0.6)).ask(
-        "Wat reed Dijkhuizen op de 1000 meter?")
-    assert not answered.abstained, answered.abstain_reason
-    flags = {c["text"]: c["other_number"] for c in answered.decision["candidates"]}
-    assert flags["Ze reed daarbij een baanrecord in de Olympic Oval."] is False
-    assert flags["De Nederlandse ploeg won in Calgary negen medailles."] is True
-
-
 def test_a_false_premise_is_corrected_by_the_sentence_that_denies_it_though_the_judge_says_no(tmp_path):
     corpus = write_corpus(tmp_path / "skating", {"wk.txt": (
         " date 2024-02 Nederland won negen medailles op het WK in Calgary.\n\n"

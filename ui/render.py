@@ -54,7 +54,6 @@ _LABELS = [  # (key, nl, en)
     ("decision", "Beantwoordt een zin de vraag? (kans volgens het model)", "Does a sentence answer the question? (the model's probability)"),
     ("threshold", "drempel", "threshold"),
     ("correction", "ontkent wat de vraag aanneemt", "denies what the question assumes"),
-    ("other_number", "noemt geen getal uit de vraag: telt als 0", "names none of the question's numbers: counts as 0"),
     ("across", "In de woorden van het model, uit een bron in een andere taal: vergelijk met het citaat",
      "The model's wording of a source in another language: compare with the quote"),
     ("dropped", "Weggelaten: niet gesteund door de gekozen zin", "Left out: not supported by the chosen sentence"),
@@ -293,8 +292,7 @@ def why_html(answer: Answer) -> str:
                    f'{lab["threshold"]} {d["threshold"]}</p><table class="nr-table nr-decision"><tbody>')
         out.extend(f'<tr><td class="nr-num">[{c["source"]}]</td><td class="nr-num">{c["p_yes"]:.2f}</td>'
                    f'<td>{esc(_clip(c["text"], 160))}'
-                   + "".join(f' <span class="nr-dim">({lab[flag]})</span>' for flag in ("correction", "other_number")
-                             if c.get(flag))
+                   + (f' <span class="nr-dim">({lab["correction"]})</span>' if c.get("correction") else "")
                    + '</td></tr>' for c in d["candidates"])
         out.append("</tbody></table>")
     if answer.dropped:
