@@ -73,6 +73,10 @@ _BEFORE = {"voor", "vóór", "before"}  # anything else in op is "until"
 # abbreviations ("3 mrt.", "okt") count, so that an answer is not failed for a date its quote holds.
 _DAY_ROWS = [("maandag", "monday"), ("dinsdag", "tuesday"), ("woensdag", "wednesday"), ("donderdag", "thursday"),
              ("vrijdag", "friday"), ("zaterdag", "saturday"), ("zondag", "sunday")]
+# The names as they are written, per language: timeline labels ("maart 2023", "March 2023"), and words
+# that frame a question rather than name someone (``rag.names.FRAMING``).
+MONTH_NAMES = {"nl": [row[0] for row in _MONTH_ROWS], "en": [row[1].capitalize() for row in _MONTH_ROWS]}
+DAY_NAMES = {"nl": [row[0] for row in _DAY_ROWS], "en": [row[1].capitalize() for row in _DAY_ROWS]}
 
 
 def _calendar_patterns(names: tuple[str, ...], compound: str) -> tuple[re.Pattern[str], re.Pattern[str]]:

@@ -17,6 +17,7 @@ import unicodedata
 from collections.abc import Iterable
 from difflib import SequenceMatcher
 
+from rag.dates import DAY_NAMES, MONTH_NAMES
 from rag.keyword import stopwords
 
 NAME = re.compile(r"\b[A-ZÀ-Ö][\w’'-]{2,}")  # a capitalised word of three letters or more
@@ -42,9 +43,7 @@ EXONYMS = {
 }
 # The articles are Dutch news: "the Dutch cabinet" frames an English question; a quote need not say it.
 # Months and weekdays are dates, not names ("in March": "in maart"; the number check covers dates).
-FRAMING = {"dutch"} | {m.lower() for m in (
-    "January February March April May June July August September October November December "
-    "Monday Tuesday Wednesday Thursday Friday Saturday Sunday").split()}
+FRAMING = {"dutch"} | {name.lower() for name in MONTH_NAMES["en"] + DAY_NAMES["en"]}
 
 
 def fold(word: str) -> str:

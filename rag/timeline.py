@@ -23,7 +23,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from rag.dates import parse_question_dates
+from rag.dates import MONTH_NAMES, parse_question_dates
 from rag.documents import ISO_DATE
 from rag.evidence import Evidence
 
@@ -46,12 +46,6 @@ _HAPPENED = re.compile(
     r"|what\s+(?:has\s+)?(?:happened|changed))\b",
     re.IGNORECASE)
 
-MONTHS = {
-    "nl": ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september",
-           "oktober", "november", "december"],
-    "en": ["January", "February", "March", "April", "May", "June", "July", "August", "September",
-           "October", "November", "December"],
-}
 UNDATED = {"nl": "zonder datum", "en": "undated"}
 MAX_ARTICLES = 6  # lines of one timeline at most (each costs judging and phrasing)
 PER_ARTICLE = 2  # sentences of one article put to the judge
@@ -76,7 +70,7 @@ def date_label(iso: str | None, language: str) -> str:
     year, month, day = m[1], m[2], m[3]
     if not month:
         return year
-    label = f"{MONTHS[language][int(month) - 1]} {year}"
+    label = f"{MONTH_NAMES[language][int(month) - 1]} {year}"
     return f"{int(day)} {label}" if day else label
 
 
