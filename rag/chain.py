@@ -267,6 +267,10 @@ class AnswerChain:
         return " ".join(f"{evidence.units[i].text} [{evidence.units[i].source}]" for i in picked)
 
     # -- with a model: choose (decide), phrase, check, fall back to the quote -----------------------
+    def _judged_by(self) -> str:
+        """What each candidate's P is: the local model's judge probe (``rag.judge_probe``), or P(Yes)."""
+        return "probe" if getattr(self.llm, "probes", False) else "p_yes"
+
     def _answer_with_model(self, answer: Answer, evidence: Evidence, parts: list[Part],
                            sources: list[Source], question: str, context: str) -> Iterator[Event]:
         """``context``: the previous question, when this one leans on it."""
@@ -289,7 +293,7 @@ class AnswerChain:
         answer.timings["decide"] = time.perf_counter() - t0
         p_answer = answerability([j for _, _, _, j in judged])
         answer.decision = {
-            "p_answer": round(p_answer, 4), "threshold": self.answer_threshold,
+            "p_answer": round(p_answer, 4), "threshold": self.answer_threshold, "judge": self._judged_by(),
             "candidates": [{"source": evidence.units[i].source, "text": evidence.units[i].text, "p_yes": round(p, 4),
                             "relevance": round(float(part.scores[i]), 4), "correction": rank in j.corrections}
                            for part, _, candidates, j in judged for rank, (i, p) in enumerate(zip(candidates, j.p_yes))]}
@@ -373,7 +377,7 @@ class AnswerChain:
             passes = max((p[i] for i in best), default=0.0) >= self.answer_threshold
             chosen = [i for i in best if passes and p[i] >= TIMELINE_JOIN_P]
             answer.decision = {"p_answer": round(max(p.values(), default=0.0), 4), "threshold": self.answer_threshold,
-                               "candidates": [{"source": evidence.units[i].source, "text": evidence.units[i].text,
+                               "judge": self._judged_by(), "candidates": [{"source": evidence.units[i].source, "text": evidence.units[i].text,
                                                "p_yes": round(p[i], 4)} for i in flat]}
             answer.timings["decide"] = time.perf_counter() - t0
         if not chosen:

@@ -55,6 +55,13 @@ def read_yes(message: Any) -> float:
     return 1.0 if first in YES else 0.0 if first in NO else 0.5
 
 
+def read_answers(message: Any) -> float:
+    """P(this sentence answers the question) from a judgement: the judge probe's (``rag.judge_probe``,
+    set by a local model that has one) when there, else P(Yes) (``read_yes``)."""
+    probed = (getattr(message, "response_metadata", None) or {}).get("answer_probe")
+    return float(probed) if probed is not None else read_yes(message)
+
+
 # Measured on eval/tune.jsonl (docs/eval.md): averaging the two best P(Yes) separates answerable from
 # unanswerable questions better than the best one alone (AUC 0.75 against 0.71: one confident Yes is
 # often wrong) without refusing a question that one sentence clearly answers, which averaging over
@@ -124,7 +131,7 @@ def judge(llm: BaseChatModel, question: str, candidates: Sequence[tuple[int, str
     if not candidates:
         return Judgement([])
     ask = llm.bind(logprobs=True, top_logprobs=20, max_tokens=1)
-    return Judgement([read_yes(m) for m in ask.batch([judge_messages(question, n, text) for n, text in candidates])])
+    return Judgement([read_answers(m) for m in ask.batch([judge_messages(question, n, text) for n, text in candidates])])
 
 
 # A question answered by yes or no: no question word anywhere (nor "give"/"noem" … first), no

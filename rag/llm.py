@@ -51,7 +51,51 @@ def _quiet_llama_logs(ffi: Any, lib: Any) -> None:
     lib.llama_log_set(_log_callback, ffi.NULL)
 
 
-def _replace_context(llama: Any, ffi: Any, lib: Any, n_ctx: int, n_threads: int) -> None:
+class _LayerTap:
+    """Copies one tensor of the model's graph, by name, from each ``llama_decode`` while ``on``:
+    llama.cpp's eval callback (``cb_eval``), which is asked about every node of the graph and then
+    handed the ones it asked for once they are computed. The pinned library declares ``ggml_tensor``
+    opaque, so its fields are read at their offsets in ggml's struct (type, ne[4] at 16, data at 248,
+    name at 256); a tensor that is not contiguous float32 is not copied, and then nothing is probed."""
+
+    _NE, _NB, _DATA, _NAME = 16, 48, 248, 256
+
+    def __init__(self, ffi: Any, name: str) -> None:
+        self.name, self.on = name.encode(), False
+        self.rows: list[Any] = []
+
+        @ffi.callback("ggml_backend_sched_eval_callback")
+        def _callback(tensor: Any, ask: bool, _user: Any) -> bool:
+            if not self.on:
+                return not ask  # asked: not needed; a computed tensor (never, then): go on
+            at = ffi.cast("char *", tensor)
+            if ffi.string(at + self._NAME, 64) != self.name:
+                return not ask  # False: not needed; True on a computed tensor: go on (False would stop)
+            if not ask:
+                ne, nb = ffi.cast("int64_t *", at + self._NE), ffi.cast("size_t *", at + self._NB)
+                if ffi.cast("int32_t *", at)[0] == 0 and nb[0] == 4 and nb[1] == 4 * ne[0]:  # GGML_TYPE_F32
+                    import numpy as np
+
+                    data = ffi.cast("float *", ffi.cast("void **", at + self._DATA)[0])
+                    self.rows.append(np.frombuffer(ffi.buffer(data, 4 * ne[0] * ne[1]), dtype=np.float32)
+                                     .reshape(ne[1], ne[0]).copy())
+            return True
+
+        self.callback = _callback
+
+    def start(self) -> None:
+        self.on, self.rows = True, []
+
+    def stop(self) -> Any:
+        """The hidden states copied since ``start``: one row per token decoded, or None."""
+        import numpy as np
+
+        self.on = False
+        rows, self.rows = self.rows, []
+        return np.concatenate(rows) if rows else None
+
+
+def _replace_context(llama: Any, ffi: Any, lib: Any, n_ctx: int, n_threads: int, tap: _LayerTap | None = None) -> None:
     """Swap the library's context for one without embeddings output (pinned 0.11739's private attrs).
 
     Llama() always creates its context with embeddings on (for audio models); llama.cpp then outputs
@@ -66,6 +110,8 @@ def _replace_context(llama: Any, ffi: Any, lib: Any, n_ctx: int, n_threads: int)
     params.n_threads = params.n_threads_batch = n_threads
     params.embeddings = False
     params.flash_attn_type = -1  # auto: on for CPU, faster prompt processing
+    if tap is not None:
+        params.cb_eval, params.cb_eval_user_data = tap.callback, ffi.NULL
     ctx = lib.llama_init_from_model(llama._model, params)
     if ctx == ffi.NULL:
         raise ConfigError(f"llama.cpp could not create a {n_ctx}-token context for the local model")
@@ -97,6 +143,10 @@ class ChatLlamaCpp(BaseChatModel):
     repeat_last_n: int = 64
     seed: int = 42
     prefix_cache_dir: str | None = None  # where system-prompt KV states are saved for later processes
+    probe_path: str | None = None  # a ``rag.judge_probe`` file: judgements also get P(answers) from it
+
+    _probe: Any = PrivateAttr(default=None)
+    _tap: Any = PrivateAttr(default=None)
 
     _llama: Any = PrivateAttr(default=None)
     _snapshots: Any = PrivateAttr(default=None)
@@ -109,7 +159,7 @@ class ChatLlamaCpp(BaseChatModel):
     def from_settings(cls, settings: Any, **overrides: Any) -> ChatLlamaCpp:
         return cls(model_path=str(settings.gguf_path), n_ctx=settings.llm_ctx, n_threads=settings.llm_threads,
                    max_tokens=settings.llm_max_tokens, prefix_cache_dir=str(settings.llm_prefix_cache_dir),
-                   **overrides)
+                   probe_path=str(settings.judge_probe_path) if settings.judge_probe_path else None, **overrides)
 
     @property
     def _llm_type(self) -> str:
@@ -164,7 +214,9 @@ class ChatLlamaCpp(BaseChatModel):
             except RuntimeError as e:
                 hint = " (glibc too old for the prebuilt library: run `make setup`)" if "GLIBC" in str(e) else ""
                 raise ConfigError(f"cannot load the local model {self.model_path}{hint}: {e}".split("\n")[0]) from e
-            _replace_context(llama, get_ffi(), get_lib(), self.n_ctx, self.n_threads)
+            self._probe = self._read_probe()
+            self._tap = _LayerTap(get_ffi(), self._probe.tensor) if self._probe else None
+            _replace_context(llama, get_ffi(), get_lib(), self.n_ctx, self.n_threads, self._tap)
             from rag.llama_prefix import PrefixSnapshots
 
             stat = Path(self.model_path).stat()  # saved states belong to this model file, context and library
@@ -179,6 +231,27 @@ class ChatLlamaCpp(BaseChatModel):
                 lambda text, add_special=True, parse_special=True: base(llama, text, add_special, True))
             self._llama = llama
         return self._llama
+
+    def _read_probe(self) -> Any:
+        """The judge probe, when one is configured and was trained on this model file."""
+        if not self.probe_path:
+            return None
+        from rag.judge_probe import Probe
+
+        probe = Probe.load(Path(self.probe_path))
+        if probe.model != Path(self.model_path).name:
+            log.warning("judge probe %s belongs to %s, not %s: judging by P(Yes) alone",
+                        self.probe_path, probe.model, Path(self.model_path).name)
+            return None
+        return probe
+
+    @property
+    def probes(self) -> bool:
+        """Does this model add P(answers) from the judge probe to its judgements (once loaded)?"""
+        return self._probe is not None
+
+    def _probed(self, hidden: Any) -> float | None:
+        return None if hidden is None or self._probe is None else self._probe.p(hidden)
 
     def _system_state(self, llama: Any, chat: list[dict[str, str]], tokens: list[int] | None = None) -> dict[str, Any]:
         """Put the KV cells of the prompt's system part in place if that saves prefill (call with the
@@ -282,15 +355,22 @@ class ChatLlamaCpp(BaseChatModel):
             try:
                 reused, status = llama._prepare_chat_prefix(tokens, self._cache_key)
                 started = time.perf_counter()
+                if self._tap:
+                    self._tap.start()
                 llama._eval_tokens(tokens[reused:], reused)
+                hidden = self._tap.stop() if self._tap else None
                 prefill = time.perf_counter() - started
                 row = _logits(ffi, lib, llama, -1)
             except RuntimeError as e:
                 llama._clear_context_state()
                 raise BackendError(f"the local model failed: {e}") from e
+            finally:
+                if self._tap:
+                    self._tap.stop()
             self._note_prefill(before, input_tokens=len(tokens), reused_tokens=reused, cache_status=status,
                                prefilled_tokens=len(tokens) - reused, prefill_seconds=prefill)
-            return ChatResult(generations=[ChatGeneration(message=self._top_tokens(llama, row, top))])
+            probed = self._probed(hidden[-1] if hidden is not None and len(hidden) else None)
+            return ChatResult(generations=[ChatGeneration(message=self._top_tokens(llama, row, top, probed))])
 
     def _next_token_logprobs_many(self, prompts: list[list[BaseMessage]], top: int) -> list[AIMessage]:
         """``_next_token_logprobs`` for each prompt, decoded together (``batch``). Sequence 0 keeps
@@ -316,7 +396,7 @@ class ChatLlamaCpp(BaseChatModel):
                 reused, status = llama._prepare_chat_prefix(tokens[0][:shared + 1], self._cache_key)
                 started = time.perf_counter()
                 llama._eval_tokens(tokens[0][reused:shared], reused)
-                rows = [row for group in groups for row in _decode_beside(ffi, lib, llama, group, shared)]
+                rows = [row for group in groups for row in _decode_beside(ffi, lib, llama, group, shared, self._tap)]
                 prefill = time.perf_counter() - started
             except RuntimeError as e:
                 llama._clear_context_state()
@@ -324,25 +404,28 @@ class ChatLlamaCpp(BaseChatModel):
             processed = shared - reused + sum(map(len, own))
             self._note_prefill(before, input_tokens=sum(map(len, tokens)), reused_tokens=reused, cache_status=status,
                                prefilled_tokens=processed, prefill_seconds=prefill, batched=len(tokens))
-            return [self._top_tokens(llama, row, top) for row in rows]
+            return [self._top_tokens(llama, row, top, self._probed(hidden)) for row, hidden in rows]
 
     def _note_prefill(self, before: dict[str, Any], **stats: Any) -> None:
         self._last_stats = stats
         self._count_prefill(stats)
         self._last_stats.update(before)
 
-    def _top_tokens(self, llama: Any, row: Any, top: int) -> AIMessage:
+    def _top_tokens(self, llama: Any, row: Any, top: int, probed: float | None = None) -> AIMessage:
         """The ``top`` most likely next tokens of a logits row, as an ``AIMessage`` holding OpenAI's
-        ``logprobs`` shape; its content is the most likely token."""
+        ``logprobs`` shape; its content is the most likely token. ``probed``: the judge probe's
+        P(answers) for the prompt, kept as ``answer_probe`` beside the log-probabilities."""
         import numpy as np
 
         logp = row - (row.max() + np.log(np.exp(row - row.max()).sum()))
         best = np.argpartition(-logp, top)[:top]  # the top entries of ~150k, without a full sort
         best = best[np.argsort(-logp[best])]
         entries = [{"token": llama.token_to_piece(int(t)), "logprob": float(logp[t])} for t in best]
-        return AIMessage(content=entries[0]["token"], response_metadata={
-            "model_name": Path(self.model_path).name,
-            "logprobs": {"content": [{**entries[0], "top_logprobs": entries}]}})
+        metadata: dict[str, Any] = {"model_name": Path(self.model_path).name,
+                                    "logprobs": {"content": [{**entries[0], "top_logprobs": entries}]}}
+        if probed is not None:
+            metadata["answer_probe"] = probed
+        return AIMessage(content=entries[0]["token"], response_metadata=metadata)
 
 
 def _logits(ffi: Any, lib: Any, llama: Any, i: int) -> Any:
@@ -354,16 +437,19 @@ def _logits(ffi: Any, lib: Any, llama: Any, i: int) -> Any:
                          dtype=np.float32).astype(np.float64)
 
 
-def _decode_beside(ffi: Any, lib: Any, llama: Any, suffixes: list[list[int]], start: int) -> list[Any]:
+def _decode_beside(ffi: Any, lib: Any, llama: Any, suffixes: list[list[int]], start: int,
+                   tap: _LayerTap | None = None) -> list[tuple[Any, Any]]:
     """Decode each of ``suffixes`` (at most ``JUDGE_SEQS``) as its own sequence continuing the
-    ``start`` tokens held by sequence 0, all in the same batches; the logits after each suffix.
-    The sequences are removed again, whatever happens."""
+    ``start`` tokens held by sequence 0, all in the same batches; the logits after each suffix, and
+    ``tap``'s hidden state at its last token (None without one). The sequences are removed again,
+    whatever happens."""
     memory = lib.llama_get_memory(llama._ctx)
     for seq in range(1, len(suffixes) + 1):
         lib.llama_memory_seq_cp(memory, 0, seq, -1, -1)  # shares sequence 0's cells (unified cache)
     flat = [(seq, start + j, token, j == len(suffix) - 1)
             for seq, suffix in enumerate(suffixes, 1) for j, token in enumerate(suffix)]
     rows: dict[int, Any] = {}
+    hidden: dict[int, Any] = {}
     try:
         for at in range(0, len(flat), N_BATCH):
             chunk = flat[at:at + N_BATCH]
@@ -373,13 +459,20 @@ def _decode_beside(ffi: Any, lib: Any, llama: Any, suffixes: list[list[int]], st
                 for i, (seq, pos, token, last) in enumerate(chunk):
                     batch.token[i], batch.pos[i], batch.n_seq_id[i], batch.logits[i] = token, pos, 1, int(last)
                     batch.seq_id[i][0] = seq
+                if tap:
+                    tap.start()
                 result = lib.llama_decode(llama._ctx, batch)
+                states = tap.stop() if tap else None
                 if result != 0:
                     raise RuntimeError(f"llama_decode failed with code {result}")
                 rows.update((seq, _logits(ffi, lib, llama, i)) for i, (seq, _, _, last) in enumerate(chunk) if last)
+                if states is not None and len(states) == len(chunk):  # one row per token, in batch order
+                    hidden.update((seq, states[i]) for i, (seq, _, _, last) in enumerate(chunk) if last)
             finally:
+                if tap:
+                    tap.stop()
                 lib.llama_batch_free(batch)
     finally:
         for seq in range(1, len(suffixes) + 1):
             lib.llama_memory_seq_rm(memory, seq, -1, -1)
-    return [rows[seq] for seq in range(1, len(suffixes) + 1)]
+    return [(rows[seq], hidden.get(seq)) for seq in range(1, len(suffixes) + 1)]

@@ -230,8 +230,7 @@ def build_llm(settings: Settings) -> BaseChatModel | None:
         raise ConfigError(f"local model {path} is missing: run `make setup` (or choose --mode extractive)")
     from rag.llm import ChatLlamaCpp
 
-    return ChatLlamaCpp(model_path=str(path), n_ctx=settings.llm_ctx, n_threads=settings.llm_threads,
-                        max_tokens=settings.llm_max_tokens, prefix_cache_dir=str(settings.llm_prefix_cache_dir))
+    return ChatLlamaCpp.from_settings(settings)
 
 
 def model_name(settings: Settings) -> str:

@@ -76,6 +76,9 @@ class Settings:
     # refuse most absent details without refusing real answers, and over-refusal costs more.
     answer_threshold: float = 0.30
     judge_sentences: int = 5
+    # The local model's judgements read P(answers) from a probe on its hidden state (rag.judge_probe):
+    # "default" (the probe shipped for the default model), "off" (P(Yes) alone), or a probe file.
+    judge_probe: str = "default"
     # HTTP API.
     host: str = "127.0.0.1"
     port: int = 8080
@@ -125,6 +128,16 @@ class Settings:
     def gguf_path(self) -> Path:
         return Path(self.llm_model_path) if self.llm_model_path else (
             self.models_dir / "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf")
+
+    @property
+    def judge_probe_path(self) -> Path | None:
+        if self.judge_probe.strip().lower() in ("off", "none", "no", "0", "false"):
+            return None
+        if self.judge_probe.strip().lower() == "default":
+            from rag.judge_probe import DEFAULT_PROBE
+
+            return DEFAULT_PROBE if DEFAULT_PROBE.is_file() else None
+        return Path(self.judge_probe).expanduser()
 
     @property
     def uses_chroma_server(self) -> bool:

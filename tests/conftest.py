@@ -123,11 +123,12 @@ def sample_home(tmp_path_factory, real_embeddings) -> Path:
 def local_llm():
     from newsrag.setup.gguf_build import assemble_gguf
     from newsrag.setup.llama_compat import ensure_loadable
+    from rag.judge_probe import DEFAULT_PROBE
     from rag.llm import ChatLlamaCpp
 
     ensure_loadable()
     assemble_gguf(GGUF_PATH)
-    llm = ChatLlamaCpp(model_path=str(GGUF_PATH))
+    llm = ChatLlamaCpp(model_path=str(GGUF_PATH), probe_path=str(DEFAULT_PROBE))  # as `make setup` gives it
     yield llm
     llm.close()
 

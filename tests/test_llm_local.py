@@ -133,3 +133,52 @@ def test_a_prompt_longer_than_one_decode_is_scored_across_decodes(llm):
     together = _p_yes(ask.batch(prompts))
     assert llm.last_stats["prefilled_tokens"] > N_BATCH  # the suffixes took more than one llama_decode
     assert max(abs(a - b) for a, b in zip(one_by_one, together)) < 0.06
+
+
+@pytest.fixture(scope="module")
+def probed_llm(llm):
+    from rag.judge_probe import DEFAULT_PROBE
+    from rag.llm import ChatLlamaCpp
+
+    probed = ChatLlamaCpp(model_path=llm.model_path, max_tokens=32, probe_path=str(DEFAULT_PROBE))
+    yield probed
+    probed.close()
+
+
+def test_the_judge_probe_reads_the_hidden_state_alike_together_and_one_by_one(probed_llm):
+    """With the shipped probe, each judgement carries P(answers) from the hidden state, the same
+    (within the batched decode's rounding) whether the prompts are scored together or one by one,
+    and the sentence that answers scores highest."""
+    from rag.decide import read_answers
+    from rag.prompts import judge_messages
+
+    sentences = ["Het weer in Zeeland was zonnig.", "Biden noemde Poetin een moordenaar.", "De prijs van brood steeg.",
+                 "Moskou riep zijn ambassadeur terug."]
+    prompts = [judge_messages("Hoe noemde Biden Poetin?", n, s) for n, s in enumerate(sentences, 1)]
+    ask = probed_llm.bind(logprobs=True, top_logprobs=20, max_tokens=1)
+    together = ask.batch(prompts)
+    assert probed_llm.probes and all("answer_probe" in m.response_metadata for m in together)
+    one_by_one = [read_answers(ask.invoke(p)) for p in prompts]
+    assert max(abs(a - read_answers(b)) for a, b in zip(one_by_one, together)) < 0.08
+    assert max(range(4), key=lambda i: one_by_one[i]) == 1
+
+
+def test_the_probe_tap_does_not_change_what_the_model_writes(llm, probed_llm):
+    messages = [SYSTEM, HumanMessage("Noem de hoofdstad van Nederland.")]
+    assert probed_llm.invoke(messages).content == llm.invoke(messages).content
+
+
+def test_a_probe_trained_on_another_model_is_not_used(tmp_path, llm):
+    from rag.judge_probe import DEFAULT_PROBE, Probe
+    from rag.llm import ChatLlamaCpp
+    from rag.prompts import judge_messages
+
+    probe = Probe.load(DEFAULT_PROBE)
+    other = tmp_path / "other.json"
+    Probe(**{**probe.__dict__, "model": "another-model.gguf"}).save(other)
+    model = ChatLlamaCpp(model_path=llm.model_path, max_tokens=8, probe_path=str(other))
+    try:
+        message = model.bind(logprobs=True, top_logprobs=20, max_tokens=1).invoke(judge_messages("Wie?", 1, "Jan."))
+        assert not model.probes and "answer_probe" not in message.response_metadata
+    finally:
+        model.close()

@@ -259,6 +259,13 @@ def test_why_view_shows_the_decision_per_candidate_and_the_dropped_sentences_as_
     assert "Weggelaten" in html and "GEHACKT &lt;script&gt;" in html
     # a candidate that code counted as a correction says so; the others do not
     assert html.count("ontkent wat de vraag aanneemt") == 1 and "Lavrov kwam niet. <span" in html
+    assert "verborgen toestand" not in html  # P(Yes): nothing to say
+
+
+def test_why_view_says_when_the_probe_gave_the_probabilities():
+    answer = blinken_answer(decision={"p_answer": 0.6, "threshold": 0.3, "judge": "probe", "candidates": [
+        {"source": 1, "text": "Hij zegde de regio 25 miljoen dollar extra toe.", "p_yes": 0.6}]})
+    assert "drempel 0.3 · gelezen uit de verborgen toestand van het model" in render.why_html(answer)
 
 
 # -- ingest status ---------------------------------------------------------------------------------

@@ -53,6 +53,7 @@ _LABELS = [  # (key, nl, en)
     ("sentences", "Zinnen van het antwoord", "Answer sentences"),
     ("decision", "Beantwoordt een zin de vraag? (kans volgens het model)", "Does a sentence answer the question? (the model's probability)"),
     ("threshold", "drempel", "threshold"),
+    ("probe", "gelezen uit de verborgen toestand van het model", "read from the model's hidden state"),
     ("correction", "ontkent wat de vraag aanneemt", "denies what the question assumes"),
     ("across", "In de woorden van het model, uit een bron in een andere taal: vergelijk met het citaat",
      "The model's wording of a source in another language: compare with the quote"),
@@ -288,8 +289,9 @@ def why_html(answer: Answer) -> str:
         out.append("</ul>")
     if answer.decision.get("candidates"):
         d = answer.decision
+        judged = f' · {lab["probe"]}' if d.get("judge") == "probe" else ""
         out.append(f'<h4>{lab["decision"]}</h4><p class="nr-dim">P = {d["p_answer"]:.2f} · '
-                   f'{lab["threshold"]} {d["threshold"]}</p><table class="nr-table nr-decision"><tbody>')
+                   f'{lab["threshold"]} {d["threshold"]}{judged}</p><table class="nr-table nr-decision"><tbody>')
         out.extend(f'<tr><td class="nr-num">[{c["source"]}]</td><td class="nr-num">{c["p_yes"]:.2f}</td>'
                    f'<td>{esc(_clip(c["text"], 160))}'
                    + (f' <span class="nr-dim">({lab["correction"]})</span>' if c.get("correction") else "")
