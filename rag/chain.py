@@ -288,12 +288,14 @@ class AnswerChain:
             pairs = [(evidence.units[i].source, evidence.units[i].text) for i in candidates]
             # a correction denies what this part asks: the conversation's negations are not this question's
             judged.append((part, asked, candidates,
-                           with_corrections(judge(self.llm, asked, pairs), part.text, [text for _, text in pairs],
+                           with_corrections(judge(self.llm, asked, pairs, probe=len(parts) == 1), part.text,
+                                            [text for _, text in pairs],
                                             [passage[n] for n, _ in pairs])))
         answer.timings["decide"] = time.perf_counter() - t0
         p_answer = answerability([j for _, _, _, j in judged])
         answer.decision = {
-            "p_answer": round(p_answer, 4), "threshold": self.answer_threshold, "judge": self._judged_by(),
+            "p_answer": round(p_answer, 4), "threshold": self.answer_threshold,
+            "judge": self._judged_by() if len(parts) == 1 else "p_yes",
             "candidates": [{"source": evidence.units[i].source, "text": evidence.units[i].text, "p_yes": round(p, 4),
                             "relevance": round(float(part.scores[i]), 4), "correction": rank in j.corrections}
                            for part, _, candidates, j in judged for rank, (i, p) in enumerate(zip(candidates, j.p_yes))]}
@@ -372,12 +374,12 @@ class AnswerChain:
         else:
             flat = [i for g in groups for i in g]
             p = dict(zip(flat, judge(self.llm, question, [(evidence.units[i].source, evidence.units[i].text)
-                                                          for i in flat]).p_yes))
+                                                          for i in flat], probe=False).p_yes))
             best = [g[Judgement([p[i] for i in g]).ranked()[0]] for g in groups]  # decide's pick rule, per article
             passes = max((p[i] for i in best), default=0.0) >= self.answer_threshold
             chosen = [i for i in best if passes and p[i] >= TIMELINE_JOIN_P]
             answer.decision = {"p_answer": round(max(p.values(), default=0.0), 4), "threshold": self.answer_threshold,
-                               "judge": self._judged_by(), "candidates": [{"source": evidence.units[i].source, "text": evidence.units[i].text,
+                               "judge": "p_yes", "candidates": [{"source": evidence.units[i].source, "text": evidence.units[i].text,
                                                "p_yes": round(p[i], 4)} for i in flat]}
             answer.timings["decide"] = time.perf_counter() - t0
         if not chosen:

@@ -123,15 +123,18 @@ def answerability(parts: Sequence[Judgement]) -> float:
     return sum(j.best for j in parts) / len(parts)
 
 
-def judge(llm: BaseChatModel, question: str, candidates: Sequence[tuple[int, str]]) -> Judgement:
-    """P(Yes) for each (source n, sentence) candidate: one short prompt each, handed to the model
+def judge(llm: BaseChatModel, question: str, candidates: Sequence[tuple[int, str]], *, probe: bool = True) -> Judgement:
+    """P(answers) for each (source n, sentence) candidate: one short prompt each, handed to the model
     together. The prompts share the system prompt and question; the local model scores them in one
     decode on top of that shared start (``rag.llm.ChatLlamaCpp.batch``), a server gets them as
-    concurrent requests."""
+    concurrent requests. ``probe``: read the judge probe's P where the model gives one
+    (``read_answers``); False: P(Yes) alone. The probe was trained and measured on whole questions
+    only, so the parts of a question and a timeline's years are judged by P(Yes)."""
     if not candidates:
         return Judgement([])
     ask = llm.bind(logprobs=True, top_logprobs=20, max_tokens=1)
-    return Judgement([read_answers(m) for m in ask.batch([judge_messages(question, n, text) for n, text in candidates])])
+    read = read_answers if probe else read_yes
+    return Judgement([read(m) for m in ask.batch([judge_messages(question, n, text) for n, text in candidates])])
 
 
 # A question answered by yes or no: no question word anywhere (nor "give"/"noem" … first), no

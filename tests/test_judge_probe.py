@@ -77,6 +77,9 @@ def test_judge_uses_the_probe(monkeypatch):
     judged = judge(Probed(messages=iter([])), "Wie?", [(1, "Een zin."), (2, "Nog een zin.")])
     assert judged.p_yes == [pytest.approx(0.1), pytest.approx(0.8)]
     assert judged.ranked()[0] == 1
+    # the parts of a question (and a timeline) are judged by P(Yes): the probe never saw them
+    by_yes = judge(Probed(messages=iter([])), "Wie?", [(1, "Een zin."), (2, "Nog een zin.")], probe=False)
+    assert by_yes.p_yes == [pytest.approx(0.5), pytest.approx(0.5)]
 
 
 @pytest.mark.parametrize("value, expected", [("off", None), ("OFF", None), ("default", DEFAULT_PROBE),
