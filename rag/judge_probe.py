@@ -4,7 +4,7 @@ The judge (``rag.decide``) asks the 1.5B model "does the sentence answer the que
 and reads P(Yes) from its next-token probabilities. That word is the model's last, lossy step:
 a logistic regression on the hidden state of one of its middle layers, at the same prompt's last
 token, separates answerable from unanswerable questions better (docs/eval.md, "A probe on the
-judge's hidden state"). The probe is trained by ``eval.probe`` on a question set's gold sentences
+judge's hidden state"). The probe is trained by ``eval.train_probe`` on a question set's gold sentences
 against the sentences judged for its unanswerable questions, and belongs to one model file: it is
 used only when the loaded GGUF has the name it was trained on.
 

@@ -64,7 +64,8 @@ class _LayerTap:
         self.name, self.on = name.encode(), False
         self.rows: list[Any] = []
 
-        @ffi.callback("ggml_backend_sched_eval_callback")
+        # An exception inside must not return False for a computed tensor: that would stop the graph.
+        @ffi.callback("ggml_backend_sched_eval_callback", onerror=lambda *_: True)
         def _callback(tensor: Any, ask: bool, _user: Any) -> bool:
             if not self.on:
                 return not ask  # asked: not needed; a computed tensor (never, then): go on
@@ -207,6 +208,7 @@ class ChatLlamaCpp(BaseChatModel):
             # only loads on this machine after `make setup`; other answer modes must not pay for it.
             import llama_cpp_py_sync
             from llama_cpp_py_sync._cffi_bindings import get_ffi, get_lib
+            self._probe = self._read_probe()  # a bad probe file fails before the model is loaded
             try:
                 _quiet_llama_logs(get_ffi(), get_lib())
                 llama = llama_cpp_py_sync.Llama(self.model_path, n_ctx=self.n_ctx, n_threads=self.n_threads,
@@ -214,7 +216,6 @@ class ChatLlamaCpp(BaseChatModel):
             except RuntimeError as e:
                 hint = " (glibc too old for the prebuilt library: run `make setup`)" if "GLIBC" in str(e) else ""
                 raise ConfigError(f"cannot load the local model {self.model_path}{hint}: {e}".split("\n")[0]) from e
-            self._probe = self._read_probe()
             self._tap = _LayerTap(get_ffi(), self._probe.tensor) if self._probe else None
             _replace_context(llama, get_ffi(), get_lib(), self.n_ctx, self.n_threads, self._tap)
             from rag.llama_prefix import PrefixSnapshots

@@ -133,11 +133,11 @@ class Settings:
     def judge_probe_path(self) -> Path | None:
         if self.judge_probe.strip().lower() in ("off", "none", "no", "0", "false"):
             return None
-        if self.judge_probe.strip().lower() == "default":
+        if self.judge_probe.strip().lower() in ("default", "on", "yes", "1", "true"):
             from rag.judge_probe import DEFAULT_PROBE
 
             return DEFAULT_PROBE if DEFAULT_PROBE.is_file() else None
-        return Path(self.judge_probe).expanduser()
+        return Path(self.judge_probe).expanduser().resolve()
 
     @property
     def uses_chroma_server(self) -> bool:

@@ -82,7 +82,7 @@ def test_judge_uses_the_probe(monkeypatch):
     assert by_yes.p_yes == [pytest.approx(0.5), pytest.approx(0.5)]
 
 
-@pytest.mark.parametrize("value, expected", [("off", None), ("OFF", None), ("default", DEFAULT_PROBE),
+@pytest.mark.parametrize("value, expected", [("off", None), ("OFF", None), ("default", DEFAULT_PROBE), ("on", DEFAULT_PROBE),
                                              ("/x/probe.json", "/x/probe.json")])
 def test_the_setting_chooses_the_probe(value, expected):
     path = Settings.from_env({"NEWSRAG_JUDGE_PROBE": value}).judge_probe_path

@@ -158,14 +158,24 @@ def test_the_judge_probe_reads_the_hidden_state_alike_together_and_one_by_one(pr
     ask = probed_llm.bind(logprobs=True, top_logprobs=20, max_tokens=1)
     together = ask.batch(prompts)
     assert probed_llm.probes and all("answer_probe" in m.response_metadata for m in together)
-    one_by_one = [read_answers(ask.invoke(p)) for p in prompts]
+    singles = [ask.invoke(p) for p in prompts]
+    assert all("answer_probe" in m.response_metadata for m in singles)
+    one_by_one = [read_answers(m) for m in singles]
     assert max(abs(a - read_answers(b)) for a, b in zip(one_by_one, together)) < 0.08
     assert max(range(4), key=lambda i: one_by_one[i]) == 1
 
 
 def test_the_probe_tap_does_not_change_what_the_model_writes(llm, probed_llm):
+    """Neither its text nor, with the tap on, its judgement: the graph runs to the end after layer 20."""
+    from rag.decide import read_yes
+    from rag.prompts import judge_messages
+
     messages = [SYSTEM, HumanMessage("Noem de hoofdstad van Nederland.")]
     assert probed_llm.invoke(messages).content == llm.invoke(messages).content
+    judged = judge_messages("Hoe noemde Biden Poetin?", 1, "Biden noemde Poetin een moordenaar.")
+    plain, probed = (m.bind(logprobs=True, top_logprobs=20, max_tokens=1).invoke(judged) for m in (llm, probed_llm))
+    assert "answer_probe" in probed.response_metadata
+    assert read_yes(probed) == pytest.approx(read_yes(plain), abs=0.02)
 
 
 def test_a_probe_trained_on_another_model_is_not_used(tmp_path, llm):
