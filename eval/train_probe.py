@@ -59,7 +59,10 @@ def _is_gold(text: str, quotes: list[str]) -> bool:
 
 
 def _asked(q: dict[str, Any]) -> str:
-    """The question as the judge saw it: a follow-up with the earlier question before it."""
+    """The question as the judge saw it: recorded in the decision, or (reports from before it was
+    recorded) a follow-up with the earlier question before it."""
+    if asked := (q.get("decision") or {}).get("asked"):
+        return str(asked)
     earlier = [m["content"] for m in q.get("history") or [] if m.get("role") == "user"]
     return f"({earlier[-1]}) {q['question']}" if earlier else q["question"]
 

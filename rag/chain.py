@@ -267,10 +267,6 @@ class AnswerChain:
         return " ".join(f"{evidence.units[i].text} [{evidence.units[i].source}]" for i in picked)
 
     # -- with a model: choose (decide), phrase, check, fall back to the quote -----------------------
-    def _judged_by(self) -> str:
-        """What each candidate's P is: the local model's judge probe (``rag.judge_probe``), or P(Yes)."""
-        return "probe" if getattr(self.llm, "probes", False) else "p_yes"
-
     def _answer_with_model(self, answer: Answer, evidence: Evidence, parts: list[Part],
                            sources: list[Source], question: str, context: str) -> Iterator[Event]:
         """``context``: the previous question, when this one leans on it."""
@@ -295,13 +291,15 @@ class AnswerChain:
         p_answer = answerability([j for _, _, _, j in judged])
         answer.decision = {
             "p_answer": round(p_answer, 4), "threshold": self.answer_threshold,
-            "judge": self._judged_by() if len(parts) == 1 else "p_yes",
+            "judge": "probe" if all(j.by == "probe" for *_, j in judged) else "p_yes",  # what each P is
             "candidates": [{"source": evidence.units[i].source, "text": evidence.units[i].text, "p_yes": round(p, 4),
                             "relevance": round(float(part.scores[i]), 4), "correction": rank in j.corrections}
                            for part, _, candidates, j in judged for rank, (i, p) in enumerate(zip(candidates, j.p_yes))]}
-        if len(parts) > 1:
-            answer.decision["parts"] = [{"part": part.text, "p_best": round(j.best, 4)}
-                                        for part, _, _, j in judged]
+        if len(parts) == 1:
+            answer.decision["asked"] = judged[0][1]  # the question as the judge saw it
+        else:
+            answer.decision["parts"] = [{"part": part.text, "asked": asked, "p_best": round(j.best, 4)}
+                                        for part, asked, _, j in judged]
         if p_answer < self.answer_threshold:
             yield self._refuse(answer, f"no sentence answers the question (P = {p_answer:.2f} "
                                        f"< {self.answer_threshold})")

@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from rag.citations import denies, negates, numbers, without_names
@@ -55,11 +55,17 @@ def read_yes(message: Any) -> float:
     return 1.0 if first in YES else 0.0 if first in NO else 0.5
 
 
-def read_answers(message: Any) -> float:
-    """P(this sentence answers the question) from a judgement: the judge probe's (``rag.judge_probe``,
-    set by a local model that has one) when there, else P(Yes) (``read_yes``)."""
+def _probed(message: Any) -> float | None:
+    """The judge probe's P (``rag.judge_probe``), set by a local model that has one."""
     probed = (getattr(message, "response_metadata", None) or {}).get("answer_probe")
-    return float(probed) if probed is not None else read_yes(message)
+    return None if probed is None else float(probed)
+
+
+def read_answers(message: Any) -> float:
+    """P(this sentence answers the question) from a judgement: the judge probe's when there, else
+    P(Yes) (``read_yes``)."""
+    probed = _probed(message)
+    return probed if probed is not None else read_yes(message)
 
 
 # Measured on eval/tune.jsonl (docs/eval.md): averaging the two best P(Yes) separates answerable from
@@ -98,6 +104,7 @@ CORRECTION_RANKS = 2
 class Judgement:
     p_yes: list[float]  # per candidate, in relevance order
     corrections: frozenset[int] = frozenset()  # candidates counted as corrections (``corrects``)
+    by: str = "p_yes"  # what each P is: "probe" when every one is the judge probe's, else "p_yes"
 
     @property
     def p_answer(self) -> float:
@@ -133,8 +140,10 @@ def judge(llm: BaseChatModel, question: str, candidates: Sequence[tuple[int, str
     if not candidates:
         return Judgement([])
     ask = llm.bind(logprobs=True, top_logprobs=20, max_tokens=1)
-    read = read_answers if probe else read_yes
-    return Judgement([read(m) for m in ask.batch([judge_messages(question, n, text) for n, text in candidates])])
+    messages = ask.batch([judge_messages(question, n, text) for n, text in candidates])
+    if probe and all(_probed(m) is not None for m in messages):
+        return Judgement([read_answers(m) for m in messages], by="probe")
+    return Judgement([read_yes(m) for m in messages])  # never a mix of the two scales
 
 
 # A question answered by yes or no: no question word anywhere (nor "give"/"noem" … first), no
@@ -234,4 +243,5 @@ def with_corrections(judgement: Judgement, question: str, sentences: Sequence[st
     found = frozenset(i for i, text in enumerate(sentences[:ranks]) if corrects(question, text, around[i]))
     if not found:
         return judgement
-    return Judgement([max(p, CORRECTION_P) if i in found else p for i, p in enumerate(judgement.p_yes)], found)
+    return replace(judgement, p_yes=[max(p, CORRECTION_P) if i in found else p for i, p in enumerate(judgement.p_yes)],
+                   corrections=found)

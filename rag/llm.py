@@ -17,6 +17,8 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -84,16 +86,35 @@ class _LayerTap:
 
         self.callback = _callback
 
-    def start(self) -> None:
-        self.on, self.rows = True, []
-
-    def stop(self) -> Any:
-        """The hidden states copied since ``start``: one row per token decoded, or None."""
+    @contextmanager
+    def capture(self) -> Iterator[_Captured]:
+        """Copies the tensor from the decodes inside the block; afterwards (whatever happened) the
+        yielded ``hidden`` holds one row per token decoded, or None."""
         import numpy as np
 
-        self.on = False
-        rows, self.rows = self.rows, []
-        return np.concatenate(rows) if rows else None
+        got = _Captured()
+        self.on, self.rows = True, []
+        try:
+            yield got
+        finally:
+            self.on = False
+            rows, self.rows = self.rows, []
+            got.hidden = np.concatenate(rows) if rows else None
+
+
+@dataclass
+class _Captured:
+    hidden: Any = None
+
+
+@contextmanager
+def _capturing(tap: _LayerTap | None) -> Iterator[_Captured]:
+    """``tap.capture()``, or a capture that stays empty without a tap."""
+    if tap is None:
+        yield _Captured()
+    else:
+        with tap.capture() as got:
+            yield got
 
 
 def _replace_context(llama: Any, ffi: Any, lib: Any, n_ctx: int, n_threads: int, tap: _LayerTap | None = None) -> None:
@@ -356,21 +377,16 @@ class ChatLlamaCpp(BaseChatModel):
             try:
                 reused, status = llama._prepare_chat_prefix(tokens, self._cache_key)
                 started = time.perf_counter()
-                if self._tap:
-                    self._tap.start()
-                llama._eval_tokens(tokens[reused:], reused)
-                hidden = self._tap.stop() if self._tap else None
+                with _capturing(self._tap) as got:
+                    llama._eval_tokens(tokens[reused:], reused)
                 prefill = time.perf_counter() - started
                 row = _logits(ffi, lib, llama, -1)
             except RuntimeError as e:
                 llama._clear_context_state()
                 raise BackendError(f"the local model failed: {e}") from e
-            finally:
-                if self._tap:
-                    self._tap.stop()
             self._note_prefill(before, input_tokens=len(tokens), reused_tokens=reused, cache_status=status,
                                prefilled_tokens=len(tokens) - reused, prefill_seconds=prefill)
-            probed = self._probed(hidden[-1] if hidden is not None and len(hidden) else None)
+            probed = self._probed(None if got.hidden is None else got.hidden[-1])
             return ChatResult(generations=[ChatGeneration(message=self._top_tokens(llama, row, top, probed))])
 
     def _next_token_logprobs_many(self, prompts: list[list[BaseMessage]], top: int) -> list[AIMessage]:
@@ -460,18 +476,14 @@ def _decode_beside(ffi: Any, lib: Any, llama: Any, suffixes: list[list[int]], st
                 for i, (seq, pos, token, last) in enumerate(chunk):
                     batch.token[i], batch.pos[i], batch.n_seq_id[i], batch.logits[i] = token, pos, 1, int(last)
                     batch.seq_id[i][0] = seq
-                if tap:
-                    tap.start()
-                result = lib.llama_decode(llama._ctx, batch)
-                states = tap.stop() if tap else None
+                with _capturing(tap) as got:
+                    result = lib.llama_decode(llama._ctx, batch)
                 if result != 0:
                     raise RuntimeError(f"llama_decode failed with code {result}")
                 rows.update((seq, _logits(ffi, lib, llama, i)) for i, (seq, _, _, last) in enumerate(chunk) if last)
-                if states is not None and len(states) == len(chunk):  # one row per token, in batch order
-                    hidden.update((seq, states[i]) for i, (seq, _, _, last) in enumerate(chunk) if last)
+                if got.hidden is not None and len(got.hidden) == len(chunk):  # one row per token, in batch order
+                    hidden.update((seq, got.hidden[i]) for i, (seq, _, _, last) in enumerate(chunk) if last)
             finally:
-                if tap:
-                    tap.stop()
                 lib.llama_batch_free(batch)
     finally:
         for seq in range(1, len(suffixes) + 1):

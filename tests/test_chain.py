@@ -160,6 +160,10 @@ def test_a_false_premise_is_corrected_by_the_sentence_that_denies_it_though_the_
                                                             yes=lambda sentence: 0.15))
     answer = follow.ask("En welke medaille won het op de 500 meter bij de mannen?", history)
     assert not answer.abstained and "zonder medaille" in answer.citations[0].quote
+    # the report keeps the question as the judge saw it, so the judge probe trains on served prompts
+    assert answer.decision["asked"] == ("(Won Nederland geen goud in Calgary?) "
+                                        "En welke medaille won het op de 500 meter bij de mannen?")
+    assert answer.decision["judge"] == "p_yes"  # the fake model gives no hidden state
 
 
 @pytest.mark.parametrize("question, lang, lead", [

@@ -66,20 +66,32 @@ def test_judge_uses_the_probe(monkeypatch):
     from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 
     class Probed(GenericFakeChatModel):
+        probed: tuple = (0.1, 0.8)
+
         def batch(self, inputs, config=None, **kwargs):
             out = []
-            for p in (0.1, 0.8):
+            for p in self.probed:
                 m = with_logprobs(("Yes", 0.5), ("No", 0.5))
-                m.response_metadata["answer_probe"] = p
+                if p is not None:
+                    m.response_metadata["answer_probe"] = p
                 out.append(m)
             return out
 
-    judged = judge(Probed(messages=iter([])), "Wie?", [(1, "Een zin."), (2, "Nog een zin.")])
-    assert judged.p_yes == [pytest.approx(0.1), pytest.approx(0.8)]
+    two = [(1, "Een zin."), (2, "Nog een zin.")]
+    judged = judge(Probed(messages=iter([])), "Wie?", two)
+    assert judged.p_yes == [pytest.approx(0.1), pytest.approx(0.8)] and judged.by == "probe"
     assert judged.ranked()[0] == 1
     # the parts of a question (and a timeline) are judged by P(Yes): the probe never saw them
-    by_yes = judge(Probed(messages=iter([])), "Wie?", [(1, "Een zin."), (2, "Nog een zin.")], probe=False)
-    assert by_yes.p_yes == [pytest.approx(0.5), pytest.approx(0.5)]
+    by_yes = judge(Probed(messages=iter([])), "Wie?", two, probe=False)
+    assert by_yes.p_yes == [pytest.approx(0.5), pytest.approx(0.5)] and by_yes.by == "p_yes"
+    # one prompt without a probe value: the two scales are never mixed, and the judgement says so
+    partly = judge(Probed(messages=iter([]), probed=(0.1, None)), "Wie?", two)
+    assert partly.p_yes == [pytest.approx(0.5), pytest.approx(0.5)] and partly.by == "p_yes"
+    # a correction keeps what the Ps are
+    from rag.decide import with_corrections
+    corrected = with_corrections(judged, "Won Nederland goud op de 500 meter?",
+                                 ["Op de 500 meter bleef Nederland zonder medaille.", "x"])
+    assert corrected.corrections == {0} and corrected.by == "probe"
 
 
 @pytest.mark.parametrize("value, expected", [("off", None), ("OFF", None), ("default", DEFAULT_PROBE), ("on", DEFAULT_PROBE),
@@ -138,3 +150,15 @@ def test_a_sentence_is_gold_when_it_holds_the_gold_quote(text, quotes, gold):
     from eval.train_probe import _is_gold
 
     assert _is_gold(text, quotes) is gold
+
+
+def test_training_judges_the_question_the_report_says_the_judge_saw():
+    from eval.train_probe import _asked
+
+    history = [{"role": "user", "content": "Wie won de 10.000 meter?"}, {"role": "assistant", "content": "Van Lent."}]
+    served = {"question": "En de 5000 meter?", "history": history,
+              "decision": {"asked": "Wie won de 5000 meter?"}}
+    assert _asked(served) == "Wie won de 5000 meter?"
+    older = {"question": "En de 5000 meter?", "history": history, "decision": {}}  # a report from before
+    assert _asked(older) == "(Wie won de 10.000 meter?) En de 5000 meter?"
+    assert _asked({"question": "Wie won?", "history": []}) == "Wie won?"

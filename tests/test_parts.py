@@ -52,6 +52,8 @@ def test_each_part_gets_its_own_evidence_and_both_are_cited(tmp_path, corpus):
     assert not answer.abstained
     assert [p["part"] for p in answer.decision["parts"]] == [
         "Wat zei Biden in 2021 over Poetin?", "hoeveel geld zegde Blinken in 2023 toe?"]
+    assert [p["asked"] for p in answer.decision["parts"]] == [p["part"] for p in answer.decision["parts"]]
+    assert "asked" not in answer.decision  # each part was judged on its own
     assert {c.doc_id for c in answer.citations} == {"lavrov", "blinken"}
     phrased = llm.seen[-1][-1].text  # the phrasing prompt holds one sentence of each article
     assert "moordenaar" in phrased and "25 miljoen" in phrased
