@@ -52,13 +52,13 @@ def test_every_gold_quote_is_in_its_article(path):
 
 
 CALIBRATION_SETS = [ROOT / "eval" / f"{name}.jsonl" for name in ("tune", "holdout", "mixed_tune", "mixed_holdout",
-                                                                      "yesno_tune", "yesno_holdout")]
+                                                                      "yesno_tune", "yesno_holdout", "probe_train")]
 
 
 @pytest.mark.parametrize("path", CALIBRATION_SETS, ids=lambda p: p.name)
 def test_every_gold_quote_of_the_tune_and_holdout_sets_is_in_its_article(path):
     articles = {a.doc_id: a.text for a in load_articles([ARTICLES, ROOT / "eval" / "articles",
-                                                          ROOT / "eval" / "articles_en"])}
+                                                          ROOT / "eval" / "articles_en", ROOT / "eval" / "articles_probe"])}
     for q in load_questions(path, articles):  # raises on any quote that is not found
         assert all(source.quote in articles[source.doc] for source in q.sources), q.id
         assert q.answerable == bool(q.sources), q.id
@@ -69,6 +69,14 @@ def test_a_holdout_shares_no_question_with_its_tune_set(tune, holdout):
     first, second = (load_questions(ROOT / "eval" / f"{name}.jsonl") for name in (tune, holdout))
     assert not {q.id for q in first} & {q.id for q in second}
     assert not {q.question.lower() for q in first} & {q.question.lower() for q in second}
+
+
+def test_no_set_is_written_over_the_probe_training_articles_but_the_probe_training_set():
+    probe_docs = {p.stem for p in (ROOT / "eval" / "articles_probe").glob("*.txt")}
+    assert len(probe_docs) == 4
+    for path in CALIBRATION_SETS + OWN_SETS:
+        docs = {s.doc for q in load_questions(path) for s in q.sources}
+        assert bool(docs & probe_docs) == (path.stem == "probe_train"), path.name
 
 
 def test_own_sets_cover_every_kind_and_both_languages():
