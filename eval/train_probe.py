@@ -134,6 +134,18 @@ def train(rows: list[dict[str, Any]], states: np.ndarray, c: float) -> tuple[Any
     return fit(np.arange(len(rows))), out
 
 
+def save_states(path: Path, rows: list[dict[str, Any]], states: np.ndarray, layer: int) -> None:
+    np.savez_compressed(path, states=states, rows=np.array(json.dumps(rows)), layer=np.array(layer))
+
+
+def load_states(path: Path, layer: int) -> tuple[list[dict[str, Any]], np.ndarray]:
+    """``save_states``'s rows and hidden states; an error when they were taken at another layer."""
+    with np.load(path) as kept:
+        if int(kept["layer"]) != layer:
+            raise SystemExit(f"{path}: hidden states of layer {int(kept['layer'])}, not {layer}")
+        return json.loads(str(kept["rows"])), kept["states"]
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("reports", nargs="+", type=Path)
@@ -141,16 +153,23 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--layer", type=int, default=20)
     parser.add_argument("--c", type=float, default=0.003, help="inverse L2 strength of the logistic regression")
     parser.add_argument("--false-abstention", type=float, default=0.10)
+    parser.add_argument("--states", type=Path, help="an .npz file keeping the judged sentences and their hidden "
+                        "states: written after judging, read instead of judging again when it exists")
     args = parser.parse_args(argv)
     settings = Settings.from_env()
     name = settings.gguf_path.name
-    with tempfile.TemporaryDirectory() as tmp:  # a probe that only names the layer: the tap is set up for it
-        layer_only = Path(tmp) / "layer.json"
-        Probe(name, args.layer, np.zeros(1), np.ones(1), np.zeros(1), 0.0).save(layer_only)
-        llm = _Recording(model_path=str(settings.gguf_path), n_ctx=settings.llm_ctx, n_threads=settings.llm_threads,
-                         probe_path=str(layer_only))
-        rows, states = collect(args.reports, llm)
-        llm.close()
+    if args.states and args.states.exists():
+        rows, states = load_states(args.states, args.layer)
+    else:
+        with tempfile.TemporaryDirectory() as tmp:  # a probe that only names the layer: the tap is set up for it
+            layer_only = Path(tmp) / "layer.json"
+            Probe(name, args.layer, np.zeros(1), np.ones(1), np.zeros(1), 0.0).save(layer_only)
+            llm = _Recording(model_path=str(settings.gguf_path), n_ctx=settings.llm_ctx,
+                             n_threads=settings.llm_threads, probe_path=str(layer_only))
+            rows, states = collect(args.reports, llm)
+            llm.close()
+        if args.states:
+            save_states(args.states, rows, states, args.layer)
     model, scores = train(rows, states, args.c)
     auc, baseline = _question_auc(rows, scores), _question_auc(rows, np.array([r["p_yes"] for r in rows]))
     at = cut(rows, scores, args.false_abstention)

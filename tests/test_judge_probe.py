@@ -162,3 +162,14 @@ def test_training_judges_the_question_the_report_says_the_judge_saw():
     older = {"question": "En de 5000 meter?", "history": history, "decision": {}}  # a report from before
     assert _asked(older) == "(Wie won de 10.000 meter?) En de 5000 meter?"
     assert _asked({"question": "Wie won?", "history": []}) == "Wie won?"
+
+
+def test_judged_states_are_kept_and_read_back_for_their_layer_only(tmp_path):
+    from eval.train_probe import load_states, save_states
+
+    rows, states = _rows(4)
+    save_states(tmp_path / "s.npz", rows, states, layer=20)
+    again, kept = load_states(tmp_path / "s.npz", 20)
+    assert again == rows and np.array_equal(kept, states)
+    with pytest.raises(SystemExit, match="layer 20, not 16"):
+        load_states(tmp_path / "s.npz", 16)
