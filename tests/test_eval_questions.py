@@ -52,7 +52,7 @@ def test_every_gold_quote_is_in_its_article(path):
 
 
 CALIBRATION_SETS = [ROOT / "eval" / f"{name}.jsonl" for name in ("tune", "holdout", "mixed_tune", "mixed_holdout",
-                                                                      "yesno_tune", "yesno_holdout", "probe_train")]
+                                                                      "yesno_tune", "yesno_holdout", "probe_train", "probe_holdout")]
 
 
 @pytest.mark.parametrize("path", CALIBRATION_SETS, ids=lambda p: p.name)
@@ -64,19 +64,23 @@ def test_every_gold_quote_of_the_tune_and_holdout_sets_is_in_its_article(path):
         assert q.answerable == bool(q.sources), q.id
 
 
-@pytest.mark.parametrize("tune, holdout", [("tune", "holdout"), ("mixed_tune", "mixed_holdout"), ("yesno_tune", "yesno_holdout")])
+@pytest.mark.parametrize("tune, holdout", [("tune", "holdout"), ("mixed_tune", "mixed_holdout"), ("yesno_tune", "yesno_holdout"),
+                                            ("probe_train", "probe_holdout")])
 def test_a_holdout_shares_no_question_with_its_tune_set(tune, holdout):
     first, second = (load_questions(ROOT / "eval" / f"{name}.jsonl") for name in (tune, holdout))
     assert not {q.id for q in first} & {q.id for q in second}
     assert not {q.question.lower() for q in first} & {q.question.lower() for q in second}
 
 
-def test_no_set_is_written_over_the_probe_training_articles_but_the_probe_training_set():
+def test_the_probe_sets_have_articles_of_their_own():
+    """The probe's training articles are in no other set, and its holdout asks about other articles."""
     probe_docs = {p.stem for p in (ROOT / "eval" / "articles_probe").glob("*.txt")}
-    assert len(probe_docs) == 4
-    for path in CALIBRATION_SETS + OWN_SETS:
-        docs = {s.doc for q in load_questions(path) for s in q.sources}
-        assert bool(docs & probe_docs) == (path.stem == "probe_train"), path.name
+    assert len(probe_docs) == 6
+    docs = {path.stem: {s.doc for q in load_questions(path) for s in q.sources} for path in CALIBRATION_SETS + OWN_SETS}
+    for name, used in docs.items():
+        assert bool(used & probe_docs) == name.startswith("probe_"), name
+    assert len(docs["probe_train"]) == 4 and len(docs["probe_holdout"]) == 2
+    assert not docs["probe_train"] & docs["probe_holdout"]
 
 
 def test_own_sets_cover_every_kind_and_both_languages():
