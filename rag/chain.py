@@ -32,9 +32,10 @@ from rag.answer import (
     Event,
     Source,
 )
+from rag.answer_kind import asks_for
 from rag.citations import check, citation_for, note_across_languages, render
 from rag.dates import DateFilter, merge, parse_question_dates
-from rag.decide import SECOND_SOURCE_P, Judgement, answerability, answers_no, judge, with_corrections
+from rag.decide import SECOND_SOURCE_P, Judgement, answerability, answers_no, judge, lacks_answer, with_corrections
 from rag.errors import InputError
 from rag.evidence import Evidence, SentenceVectors, Unit, build_evidence, pick_evidence, top_units
 from rag.followup import Message, model_rewrite, needs_history, previous_question, standalone_query
@@ -275,12 +276,16 @@ class AnswerChain:
         each = self.judge_sentences if len(parts) == 1 else max(3, -(-self.judge_sentences // len(parts)))
         t0 = time.perf_counter()
         judged = []
+        lacking: list[int] = []
         passage = {s.n: s.text for s in sources}
         for at, part in enumerate(parts):
             # "where did he finish?" is judged with the part before it; a part that names its subject alone
             lead = "; ".join(x for x in (context, parts[0].text if leans([p.text for p in parts], at) else "") if x)
             asked = f"({lead}) {part.text}" if lead else part.text
             candidates = [i for i in top_units(evidence, part.scores, each) if np.isfinite(part.scores[i])]
+            # a sentence without a name, number, time, … that the part asks for is not judged at all
+            lacking += [i for i in candidates if lacks_answer(part.text, evidence.units[i].text)]
+            candidates = [i for i in candidates if i not in lacking]
             pairs = [(evidence.units[i].source, evidence.units[i].text) for i in candidates]
             # a correction denies what this part asks: the conversation's negations are not this question's
             judged.append((part, asked, candidates,
@@ -295,14 +300,19 @@ class AnswerChain:
             "candidates": [{"source": evidence.units[i].source, "text": evidence.units[i].text, "p_yes": round(p, 4),
                             "relevance": round(float(part.scores[i]), 4), "correction": rank in j.corrections}
                            for part, _, candidates, j in judged for rank, (i, p) in enumerate(zip(candidates, j.p_yes))]}
+        if lacking:
+            answer.decision["lacking"] = {"asks_for": sorted({k for p in parts if (k := asks_for(p.text))}),
+                                          "sentences": [evidence.units[i].text for i in lacking]}
         if len(parts) == 1:
             answer.decision["asked"] = judged[0][1]  # the question as the judge saw it
         else:
             answer.decision["parts"] = [{"part": part.text, "asked": asked, "p_best": round(j.best, 4)}
                                         for part, asked, _, j in judged]
         if p_answer < self.answer_threshold:
-            yield self._refuse(answer, f"no sentence answers the question (P = {p_answer:.2f} "
-                                       f"< {self.answer_threshold})")
+            left = any(c for _, _, c, _ in judged)
+            yield self._refuse(answer, f"no sentence answers the question (P = {p_answer:.2f} < {self.answer_threshold})"
+                               if left or not lacking else
+                               f"no sentence gives the {' or '.join(answer.decision['lacking']['asks_for'])} asked for")
             return
         # A question that names two dates ("in 2021, and in 2023") wants an article of each: the
         # best sentence of a second article joins however it was judged.

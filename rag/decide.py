@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from rag.answer_kind import asks_for, holds
 from rag.citations import denies, negates, numbers, without_names
 from rag.dates import without_years
 from rag.keyword import terms
@@ -231,6 +232,16 @@ def corrects(question: str, sentence: str, passage: str = "") -> bool:
     if len(wanted) >= 2 and len(wanted & terms(said)) / len(wanted) >= CORRECTION_OVERLAP:
         return True
     return answers_no(question, sentence, passage)
+
+
+def lacks_answer(question: str, sentence: str) -> bool:
+    """``sentence`` holds no answer of the kind ``question`` asks for (``rag.answer_kind``: a time, a
+    duration, a number, a day or a name) and denies nothing: it cannot answer, however the judge
+    reads it. A denial may be the correction of a false premise ("Verbeek sloot een tweede, langere
+    staking niet uit" for "how long will the second strike last?"), so it is always judged. Replayed
+    on tune and the probe-training set (docs/eval.md): 2 unanswerable questions refused, none lost."""
+    kind = asks_for(question)
+    return kind is not None and not holds(kind, sentence, question) and not denies(sentence)
 
 
 def with_corrections(judgement: Judgement, question: str, sentences: Sequence[str],

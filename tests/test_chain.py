@@ -364,3 +364,18 @@ def test_an_answer_that_swaps_in_words_the_quote_lacks_is_not_supported():
     assert _words_ok("De inzet van kernwapens zou voor Peking een rode lijn zijn.", quote, asked)
     assert not _words_ok("Het Westen zou voor Peking een rode lijn zijn.", quote, asked)
     assert _words_ok("Using nuclear weapons would be a red line for Beijing.", quote, asked)  # other language
+
+
+def test_a_sentence_without_the_kind_of_answer_asked_for_is_not_judged(tmp_path, corpus):
+    # the judge would say yes to "meer containers dan ooit" for "how many containers": it holds no number
+    llm = recording_llm("De haven verwerkte meer containers dan ooit [1].", yes=yes_when("containers"))
+    answer = bot_with(tmp_path, corpus, llm).ask("Hoeveel containers verwerkte de haven van Rotterdam?")
+    assert answer.abstained and answer.decision["lacking"]["asks_for"] == ["number"]
+    assert "De haven van Rotterdam verwerkte meer containers dan ooit." in answer.decision["lacking"]["sentences"]
+    judged = [m[-1].text for m in llm.seen if m[-1].text.rstrip().endswith("Yes or No:")]
+    assert not any("meer containers" in prompt for prompt in judged)
+    # a sentence that holds the number is judged and answers
+    money = recording_llm("Blinken zegde 25 miljoen dollar toe [1].", yes=yes_when("25 miljoen"))
+    answer = bot_with(tmp_path / "b", corpus, money).ask(Q_MONEY)
+    assert not answer.abstained and "25 miljoen" in answer.answer
+    assert not any("25 miljoen" in s for s in answer.decision["lacking"]["sentences"])  # the others lack one

@@ -268,6 +268,16 @@ def test_why_view_says_when_the_probe_gave_the_probabilities():
     assert "drempel 0.3 · gelezen uit de verborgen toestand van het model" in render.why_html(answer)
 
 
+def test_why_view_lists_the_sentences_that_lacked_the_kind_of_answer_asked_for_as_text():
+    answer = blinken_answer(decision={"p_answer": 0.0, "threshold": 0.3, "candidates": [],
+                                      "lacking": {"asks_for": ["number"],
+                                                  "sentences": ["De haven verwerkte <i>meer</i> containers."]}})
+    html = render.why_html(answer)
+    assert "de vraag vraagt om een aantal, deze zinnen noemen er geen" in html
+    assert "De haven verwerkte &lt;i&gt;meer&lt;/i&gt; containers." in html and "<i>meer" not in html
+    assert "Niet voorgelegd" not in render.why_html(blinken_answer(decision={}))
+
+
 # -- ingest status ---------------------------------------------------------------------------------
 
 def test_ingest_summary_counts_and_skipped_reasons():

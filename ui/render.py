@@ -55,6 +55,11 @@ _LABELS = [  # (key, nl, en)
     ("threshold", "drempel", "threshold"),
     ("probe", "gelezen uit de verborgen toestand van het model", "read from the model's hidden state"),
     ("correction", "ontkent wat de vraag aanneemt", "denies what the question assumes"),
+    ("lacking", "Niet voorgelegd: de vraag vraagt om {kinds}, deze zinnen noemen er geen",
+     "Not judged: the question asks for {kinds}, these sentences give none"),
+    ("kind_time", "een tijdstip", "a time"), ("kind_duration", "een duur", "a duration"),
+    ("kind_number", "een aantal", "a number"), ("kind_day", "een dag of datum", "a day or date"),
+    ("kind_name", "een naam", "a name"),
     ("across", "In de woorden van het model, uit een bron in een andere taal: vergelijk met het citaat",
      "The model's wording of a source in another language: compare with the quote"),
     ("dropped", "Weggelaten: niet gesteund door de gekozen zin", "Left out: not supported by the chosen sentence"),
@@ -297,6 +302,11 @@ def why_html(answer: Answer) -> str:
                    + (f' <span class="nr-dim">({lab["correction"]})</span>' if c.get("correction") else "")
                    + '</td></tr>' for c in d["candidates"])
         out.append("</tbody></table>")
+    if lacking := answer.decision.get("lacking"):
+        kinds = " / ".join(lab[f"kind_{k}"] for k in lacking["asks_for"] if f"kind_{k}" in lab)
+        out.append(f'<h4>{esc(lab["lacking"].format(kinds=kinds))}</h4><ul class="nr-sentences">')
+        out.extend(f'<li class="nr-dim">{esc(_clip(text, 160))}</li>' for text in lacking["sentences"])
+        out.append("</ul>")
     if answer.dropped:
         out.append(f'<h4>{lab["dropped"]}</h4><ul class="nr-sentences">')
         out.extend(f'<li class="nr-unsupported">⚠ {esc(s.text)} <span class="nr-dim">({esc(s.note)})</span></li>'

@@ -1,0 +1,82 @@
+"""What kind of answer a question asks for, and whether a sentence holds one.
+
+"Hoe heet de hackersgroep …?" asks for a name, "Hoe laat …?" for a clock time, "Hoe lang …?" for a
+duration, "Hoeveel …?" / "How many …?" for a number and "Op welke dag …?" for a day or date. The
+1.5B judge says yes to a sentence about the right thing that lacks the detail asked for ("Op een forum
+beweert een hackersgroep dat zij 400 gigabyte heeft gestolen" for the group's name, "een systeembeheerder
+van de nachtdienst" for his name): such a sentence cannot answer, whatever the model thinks, and
+``rag.chain`` does not let the judge see it. Both tests are lenient on purpose: a question is given a
+kind only by an unmistakable question word, and a sentence holds a number if it has any digit or
+number word, a name if it has any capitalised word the question lacks.
+"""
+
+from __future__ import annotations
+
+import re
+
+from rag.dates import DAY_NAMES, MONTH_NAMES
+
+_I = re.IGNORECASE
+_UNITS = (r"(seconde|seconden|minuut|minuten|uur|uren|dag|dagen|week|weken|maand|maanden|jaar|jaren|seizoen"
+          r"|seizoenen|eeuw|eeuwen|etmaal|etmalen|nacht|nachten|second|seconds|minute|minutes|hour|hours|day|days"
+          r"|week|weeks|month|months|year|years|season|seasons|decade|decades|century|centuries|night|nights)")
+_LENGTHS = r"(meter|meters|metres|kilometer|kilometers|kilometres|km|mijl|miles?|centimeter|cm)"
+
+# The kind of answer, by the question's words; the first match counts (a duration before a number:
+# "hoeveel dagen" asks how long).
+ASKS: list[tuple[str, re.Pattern[str]]] = [
+    ("time", re.compile(r"\bhoe laat\b|\bom welk tijdstip\b|\b(at )?what time\b", _I)),
+    ("duration", re.compile(rf"\bhoe lang\b|\bhow long\b|\b(hoeveel|how many) {_UNITS}\b"
+                            r"|\bfor how many\b|\bbinnen welke termijn\b", _I)),
+    ("number", re.compile(r"\bhoeveel\b|\bhow (many|much)\b|\bwelk (percentage|bedrag|aantal)\b"
+                          r"|\bwhat (percentage|share|number|amount)\b", _I)),
+    ("day", re.compile(r"\b(op )?welke (dag|datum)\b|\b(on )?(which|what) (day|date)\b"
+                       r"|\b(in )?welke maand\b|\b(in )?(which|what) month\b|\b(in )?welk jaar\b"
+                       r"|\b(in )?(which|what) year\b", _I)),
+    ("name", re.compile(r"\bhoe (heet|heten|heette|heetten)\b|\b(wat is|wat was) de naam\b|\bwelke naam\b"
+                        r"|\bwhat (is|was|are|were) the names?\b|\bwhat'?s the name\b|\bwhat is (it|he|she|they) called\b"
+                        r"|\bunder what name\b|\bonder welke naam\b", _I)),
+]
+
+_NUMBER_WORDS = (r"één|twee|drie|vier|vijf|zes|zeven|acht|negen|tien|elf|twaalf|dertien|veertien|vijftien"
+                 r"|zestien|zeventien|achttien|negentien|twintig|dertig|veertig|vijftig|zestig|zeventig|tachtig"
+                 r"|negentig|honderd|honderden|duizend|duizenden|miljoen|miljoenen|miljard|miljarden|tientallen"
+                 r"|dozijn|half|halve|helft|anderhalf|kwart|procent|geen|niets|niemand|alle|allemaal|enkele|paar"
+                 r"|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fifteen|twenty|thirty"
+                 r"|forty|fifty|sixty|seventy|eighty|ninety|hundred|hundreds|thousand|thousands|million|millions"
+                 r"|billion|billions|dozen|dozens|tens|half|quarter|percent|none|nothing|nobody|no one|all|several|few")
+_NUMBER = re.compile(rf"\d|\b({_NUMBER_WORDS})\b|\w+(tig|tien|honderd|duizend)\b", _I)
+_CLOCK = re.compile(r"\b\d{1,2}[.:]\d{2}\b|\b(\d{1,2}|één|twee|drie|vier|vijf|zes|zeven|acht|negen|tien|elf|twaalf"
+                    r"|half \w+) uur\b|\bmiddernacht|\bmidnight\b|\bnoon\b|\bo'clock\b|\b[ap]\.?m\.?(?=\W|$)"
+                    r"|'s (ochtends|morgens|middags|avonds|nachts)\b|\b(ochtend|middag|avond|nacht)\b"
+                    r"|\b(morning|afternoon|evening|night)\b", _I)
+_DURATION = re.compile(rf"\b{_UNITS}\b|\b{_LENGTHS}\b|\b(sinds|since|tot en met|until|lang|long)\b", _I)
+_DAY = re.compile(r"\b(" + "|".join(DAY_NAMES["nl"] + DAY_NAMES["en"] + MONTH_NAMES["nl"] + MONTH_NAMES["en"])
+                  + r")\b|\b(19|20)\d{2}\b|\b\d{1,2}[-/]\d{1,2}\b|\b(gisteren|vandaag|morgen|eergisteren|overmorgen"
+                  r"|yesterday|today|tomorrow|vorige week|last week|weekend)\b", _I)
+_WORD = re.compile(r"[^\W\d_][\w'’-]*")
+_QUOTED = re.compile(r"[„“\"‘'].{2,}?[”\"’']")
+
+
+def asks_for(question: str) -> str | None:
+    """The kind of answer ``question`` asks for: "time", "duration", "number", "day" or "name";
+    None for any other question (who, what, why, where, …)."""
+    return next((kind for kind, words in ASKS if words.search(question)), None)
+
+
+def _has_name(sentence: str, question: str) -> bool:
+    asked = {w.lower() for w in _WORD.findall(question)}
+    words = _WORD.findall(sentence)
+    return bool(_QUOTED.search(sentence)) or any(
+        w[0].isupper() and w.lower() not in asked for w in words[1:])
+
+
+def holds(kind: str | None, sentence: str, question: str = "") -> bool:
+    """Does ``sentence`` hold an answer of ``kind`` (``asks_for``)? A name is a capitalised word
+    other than the first that ``question`` lacks, or a quoted term."""
+    if kind is None:
+        return True
+    if kind == "name":
+        return _has_name(sentence, question)
+    test = {"time": _CLOCK, "duration": _DURATION, "number": _NUMBER, "day": _DAY}[kind]
+    return bool(test.search(sentence))

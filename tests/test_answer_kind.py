@@ -1,0 +1,68 @@
+"""What kind of answer a question asks for, and whether a sentence can give it (rag.answer_kind)."""
+
+import pytest
+
+from rag.answer_kind import asks_for, holds
+from rag.decide import lacks_answer
+
+
+@pytest.mark.parametrize("question, kind", [
+    ("Hoe laat ging de staking in?", "time"),
+    ("At what time did the KNMI record the highest temperature?", "time"),
+    ("Hoe lang kon de spoedeisende hulp geen patiënten opnemen?", "duration"),
+    ("How long is Xi's visit to Russia scheduled to last?", "duration"),
+    ("Hoeveel dagen duurde de hittegolf?", "duration"),  # a count of days asks how long
+    ("Binnen welke termijn wil de minister een akkoord?", "duration"),
+    ("Hoeveel dollar zegde Blinken de regio toe?", "number"),
+    ("How many scheduled surgeries were called off?", "number"),
+    ("What percentage of the trains did not run?", "number"),
+    ("Op welke dag ging de spoedeisende hulp weer open?", "day"),
+    ("On which day did the strike take place?", "day"),
+    ("In welk jaar is de C5+1 opgericht?", "day"),
+    ("Hoe heet de hackersgroep?", "name"),
+    ("What is the name of the security camera supplier?", "name"),
+    ("Wie ontdekte de aanval?", None),  # "a system administrator of the night shift" answers who
+    ("Waarom betaalde het ziekenhuis geen losgeld?", None),
+    ("Wanneer is de C5+1 opgericht?", None),  # "when" may be answered by an event: not checked
+    ("What did Biden call Putin?", None),
+])
+def test_a_question_word_says_what_kind_of_answer_is_asked(question, kind):
+    assert asks_for(question) == kind
+
+
+@pytest.mark.parametrize("kind, sentence, ok", [
+    ("time", "De aanval werd om 03.40 uur ontdekt.", True),
+    ("time", "Vanaf vier uur 's nachts reden er geen treinen.", True),
+    ("time", "De aanval werd ontdekt door een systeembeheerder.", False),
+    ("duration", "De spoedeisende hulp kon drie dagen lang geen patiënten opnemen.", True),
+    ("duration", "The strike lasted 24 hours.", True),
+    ("duration", "Het ziekenhuis is getroffen door een ransomware-aanval.", False),
+    ("number", "In totaal werden 214 operaties uitgesteld.", True),
+    ("number", "Honderden mensen wachtten op bussen.", True),
+    ("number", "Het ziekenhuis heeft geen losgeld betaald.", True),  # none is a number too
+    ("number", "De haven van Rotterdam verwerkte meer containers dan ooit.", False),
+    ("day", "Donderdag 18 september ging de spoedeisende hulp weer open.", True),
+    ("day", "De C5+1 is in 2015 opgericht.", True),
+    ("day", "De spoedeisende hulp ging weer open.", False),
+])
+def test_a_sentence_holds_an_answer_of_the_kind_or_not(kind, sentence, ok):
+    assert holds(kind, sentence) is ok
+
+
+def test_a_name_is_a_capitalised_word_the_question_lacks_or_a_quoted_term():
+    question = "Hoe heet de systeembeheerder die de aanval in Zutphen ontdekte?"
+    assert not holds("name", "De aanval werd ontdekt door een systeembeheerder van de nachtdienst.", question)
+    assert not holds("name", "In Zutphen ontdekte een systeembeheerder de aanval.", question)  # Zutphen was asked
+    assert holds("name", "De aanval werd ontdekt door systeembeheerder Pieter de Vries.", question)
+    assert holds("name", "De groep noemt zich „Zwarte Zon”.", "Hoe heet de groep?")
+
+
+def test_a_sentence_lacks_the_answer_unless_it_holds_the_kind_or_denies_something():
+    assert lacks_answer("Hoeveel containers verwerkte de haven?", "De haven verwerkte meer containers dan ooit.")
+    assert not lacks_answer("Hoeveel containers verwerkte de haven?", "De haven verwerkte 14 miljoen containers.")
+    assert not lacks_answer("Wat verwerkte de haven?", "De haven verwerkte meer containers dan ooit.")  # no kind
+    # a denial may correct the question's premise ("how long will the second strike last?")
+    assert not lacks_answer("Hoe lang gaat de tweede staking duren die de bond heeft aangekondigd?",
+                            "Verbeek sloot een tweede, langere staking niet uit.")
+    assert lacks_answer("Hoe lang gaat de tweede staking duren die de bond heeft aangekondigd?",
+                        "Verbeek sloot een tweede, langere staking uit.")
