@@ -84,7 +84,8 @@ def collect(reports: list[Path], llm: _Recording) -> tuple[list[dict[str, Any]],
                 continue
             for c, p, hidden in zip(candidates, judged.p_yes, llm._seen):
                 rows.append({"id": f"{report.name}:{q['id']}", "answerable": bool(q["answerable"]), "p_yes": p,
-                             "gold": bool(q["answerable"]) and _is_gold(c["text"], quotes)})
+                             "gold": bool(q["answerable"]) and _is_gold(c["text"], quotes), "text": c["text"],
+                             "asked": _asked(q)})
                 states.append(hidden)
     return rows, np.stack(states)
 
