@@ -284,8 +284,9 @@ class AnswerChain:
             asked = f"({lead}) {part.text}" if lead else part.text
             candidates = [i for i in top_units(evidence, part.scores, each) if np.isfinite(part.scores[i])]
             # a sentence without a name, number, time, … that the part asks for is not judged at all
-            lacking += [i for i in candidates if lacks_answer(part.text, evidence.units[i].text)]
-            candidates = [i for i in candidates if i not in lacking]
+            missing = [i for i in candidates if lacks_answer(part.text, evidence.units[i].text)]
+            candidates = [i for i in candidates if i not in missing]
+            lacking += [i for i in missing if i not in lacking]
             pairs = [(evidence.units[i].source, evidence.units[i].text) for i in candidates]
             # a correction denies what this part asks: the conversation's negations are not this question's
             judged.append((part, asked, candidates,

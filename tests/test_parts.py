@@ -221,3 +221,14 @@ def test_an_invented_rewrite_is_not_used(tmp_path, corpus):
     assert "Obama" not in answer.standalone_query
     assert answer.standalone_query == ("Welke regio bezocht Blinken in maart 2023? Blinken bezocht Centraal-Azië. "
                                        "Hoeveel dollar zegde hij daar toe?")
+
+
+def test_a_sentence_one_part_cannot_use_is_still_judged_for_the_other(tmp_path, corpus):
+    # "hoeveel" wants a number, which "Blinken bezocht Centraal-Azië." lacks; "welk gebied" wants no kind
+    llm = recording_llm("Blinken zegde 25 miljoen dollar toe [1]. Hij bezocht Centraal-Azië [1].")
+    llm.yes_for = lambda question, sentence: 0.95 if ("Centraal-Azië" if "gebied" in question else "25 miljoen") \
+        in sentence else 0.1
+    answer = bot_with(tmp_path, corpus, llm, k=4).ask("Hoeveel geld zegde Blinken toe, en welk gebied bezocht hij?")
+    assert answer.decision["lacking"]["sentences"] == ["Blinken bezocht Centraal-Azië."]  # not judged for the first part
+    assert [p["p_best"] for p in answer.decision["parts"]] == [0.95, 0.95]  # but judged, and chosen, for the second
+    assert not answer.abstained
