@@ -50,7 +50,10 @@ _CLOCK = re.compile(r"\b\d{1,2}[.:]\d{2}\b|\b(\d{1,2}|één|twee|drie|vier|vijf|
                     r"|half \w+) uur\b|\bmiddernacht|\bmidnight\b|\bnoon\b|\bo'clock\b|\b[ap]\.?m\.?(?=\W|$)"
                     r"|'s (ochtends|morgens|middags|avonds|nachts)\b|\b(ochtend|middag|avond|nacht)\b"
                     r"|\b(morning|afternoon|evening|night)\b", _I)
-_DURATION = re.compile(rf"\b{_UNITS}\b|\b{_LENGTHS}\b|\b(sinds|since|tot en met|until|lang|long)\b", _I)
+# A duration is also a compound adjective: "het driedaagse bezoek", "een tweejarig contract", "a three-day visit".
+_DURATION = re.compile(rf"\b{_UNITS}\b|\b{_LENGTHS}\b|\b(sinds|since|tot en met|until|lang|long)\b"
+                       r"|\w+(daags|daagse|weeks|weekse|jarig|jarige|maands|maandse|urig|urige)\b"
+                       rf"|\w+-{_UNITS}\b", _I)
 _DAY = re.compile(r"\b(" + "|".join(DAY_NAMES["nl"] + DAY_NAMES["en"] + MONTH_NAMES["nl"] + MONTH_NAMES["en"])
                   + r")\b|\b(19|20)\d{2}\b|\b\d{1,2}[-/]\d{1,2}\b|\b(gisteren|vandaag|morgen|eergisteren|overmorgen"
                   r"|yesterday|today|tomorrow|vorige week|last week|weekend)\b", _I)

@@ -188,3 +188,37 @@ def test_article_html_is_shown_as_text_and_never_runs(page, tmp_path, fake_embed
         page.screenshot(path=str(ARTIFACTS / "chat-injection.png"), full_page=True)
     finally:
         app.close()
+
+
+def test_why_view_lists_the_sentences_that_lack_the_kind_of_answer_asked(page, tmp_path):
+    # Local mode with a scripted judge that would say yes to anything about containers: the sentences
+    # hold no number, so none is put to it; the refusal says why and the why-view lists them, as text.
+    from playwright.sync_api import expect
+
+    from newsrag.chatbot import Chatbot
+    from tests.conftest import write_corpus
+    from tests.fakes import BagOfWordsEmbeddings, recording_llm, yes_when
+
+    corpus = write_corpus(tmp_path / "corpus", {
+        "haven.txt": " date 2022-05 De haven van Rotterdam groeide.\n\n"
+                     "De haven van Rotterdam verwerkte meer <b>containers</b> dan ooit.\n\n"
+                     "De containers kwamen vooral uit Azië.",
+    })
+    llm = recording_llm("De haven verwerkte meer containers dan ooit [1].", yes=yes_when("containers"))
+    bot = Chatbot(make_settings(tmp_path / "home", answer_mode="local", min_score=0.1, retriever="dense", k=3),
+                  embeddings=BagOfWordsEmbeddings(), llm=llm)
+    bot.ingest([corpus])
+    app, url = serve(bot)
+    try:
+        open_app(page, url)
+        final = ask(page, "Hoeveel containers verwerkte de haven van Rotterdam?", 1)
+        assert "Dat staat niet in de artikelen." in final
+        open_accordion(page, "nr-why-accordion")
+        why = page.locator("#nr-why")
+        expect(why).to_contain_text("Niet voorgelegd")
+        expect(why).to_contain_text("een aantal")
+        expect(why.locator("li.nr-dim").filter(has_text="meer <b>containers</b> dan ooit")).to_be_visible()
+        assert why.locator("b").count() == 0  # article text shown as text
+        page.screenshot(path=str(ARTIFACTS / "chat-why-lacking.png"), full_page=True)
+    finally:
+        app.close()
