@@ -22,6 +22,18 @@ PART_REFUSALS = {
     "nl": "Op „{part}” geven de artikelen geen antwoord.",
     "en": "The articles don't answer “{part}”.",
 }
+# Why a question was refused, by code: the English wording is ``Answer.abstain_reason`` (the API's,
+# the CLI's and the eval report's); the UI words the same code and values in the question's language.
+REFUSAL_REASONS = {
+    "no_article": "no article matches",
+    "no_article_dated": "no article matches the dates {dates}",
+    "too_far": "no passage is close enough to the question ({closest:.3f} < {min_score})",
+    "unsupported": "no sentence of the answer is supported by the sources",
+    "not_answered": "no sentence answers the question (P = {p:.2f} < {threshold})",
+    "lacking": "no sentence gives the {kinds} asked for",
+    "no_article_answers": "no article's sentence answers the question",
+    "timeline_unsupported": "no line of the timeline is supported by the sources",
+}
 NOT_ANSWERED = "not answered: no sentence answers this part of the question"  # the note of such a sentence
 # The note of a sentence the model wrote in another language than its source: checked by meaning, names
 # and numbers only. A blind read of the holdout run found wrong details in 8 of 20 such English
@@ -93,7 +105,9 @@ class Answer(BaseModel):
     answer: str  # final text with checked [n] markers
     language: str
     abstained: bool = False
-    abstain_reason: str = ""
+    abstain_reason: str = ""  # in English (``REFUSAL_REASONS``)
+    abstain_code: str = ""  # its key in ``REFUSAL_REASONS``
+    abstain_values: dict[str, Any] = Field(default_factory=dict)  # the values its wording names
     sentences: list[AnswerSentence] = Field(default_factory=list)
     citations: list[Citation] = Field(default_factory=list)
     sources: list[Source] = Field(default_factory=list)

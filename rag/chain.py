@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Iterator, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
@@ -25,6 +25,7 @@ from rag.answer import (
     NOT_ANSWERED,
     PART_REFUSALS,
     QUOTED,
+    REFUSAL_REASONS,
     REFUSALS,
     Answer,
     AnswerSentence,
@@ -141,7 +142,8 @@ class AnswerChain:
                         model=self.model, mode=self.mode)
         answer.timings = timings  # the same dict: later stages add to it
         if not sources:
-            yield self._refuse(answer, "no article matches" + (f" the dates {filters.describe()}" if filters else ""))
+            yield (self._refuse(answer, "no_article_dated", dates=filters.describe()) if filters
+                   else self._refuse(answer, "no_article"))
             return
 
         t0 = time.perf_counter()
@@ -156,7 +158,7 @@ class AnswerChain:
         timings["embed"] = timings.get("embed", 0.0) + time.perf_counter() - t0
         closest = max(retrieval.best_similarity, float(evidence.similarities(retrieval.query_vector).max(initial=0.0)))
         if closest < self.min_score:
-            yield self._refuse(answer, f"no passage is close enough to the question ({closest:.3f} < {self.min_score})")
+            yield self._refuse(answer, "too_far", closest=closest, min_score=self.min_score)
             return
 
         if timeline:
@@ -246,7 +248,7 @@ class AnswerChain:
         answer.sentences, answer.citations = check(raw, evidence, sources, self.embeddings, self.support, question)
         answer.timings["check"] = time.perf_counter() - t0
         if not any(s.supported for s in answer.sentences):
-            yield self._refuse(answer, "no sentence of the answer is supported by the sources")
+            yield self._refuse(answer, "unsupported")
             return
         yield from self._emit(answer, sources)
 
@@ -311,9 +313,8 @@ class AnswerChain:
                                         for part, asked, _, j in judged]
         if p_answer < self.answer_threshold:
             left = any(c for _, _, c, _ in judged)
-            yield self._refuse(answer, f"no sentence answers the question (P = {p_answer:.2f} < {self.answer_threshold})"
-                               if left or not lacking else
-                               f"no sentence gives the {' or '.join(answer.decision['lacking']['asks_for'])} asked for")
+            yield (self._refuse(answer, "not_answered", p=p_answer, threshold=self.answer_threshold) if left or not lacking
+                   else self._refuse(answer, "lacking", kinds=answer.decision["lacking"]["asks_for"]))
             return
         # A question that names two dates ("in 2021, and in 2023") wants an article of each: the
         # best sentence of a second article joins however it was judged.
@@ -392,7 +393,7 @@ class AnswerChain:
                                                "p_yes": round(p[i], 4)} for i in flat]}
             answer.timings["decide"] = time.perf_counter() - t0
         if not chosen:
-            yield self._refuse(answer, "no article's sentence answers the question")
+            yield self._refuse(answer, "no_article_answers")
             return
         dated = [(by_n[evidence.units[i].source].date or None, evidence.units[i].source) for i in chosen]
         chosen = [chosen[j] for j in in_date_order(dated)]
@@ -409,7 +410,7 @@ class AnswerChain:
         answer.raw_answer = "\n".join(raws)
         answer.timings["generate"] = time.perf_counter() - t0 - answer.timings.get("decide", 0.0)
         if not answer.sentences:
-            yield self._refuse(answer, "no line of the timeline is supported by the sources")
+            yield self._refuse(answer, "timeline_unsupported")
             return
         answer.decision["timeline"] = [{"date": by_n[s.citations[0]].date, "n": s.citations[0]}
                                        for s in answer.sentences]
@@ -452,11 +453,14 @@ class AnswerChain:
             yield Event(kind="token", token=(sep if i else "") + sentence)
         yield Event(kind="answer", answer=answer)
 
-    def _refuse(self, answer: Answer, why: str) -> Event:
+    def _refuse(self, answer: Answer, code: str, **values: Any) -> Event:
+        """The refusal, and why: ``code`` is a key of ``REFUSAL_REASONS``, ``values`` what it names."""
         answer.abstained = True
         answer.answer = REFUSALS[answer.language]
         answer.sentences, answer.citations = [], []
-        answer.abstain_reason = why
+        answer.abstain_code, answer.abstain_values = code, values
+        worded = {k: " or ".join(v) if isinstance(v, list) else v for k, v in values.items()}
+        answer.abstain_reason = REFUSAL_REASONS[code].format(**worded)
         return Event(kind="answer", answer=answer)
 
 

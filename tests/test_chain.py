@@ -371,6 +371,7 @@ def test_a_sentence_without_the_kind_of_answer_asked_for_is_not_judged(tmp_path,
     llm = recording_llm("De haven verwerkte meer containers dan ooit [1].", yes=yes_when("containers"))
     answer = bot_with(tmp_path, corpus, llm).ask("Hoeveel containers verwerkte de haven van Rotterdam?")
     assert answer.abstained and answer.decision["lacking"]["asks_for"] == ["number"]
+    assert answer.abstain_code == "not_answered" and answer.abstain_reason.startswith("no sentence answers the question")
     assert "De haven van Rotterdam verwerkte meer containers dan ooit." in answer.decision["lacking"]["sentences"]
     judged = [m[-1].text for m in llm.seen if m[-1].text.rstrip().endswith("Yes or No:")]
     assert not any("meer containers" in prompt for prompt in judged)
@@ -379,3 +380,11 @@ def test_a_sentence_without_the_kind_of_answer_asked_for_is_not_judged(tmp_path,
     answer = bot_with(tmp_path / "b", corpus, money).ask(Q_MONEY)
     assert not answer.abstained and "25 miljoen" in answer.answer
     assert not any("25 miljoen" in s for s in answer.decision["lacking"]["sentences"])  # the others lack one
+
+
+def test_a_question_none_of_whose_sentences_holds_the_kind_asked_for_is_refused_saying_so(tmp_path):
+    corpus = write_corpus(tmp_path / "corpus", {"haven.txt": ARTICLES["inject.txt"]})
+    llm = recording_llm("De haven verwerkte meer containers dan ooit [1].", yes=yes_when("containers"))
+    answer = bot_with(tmp_path, corpus, llm).ask("Hoeveel containers verwerkte de haven van Rotterdam?")
+    assert answer.abstained and answer.abstain_code == "lacking" and answer.abstain_values == {"kinds": ["number"]}
+    assert answer.abstain_reason == "no sentence gives the number asked for"

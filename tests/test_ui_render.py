@@ -238,6 +238,22 @@ def test_why_view_shows_the_abstain_reason_and_no_filters():
     assert "<dt>Filters</dt><dd>none</dd>" in html
 
 
+@pytest.mark.parametrize("code, values, dutch", [
+    ("lacking", {"kinds": ["number", "duration"]}, "geen zin noemt een aantal of een duur"),
+    ("not_answered", {"p": 0.123, "threshold": 0.3}, "geen zin beantwoordt de vraag (kans 0.12 &lt; drempel 0.3)"),
+    ("no_article_dated", {"dates": "2019"}, "geen artikel uit de gevraagde tijd (2019)"),
+])
+def test_the_refusal_reason_is_given_in_the_questions_language(code, values, dutch):
+    from rag.answer import REFUSAL_REASONS
+
+    english = REFUSAL_REASONS[code].format(**{k: " or ".join(v) if isinstance(v, list) else v for k, v in values.items()})
+    refused = {"abstained": True, "abstain_code": code, "abstain_values": values, "abstain_reason": english,
+               "citations": [], "sentences": []}
+    assert dutch in render.why_html(blinken_answer(**refused))
+    assert english.replace("<", "&lt;") in render.why_html(blinken_answer(language="en", **refused))
+    assert set(render._DUTCH_REASONS) == set(REFUSAL_REASONS)  # every reason has its Dutch wording
+
+
 def test_why_view_lists_unsupported_sentences_with_their_notes():
     answer = blinken_answer(sentences=[AnswerSentence(text="Goed.", citations=[1], note="cited [1] instead"),
                                        AnswerSentence(text="Fout.", supported=False, note="no source supports this")])

@@ -73,6 +73,18 @@ _LABELS = [  # (key, nl, en)
     ("timeline", "Tijdlijn", "Timeline"),
 ]
 LABELS = {lang: {key: texts[i] for key, *texts in _LABELS} for i, lang in enumerate(("nl", "en"))}
+# Why a question was refused (``rag.answer.REFUSAL_REASONS``), in Dutch; English is the answer's own
+# ``abstain_reason``.
+_DUTCH_REASONS = {
+    "no_article": "geen artikel past bij de vraag",
+    "no_article_dated": "geen artikel uit de gevraagde tijd ({dates})",
+    "too_far": "geen passage ligt dicht genoeg bij de vraag ({closest:.3f} < {min_score})",
+    "unsupported": "geen zin van het antwoord wordt door de bronnen gesteund",
+    "not_answered": "geen zin beantwoordt de vraag (kans {p:.2f} < drempel {threshold})",
+    "lacking": "geen zin noemt {kinds}",
+    "no_article_answers": "geen zin uit de artikelen beantwoordt de vraag",
+    "timeline_unsupported": "geen regel van de tijdlijn wordt door de bronnen gesteund",
+}
 
 
 def _l(language: str) -> dict[str, str]:
@@ -256,6 +268,18 @@ def _seconds(value: float) -> str:
     return f"{value * 1000:.0f} ms" if value < 1 else f"{value:.2f} s"
 
 
+def refusal_reason(answer: Answer) -> str:
+    """Why ``answer`` was refused, in its language: Dutch from ``_DUTCH_REASONS``, else its English
+    ``abstain_reason``."""
+    wording = _DUTCH_REASONS.get(answer.abstain_code) if answer.language == "nl" else None
+    if wording is None:
+        return answer.abstain_reason
+    lab = _l("nl")
+    values = {k: " of ".join(lab.get(f"kind_{x}") or str(x) for x in v) if isinstance(v, list) else v
+              for k, v in answer.abstain_values.items()}
+    return wording.format(**values)
+
+
 def why_html(answer: Answer) -> str:
     """Why this answer: the query run, filters, retrieved and cited chunks with scores, timings, model."""
     lab = _l(answer.language)
@@ -267,7 +291,7 @@ def why_html(answer: Answer) -> str:
         f'<dt>{lab["filters"]}</dt><dd>{" · ".join(filters) or lab["none"]}</dd>',
     ]
     if answer.abstained:
-        rows.append(f'<dt>{lab["abstained"]}</dt><dd class="nr-reason">{esc(answer.abstain_reason)}</dd>')
+        rows.append(f'<dt>{lab["abstained"]}</dt><dd class="nr-reason">{esc(refusal_reason(answer))}</dd>')
     rows.append(f'<dt>{lab["model"]}</dt><dd><code>{esc(answer.model or "?")}</code> '
                 f'({lab["mode"]} {esc(answer.mode or "?")})</dd>')
     out = [f'<div class="nr-why"><dl>{"".join(rows)}</dl>']
