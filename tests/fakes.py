@@ -68,6 +68,7 @@ class AnsweringChatModel(RecordingChatModel):
 
     yes: Callable[[str], float] = lambda sentence: 0.9
     yes_for: Callable[[str, str], float] | None = None  # (question, sentence) -> P(Yes), when given
+    probe: Callable[[str, str], float] | None = None  # (question, sentence) -> the judge probe's P, when given
 
     def _generate(self, messages, stop=None, run_manager=None, **kwargs):
         self.seen.append(list(messages))
@@ -80,6 +81,8 @@ class AnsweringChatModel(RecordingChatModel):
         top = [{"token": "Yes", "logprob": math.log(p)}, {"token": "No", "logprob": math.log(1 - p)}]
         top.sort(key=lambda t: -t["logprob"])
         message = AIMessage(top[0]["token"], response_metadata={"logprobs": {"content": [{**top[0], "top_logprobs": top}]}})
+        if self.probe:
+            message.response_metadata["answer_probe"] = self.probe(question, sentence)
         return ChatResult(generations=[ChatGeneration(message=message)])
 
 
