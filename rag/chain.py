@@ -158,7 +158,7 @@ class AnswerChain:
         timings["embed"] = timings.get("embed", 0.0) + time.perf_counter() - t0
         closest = max(retrieval.best_similarity, float(evidence.similarities(retrieval.query_vector).max(initial=0.0)))
         if closest < self.min_score:
-            yield self._refuse(answer, "too_far", closest=closest, min_score=self.min_score)
+            yield self._refuse(answer, "too_far", closest=float(closest), min_score=self.min_score)
             return
 
         if timeline:
@@ -313,7 +313,7 @@ class AnswerChain:
                                         for part, asked, _, j in judged]
         if p_answer < self.answer_threshold:
             left = any(c for _, _, c, _ in judged)
-            yield (self._refuse(answer, "not_answered", p=p_answer, threshold=self.answer_threshold) if left or not lacking
+            yield (self._refuse(answer, "not_answered", p=float(p_answer), threshold=self.answer_threshold) if left or not lacking
                    else self._refuse(answer, "lacking", kinds=answer.decision["lacking"]["asks_for"]))
             return
         # A question that names two dates ("in 2021, and in 2023") wants an article of each: the

@@ -6,6 +6,7 @@ answers) is tested in test_chain_real.py and test_answer_llm.py.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -259,6 +260,7 @@ def test_nothing_relevant_abstains_without_asking_the_model(tmp_path, corpus):
     bot = bot_with(tmp_path, corpus, llm, min_score=0.9)
     answer = bot.ask("Wie won de Tour de France?")
     assert answer.abstained and llm.seen == [] and "close enough" in answer.abstain_reason
+    assert answer.abstain_code == "too_far" and json.loads(answer.model_dump_json())["abstain_values"]["min_score"] == 0.9
 
 
 def test_a_date_in_the_question_filters_the_sources(tmp_path, corpus):
