@@ -292,7 +292,7 @@ class AnswerChain:
             pairs = [(evidence.units[i].source, evidence.units[i].text) for i in candidates]
             # a correction denies what this part asks: the conversation's negations are not this question's
             judged.append((part, asked, candidates,
-                           with_corrections(judge(self.llm, asked, pairs), part.text,
+                           with_corrections(judge(self.llm, asked, pairs, probe=len(parts) == 1), part.text,
                                             [text for _, text in pairs],
                                             [passage[n] for n, _ in pairs])))
         answer.timings["decide"] = time.perf_counter() - t0

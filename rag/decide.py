@@ -136,9 +136,9 @@ def judge(llm: BaseChatModel, question: str, candidates: Sequence[tuple[int, str
     together. The prompts share the system prompt and question; the local model scores them in one
     decode on top of that shared start (``rag.llm.ChatLlamaCpp.batch``), a server gets them as
     concurrent requests. ``probe``: read the judge probe's P where the model gives one
-    (``read_answers``); False: P(Yes) alone. The probe was trained on whole questions; a question's
-    parts are questions too and are probed (on 15 questions in parts of tune and the probe-training
-    set, 2 more answered and none lost, docs/eval.md), a timeline's years, which are no questions, are judged by P(Yes)."""
+    (``read_answers``); False: P(Yes) alone. The probe was trained and measured on whole questions
+    only, so the parts of a question and a timeline's years are judged by P(Yes) (probing the parts
+    gained 2 of 15 on the training sets but lost the sample articles' two-article answer: docs/eval.md)."""
     if not candidates:
         return Judgement([])
     ask = llm.bind(logprobs=True, top_logprobs=20, max_tokens=1)

@@ -81,7 +81,7 @@ def test_judge_uses_the_probe(monkeypatch):
     judged = judge(Probed(messages=iter([])), "Wie?", two)
     assert judged.p_yes == [pytest.approx(0.1), pytest.approx(0.8)] and judged.by == "probe"
     assert judged.ranked()[0] == 1
-    # a timeline's years are judged by P(Yes): they are no questions, the probe never saw such prompts
+    # the parts of a question (and a timeline) are judged by P(Yes): the probe never saw them
     by_yes = judge(Probed(messages=iter([])), "Wie?", two, probe=False)
     assert by_yes.p_yes == [pytest.approx(0.5), pytest.approx(0.5)] and by_yes.by == "p_yes"
     # one prompt without a probe value: the two scales are never mixed, and the judgement says so

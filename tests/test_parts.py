@@ -234,11 +234,12 @@ def test_a_sentence_one_part_cannot_use_is_still_judged_for_the_other(tmp_path, 
     assert not answer.abstained
 
 
-def test_the_parts_of_a_question_are_judged_by_the_probe(tmp_path, corpus):
-    # the model's word says no to everything (P(Yes) 0.1); the probe finds each part's sentence
-    llm = recording_llm("Blinken zegde 25 miljoen dollar toe [1]. Hij bezocht Centraal-Azië [1].", yes=lambda s: 0.1)
-    llm.probe = lambda question, sentence: 0.95 if ("Centraal-Azië" if "gebied" in question else "25 miljoen") \
-        in sentence else 0.05
+def test_the_parts_of_a_question_are_judged_by_p_yes_not_the_probe(tmp_path, corpus):
+    # the probe was trained on whole questions; judging parts by it lost a two-article answer
+    llm = recording_llm("Blinken zegde 25 miljoen dollar toe [1]. Hij bezocht Centraal-Azië [1].")
+    llm.yes_for = lambda question, sentence: 0.95 if ("Centraal-Azië" if "gebied" in question else "25 miljoen") \
+        in sentence else 0.1
+    llm.probe = lambda question, sentence: 0.05  # would refuse every part
     answer = bot_with(tmp_path, corpus, llm, k=4).ask("Hoeveel geld zegde Blinken toe, en welk gebied bezocht hij?")
-    assert answer.decision["judge"] == "probe" and [p["p_best"] for p in answer.decision["parts"]] == [0.95, 0.95]
+    assert answer.decision["judge"] == "p_yes" and [p["p_best"] for p in answer.decision["parts"]] == [0.95, 0.95]
     assert not answer.abstained and "25 miljoen" in answer.answer
