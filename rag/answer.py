@@ -22,18 +22,43 @@ PART_REFUSALS = {
     "nl": "Op „{part}” geven de artikelen geen antwoord.",
     "en": "The articles don't answer “{part}”.",
 }
-# Why a question was refused, by code: the English wording is ``Answer.abstain_reason`` (the API's,
-# the CLI's and the eval report's); the UI words the same code and values in the question's language.
+# Why a question was refused, by code, in each answer language (``refusal_reason`` words it): the
+# English wording is ``Answer.abstain_reason`` (the API's, the CLI's and the eval report's); the UI
+# says it in the question's language.
 REFUSAL_REASONS = {
-    "no_article": "no article matches",
-    "no_article_dated": "no article matches the dates {dates}",
-    "too_far": "no passage is close enough to the question ({closest:.3f} < {min_score})",
-    "unsupported": "no sentence of the answer is supported by the sources",
-    "not_answered": "no sentence answers the question (P = {p:.2f} < {threshold})",
-    "lacking": "no sentence gives the {kinds} asked for",
-    "no_article_answers": "no article's sentence answers the question",
-    "timeline_unsupported": "no line of the timeline is supported by the sources",
+    "no_article": {"en": "no article matches", "nl": "geen artikel past bij de vraag"},
+    "no_article_dated": {"en": "no article matches the dates {dates}", "nl": "geen artikel uit de gevraagde tijd ({dates})"},
+    "too_far": {"en": "no passage is close enough to the question ({closest:.3f} < {min_score})",
+                "nl": "geen passage ligt dicht genoeg bij de vraag ({closest:.3f} < {min_score})"},
+    "unsupported": {"en": "no sentence of the answer is supported by the sources",
+                    "nl": "geen zin van het antwoord wordt door de bronnen gesteund"},
+    "not_answered": {"en": "no sentence answers the question (P = {p:.2f} < {threshold})",
+                     "nl": "geen zin beantwoordt de vraag (kans {p:.2f} < drempel {threshold})"},
+    "lacking": {"en": "no sentence gives {kinds}, as asked", "nl": "geen zin noemt {kinds}"},
+    "no_article_answers": {"en": "no article's sentence answers the question",
+                           "nl": "geen zin uit de artikelen beantwoordt de vraag"},
+    "timeline_unsupported": {"en": "no line of the timeline is supported by the sources",
+                             "nl": "geen regel van de tijdlijn wordt door de bronnen gesteund"},
 }
+# The kinds of answer a question may ask for (``rag.answer_kind``), as a refusal and the why-view name them.
+KIND_WORDS = {
+    "en": {"time": "a time", "duration": "a duration", "number": "a number", "day": "a day or date", "name": "a name"},
+    "nl": {"time": "een tijdstip", "duration": "een duur", "number": "een aantal", "day": "een dag of datum",
+           "name": "een naam"},
+}
+_OR = {"en": " or ", "nl": " of "}
+
+
+def refusal_reason(code: str, values: dict[str, Any], language: str = "en") -> str:
+    """The reason for a refusal (``REFUSAL_REASONS[code]``) in ``language`` (English for any but
+    Dutch), naming ``values``; a list of kinds of answer is worded as alternatives ("een aantal of
+    een duur")."""
+    lang = language if language in _OR else "en"
+    worded = {k: _OR[lang].join(KIND_WORDS[lang].get(x, str(x)) for x in v) if isinstance(v, list) else v
+              for k, v in values.items()}
+    return REFUSAL_REASONS[code][lang].format(**worded)
+
+
 NOT_ANSWERED = "not answered: no sentence answers this part of the question"  # the note of such a sentence
 # The note of a sentence the model wrote in another language than its source: checked by meaning, names
 # and numbers only. A blind read of the holdout run found wrong details in 8 of 20 such English
@@ -105,7 +130,7 @@ class Answer(BaseModel):
     answer: str  # final text with checked [n] markers
     language: str
     abstained: bool = False
-    abstain_reason: str = ""  # in English (``REFUSAL_REASONS``)
+    abstain_reason: str = ""  # in English (``refusal_reason``)
     abstain_code: str = ""  # its key in ``REFUSAL_REASONS``
     abstain_values: dict[str, Any] = Field(default_factory=dict)  # the values its wording names
     sentences: list[AnswerSentence] = Field(default_factory=list)

@@ -25,13 +25,13 @@ from rag.answer import (
     NOT_ANSWERED,
     PART_REFUSALS,
     QUOTED,
-    REFUSAL_REASONS,
     REFUSALS,
     Answer,
     AnswerSentence,
     Citation,
     Event,
     Source,
+    refusal_reason,
 )
 from rag.answer_kind import asks_for
 from rag.citations import check, citation_for, note_across_languages, render
@@ -459,8 +459,7 @@ class AnswerChain:
         answer.answer = REFUSALS[answer.language]
         answer.sentences, answer.citations = [], []
         answer.abstain_code, answer.abstain_values = code, values
-        worded = {k: " or ".join(v) if isinstance(v, list) else v for k, v in values.items()}
-        answer.abstain_reason = REFUSAL_REASONS[code].format(**worded)
+        answer.abstain_reason = refusal_reason(code, values)
         return Event(kind="answer", answer=answer)
 
 

@@ -21,7 +21,7 @@ import html
 import re
 from collections.abc import Iterable, Mapping, Sequence
 
-from rag.answer import ACROSS_LANGUAGES, REFUSALS, Answer, Source
+from rag.answer import ACROSS_LANGUAGES, KIND_WORDS, REFUSAL_REASONS, REFUSALS, Answer, Source, refusal_reason
 from rag.citations import MARKER, marker_numbers
 from rag.timeline import date_label
 
@@ -57,9 +57,6 @@ _LABELS = [  # (key, nl, en)
     ("correction", "ontkent wat de vraag aanneemt", "denies what the question assumes"),
     ("lacking", "Niet voorgelegd: de vraag vraagt om {kinds}, deze zinnen noemen er geen",
      "Not judged: the question asks for {kinds}, these sentences give none"),
-    ("kind_time", "een tijdstip", "a time"), ("kind_duration", "een duur", "a duration"),
-    ("kind_number", "een aantal", "a number"), ("kind_day", "een dag of datum", "a day or date"),
-    ("kind_name", "een naam", "a name"),
     ("across", "In de woorden van het model, uit een bron in een andere taal: vergelijk met het citaat",
      "The model's wording of a source in another language: compare with the quote"),
     ("dropped", "Weggelaten: niet gesteund door de gekozen zin", "Left out: not supported by the chosen sentence"),
@@ -73,18 +70,6 @@ _LABELS = [  # (key, nl, en)
     ("timeline", "Tijdlijn", "Timeline"),
 ]
 LABELS = {lang: {key: texts[i] for key, *texts in _LABELS} for i, lang in enumerate(("nl", "en"))}
-# Why a question was refused (``rag.answer.REFUSAL_REASONS``), in Dutch; English is the answer's own
-# ``abstain_reason``.
-_DUTCH_REASONS = {
-    "no_article": "geen artikel past bij de vraag",
-    "no_article_dated": "geen artikel uit de gevraagde tijd ({dates})",
-    "too_far": "geen passage ligt dicht genoeg bij de vraag ({closest:.3f} < {min_score})",
-    "unsupported": "geen zin van het antwoord wordt door de bronnen gesteund",
-    "not_answered": "geen zin beantwoordt de vraag (kans {p:.2f} < drempel {threshold})",
-    "lacking": "geen zin noemt {kinds}",
-    "no_article_answers": "geen zin uit de artikelen beantwoordt de vraag",
-    "timeline_unsupported": "geen regel van de tijdlijn wordt door de bronnen gesteund",
-}
 
 
 def _l(language: str) -> dict[str, str]:
@@ -268,16 +253,12 @@ def _seconds(value: float) -> str:
     return f"{value * 1000:.0f} ms" if value < 1 else f"{value:.2f} s"
 
 
-def refusal_reason(answer: Answer) -> str:
-    """Why ``answer`` was refused, in its language: Dutch from ``_DUTCH_REASONS``, else its English
-    ``abstain_reason``."""
-    wording = _DUTCH_REASONS.get(answer.abstain_code) if answer.language == "nl" else None
-    if wording is None:
+def _refusal_reason(answer: Answer) -> str:
+    """Why ``answer`` was refused, in its language; an answer without a code (made by an older
+    server) keeps its English ``abstain_reason``."""
+    if answer.abstain_code not in REFUSAL_REASONS:
         return answer.abstain_reason
-    lab = _l("nl")
-    values = {k: " of ".join(lab.get(f"kind_{x}") or str(x) for x in v) if isinstance(v, list) else v
-              for k, v in answer.abstain_values.items()}
-    return wording.format(**values)
+    return refusal_reason(answer.abstain_code, answer.abstain_values, answer.language)
 
 
 def why_html(answer: Answer) -> str:
@@ -291,7 +272,7 @@ def why_html(answer: Answer) -> str:
         f'<dt>{lab["filters"]}</dt><dd>{" · ".join(filters) or lab["none"]}</dd>',
     ]
     if answer.abstained:
-        rows.append(f'<dt>{lab["abstained"]}</dt><dd class="nr-reason">{esc(refusal_reason(answer))}</dd>')
+        rows.append(f'<dt>{lab["abstained"]}</dt><dd class="nr-reason">{esc(_refusal_reason(answer))}</dd>')
     rows.append(f'<dt>{lab["model"]}</dt><dd><code>{esc(answer.model or "?")}</code> '
                 f'({lab["mode"]} {esc(answer.mode or "?")})</dd>')
     out = [f'<div class="nr-why"><dl>{"".join(rows)}</dl>']
@@ -327,7 +308,8 @@ def why_html(answer: Answer) -> str:
                    + '</td></tr>' for c in d["candidates"])
         out.append("</tbody></table>")
     if lacking := answer.decision.get("lacking"):
-        kinds = " / ".join(lab[f"kind_{k}"] for k in lacking["asks_for"] if f"kind_{k}" in lab)
+        words = KIND_WORDS.get(answer.language, KIND_WORDS["en"])
+        kinds = " / ".join(words[k] for k in lacking["asks_for"] if k in words)
         out.append(f'<h4>{esc(lab["lacking"].format(kinds=kinds))}</h4><ul class="nr-sentences">')
         out.extend(f'<li class="nr-dim">{esc(_clip(text, 160))}</li>' for text in lacking["sentences"])
         out.append("</ul>")
