@@ -35,6 +35,10 @@ REFUSAL_REASONS = {
     "not_answered": {"en": "no sentence answers the question (P = {p:.2f} < {threshold})",
                      "nl": "geen zin beantwoordt de vraag (kans {p:.2f} < drempel {threshold})"},
     "lacking": {"en": "no sentence gives {kinds}, as asked", "nl": "geen zin noemt {kinds}"},
+    "model_refused": {"en": "the model found no answer in the chosen sentence, judged too weakly to quote instead "
+                            "(P = {p:.2f} < {strong})",
+                      "nl": "het model vond geen antwoord in de gekozen zin, die te zwak beoordeeld is om te citeren "
+                            "(kans {p:.2f} < {strong})"},
     "no_article_answers": {"en": "no article's sentence answers the question",
                            "nl": "geen zin uit de artikelen beantwoordt de vraag"},
     "timeline_unsupported": {"en": "no line of the timeline is supported by the sources",

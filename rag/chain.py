@@ -63,11 +63,22 @@ TIMELINE_JOIN_P = 0.2
 # and judged at least this likely for it (as a timeline's other articles join at a lower P): the
 # Kazakhstan sentence that also says "waar veel mensen van Russische afkomst wonen" scored 0.29.
 SHARED_P = 0.2
+# The phrasing model saying that what it was shown holds no answer: "The sentences do not provide any
+# information about Putin's jealousy." (found asking new questions as a user would).
 _MODEL_REFUSAL = re.compile(
     r"staat niet in de (artikelen|bronnen)|niet in de (artikelen|bronnen)|geen informatie|"
-    r"articles? (don't|do not) say|not (mentioned |stated )?in the (articles|sources)|no information",
+    r"articles? (don't|do not) say|not (mentioned |stated )?in the (articles|sources)|no information|"
+    r"\b(sentences?|articles?|sources?|passages?|text|context)\s+(do|does|did)(\s+not|n't)\s+"
+    r"(provide|contain|mention|say|state|give|specify|include|answer)\b|"
+    r"\b(zin|zinnen|artikel|artikelen|bron|bronnen|tekst)\s+(bevat|bevatten|noemt|noemen|vermeldt|vermelden|zegt|zeggen"
+    r"|geeft|geven)\s+(geen|niet|niets)\b",
     re.IGNORECASE,
 )
+# When the phrasing model finds no answer in the chosen sentence, that sentence is quoted instead only
+# when judged at least this likely (or it corrects the question): a weaker one is no answer twice over,
+# and quoting it showed "“Goede buren en betrouwbare partners”, omschreef Xi de relatie." (P 0.50) for
+# "Why did Biden call Xi a murderer?".
+QUOTE_P = 0.6
 _CODE = re.compile(r"\b(select|insert|update|delete|drop|union)\b.{0,80}\b(from|into|table|set|select)\b.{0,80}(;|--|\*|=)"
                    r"|;\s*--|<\s*/?\s*(script|iframe|img|svg)\b", re.IGNORECASE | re.DOTALL)
 STOP = ["\n\n", "\nVraag:", "\nQuestion:", "\nBronnen:", "\nSources:"]
@@ -345,6 +356,9 @@ class AnswerChain:
             phrase_messages(asked, lang, numbered, _language_of(sources, {n for n, _ in numbered}))).strip()
         answer.timings["generate"] = time.perf_counter() - t0
         answer.raw_answer = raw
+        if len(parts) == 1 and _MODEL_REFUSAL.search(raw) and not _quotable(judged[0][3], order[0], denied >= 0):
+            yield self._refuse(answer, "model_refused", p=float(judged[0][3].p_yes[order[0]]), strong=QUOTE_P)
+            return
         t0 = time.perf_counter()
         sentences_, citations = ([], []) if not raw or _MODEL_REFUSAL.search(raw) else check(
             raw, evidence, sources, self.embeddings, self.support, question, strict=True, allowed=set(chosen))
@@ -471,6 +485,13 @@ def _naming(groups: list[list[int]], question: str, evidence: Evidence, sources:
     naming = _sources_naming(question_names(question), sources)
     kept = [g for g in groups if evidence.units[g[0]].source in naming]
     return kept or groups
+
+
+def _quotable(judgement: Judgement, k: int, denies: bool) -> bool:
+    """May candidate ``k`` be quoted as the answer when the phrasing model found none in it? When it
+    was judged at least ``QUOTE_P``, or it corrects the question or ``denies`` what a yes/no question
+    asks: the model often calls a correction no answer."""
+    return judgement.p_yes[k] >= QUOTE_P or k in judgement.corrections or denies
 
 
 def _covers(candidates: list[int], judgement: Judgement, chosen: list[int]) -> int | None:

@@ -13,6 +13,7 @@ import pytest
 
 from newsrag.chatbot import Chatbot
 from rag.answer import ACROSS_LANGUAGES, QUOTED, REFUSALS, AnswerSentence, Citation, Source
+from rag.chain import QUOTE_P
 from rag.citations import split_cited
 from rag.errors import InputError
 from tests.conftest import make_settings, write_corpus
@@ -175,6 +176,23 @@ def test_a_model_refusal_after_a_yes_falls_back_to_the_quote_in_the_questions_la
     llm = recording_llm("Het antwoord staat niet in de bronnen.", yes=yes_when("25 miljoen"))
     answer = bot_with(tmp_path, corpus, llm).ask(question)
     assert not answer.abstained and answer.answer.startswith(lead) and "25 miljoen dollar" in answer.answer
+
+
+@pytest.mark.parametrize("refusal", ["Het antwoord staat niet in de bronnen.",
+                                     "The sentences do not provide any information about the money."])
+def test_a_model_refusal_of_a_weakly_judged_sentence_is_a_refusal_not_its_quote(tmp_path, corpus, refusal):
+    # judged 0.5: enough to answer (threshold 0.3), too little to quote when the model finds no answer in it
+    answer = bot_with(tmp_path, corpus, recording_llm(refusal, yes=lambda sentence: 0.5)).ask(Q_MONEY)
+    assert answer.abstained and answer.answer == REFUSALS["nl"] and answer.citations == []
+    assert answer.abstain_code == "model_refused" and answer.abstain_values == {"p": 0.5, "strong": QUOTE_P}
+    assert answer.raw_answer == refusal  # the why-view shows what the model said
+
+
+def test_a_model_refusal_of_a_correction_still_shows_the_correction(tmp_path):
+    corpus = write_corpus(tmp_path / "drought", DROUGHT)
+    answer = bot_with(tmp_path, corpus, recording_llm("De zinnen bevatten geen informatie over het verbod.",
+                                                      yes=lambda sentence: 0.15)).ask("Welk sproeiverbod is er volgens Vitens?")
+    assert answer.answer.startswith("Volgens het artikel: „Een sproeiverbod is er volgens Vitens voorlopig niet")
 
 
 ENGLISH = {"port.txt": " date 2024-06 The port of Antwerp grew.\n\n"
