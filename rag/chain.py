@@ -356,11 +356,12 @@ class AnswerChain:
             phrase_messages(asked, lang, numbered, _language_of(sources, {n for n, _ in numbered}))).strip()
         answer.timings["generate"] = time.perf_counter() - t0
         answer.raw_answer = raw
-        if len(parts) == 1 and _MODEL_REFUSAL.search(raw) and not _quotable(judged[0][3], order[0], denied >= 0):
+        model_refused = bool(_MODEL_REFUSAL.search(raw))
+        if model_refused and len(parts) == 1 and not _quotable(judged[0][3], order[0], denied >= 0):
             yield self._refuse(answer, "model_refused", p=float(judged[0][3].p_yes[order[0]]), strong=QUOTE_P)
             return
         t0 = time.perf_counter()
-        sentences_, citations = ([], []) if not raw or _MODEL_REFUSAL.search(raw) else check(
+        sentences_, citations = ([], []) if not raw or model_refused else check(
             raw, evidence, sources, self.embeddings, self.support, question, strict=True, allowed=set(chosen))
         answer.timings["check"] = time.perf_counter() - t0
         answer.dropped = [s for s in sentences_ if not s.supported]
@@ -489,9 +490,9 @@ def _naming(groups: list[list[int]], question: str, evidence: Evidence, sources:
 
 def _quotable(judgement: Judgement, k: int, denies: bool) -> bool:
     """May candidate ``k`` be quoted as the answer when the phrasing model found none in it? When it
-    was judged at least ``QUOTE_P``, or it corrects the question or ``denies`` what a yes/no question
-    asks: the model often calls a correction no answer."""
-    return judgement.p_yes[k] >= QUOTE_P or k in judgement.corrections or denies
+    was judged at least ``QUOTE_P`` (a correction always is: ``rag.decide.CORRECTION_P``), or it
+    ``denies`` what a yes/no question asks: the model often calls a denial no answer."""
+    return judgement.p_yes[k] >= QUOTE_P or denies
 
 
 def _covers(candidates: list[int], judgement: Judgement, chosen: list[int]) -> int | None:

@@ -15,6 +15,7 @@ from newsrag.chatbot import Chatbot
 from rag.answer import ACROSS_LANGUAGES, QUOTED, REFUSALS, AnswerSentence, Citation, Source
 from rag.chain import QUOTE_P
 from rag.citations import split_cited
+from rag.decide import CORRECTION_P
 from rag.errors import InputError
 from tests.conftest import make_settings, write_corpus
 from tests.fakes import BagOfWordsEmbeddings, recording_llm, yes_when
@@ -193,6 +194,7 @@ def test_a_model_refusal_of_a_correction_still_shows_the_correction(tmp_path):
     answer = bot_with(tmp_path, corpus, recording_llm("De zinnen bevatten geen informatie over het verbod.",
                                                       yes=lambda sentence: 0.15)).ask("Welk sproeiverbod is er volgens Vitens?")
     assert answer.answer.startswith("Volgens het artikel: „Een sproeiverbod is er volgens Vitens voorlopig niet")
+    assert CORRECTION_P >= QUOTE_P  # a correction is judged strongly enough to be quoted
 
 
 ENGLISH = {"port.txt": " date 2024-06 The port of Antwerp grew.\n\n"
