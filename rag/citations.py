@@ -36,6 +36,26 @@ MARKER = re.compile(r"\s*\[(\d{1,2}(?:\s*[,;]\s*\d{1,2})*)\]")
 # at the end of the sentence ("… cubic meters of water and [6].", a tune answer).
 _MARKER_RUN = re.compile(r"\]\s*(?:(?:,|;|&|\+|\band\b|\ben\b)\s*)?\[(?=\d{1,2}\s*[\],;])", re.IGNORECASE)
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
+# Numbers written as words count as their digits, in Dutch and English: "for one day" does not say
+# "een driedaags staatsbezoek" (found asking a new question as a user would; digits alone let it pass).
+# "één"/"one" only before a unit ("one of them" is no number; "een" is mostly "a"), and a word fused to a duration
+# ("driedaags", "tweejarige", "three-day") too.
+_NUMBER_WORDS = {
+    **{w: str(n) for n, ws in enumerate([
+        (), (), ("twee", "two"), ("drie", "three"), ("vier", "four"), ("vijf", "five"), ("zes", "six"),
+        ("zeven", "seven"), ("acht", "eight"), ("negen", "nine"), ("tien", "ten"), ("elf", "eleven"),
+        ("twaalf", "twelve"), ("dertien", "thirteen"), ("veertien", "fourteen"), ("vijftien", "fifteen"),
+        ("zestien", "sixteen"), ("zeventien", "seventeen"), ("achttien", "eighteen"), ("negentien", "nineteen"),
+        ("twintig", "twenty")]) for w in ws},
+    "dertig": "30", "thirty": "30", "veertig": "40", "forty": "40", "vijftig": "50", "fifty": "50",
+    "zestig": "60", "sixty": "60", "zeventig": "70", "seventy": "70", "tachtig": "80", "eighty": "80",
+    "negentig": "90", "ninety": "90",
+    "honderd": "100", "hundred": "100", "duizend": "1000", "thousand": "1000"}
+_SPELLED = "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True))
+_UNIT = (r"(dag|dagen|week|weken|maand|maanden|jaar|jaren|uur|uren|minuut|minuten|keer|procent|meter|kilometer"
+         r"|day|days|week|weeks|month|months|year|years|hour|hours|minute|minutes|time|times|percent|metres?|meters?)")
+_WORD_NUMBER = re.compile(rf"\b({_SPELLED})(?=\b|-|daags|daagse|jarig|jarige|weeks|weekse|maands|maandse|urig|urige)"
+                          rf"|\b(één|one)(?=[\s-]{_UNIT}\b|daags|daagse|jarig|jarige)", re.IGNORECASE)
 # A negation the quote lacks (or drops one it has) flips the fact: "Oekraïne reageerde niet op het
 # plan" is close to "In Oekraïne werd het plan van tafel geveegd" in embedding space.
 _NEGATION = re.compile(r"\b(niet|geen|nooit|niets|niemand|nergens|noch|not|no|never|nothing|none|nobody|"
@@ -93,8 +113,10 @@ def split_cited(text: str) -> list[tuple[str, list[int]]]:
 
 
 def numbers(text: str) -> set[str]:
-    """The numbers in ``text``, "1,5" and "1.5" alike."""
-    return {n.replace(",", ".") for n in _NUMBER.findall(text)}
+    """The numbers in ``text``, "1,5" and "1.5" alike, and those written as words as their digits
+    ("drie", "three-day", "driedaags": "3")."""
+    spelled = {_NUMBER_WORDS.get(m.group().lower(), "1") for m in _WORD_NUMBER.finditer(text)}
+    return {n.replace(",", ".") for n in _NUMBER.findall(text)} | spelled
 
 
 def _numbers_ok(sentence: str, quote: str) -> bool:

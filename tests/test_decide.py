@@ -125,6 +125,14 @@ def test_an_empty_judgement_never_answers():
     ("Lavrov zegde de regio 25 miljoen dollar toe.", "Blinken zegde de regio 25 miljoen dollar toe.", False),
     ("Blinken promised the region 25 million dollars.", "Hij zegde de regio 25 miljoen dollar extra toe.", True),
     ("Blinken promised the region 30 million dollars.", "Hij zegde de regio 25 miljoen dollar extra toe.", False),
+    # numbers written as words, in either language, and fused to a duration
+    ("Xi received Lukashenko for one day.", "Xi ontvangt Loekasjenko voor een driedaags staatsbezoek.", False),
+    ("Xi received Lukashenko for a three-day state visit.", "Xi ontvangt Loekasjenko voor een driedaags staatsbezoek.",
+     True),
+    ("He got four years in prison.", "In hoger beroep kreeg hij vier jaar cel.", True),
+    ("He got five years in prison.", "In hoger beroep kreeg hij vier jaar cel.", False),
+    ("One of the two leaders spoke.", "Een van beide leiders sprak.", False),  # "two" is a number the quote lacks
+    ("One of the leaders spoke.", "Een van de leiders sprak.", True),  # "one of" is no number
     ("The Waalbrug will reopen for truck traffic from Monday.",
      "De Waalbrug gaat vanaf maandag voor vrachtverkeer dicht.", False),  # the opposite state
     ("The Waalbrug will close to trucks from Monday.", "De Waalbrug gaat vanaf maandag voor vrachtverkeer dicht.", True),
