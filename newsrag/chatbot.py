@@ -288,7 +288,7 @@ class Chatbot:
         naming the other versions of its story."""
         dates = DateFilter(since or None, until or None)  # validates both dates
         k = check_k(k) or self.settings.k
-        hits = self.retriever.retrieve(query, k, dates or None).hits
+        hits = self.retriever.retrieve(self.retriever.respelled(query), k, dates or None).hits
         also = self.also_in(h.doc_id for h in hits)
         return [Passage.of(h, also_in=also[h.doc_id]) for h in hits]
 

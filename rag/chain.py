@@ -132,7 +132,8 @@ class AnswerChain:
             t0 = time.perf_counter()
             rewrite = model_rewrite(self.llm, question, history)
             timings["rewrite"] = time.perf_counter() - t0
-        query = rewrite or query
+        # searched with the names as the articles write them ("Lukashenko" -> "Loekasjenko")
+        query = self.retriever.respelled(rewrite or query)
         asked = rewrite or question  # what the evidence is ranked, judged and checked against
         filters = merge(dates or DateFilter(), parse_question_dates(query, self.newest_date()))
         texts = split_question(asked)

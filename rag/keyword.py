@@ -26,6 +26,7 @@ import re
 import sqlite3
 import threading
 import time
+import unicodedata
 import weakref
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -87,6 +88,11 @@ def analyze(text: str) -> list[str]:
 def terms(text: str) -> set[str]:
     """The stemmed content words of ``text``, as the keyword index sees them."""
     return set(analyze(text))
+
+
+def plain(text: str) -> str:
+    """``text`` without accents: "oekraïne" -> "oekraine"."""
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
 
 def match_expression(query: str) -> str:
@@ -317,6 +323,19 @@ class KeywordIndex:
 
     def count(self) -> int:
         return self._guarded(lambda db: db.execute("SELECT count(*) FROM chunks").fetchone()[0])
+
+    def spelled(self, words: Iterable[str]) -> dict[str, str]:
+        """Which of ``words`` (lower case, without accents) the articles hold, each with the accents
+        they write it with: {"oekraine": "oekraïne", "poetin": "poetin"}; a word they lack is left out.
+        Looked up by stem, so "poetins" is held when "Poetin" is."""
+        stems = {w: _stem(w) for w in words if re.fullmatch(_TOKEN, w)}
+        held = self._guarded(lambda db: keyword_query.terms_like(db, set(stems.values())))
+        found = {}
+        for word, stem in stems.items():
+            term = next((t for t in held.get(stem[:3], ()) if plain(t) == stem), None)
+            if term is not None:
+                found[word] = term + word[len(stem):] if word.startswith(stem) else word
+        return found
 
     def search(self, query: str, k: int, span: keyword_query.Span | None = None) -> list[tuple[str, float]]:
         """(chunk_id, BM25 score) for the best ``k`` chunks with a positive score; with ``span``

@@ -42,6 +42,17 @@ def chunk_ids_between(db: sqlite3.Connection, span: Span) -> list[str]:
         f"SELECT c.chunk_id FROM articles a JOIN chunks c ON c.doc_id = a.doc_id WHERE {_IN_RANGE}", _range(db, span))]
 
 
+def terms_like(db: sqlite3.Connection, stems: set[str]) -> dict[str, list[str]]:
+    """The indexed terms that begin as each of ``stems`` does (its first three letters, the key),
+    commonest first: a range of the sorted vocabulary, so accents further on are found too
+    ("oekraïn" for "oekrain")."""
+    found: dict[str, list[str]] = {}
+    for start in {s[:3] for s in stems}:
+        found[start] = [t for t, in db.execute("SELECT term FROM vocab WHERE term >= ? AND term < ? ORDER BY doc DESC",
+                                               (start, start + "\U0010ffff"))]
+    return found
+
+
 def search(db: sqlite3.Connection, query: list[str], expression: str, k: int,
            span: Span | None = None) -> list[tuple[str, float]]:
     """(chunk_id, score) of the best ``k`` chunks with a positive score for the analysed ``query``

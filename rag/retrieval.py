@@ -32,6 +32,7 @@ from rag.dates import DateFilter
 from rag.keyword import KeywordIndex
 from rag.keyword_sync import sync
 from rag.language import detect_language, in_other_language
+from rag.names import respell
 from rag.store import Hit, NewsIndex
 from rag.stories import collapse
 
@@ -154,6 +155,11 @@ class Retriever:
     @property
     def hybrid(self) -> bool:
         return self.keywords is not None and self.bm25_weight > 0
+
+    def respelled(self, text: str) -> str:
+        """``text`` with its names written as the articles write them ("Lukashenko" -> "Loekasjenko",
+        ``rag.names.respell``), looked up in the keyword index; as it is without one."""
+        return respell(text, self.keywords.spelled) if self.keywords is not None else text
 
     def retrieve(self, query: str, k: int, dates: DateFilter | None = None,
                  vector: list[float] | None = None) -> Retrieval:
