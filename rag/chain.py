@@ -36,7 +36,16 @@ from rag.answer import (
 from rag.answer_kind import asks_for
 from rag.citations import check, citation_for, note_across_languages, render
 from rag.dates import DateFilter, merge, parse_question_dates
-from rag.decide import SECOND_SOURCE_P, Judgement, answerability, answers_no, judge, lacks_answer, with_corrections
+from rag.decide import (
+    SECOND_SOURCE_P,
+    Judgement,
+    answerability,
+    answers_no,
+    judge,
+    lacks_answer,
+    threshold_for,
+    with_corrections,
+)
 from rag.errors import InputError
 from rag.evidence import Evidence, SentenceVectors, Unit, build_evidence, pick_evidence, top_units
 from rag.followup import Message, model_rewrite, needs_history, previous_question, standalone_query
@@ -309,8 +318,10 @@ class AnswerChain:
                                             [passage[n] for n, _ in pairs])))
         answer.timings["decide"] = time.perf_counter() - t0
         p_answer = answerability([j for _, _, _, j in judged])
+        # one question's threshold depends on what it asks for; a question in parts has the plain one
+        threshold = threshold_for(parts[0].text, self.answer_threshold) if len(parts) == 1 else self.answer_threshold
         answer.decision = {
-            "p_answer": round(p_answer, 4), "threshold": self.answer_threshold,
+            "p_answer": round(p_answer, 4), "threshold": threshold,
             "judge": "probe" if all(j.by == "probe" for *_, j in judged) else "p_yes",  # what each P is
             "candidates": [{"source": evidence.units[i].source, "text": evidence.units[i].text, "p_yes": round(p, 4),
                             "relevance": round(float(part.scores[i]), 4), "correction": rank in j.corrections}
@@ -323,9 +334,9 @@ class AnswerChain:
         else:
             answer.decision["parts"] = [{"part": part.text, "asked": asked, "p_best": round(j.best, 4)}
                                         for part, asked, _, j in judged]
-        if p_answer < self.answer_threshold:
+        if p_answer < threshold:
             left = any(c for _, _, c, _ in judged)
-            yield (self._refuse(answer, "not_answered", p=float(p_answer), threshold=self.answer_threshold) if left or not lacking
+            yield (self._refuse(answer, "not_answered", p=float(p_answer), threshold=threshold) if left or not lacking
                    else self._refuse(answer, "lacking", kinds=answer.decision["lacking"]["asks_for"]))
             return
         # A question that names two dates ("in 2021, and in 2023") wants an article of each: the

@@ -122,6 +122,23 @@ class Judgement:
         return sorted(range(len(self.p_yes)), key=lambda i: -(self.p_yes[i] - RANK_PENALTY * i))
 
 
+# The judge's P means more or less by the kind of answer a question asks for (``rag.answer_kind``),
+# so the answer threshold moves by kind. Asked for a number, it says yes to any on-topic sentence with
+# a number in it: unanswerable "how many" questions scored up to 0.56 on the training sets. Asked
+# when or how long, it says no to sentences that hold the date: answerable ones scored 0.21-0.27,
+# unanswerable ones at most 0.09. Swept on eval/tune.jsonl and eval/probe_train.jsonl apart
+# (docs/eval.md, stop 30): decision errors for numbers 3 and 8 at 0.30, 3 and 6 at 0.40 (0.45: 5
+# and 4); for dates, times and durations 1 and 3 at 0.30, 0 and 1 at 0.20. Other questions: 0.30 is
+# best on both.
+KIND_SHIFT = {"number": 0.10, "day": -0.10, "time": -0.10, "duration": -0.10}
+
+
+def threshold_for(question: str, base: float) -> float:
+    """The answer threshold for ``question``: ``base`` (``Settings.answer_threshold``) moved by the
+    kind of answer it asks for (``KIND_SHIFT``)."""
+    return round(min(max(base + KIND_SHIFT.get(asks_for(question) or "", 0.0), 0.0), 1.0), 4)
+
+
 def answerability(parts: Sequence[Judgement]) -> float:
     """The answerability score of a question: the mean of its two best P(Yes), or, for a question in
     parts (``rag.parts``), the mean of each part's best: the same two sentences' worth of evidence,

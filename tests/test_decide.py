@@ -10,7 +10,17 @@ from langchain_core.messages import AIMessage
 
 from eval.metrics import abstention_sweep
 from rag.citations import denies, fact_objection, facts_ok
-from rag.decide import CORRECTION_P, Judgement, answers_no, corrects, judge, read_yes, with_corrections, yes_no
+from rag.decide import (
+    CORRECTION_P,
+    Judgement,
+    answers_no,
+    corrects,
+    judge,
+    read_yes,
+    threshold_for,
+    with_corrections,
+    yes_no,
+)
 from rag.evidence import Evidence, Unit, pick_evidence
 from rag.prompts import judge_messages, phrase_messages
 from tests.fakes import recording_llm
@@ -359,3 +369,12 @@ def test_a_denial_about_someone_else_answers_no_yes_no_question():
     # a question that asks which: no yes/no rule ("won" alone tells nothing)
     assert not answers_no("Wie won de Tour de France?", "De Tour de France won hij niet.", "")
     assert not corrects("Wie won de Tour de France?", "De Tour de France won hij niet.")
+
+
+@pytest.mark.parametrize("question, threshold", [
+    ("Hoeveel woningen komen er?", 0.4), ("How many homes will be built?", 0.4),
+    ("Op welke dag ging de SEH weer open?", 0.2), ("Hoe laat begon de staking?", 0.2), ("How long did it last?", 0.2),
+    ("Waarom staakte het personeel?", 0.3), ("Hoe heet de hackersgroep?", 0.3)])
+def test_the_threshold_moves_by_the_kind_of_answer_asked_for(question, threshold):
+    assert threshold_for(question, 0.3) == threshold
+    assert threshold_for(question, 0.95) <= 1.0 and threshold_for(question, 0.05) >= 0.0
