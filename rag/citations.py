@@ -144,6 +144,27 @@ def denies(text: str) -> bool:
     return negates(_HEDGE.sub(" ", text))
 
 
+_CLAUSE_END = re.compile(r"[,;:–—.!?„“”\"‘’()]|\b(?:maar|but)\b", re.IGNORECASE)
+NEGATED_REACH = 3  # content words after a negation that it may deny ("geen concrete reductiedoelen")
+
+
+def negated_terms(text: str) -> set[str]:
+    """The (stemmed) content words the denials of ``text`` deny: the ``NEGATED_REACH`` after each
+    negation in its clause ("vielen er geen doden": "dood"; "heeft nog niemand aangehouden":
+    "aanhoud"), or, when it ends its clause, the whole clause before it ("Een sproeiverbod is er
+    voorlopig niet"). Hedges deny nothing."""
+    text = _HEDGE.sub(" ", text)
+    found: set[str] = set()
+    for m in _NEGATION.finditer(text):
+        after = _CLAUSE_END.split(text[m.end():], maxsplit=1)[0]
+        words = [w for w in re.findall(r"\w+", after) if w.lower() not in stopwords()]
+        if words:
+            found |= terms(" ".join(words[:NEGATED_REACH]))
+        else:
+            found |= terms(_CLAUSE_END.split(text[:m.start()])[-1])
+    return found
+
+
 def _negation_ok(sentence: str, quote: str) -> bool:
     return negates(sentence) == negates(quote)
 

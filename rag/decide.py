@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from rag.answer_kind import asks_for, holds
-from rag.citations import denies, negates, numbers, without_names
+from rag.citations import denies, negated_terms, negates, numbers, without_names
 from rag.dates import without_years
 from rag.keyword import terms
 from rag.language import detect_language
@@ -246,8 +246,11 @@ def corrects(question: str, sentence: str, passage: str = "") -> bool:
     if said is None or (yes_no(question) and _partial(question, said)):  # "not unanimously" is no "no"
         return False
     wanted = terms(without_names(question))
-    # "Wie won de Tour de France?" leaves one word ("won"): too little to tell what is denied
-    if len(wanted) >= 2 and len(wanted & terms(said)) / len(wanted) >= CORRECTION_OVERLAP:
+    # "Wie won de Tour de France?" leaves one word ("won"): too little to tell what is denied; and what
+    # is denied must be something asked ("geen doden" for "Hoeveel doden vielen er?"), not something
+    # else ("Deze staking is geen doel op zich" for "Hoe laat ging de staking in?")
+    if len(wanted) >= 2 and len(wanted & terms(said)) / len(wanted) >= CORRECTION_OVERLAP \
+            and wanted & negated_terms(said):
         return True
     return answers_no(question, sentence, passage)
 

@@ -9,7 +9,7 @@ import pytest
 from langchain_core.messages import AIMessage
 
 from eval.metrics import abstention_sweep
-from rag.citations import denies, fact_objection, facts_ok
+from rag.citations import denies, fact_objection, facts_ok, negated_terms
 from rag.decide import (
     CORRECTION_P,
     Judgement,
@@ -95,6 +95,13 @@ NO_MEDAL = "Op de 500 meter bij de mannen bleef Nederland voor het eerst sinds 2
     ("Welke acties voert de bond uit tegen NS?", "De bond sluit verdere acties tegen NS niet uit.", False),
     ("Wat eist die bond van NS?", "Verdere acties van de bond tegen NS zijn niet uitgesloten.", False),
     ("Voert de bond de acties tegen NS door?", "De bond voert de acties tegen NS niet uit.", True),  # a denial
+    # what is denied must be something asked, not another word of the sentence
+    ("Hoe laat ging de staking in?", "„Deze staking is geen doel op zich, maar NS laat ons geen keus.”", False),
+    ("Hoe heet de hackersgroep die op het darkweb beweert data te hebben gestolen?",
+     "Op een forum op het darkweb beweert een hackersgroep dat zij data heeft gestolen, maar dat is nog niet bevestigd.",
+     False),
+    ("Wie heeft de politie inmiddels aangehouden voor de hack?",
+     "De politie onderzoekt de zaak, maar heeft nog niemand aangehouden.", True),
 ])
 def test_a_sentence_that_denies_what_the_question_names_is_a_correction(question, sentence, correction):
     assert corrects(question, sentence) is correction
@@ -378,3 +385,14 @@ def test_a_denial_about_someone_else_answers_no_yes_no_question():
 def test_the_threshold_moves_by_the_kind_of_answer_asked_for(question, threshold):
     assert threshold_for(question, 0.3) == threshold
     assert threshold_for(question, 0.95) <= 1.0 and threshold_for(question, 0.05) >= 0.0
+
+
+@pytest.mark.parametrize("text, denied", [
+    ("Anders dan in België vielen er in Limburg geen doden.", {"dood"}),
+    ("Het ziekenhuis heeft geen losgeld betaald.", {"losgeld", "betaald"}),
+    ("Het plan van de VVD haalde het niet.", {"plan", "vvd", "haal"}),  # a negation that ends its clause: the clause
+    ("Dat is niet alleen duur, maar ook traag.", set()),  # a hedge denies nothing
+    ("De bond gaat door.", set()),
+])
+def test_the_words_a_denial_denies(text, denied):
+    assert negated_terms(text) == denied
