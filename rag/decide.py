@@ -259,10 +259,21 @@ def lacks_answer(question: str, sentence: str) -> bool:
     """``sentence`` holds no answer of the kind ``question`` asks for (``rag.answer_kind``: a time, a
     duration, a number, a day or a name) and denies nothing: it cannot answer, however the judge
     reads it. A denial may be the correction of a false premise ("Verbeek sloot een tweede, langere
-    staking niet uit" for "how long will the second strike last?"), so it is always judged. Replayed
-    on tune and the probe-training set (docs/eval.md): 2 unanswerable questions refused, none lost."""
+    staking niet uit" for "how long will the second strike last?"), so it is judged when it may
+    deny what is asked: a word it denies (``negated_terms``) is one of the question's, or the two are
+    in different languages, where words cannot tell. Replayed on tune and the probe-training set
+    (docs/eval.md): 2 unanswerable questions refused, none lost; and with denials of something else
+    ("maar dat is nog niet bevestigd" for "Hoe heet de hackersgroep …?") no longer judged, stop 30."""
     kind = asks_for(question)
-    return kind is not None and not holds(kind, sentence, question) and not denies(sentence)
+    return kind is not None and not holds(kind, sentence, question) and not _may_deny(question, sentence)
+
+
+def _may_deny(question: str, sentence: str) -> bool:
+    if not denies(sentence):
+        return False
+    if detect_language(question, default="") != detect_language(sentence, default=""):
+        return True
+    return bool(terms(question) & negated_terms(sentence))
 
 
 def with_corrections(judgement: Judgement, question: str, sentences: Sequence[str],

@@ -61,7 +61,7 @@ def test_a_name_is_a_capitalised_word_the_question_lacks_or_a_quoted_term():
     assert holds("name", "De groep noemt zich „Zwarte Zon”.", "Hoe heet de groep?")
 
 
-def test_a_sentence_lacks_the_answer_unless_it_holds_the_kind_or_denies_something():
+def test_a_sentence_lacks_the_answer_unless_it_holds_the_kind_or_may_deny_it():
     assert lacks_answer("Hoeveel containers verwerkte de haven?", "De haven verwerkte meer containers dan ooit.")
     assert not lacks_answer("Hoeveel containers verwerkte de haven?", "De haven verwerkte 14 miljoen containers.")
     assert not lacks_answer("Wat verwerkte de haven?", "De haven verwerkte meer containers dan ooit.")  # no kind
@@ -70,3 +70,14 @@ def test_a_sentence_lacks_the_answer_unless_it_holds_the_kind_or_denies_somethin
                             "Verbeek sloot een tweede, langere staking niet uit.")
     assert lacks_answer("Hoe lang gaat de tweede staking duren die de bond heeft aangekondigd?",
                         "Verbeek sloot een tweede, langere staking uit.")
+
+
+def test_a_denial_of_something_else_lacks_the_answer_as_any_sentence_does():
+    # what it denies ("bevestigd", "keus") is nothing the question asks: no correction, judged no more
+    assert lacks_answer("Hoe heet de hackersgroep die beweert data te hebben gestolen?",
+                        "Een hackersgroep beweert dat zij data heeft gestolen, maar dat is nog niet bevestigd.")
+    assert lacks_answer("Hoe laat ging de staking in?", "„Deze staking is geen doel op zich, maar NS laat ons geen keus.”")
+    assert not lacks_answer("Hoeveel doden vielen er in Limburg?", "In Limburg vielen er geen doden.")
+    # across languages words cannot tell what is denied: the denial is judged
+    assert not lacks_answer("What time did Bram Oosterhof skate in the 1500 metres?",
+                            "Bram Oosterhof nam niet deel aan het toernooi vanwege een rugblessure.")
