@@ -49,13 +49,14 @@ EXONYMS = {
 }
 # The articles are Dutch news: "the Dutch cabinet" frames an English question; a quote need not say it.
 # Months and weekdays are dates, not names ("in March": "in maart"; the number check covers dates).
+_POSSESSIVE = re.compile(r"['’]s?$")
 FRAMING = {"dutch"} | {name.lower() for name in MONTH_NAMES["en"] + DAY_NAMES["en"]}
 
 
 def fold(word: str) -> str:
     """Lower case, without accents and without a possessive: "Xi's" -> "xi", "Thomas'" -> "thomas",
     "Oekraïne" -> "oekraine"."""
-    return plain(re.sub(r"['’]s?$", "", word.casefold()))
+    return plain(_POSSESSIVE.sub("", word.casefold()))
 
 
 def same_name(name: str, word: str) -> bool:
@@ -125,13 +126,12 @@ def respell(question: str, spelled: Callable[[list[str]], dict[str, str]]) -> st
     accents (``rag.keyword.KeywordIndex.spelled``)."""
     names = {fold(n) for n in NAME.findall(question)} - {fold(w) for w in stopwords()}
     options = {name: spellings(name) for name in names}
-    held = spelled([*names, *(word for found in options.values() for found_word in found
-                               for word in re.split(r"-", found_word))])
+    held = spelled([*names, *(part for ways in options.values() for way in ways for part in way.split("-"))])
     written: dict[str, str] = {}
-    for name, found in options.items():
+    for name, ways in options.items():
         if name in held:
             continue
-        way = next((w for w in found if all(part in held for part in w.split("-"))), None)
+        way = next((w for w in ways if all(part in held for part in w.split("-"))), None)
         if way is not None:
             written[name] = "-".join(held[part][:1].upper() + held[part][1:] for part in way.split("-"))
     if not written:
@@ -144,4 +144,4 @@ def _as_written(word: str, written: dict[str, str]) -> str:
     name = fold(word)
     if name not in written:
         return word
-    return written[name] + word[len(re.sub(r"['’]s?$", "", word)):]
+    return written[name] + word[len(_POSSESSIVE.sub("", word)):]
