@@ -50,7 +50,11 @@ _NUMBER_WORDS = {
     "dertig": "30", "thirty": "30", "veertig": "40", "forty": "40", "vijftig": "50", "fifty": "50",
     "zestig": "60", "sixty": "60", "zeventig": "70", "seventy": "70", "tachtig": "80", "eighty": "80",
     "negentig": "90", "ninety": "90",
+    "anderhalf": "1.5", "anderhalve": "1.5", "half": "0.5", "halve": "0.5", "helft": "0.5",
     "honderd": "100", "hundred": "100", "duizend": "1000", "thousand": "1000"}
+# "one and a half" and "an hour and a half" are "anderhalf" (1.5); "half an hour" is not
+_ONE_AND_A_HALF = re.compile(r"\b(?:one|an?\s+\w+)\s+and\s+a\s+half\b", re.IGNORECASE)
+_HALVED = re.compile(r"\b(?:ge)?halve(?:ren|ert|erd|ring|ringen)\b|\bhalv(?:ed|es|ing)\b", re.IGNORECASE)  # by half
 _SPELLED = "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True))
 _UNIT = (r"(dag|dagen|week|weken|maand|maanden|jaar|jaren|uur|uren|minuut|minuten|keer|procent|meter|kilometer"
          r"|day|days|week|weeks|month|months|year|years|hour|hours|minute|minutes|time|times|percent|metres?|meters?)")
@@ -115,7 +119,10 @@ def split_cited(text: str) -> list[tuple[str, list[int]]]:
 def numbers(text: str) -> set[str]:
     """The numbers in ``text``, "1,5" and "1.5" alike, and those written as words as their digits
     ("drie", "three-day", "driedaags": "3")."""
-    spelled = {_NUMBER_WORDS.get(m.group().lower(), "1") for m in _WORD_NUMBER.finditer(text)}
+    spelled = {"1.5"} if _ONE_AND_A_HALF.search(text) else set()
+    spelled |= {"0.5"} if _HALVED.search(text) else set()
+    text = _ONE_AND_A_HALF.sub(" ", text)
+    spelled |= {_NUMBER_WORDS.get(m.group().lower(), "1") for m in _WORD_NUMBER.finditer(text)}
     return {n.replace(",", ".") for n in _NUMBER.findall(text)} | spelled
 
 

@@ -150,6 +150,9 @@ def test_an_empty_judgement_never_answers():
     ("He got five years in prison.", "In hoger beroep kreeg hij vier jaar cel.", False),
     ("One of the two leaders spoke.", "Een van beide leiders sprak.", False),  # "two" is a number the quote lacks
     ("One of the leaders spoke.", "Een van de leiders sprak.", True),  # "one of" is no number
+    ("The nurse was on the road for about half an hour.", "„Ik ben anderhalf uur onderweg geweest”, zei ze.", False),
+    ("The nurse was on the road for an hour and a half.", "„Ik ben anderhalf uur onderweg geweest”, zei ze.", True),
+    ("Emissions must be cut by half by 2030.", "Landelijk moet de uitstoot in 2030 gehalveerd zijn.", True),
     ("The Waalbrug will reopen for truck traffic from Monday.",
      "De Waalbrug gaat vanaf maandag voor vrachtverkeer dicht.", False),  # the opposite state
     ("The Waalbrug will close to trucks from Monday.", "De Waalbrug gaat vanaf maandag voor vrachtverkeer dicht.", True),
