@@ -38,8 +38,9 @@ _MARKER_RUN = re.compile(r"\]\s*(?:(?:,|;|&|\+|\band\b|\ben\b)\s*)?\[(?=\d{1,2}\
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
 # Numbers written as words count as their digits, in Dutch and English: "for one day" does not say
 # "een driedaags staatsbezoek" (found asking a new question as a user would; digits alone let it pass).
-# "één"/"one" only before a unit ("one of them" is no number; "een" is mostly "a"), and a word fused to a duration
-# ("driedaags", "tweejarige", "three-day") too.
+# "één"/"one" only before a unit ("one of them" is no number; "een" is mostly "a"), and a word fused
+# to a duration ("driedaags", "tweejarige", "three-day") too; halves as well: "about half an hour"
+# is no wording of „anderhalf uur” (a probe-training answer), "by half" is of „gehalveerd”.
 _NUMBER_WORDS = {
     **{w: str(n) for n, ws in enumerate([
         (), (), ("twee", "two"), ("drie", "three"), ("vier", "four"), ("vijf", "five"), ("zes", "six"),
