@@ -97,7 +97,7 @@ def _sweep_png(report: Mapping[str, Any], plt) -> str:
 
 def _against_base(question: Mapping[str, Any], base: float | None) -> float | None:
     """A question's P, moved as far as its own threshold differs from the base one (``rag.decide.
-    KIND_SHIFT``: a "how many" question must reach 0.40, not 0.30), so one sweep reads them all."""
+    KIND_SHIFT``: a "when" question must reach 0.20, not 0.30), so one sweep reads them all."""
     p, own = question.get("p_answer"), (question.get("decision") or {}).get("threshold")
     return p if p is None or own is None or base is None else p - (own - base)
 
