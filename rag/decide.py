@@ -257,8 +257,8 @@ def corrects(question: str, sentence: str, passage: str = "") -> bool:
 
 def lacks_answer(question: str, sentence: str) -> bool:
     """``sentence`` holds no answer of the kind ``question`` asks for (``rag.answer_kind``: a time, a
-    duration, a number, a day or a name) and denies nothing: it cannot answer, however the judge
-    reads it. A denial may be the correction of a false premise ("Verbeek sloot een tweede, langere
+    duration, a number, a day or a name) and denies nothing the question asks: it cannot answer,
+    however the judge reads it. A denial may be the correction of a false premise ("Verbeek sloot een tweede, langere
     staking niet uit" for "how long will the second strike last?"), so it is judged when it may
     deny what is asked: a word it denies (``negated_terms``) is one of the question's, or the two are
     in different languages, where words cannot tell. Replayed on tune and the probe-training set
@@ -269,6 +269,7 @@ def lacks_answer(question: str, sentence: str) -> bool:
 
 
 def _may_deny(question: str, sentence: str) -> bool:
+    """May ``sentence`` deny something ``question`` asks (``lacks_answer``)?"""
     if not denies(sentence):
         return False
     if detect_language(question, default="") != detect_language(sentence, default=""):
