@@ -364,6 +364,8 @@ def test_a_yes_no_question_is_answered_no_by_a_sentence_that_denies_what_it_asks
     ("Keert Camping De Gele Poort terug?", "Camping De Gele Poort keert terug, al is niet duidelijk wanneer."),
     ("Did the European Parliament adopt the AI Act?", "The European Parliament did not adopt the AI Act unanimously."),
     ("Is Kazakhstan a member of the C5+1?", "Kazakhstan is not the only member of the C5+1."),
+    # a denial of something the question does not ask, in a sentence that shares its words (probe training)
+    ("Heeft de SP voor het woningbouwplan gestemd?", "Wanneer die stemming plaatsvindt, wilde ze nog niet zeggen."),
 ])
 def test_a_sentence_that_says_yes_with_a_negation_beside_it_is_no_no(question, sentence):
     assert not answers_no(question, sentence, "")

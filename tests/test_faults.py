@@ -53,7 +53,11 @@ def newsrag(home: Path, *args: str, timeout: float = 300, **extra: str) -> subpr
 
 
 def copy_home(src: Path, dest: Path) -> Path:
-    shutil.copytree(src / "index", dest / "index")
+    """A copy of ``src``'s index, made by another process: a file SQLite holds open that this process
+    opens and closes loses this process's locks on it (POSIX), so the next process to close the index
+    would think itself the last one and delete the -wal and -shm under the open connections."""
+    dest.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["cp", "-a", str(src / "index"), str(dest / "index")], check=True)
     return dest
 
 

@@ -90,7 +90,7 @@ def test_judge_uses_the_probe(monkeypatch):
     # a correction keeps what the Ps are
     from rag.decide import with_corrections
     corrected = with_corrections(judged, "Won Nederland goud op de 500 meter?",
-                                 ["Op de 500 meter bleef Nederland zonder medaille.", "x"])
+                                 ["Op de 500 meter won Nederland geen goud.", "x"])
     assert corrected.corrections == {0} and corrected.by == "probe"
 
 
