@@ -120,6 +120,7 @@ class Citation(BaseModel):
 
 
 QUOTED = "quoted: the model's wording did not pass the check"  # the note of a quote-fallback sentence
+LEFT_OUT = "leaves out the answer its sentence holds"  # a true wording without the name, number or date asked
 
 
 class AnswerSentence(BaseModel):

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 
 from rag.dates import DAY_NAMES, MONTH_NAMES
+from rag.names import mentions, name_words, question_names, spellings
 
 _I = re.IGNORECASE
 _UNITS = (r"(seconde|seconden|minuut|minuten|uur|uren|dag|dagen|week|weken|maand|maanden|jaar|jaren|seizoen"
@@ -58,6 +59,7 @@ _DAY = re.compile(r"\b(" + "|".join(DAY_NAMES["nl"] + DAY_NAMES["en"] + MONTH_NA
                   + r")\b|\b(19|20)\d{2}\b|\b\d{1,2}[-/]\d{1,2}\b|\b(gisteren|vandaag|morgen|eergisteren|overmorgen"
                   r"|yesterday|today|tomorrow|vorige week|last week|weekend)\b", _I)
 _WORD = re.compile(r"[^\W\d_][\w'’-]*")
+_WHO = re.compile(r"\b(wie|who|whom)\b", _I)
 _QUOTED = re.compile(r"[„“\"‘'].{2,}?[”\"’']")
 
 
@@ -83,3 +85,23 @@ def holds(kind: str | None, sentence: str, question: str = "") -> bool:
         return _has_name(sentence, question)
     test = {"time": _CLOCK, "duration": _DURATION, "number": _NUMBER, "day": _DAY}[kind]
     return bool(test.search(sentence))
+
+
+def keeps(question: str, said: list[str], source: str) -> bool:
+    """Does the model's wording ``said`` (its checked sentences) keep the answer that ``source``, the
+    sentence chosen as answering ``question``, holds? The 1.5B model words the facts around it and
+    leaves the answer out: "De woordvoerder van het State Department zei dat …" for "Wie is de
+    woordvoerder?" when the sentence names Ned Price. The kind of answer (``asks_for``; a "who"
+    question asks for a name here) must be in ``said`` when it is in ``source``; a name must be one of
+    the source's, in any spelling ("Putin" for "Poetin"), that the question does not name."""
+    kind = asks_for(question) or ("name" if _WHO.search(question) else None)
+    if kind is None or not said:
+        return True
+    if kind != "name":
+        return not holds(kind, source, question) or any(holds(kind, s, question) for s in said)
+    asked = name_words(question)
+    wanted = {n for n in question_names(source) if not mentions(asked, {n})}
+    if not wanted:
+        return True
+    written = {spelled for word in name_words(" ".join(said)) for spelled in (word, *spellings(word))}
+    return mentions(written, wanted)

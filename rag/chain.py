@@ -22,6 +22,7 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from rag.answer import (
+    LEFT_OUT,
     NOT_ANSWERED,
     PART_REFUSALS,
     QUOTED,
@@ -33,7 +34,7 @@ from rag.answer import (
     Source,
     refusal_reason,
 )
-from rag.answer_kind import asks_for
+from rag.answer_kind import asks_for, keeps
 from rag.citations import check, citation_for, note_across_languages, render
 from rag.dates import DateFilter, merge, parse_question_dates
 from rag.decide import (
@@ -379,6 +380,11 @@ class AnswerChain:
         answer.dropped = [s for s in sentences_ if not s.supported]
         answer.sentences = [s for s in sentences_ if s.supported]
         answer.citations = citations
+        if len(parts) == 1 and chosen and not keeps(parts[0].text, [s.text for s in answer.sentences],
+                                                    evidence.units[chosen[0]].text):
+            # true, but without the name, number or date asked for: the chosen sentence is quoted instead
+            answer.dropped += [s.model_copy(update={"supported": False, "note": LEFT_OUT}) for s in answer.sentences]
+            answer.sentences, answer.citations = [], []
         # The model's wording failed the check, or left out the best sentence (or, for a question in
         # parts or about two dates, a part): quote the evidence it left out instead.
         covered = {(c.n, c.start) for c in answer.citations}

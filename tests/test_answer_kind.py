@@ -2,7 +2,7 @@
 
 import pytest
 
-from rag.answer_kind import asks_for, holds
+from rag.answer_kind import asks_for, holds, keeps
 from rag.decide import lacks_answer
 
 
@@ -81,3 +81,21 @@ def test_a_denial_of_something_else_lacks_the_answer_as_any_sentence_does():
     # across languages words cannot tell what is denied: the denial is judged
     assert not lacks_answer("What time did Bram Oosterhof skate in the 1500 metres?",
                             "Bram Oosterhof nam niet deel aan het toernooi vanwege een rugblessure.")
+
+
+PRICE = "Dat zei woordvoerder Ned Price van het State Department woensdag."
+
+
+@pytest.mark.parametrize("question, said, source, kept", [
+    ("Wie is de woordvoerder van het State Department?", ["De woordvoerder van het State Department zei dat."], PRICE, False),
+    ("Wie is de woordvoerder van het State Department?", ["Het is Ned Price."], PRICE, True),
+    ("Who did Biden call a murderer?", ["Biden called Putin a murderer."], "Biden noemde Poetin een moordenaar.", True),
+    ("Who did Biden call a murderer?", ["Biden called him a murderer."], "Biden noemde Poetin een moordenaar.", False),
+    ("Wie zei dat?", ["Hij zei het."], "Hij zei het tegen de pers.", True),  # the sentence names no one either
+    ("Hoeveel geld zegde Blinken toe?", ["Blinken zegde extra geld toe."], "Blinken zegde 25 miljoen dollar toe.", False),
+    ("How much did Blinken pledge?", ["He pledged 25 million dollars."], "Blinken zegde 25 miljoen dollar toe.", True),
+    ("Hoe laat begon de staking?", ["De staking begon vroeg."], "De staking begon om 04.00 uur.", False),
+    ("Waarom staakte het personeel?", ["Het personeel wil meer loon."], "Het personeel wil 5 procent meer.", True),
+])
+def test_a_wording_keeps_the_answer_its_sentence_holds(question, said, source, kept):
+    assert keeps(question, said, source) is kept

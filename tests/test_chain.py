@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from newsrag.chatbot import Chatbot
-from rag.answer import ACROSS_LANGUAGES, QUOTED, REFUSALS, AnswerSentence, Citation, Source
+from rag.answer import ACROSS_LANGUAGES, LEFT_OUT, QUOTED, REFUSALS, AnswerSentence, Citation, Source
 from rag.chain import QUOTE_P
 from rag.citations import split_cited
 from rag.decide import CORRECTION_P
@@ -96,6 +96,28 @@ def test_a_changed_number_falls_back_to_the_quote(tmp_path, corpus):
     assert answer.answer.startswith("Volgens het artikel: „Hij zegde de regio 25 miljoen dollar")
     (citation,) = answer.citations
     assert citation.quote in bot.index.article("blinken").text and answer.answer.endswith(f"[{citation.n}].")
+
+
+@pytest.mark.parametrize("question, wording", [
+    (Q_MONEY, "Blinken zegde de regio extra geld toe voor economische groei [1]."),  # true, but no amount
+    ("Wie noemde Poetin een moordenaar?", "Moskou riep zijn ambassadeur terug [1]."),  # true, but not who
+])
+def test_a_wording_without_the_answer_its_sentence_holds_falls_back_to_the_quote(tmp_path, corpus, question, wording):
+    bot = bot_with(tmp_path, corpus, recording_llm(wording), k=1)
+    answer = bot.ask(question)
+    assert not answer.abstained and answer.raw_answer == wording
+    assert answer.answer.startswith("Volgens het artikel: „") and answer.sentences[0].note == QUOTED
+    assert [s.note for s in answer.dropped] == [LEFT_OUT]
+    kept = bot_with(tmp_path / "kept", corpus, recording_llm("Hij zegde de regio 25 miljoen dollar extra toe [1]."), k=1)
+    assert kept.ask(Q_MONEY).answer == "Hij zegde de regio 25 miljoen dollar extra toe [1]."  # the amount kept: worded
+
+
+def test_a_wording_that_stutters_falls_back_to_the_quote(tmp_path, corpus):
+    echo = "Hij zegde de regio de regio 25 miljoen dollar extra toe [1]."
+    answer = bot_with(tmp_path, corpus, recording_llm(echo), k=1).ask(Q_MONEY)
+    assert not answer.abstained and answer.raw_answer == echo
+    assert answer.answer.startswith("Volgens het artikel: „Hij zegde de regio 25 miljoen dollar")
+    assert [s.note for s in answer.dropped] == ["repeats a phrase its source says once"]
 
 
 def test_an_answer_that_copies_the_prompts_example_falls_back_to_the_quote(tmp_path, corpus):
