@@ -16,6 +16,7 @@ dropped sentence carries the reason, for the "why this answer" view.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Sequence
 
 import numpy as np
@@ -276,6 +277,21 @@ def facts_ok(sentence: str, quote: str, question: str = "", passage: str = "") -
     return not fact_objection(sentence, quote, question, passage)
 
 
+def stutters(sentence: str, quote: str) -> bool:
+    """The wording says a phrase of two or three words, one of them a content word, twice where its
+    quote says it once: the 1.5B model's echoes ("Stichting Digitale Vrijheid van de Nederlandse
+    stichting Digitale Vrijheid zei …", "Het plan werd vier jaar aan het plan") are no sentences."""
+    said, source = re.findall(r"\w+", sentence.lower()), re.findall(r"\w+", quote.lower())
+    stop = stopwords()
+    for n in (2, 3):
+        grams = Counter(tuple(said[i:i + n]) for i in range(len(said) - n + 1))
+        quoted = Counter(tuple(source[i:i + n]) for i in range(len(source) - n + 1))
+        if any(count > 1 and quoted[gram] < 2 and any(w not in stop and not w.isdigit() for w in gram)
+               for gram, count in grams.items()):
+            return True
+    return False
+
+
 def _words_ok(sentence: str, quote: str, question_terms: set[str]) -> bool:
     """In the quote's own language, most words the answer adds to the question must come from the
     quote: "Het Westen zou voor Peking een rode lijn zijn" is close to the quote in embedding space
@@ -326,6 +342,8 @@ def _objection(sentence: str, quote: str, passage: str, question: str, asked: se
         return "most of its words are not in its source"
     if strict and (why := fact_objection(sentence, quote, question, passage)):
         return why
+    if strict and stutters(sentence, quote):
+        return "repeats a phrase its source says once"
     return "left in its source's words, untranslated" if translate and not translated(sentence, quote) else ""
 
 

@@ -9,7 +9,7 @@ import pytest
 from langchain_core.messages import AIMessage
 
 from eval.metrics import abstention_sweep
-from rag.citations import denies, fact_objection, facts_ok, negated_terms
+from rag.citations import denies, fact_objection, facts_ok, negated_terms, stutters
 from rag.decide import (
     CORRECTION_P,
     Judgement,
@@ -401,3 +401,20 @@ def test_the_threshold_moves_by_the_kind_of_answer_asked_for(question, threshold
 ])
 def test_the_words_a_denial_denies(text, denied):
     assert negated_terms(text) == denied
+
+
+VERSCHUUR = "Lotte Verschuur van de Nederlandse stichting Digitale Vrijheid zei dat er gaten in zitten waar een vrachtwagen doorheen kan."
+
+
+@pytest.mark.parametrize("sentence, quote, stutter", [
+    # the tune run's garbled answer that passed every other check
+    ("Stichting Digitale Vrijheid van de Nederlandse stichting Digitale Vrijheid zei Lotte Verschuur dat er gaten in waar"
+     " een vrachtwagen doorheen kan.", VERSCHUUR, True),
+    ("Het plan werd vier jaar aan het plan.", "Het plan werd vier jaar geleden gepresenteerd.", True),
+    ("Lotte Verschuur zei dat er gaten in zitten waar een vrachtwagen doorheen kan.", VERSCHUUR, False),
+    ("Poetin ontmoette Xi, en Poetin zei dat het bezoek goed was.", "Poetin ontmoette Xi.", False),  # a name twice, no phrase
+    ("Hij zei: van de 25 miljoen gaat 10 miljoen naar Kazachstan.", "Van de 25 miljoen gaat 10 miljoen naar Kazachstan.", False),
+    ("Het is erg, heel erg duur.", "Het is erg, heel erg duur.", False),  # the quote says it twice too
+])
+def test_a_wording_that_repeats_a_phrase_its_quote_says_once_stutters(sentence, quote, stutter):
+    assert stutters(sentence, quote) is stutter
