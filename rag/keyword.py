@@ -266,8 +266,11 @@ class KeywordIndex:
         db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: a killed process loses nothing committed
         if db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:  # new, or another layout
             with _immediate(db):
-                Writer(db).clear()  # derived data: the next sync fills it
-                db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                # asked again inside the transaction: another process may have made the file while this
+                # one waited for it, and filled it (clearing it then lost that process's first write)
+                if db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
+                    Writer(db).clear()  # derived data: the next sync fills it
+                    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         return db
 
     def _set_aside(self, exc: BaseException) -> None:

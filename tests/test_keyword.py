@@ -242,3 +242,26 @@ def test_a_busy_file_is_not_taken_for_a_damaged_one(tmp_path: Path) -> None:
         holder.execute("ROLLBACK")
         holder.close()
     assert not list(tmp_path.glob("*.damaged-*"))
+
+
+def test_an_index_made_by_another_process_while_this_one_waited_is_kept(tmp_path) -> None:
+    # Two processes open a new index at once: each reads "no layout yet" and waits for the write
+    # lock to make it. The one that gets it second must not empty what the first made and filled.
+    import threading
+
+    from rag.keyword import FILENAME, SCHEMA_VERSION, Writer, _create
+
+    (tmp_path / "kw").mkdir()
+    first = sqlite3.connect(tmp_path / "kw" / FILENAME, isolation_level=None)
+    first.execute("PRAGMA journal_mode=WAL")
+    first.execute("BEGIN IMMEDIATE")  # the first process is making the file
+    counted: list[int] = []
+    second = threading.Thread(target=lambda: counted.append(KeywordIndex(tmp_path / "kw").count()))
+    second.start()  # reads user_version 0, then waits for the lock
+    time.sleep(1.0)
+    _create(first)
+    Writer(first).put([IndexedArticle("a", "h", "2024-01", [("a#00000", "kaas uit Gouda")])])
+    first.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    first.execute("COMMIT")
+    second.join(30)
+    assert counted == [1]
