@@ -279,10 +279,15 @@ def facts_ok(sentence: str, quote: str, question: str = "", passage: str = "") -
 
 def stutters(sentence: str, quote: str) -> bool:
     """The wording says a phrase of two or three words, one of them a content word, twice where its
-    quote says it once: the 1.5B model's echoes ("Stichting Digitale Vrijheid van de Nederlandse
-    stichting Digitale Vrijheid zei …", "Het plan werd vier jaar aan het plan") are no sentences."""
+    quote says it once, or a name twice ("Lavrov stelde Lavrov voor in plaats van de dollar"): the
+    1.5B model's echoes ("Stichting Digitale Vrijheid van de Nederlandse stichting Digitale Vrijheid
+    zei …", "Het plan werd vier jaar aan het plan") are no sentences."""
     said, source = re.findall(r"\w+", sentence.lower()), re.findall(r"\w+", quote.lower())
     stop = stopwords()
+    named, quoted_names = (Counter(fold(w) for w in NAME.findall(text) if w.lower() not in stop)
+                           for text in (sentence, quote))
+    if any(count > 1 and quoted_names[name] < 2 for name, count in named.items()):
+        return True
     for n in (2, 3):
         grams = Counter(tuple(said[i:i + n]) for i in range(len(said) - n + 1))
         quoted = Counter(tuple(source[i:i + n]) for i in range(len(source) - n + 1))

@@ -412,7 +412,9 @@ VERSCHUUR = "Lotte Verschuur van de Nederlandse stichting Digitale Vrijheid zei 
      " een vrachtwagen doorheen kan.", VERSCHUUR, True),
     ("Het plan werd vier jaar aan het plan.", "Het plan werd vier jaar geleden gepresenteerd.", True),
     ("Lotte Verschuur zei dat er gaten in zitten waar een vrachtwagen doorheen kan.", VERSCHUUR, False),
-    ("Poetin ontmoette Xi, en Poetin zei dat het bezoek goed was.", "Poetin ontmoette Xi.", False),  # a name twice, no phrase
+    ("Lavrov stelde Lavrov voor in plaats van de dollar.", "Lavrov stelde voor de dollar te vervangen.", True),  # a name twice
+    ("Poetin zei tegen Xi dat Poetin het bezoek goed vond.", "Poetin zei tegen Xi dat Poetin het bezoek goed vond.", False),
+    ("Putin told Xi the visit went well.", "Poetin zei tegen Xi dat het bezoek goed was.", False),
     ("Hij zei: van de 25 miljoen gaat 10 miljoen naar Kazachstan.", "Van de 25 miljoen gaat 10 miljoen naar Kazachstan.", False),
     ("Het is erg, heel erg duur.", "Het is erg, heel erg duur.", False),  # the quote says it twice too
 ])
