@@ -284,9 +284,11 @@ def stutters(sentence: str, quote: str) -> bool:
     zei …", "Het plan werd vier jaar aan het plan") are no sentences."""
     said, source = re.findall(r"\w+", sentence.lower()), re.findall(r"\w+", quote.lower())
     stop = stopwords()
-    named, quoted_names = (Counter(fold(w) for w in NAME.findall(text) if w.lower() not in stop)
-                           for text in (sentence, quote))
-    if any(count > 1 and quoted_names[name] < 2 for name, count in named.items()):
+    # a title is capitalised in English and not in Dutch ("President Biden … President Putin" for
+    # „president Biden de Russische president Poetin”): the quote's words count in any case
+    named = Counter(fold(w) for w in NAME.findall(sentence) if w.lower() not in stop)
+    quoted_words = Counter(fold(w) for w in re.findall(r"\w+", quote))
+    if any(count > 1 and quoted_words[name] < 2 for name, count in named.items()):
         return True
     for n in (2, 3):
         grams = Counter(tuple(said[i:i + n]) for i in range(len(said) - n + 1))

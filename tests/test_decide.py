@@ -415,6 +415,10 @@ VERSCHUUR = "Lotte Verschuur van de Nederlandse stichting Digitale Vrijheid zei 
     ("Lavrov stelde Lavrov voor in plaats van de dollar.", "Lavrov stelde voor de dollar te vervangen.", True),  # a name twice
     ("Poetin zei tegen Xi dat Poetin het bezoek goed vond.", "Poetin zei tegen Xi dat Poetin het bezoek goed vond.", False),
     ("Putin told Xi the visit went well.", "Poetin zei tegen Xi dat het bezoek goed was.", False),
+    # a title capitalised in English only (the real model's answer in a CI run)
+    ("Moscow recalled its ambassador after President Biden called Russian President Putin a murderer.",
+     "Moskou riep zijn ambassadeur terug, nadat president Biden de Russische president Poetin een moordenaar had genoemd.",
+     False),
     ("Hij zei: van de 25 miljoen gaat 10 miljoen naar Kazachstan.", "Van de 25 miljoen gaat 10 miljoen naar Kazachstan.", False),
     ("Het is erg, heel erg duur.", "Het is erg, heel erg duur.", False),  # the quote says it twice too
 ])
