@@ -446,3 +446,24 @@ def test_a_question_none_of_whose_sentences_holds_the_kind_asked_for_is_refused_
     answer = bot_with(tmp_path, corpus, llm).ask("Hoeveel containers verwerkte de haven van Rotterdam?")
     assert answer.abstained and answer.abstain_code == "lacking" and answer.abstain_values == {"kinds": ["number"]}
     assert answer.abstain_reason == "no sentence gives a number, as asked"
+
+
+COUNCIL = {"raad.txt": (" date 2024-03 De raad van Amersfoort stemde over het besluit over de nieuwe wijk De Hooilanden.\n\n"
+                        "Het besluit over de wijk kwam na een lang debat in de raad.\n\n"
+                        "De raad nam het besluit over de wijk met 23 stemmen voor.\n\n"
+                        "Pas om 01.15 uur viel het.")}
+
+
+@pytest.mark.parametrize("question, judged", [
+    ("Hoe laat nam de raad het besluit over de wijk?", True),  # a time: the sentence that holds one is judged
+    ("Hoeveel stemmen kreeg het besluit over de wijk in de raad?", False),  # a number: the plain candidates
+])
+def test_candidates_without_the_day_time_or_duration_asked_for_give_way_to_sentences_that_hold_one(
+        tmp_path, question, judged):
+    llm = recording_llm("Het besluit viel om 01.15 uur [1].", yes=yes_when("01.15", "23 stemmen"))
+    bot = bot_with(tmp_path, write_corpus(tmp_path / "corpus", COUNCIL), llm, k=1, judge_sentences=2)
+    answer = bot.ask(question)
+    texts = [c["text"] for c in answer.decision["candidates"]]
+    assert ("Pas om 01.15 uur viel het." in texts) is judged
+    if judged:
+        assert not answer.abstained and "01.15" in answer.answer
