@@ -36,7 +36,7 @@ from rag.answer import (
 )
 from rag.answer_kind import asks_for, keeps
 from rag.citations import check, citation_for, note_across_languages, render
-from rag.dates import DateFilter, merge, parse_question_dates
+from rag.dates import DateFilter, merge, parse_question_dates, without_years, years_of
 from rag.decide import (
     SECOND_SOURCE_P,
     Judgement,
@@ -54,7 +54,7 @@ from rag.language import SUPPORTED, detect_language
 from rag.names import mentions, name_words, question_names
 from rag.parts import Part, leans, split_question
 from rag.prompts import phrase_messages, quote_sentence
-from rag.retrieval import Retriever
+from rag.retrieval import Retrieval, Retriever
 from rag.store import Hit
 from rag.timeline import date_label, in_date_order, is_timeline, per_article
 
@@ -158,6 +158,11 @@ class AnswerChain:
         # A timeline wants several dates: it retrieves twice as many passages, and each year of its span.
         retrieval = self.retriever.retrieve(query, (k or self.k) * (2 if timeline else 1), filters or None)
         timings.update(retrieval.timings)
+        mentioned = ""
+        if not retrieval.hits and filters.phrase and not timeline:  # no article is from the asked time
+            wider = self._naming_year(query, filters, dates or DateFilter(), k or self.k, timings)
+            if wider.hits:
+                retrieval, filters, mentioned = wider, dates or DateFilter(), ", ".join(sorted(years_of(filters.phrase)))
         hits = list(retrieval.hits)
         if len(texts) > 1:  # each part also searches by itself, with its own dates: its article may be another
             hits += self._part_hits(texts, dates, {h.chunk_id for h in hits}, timings)
@@ -167,7 +172,8 @@ class AnswerChain:
         yield Event(kind="sources", sources=sources)
 
         answer = Answer(question=question, answer="", language=lang, sources=sources, standalone_query=query,
-                        filters={"since": filters.since, "until": filters.until, "phrase": filters.phrase},
+                        filters={"since": filters.since, "until": filters.until, "phrase": filters.phrase,
+                                 **({"mentions": mentioned} if mentioned else {})},
                         model=self.model, mode=self.mode)
         answer.timings = timings  # the same dict: later stages add to it
         if not sources:
@@ -201,6 +207,20 @@ class AnswerChain:
         else:
             context = previous_question(history) if rewrite is None and needs_history(question, history) else ""
             yield from self._answer_with_model(answer, evidence, parts, sources, asked, context)
+
+    def _naming_year(self, query: str, filters: DateFilter, explicit: DateFilter, k: int,
+                     timings: dict[str, float]) -> Retrieval:
+        """The passages on the subject of ``query`` that name a year of its date ``filters``, found in
+        articles of any date (``explicit``: the caller's own dates still hold). "Which ruling in 2019
+        brought construction to a halt?" asked of articles of 2022: none is from 2019, but the year
+        dates what is asked, not the article. The subject is searched without the year (with it,
+        keyword search finds any passage that names the year: "De C5+1 is in 2015 opgericht" for
+        "Wat gebeurde er in 2015 met de Geul?")."""
+        wider = self.retriever.retrieve(without_years(query), k, explicit or None)
+        for key, seconds in wider.timings.items():
+            timings[key] = timings.get(key, 0.0) + seconds
+        years = years_of(filters.phrase)
+        return Retrieval([h for h in wider.hits if years & years_of(h.text)], wider.query_vector)
 
     def _part_hits(self, texts: list[str], dates: DateFilter | None, seen: set[str],
                    timings: dict[str, float]) -> list[Hit]:

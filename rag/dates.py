@@ -98,6 +98,11 @@ def calendar_names(text: str, *, within: bool = False) -> set[str]:
     return {key for key, strict, loose in _CALENDAR if (loose if within else strict).search(text)}
 
 
+def years_of(text: str) -> set[str]:
+    """The years ``text`` names ("2019" in "in 2019", not in "2019 euro" or "de 2019e")."""
+    return set(_YEAR_RE.findall(text))
+
+
 def without_years(text: str) -> str:
     """``text`` with its years ("2021", not "2000 euro" or "1500 meter") blanked out."""
     return _YEAR_RE.sub(" ", text)

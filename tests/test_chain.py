@@ -333,6 +333,21 @@ def test_explicit_dates_filter_and_a_date_with_no_articles_abstains(tmp_path, co
     assert answer.abstained and answer.sources == [] and "2019" in answer.abstain_reason
 
 
+def test_a_year_no_article_is_from_finds_the_passages_on_the_subject_that_name_it(tmp_path, corpus):
+    bot = bot_with(tmp_path, corpus)
+    answer = bot.ask("Welke club werd in 2015 opgericht?")  # asked of articles of 2021-2023
+    assert not answer.abstained, answer.abstain_reason
+    assert "2015 opgericht" in answer.answer and answer.filters["mentions"] == "2015"
+    assert answer.filters["since"] is None and {s.doc_id for s in answer.sources} == {"blinken"}
+
+
+def test_a_year_the_passages_on_the_subject_do_not_name_is_still_refused_for_its_date(tmp_path, corpus):
+    # "2015" is in another article, not among the passage (k=1) on the subject
+    answer = bot_with(tmp_path, corpus, k=1).ask("Welke haven groeide in 2015?")
+    assert answer.abstained and answer.sources == [] and "2015" in answer.abstain_reason
+    assert "mentions" not in answer.filters
+
+
 def test_a_follow_up_is_searched_together_with_the_earlier_question(tmp_path, corpus):
     bot = bot_with(tmp_path, corpus)
     history = [{"role": "user", "content": "Welk gebied bezocht Blinken in 2023?"},

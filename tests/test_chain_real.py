@@ -29,6 +29,12 @@ def test_a_sports_question_about_2022_abstains(sample_bot):
     assert answer.abstained and answer.answer == "Dat staat niet in de artikelen."
 
 
+def test_a_year_before_every_article_is_found_where_an_article_names_it(sample_bot):
+    answer = sample_bot.ask("Welke samenwerking werd in 2015 opgericht?")  # the articles are of 2021 and 2023
+    assert not answer.abstained and "C5+1" in answer.answer and answer.filters["mentions"] == "2015"
+    assert answer.citations[0].doc_id == BLINKEN
+
+
 def test_sources_carry_their_article_dates(sample_bot):
     answer = sample_bot.ask("Waarom riep Moskou zijn ambassadeur terug?")
     assert answer.sources and all(s.date in {"2021-03", "2023-03"} for s in answer.sources)

@@ -45,6 +45,8 @@ _LABELS = [  # (key, nl, en)
     ("since", "vanaf", "since"),
     ("until", "tot en met", "until"),
     ("phrase", "datum in de vraag", "date in the question"),
+    ("mentions", "geen artikel uit die tijd; passages die het jaar noemen",
+     "no article from that time; passages that name the year"),
     ("none", "geen", "none"),
     ("abstained", "Geen antwoord", "No answer"),
     ("retrieved", "Opgehaalde passages", "Retrieved passages"),
@@ -265,7 +267,7 @@ def why_html(answer: Answer) -> str:
     """Why this answer: the query run, filters, retrieved and cited chunks with scores, timings, model."""
     lab = _l(answer.language)
     filters = [f'{lab[key]}: <code>{esc(answer.filters[key])}</code>'
-               for key in ("since", "until", "phrase") if answer.filters.get(key)]
+               for key in ("since", "until", "phrase", "mentions") if answer.filters.get(key)]
     rows = [
         f'<dt>{lab["question"]}</dt><dd>{esc(answer.question)}</dd>',
         f'<dt>{lab["query"]}</dt><dd class="nr-query">{esc(answer.standalone_query or answer.question)}</dd>',
