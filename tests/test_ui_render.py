@@ -229,6 +229,11 @@ def test_why_view_shows_query_filters_chunks_quotes_timings_and_model():
     assert "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf" in html and "local" in html
 
 
+def test_why_view_says_when_no_article_was_from_the_asked_year_and_passages_naming_it_were_used():
+    answer = blinken_answer(filters={"since": None, "until": None, "phrase": "", "mentions": "2015"}, language="en")
+    assert "no article from that time; passages that name the year: <code>2015</code>" in render.why_html(answer)
+
+
 def test_why_view_shows_the_abstain_reason_and_no_filters():
     answer = blinken_answer(abstained=True, abstain_reason="no passage is close enough <to> the question",
                             filters={"since": None, "until": None, "phrase": None}, citations=[], sentences=[],
