@@ -369,6 +369,14 @@ class AnswerChain:
         else:
             answer.decision["parts"] = [{"part": part.text, "asked": asked, "p_best": round(j.best, 4)}
                                         for part, asked, _, j in judged]
+        whole: dict[int, float] = {}  # evidence unit -> the probe's P for the whole question in parts
+        if len(parts) > 1 and any(j.best < threshold for *_, j in judged):
+            whole = self._judge_whole(evidence, judged, f"({context}) {question}" if context else question)
+            if whole:
+                answer.decision["whole"] = {"p_answer": round(Judgement(list(whole.values())).p_answer, 4),
+                                            "judge": "probe"}
+                p_answer = max(p_answer, Judgement(list(whole.values())).p_answer)
+                answer.decision["p_answer"] = round(p_answer, 4)
         if p_answer < threshold:
             left = any(c for _, _, c, _ in judged)
             yield (self._refuse(answer, "not_answered", p=float(p_answer), threshold=threshold) if left or not lacking
@@ -389,11 +397,19 @@ class AnswerChain:
         else:  # each part that passes gives its best sentence; the whole question is phrased at once
             asked = f"({context}) {question}" if context else question
             chosen = []
-            for _, _, candidates, j in judged:  # one sentence may answer two parts ("grenst aan Rusland
-                best = candidates[j.ranked()[0]] if candidates else None  # en waar veel Russen wonen")
-                if best is not None and best not in chosen and j.best >= self.answer_threshold:
-                    chosen.append(best)
-        answers_part = [_covers(candidates, j, chosen) for _, _, candidates, j in judged] if len(parts) > 1 else []
+            rescued: dict[int, int] = {}  # part -> the sentence the probe chose for it
+            for at, (_, _, candidates, j) in enumerate(judged):  # one sentence may answer two parts ("grenst
+                if not candidates:  # aan Rusland en waar veel Russen wonen")
+                    continue
+                best = candidates[j.ranked()[0]]
+                if j.best < self.answer_threshold:  # judged too low: the probe's choice for the whole question
+                    best = candidates[Judgement([whole.get(i, 0.0) for i in candidates]).ranked()[0]]
+                    if whole.get(best, 0.0) < self.answer_threshold:
+                        continue
+                    rescued[at] = best
+                chosen += [best] if best not in chosen else []
+        answers_part = [rescued.get(at, _covers(candidates, j, chosen)) for at, (_, _, candidates, j) in enumerate(judged)] \
+            if len(parts) > 1 else []
         numbered = [(evidence.units[i].source, evidence.units[i].text) for i in chosen]
         t0 = time.perf_counter()
         # A sentence that answers two parts is quoted: worded, it kept one of them ("De verboden gaan zes
@@ -435,6 +451,19 @@ class AnswerChain:
                                  for (part, _, _, j), c in zip(judged, answers_part)
                                  if j.best < self.answer_threshold and c is None]
         yield from self._emit(answer, sources)
+
+    def _judge_whole(self, evidence: Evidence, judged: list, asked: str) -> dict[int, float]:
+        """A question in parts judged whole, on every part's candidates, by the judge probe, which was
+        trained on whole questions: evidence unit -> P. The parts' P(Yes) says too little for one
+        part often enough ("Whom did the Dutch women beat in the team pursuit, and by what margin?":
+        0.35 and 0.18, with one sentence holding both). Empty without a probe (a server's model):
+        P(Yes) of the whole question is what splitting it improved on."""
+        assert self.llm is not None  # only modes with a model judge
+        pool = list(dict.fromkeys(i for _, _, candidates, _ in judged for i in candidates))
+        if not pool:
+            return {}
+        j = judge(self.llm, asked, [(evidence.units[i].source, evidence.units[i].text) for i in pool])
+        return dict(zip(pool, j.p_yes)) if j.by == "probe" else {}
 
     # -- a timeline: one dated, checked line per article, oldest first (rag.timeline) ---------------
     def _answer_timeline(self, answer: Answer, evidence: Evidence, relevance: np.ndarray,

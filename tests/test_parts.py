@@ -35,6 +35,7 @@ def test_a_question_that_asks_one_thing_stays_whole(question):
     assert split_question(question) == [question]
 
 
+Q_PARTS = "Hoeveel geld zegde Blinken toe, en welk gebied bezocht hij?"
 Q_TWO = "Wat zei Biden in 2021 over Poetin, en hoeveel geld zegde Blinken in 2023 toe?"
 
 
@@ -243,3 +244,41 @@ def test_the_parts_of_a_question_are_judged_by_p_yes_not_the_probe(tmp_path, cor
     answer = bot_with(tmp_path, corpus, llm, k=4).ask("Hoeveel geld zegde Blinken toe, en welk gebied bezocht hij?")
     assert answer.decision["judge"] == "p_yes" and [p["p_best"] for p in answer.decision["parts"]] == [0.95, 0.95]
     assert not answer.abstained and "25 miljoen" in answer.answer
+
+
+def test_parts_judged_too_low_take_the_sentences_the_probe_finds_answer_the_whole_question(tmp_path, corpus):
+    # P(Yes) finds too little for either part; the probe, trained on whole questions, finds both answers
+    llm = recording_llm("Blinken zegde 25 miljoen dollar toe [1]. Hij bezocht Centraal-Azië [1].")
+    llm.yes_for = lambda question, sentence: 0.1
+    llm.probe = lambda question, sentence: (0.0 if "," not in question else 0.8 if "25 miljoen" in sentence
+                                            else 0.9 if "Centraal-Azië" in sentence else 0.05)
+    answer = bot_with(tmp_path, corpus, llm, k=4).ask(Q_PARTS)
+    assert answer.decision["whole"] == {"p_answer": 0.85, "judge": "probe"} and answer.decision["p_answer"] == 0.85
+    assert not answer.abstained and "25 miljoen" in answer.answer and "Centraal-Azië" in answer.answer
+    assert not any(s.note == NOT_ANSWERED for s in answer.sentences)
+
+
+def test_a_part_the_probe_finds_no_answer_for_either_is_said_to_be_unanswered(tmp_path, corpus):
+    llm = recording_llm("Blinken zegde 25 miljoen dollar toe [1].")
+    llm.yes_for = lambda question, sentence: 0.95 if "25 miljoen" in sentence and "gebied" not in question else 0.1
+    llm.probe = lambda question, sentence: 0.05
+    answer = bot_with(tmp_path, corpus, llm, k=4).ask(Q_PARTS)
+    assert answer.decision["whole"]["p_answer"] == 0.05 and not answer.abstained  # the first part passes alone
+    assert [s.text for s in answer.sentences if s.note == NOT_ANSWERED] == [
+        "Op „welk gebied bezocht hij?” geven de artikelen geen antwoord."]
+
+
+def test_a_question_in_parts_is_refused_when_neither_its_parts_nor_the_probe_on_the_whole_pass(tmp_path, corpus):
+    llm = recording_llm("Blinken zegde 25 miljoen dollar toe [1].")
+    llm.yes_for = lambda question, sentence: 0.1
+    llm.probe = lambda question, sentence: 0.1
+    answer = bot_with(tmp_path, corpus, llm, k=4).ask(Q_PARTS)
+    assert answer.abstained and answer.decision["whole"]["p_answer"] == 0.1
+
+
+def test_without_a_probe_a_question_in_parts_is_not_judged_whole(tmp_path, corpus):
+    # P(Yes) of the whole question is what splitting it improved on: a server's model has no probe
+    llm = recording_llm("Blinken zegde 25 miljoen dollar toe [1].")
+    llm.yes_for = lambda question, sentence: 0.95 if "," in question else 0.1
+    answer = bot_with(tmp_path, corpus, llm, k=4).ask(Q_PARTS)
+    assert answer.abstained and "whole" not in answer.decision
