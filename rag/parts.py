@@ -17,7 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 
 _QUESTION_WORDS = (r"what|where|when|who|whom|whose|which|why|how|"
-                   r"wat|waar|waarom|wanneer|wie|welke?|hoe|hoeveel|"
+                   r"wat|waar|waarom|waar(?:door|mee|voor|op|aan|in|uit|over|heen|naar|bij|van|tegen)|"
+                   r"wanneer|wie|welke?|hoe|hoeveel|"
                    r"(?:on|in|at|for|to|from|with|by|op|in|aan|voor|met|uit|bij|van|naar) (?:what|which|whom|wat|welke?|wie)")
 _SPLIT = re.compile(rf",?\s+(?:and|en)\s+(?=(?:{_QUESTION_WORDS})\b)", re.IGNORECASE)
 MIN_PART_WORDS = 2

@@ -20,6 +20,8 @@ from tests.test_chain import bot_with
     ("Which medal did Iris Wolters win, and on which distance?", ["Which medal did Iris Wolters win?", "on which distance?"]),
     ("Welk verpleeghuis werd ontruimd en hoeveel bewoners had het?",
      ["Welk verpleeghuis werd ontruimd?", "hoeveel bewoners had het?"]),
+    ("Hoeveel geld zegde Blinken toe, en waarvoor is het bedoeld?",
+     ["Hoeveel geld zegde Blinken toe?", "waarvoor is het bedoeld?"]),
 ])
 def test_a_second_question_word_after_and_splits_the_question(question, parts):
     assert split_question(question) == parts
