@@ -52,7 +52,8 @@ def test_every_gold_quote_is_in_its_article(path):
 
 
 CALIBRATION_SETS = [ROOT / "eval" / f"{name}.jsonl" for name in ("tune", "holdout", "mixed_tune", "mixed_holdout",
-                                                                      "yesno_tune", "yesno_holdout", "probe_train", "probe_holdout")]
+                                                                      "yesno_tune", "yesno_holdout", "probe_train", "probe_holdout",
+                                                                      "parts_unanswerable_tune", "parts_unanswerable_holdout")]
 
 
 @pytest.mark.parametrize("path", CALIBRATION_SETS, ids=lambda p: p.name)
@@ -65,7 +66,8 @@ def test_every_gold_quote_of_the_tune_and_holdout_sets_is_in_its_article(path):
 
 
 @pytest.mark.parametrize("tune, holdout", [("tune", "holdout"), ("mixed_tune", "mixed_holdout"), ("yesno_tune", "yesno_holdout"),
-                                            ("probe_train", "probe_holdout")])
+                                            ("probe_train", "probe_holdout"),
+                                            ("parts_unanswerable_tune", "parts_unanswerable_holdout")])
 def test_a_holdout_shares_no_question_with_its_tune_set(tune, holdout):
     first, second = (load_questions(ROOT / "eval" / f"{name}.jsonl") for name in (tune, holdout))
     assert not {q.id for q in first} & {q.id for q in second}
