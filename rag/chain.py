@@ -162,7 +162,8 @@ class AnswerChain:
         if not retrieval.hits and filters.phrase and not timeline:  # no article is from the asked time
             wider = self._naming_year(query, filters, dates or DateFilter(), k or self.k, timings)
             if wider.hits:
-                retrieval, filters, mentioned = wider, dates or DateFilter(), ", ".join(sorted(years_of(filters.phrase)))
+                mentioned = ", ".join(sorted(years_of(filters.phrase)))
+                retrieval, filters = wider, dates or DateFilter()
         hits = list(retrieval.hits)
         if len(texts) > 1:  # each part also searches by itself, with its own dates: its article may be another
             hits += self._part_hits(texts, dates, {h.chunk_id for h in hits}, timings)
@@ -373,9 +374,9 @@ class AnswerChain:
         if len(parts) > 1 and any(j.best < threshold for *_, j in judged):
             whole = self._judge_whole(evidence, judged, f"({context}) {question}" if context else question)
             if whole:
-                answer.decision["whole"] = {"p_answer": round(Judgement(list(whole.values())).p_answer, 4),
-                                            "judge": "probe"}
-                p_answer = max(p_answer, Judgement(list(whole.values())).p_answer)
+                p_whole = Judgement(list(whole.values())).p_answer
+                answer.decision["whole"] = {"p_answer": round(p_whole, 4), "judge": "probe"}
+                p_answer = max(p_answer, p_whole)
                 answer.decision["p_answer"] = round(p_answer, 4)
         if p_answer < threshold:
             left = any(c for _, _, c, _ in judged)

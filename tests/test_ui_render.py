@@ -234,6 +234,12 @@ def test_why_view_says_when_no_article_was_from_the_asked_year_and_passages_nami
     assert "no article from that time; passages that name the year: <code>2015</code>" in render.why_html(answer)
 
 
+def test_why_view_shows_the_probe_on_the_whole_of_a_question_in_parts():
+    decision = {"p_answer": 0.62, "threshold": 0.3, "judge": "p_yes", "whole": {"p_answer": 0.62, "judge": "probe"},
+                "candidates": [{"source": 1, "text": QUOTE_1, "p_yes": 0.12}]}
+    assert "de hele vraag, gelezen door de probe: P = 0.62" in render.why_html(blinken_answer(decision=decision))
+
+
 def test_why_view_shows_the_abstain_reason_and_no_filters():
     answer = blinken_answer(abstained=True, abstain_reason="no passage is close enough <to> the question",
                             filters={"since": None, "until": None, "phrase": None}, citations=[], sentences=[],

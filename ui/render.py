@@ -57,6 +57,7 @@ _LABELS = [  # (key, nl, en)
     ("threshold", "drempel", "threshold"),
     ("probe", "gelezen uit de verborgen toestand van het model", "read from the model's hidden state"),
     ("correction", "ontkent wat de vraag aanneemt", "denies what the question assumes"),
+    ("whole", "de hele vraag, gelezen door de probe: P = {p:.2f}", "the whole question, read by the probe: P = {p:.2f}"),
     ("lacking", "Niet voorgelegd: de vraag vraagt om {kinds}, deze zinnen noemen er geen",
      "Not judged: the question asks for {kinds}, these sentences give none"),
     ("across", "In de woorden van het model, uit een bron in een andere taal: vergelijk met het citaat",
@@ -302,6 +303,9 @@ def why_html(answer: Answer) -> str:
     if answer.decision.get("candidates"):
         d = answer.decision
         judged = f' · {lab["probe"]}' if d.get("judge") == "probe" else ""
+        if whole := d.get("whole"):  # a question in parts, judged whole too (rag.chain._judge_whole)
+            judged += f' · {lab["whole"].format(p=whole["p_answer"])}'
+
         out.append(f'<h4>{lab["decision"]}</h4><p class="nr-dim">P = {d["p_answer"]:.2f} · '
                    f'{lab["threshold"]} {d["threshold"]}{judged}</p><table class="nr-table nr-decision"><tbody>')
         out.extend(f'<tr><td class="nr-num">[{c["source"]}]</td><td class="nr-num">{c["p_yes"]:.2f}</td>'
