@@ -46,6 +46,7 @@ from rag.decide import (
     lacks_answer,
     threshold_for,
     with_corrections,
+    with_holders,
 )
 from rag.errors import InputError
 from rag.evidence import Evidence, SentenceVectors, Unit, build_evidence, pick_evidence, top_units
@@ -348,10 +349,9 @@ class AnswerChain:
             lacking += [i for i in missing if i not in lacking]
             pairs = [(evidence.units[i].source, evidence.units[i].text) for i in candidates]
             # a correction denies what this part asks: the conversation's negations are not this question's
-            judged.append((part, asked, candidates,
-                           with_corrections(judge(self.llm, asked, pairs, probe=len(parts) == 1), part.text,
-                                            [text for _, text in pairs],
-                                            [passage[n] for n, _ in pairs])))
+            texts, around = [text for _, text in pairs], [passage[n] for n, _ in pairs]
+            judgement = with_corrections(judge(self.llm, asked, pairs, probe=len(parts) == 1), part.text, texts, around)
+            judged.append((part, asked, candidates, with_holders(judgement, part.text, texts)))
         answer.timings["decide"] = time.perf_counter() - t0
         p_answer = answerability([j for _, _, _, j in judged])
         # one question's threshold depends on what it asks for; a question in parts has the plain one
@@ -360,7 +360,8 @@ class AnswerChain:
             "p_answer": round(p_answer, 4), "threshold": threshold,
             "judge": "probe" if all(j.by == "probe" for *_, j in judged) else "p_yes",  # what each P is
             "candidates": [{"source": evidence.units[i].source, "text": evidence.units[i].text, "p_yes": round(p, 4),
-                            "relevance": round(float(part.scores[i]), 4), "correction": rank in j.corrections}
+                            "relevance": round(float(part.scores[i]), 4), "correction": rank in j.corrections,
+                            **({"holder": True} if rank in j.holders else {})}
                            for part, _, candidates, j in judged for rank, (i, p) in enumerate(zip(candidates, j.p_yes))]}
         if lacking:
             answer.decision["lacking"] = {"asks_for": sorted({k for p in parts if (k := asks_for(p.text))}),

@@ -29,6 +29,7 @@ from rag.keyword import terms
 from rag.language import detect_language
 from rag.names import mentions, name_words, question_names
 from rag.prompts import judge_messages
+from rag.roles import names_holder
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -105,6 +106,7 @@ CORRECTION_RANKS = 2
 class Judgement:
     p_yes: list[float]  # per candidate, in relevance order
     corrections: frozenset[int] = frozenset()  # candidates counted as corrections (``corrects``)
+    holders: frozenset[int] = frozenset()  # candidates counted as naming the role holder asked for (``with_holders``)
     by: str = "p_yes"  # what each P is: "probe" when every one is the judge probe's, else "p_yes"
 
     @property
@@ -289,3 +291,20 @@ def with_corrections(judgement: Judgement, question: str, sentences: Sequence[st
         return judgement
     return replace(judgement, p_yes=[max(p, CORRECTION_P) if i in found else p for i, p in enumerate(judgement.p_yes)],
                    corrections=found)
+
+
+# "Who is the mayor of Valkenburg aan de Geul?" is answered by „…, zei burgemeester Marjolein Keulers van
+# Valkenburg aan de Geul”, which the judge scored 0.07 (``rag.roles``). Replayed on the training sets
+# (docs/eval.md, stop 32): it fires on that question and on no unanswerable one.
+HOLDER_P = CORRECTION_P
+
+
+def with_holders(judgement: Judgement, question: str, sentences: Sequence[str]) -> Judgement:
+    """``judgement`` with each candidate that names the holder of the role a "who" question asks
+    about (``rag.roles.names_holder``) counted as judged at least ``HOLDER_P``. ``sentences``: the
+    candidates' texts, in relevance order."""
+    found = frozenset(i for i, text in enumerate(sentences) if names_holder(question, text))
+    if not found:
+        return judgement
+    return replace(judgement, p_yes=[max(p, HOLDER_P) if i in found else p for i, p in enumerate(judgement.p_yes)],
+                   holders=found)

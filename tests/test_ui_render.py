@@ -240,6 +240,13 @@ def test_why_view_shows_the_probe_on_the_whole_of_a_question_in_parts():
     assert "de hele vraag, gelezen door de probe: P = 0.62" in render.why_html(blinken_answer(decision=decision))
 
 
+def test_why_view_marks_a_sentence_that_names_the_role_holder_asked_for():
+    decision = {"p_answer": 0.7, "threshold": 0.3, "judge": "probe",
+                "candidates": [{"source": 1, "text": QUOTE_1, "p_yes": 0.7, "holder": True}]}
+    answer = blinken_answer(decision=decision, language="en")
+    assert "(names who holds that role)" in render.why_html(answer)
+
+
 def test_why_view_shows_the_abstain_reason_and_no_filters():
     answer = blinken_answer(abstained=True, abstain_reason="no passage is close enough <to> the question",
                             filters={"since": None, "until": None, "phrase": None}, citations=[], sentences=[],

@@ -57,6 +57,7 @@ _LABELS = [  # (key, nl, en)
     ("threshold", "drempel", "threshold"),
     ("probe", "gelezen uit de verborgen toestand van het model", "read from the model's hidden state"),
     ("correction", "ontkent wat de vraag aanneemt", "denies what the question assumes"),
+    ("holder", "noemt wie die functie heeft", "names who holds that role"),
     ("whole", "de hele vraag, gelezen door de probe: P = {p:.2f}", "the whole question, read by the probe: P = {p:.2f}"),
     ("lacking", "Niet voorgelegd: de vraag vraagt om {kinds}, deze zinnen noemen er geen",
      "Not judged: the question asks for {kinds}, these sentences give none"),
@@ -311,6 +312,7 @@ def why_html(answer: Answer) -> str:
         out.extend(f'<tr><td class="nr-num">[{c["source"]}]</td><td class="nr-num">{c["p_yes"]:.2f}</td>'
                    f'<td>{esc(_clip(c["text"], 160))}'
                    + (f' <span class="nr-dim">({lab["correction"]})</span>' if c.get("correction") else "")
+                   + (f' <span class="nr-dim">({lab["holder"]})</span>' if c.get("holder") else "")
                    + '</td></tr>' for c in d["candidates"])
         out.append("</tbody></table>")
     if lacking := answer.decision.get("lacking"):
