@@ -27,6 +27,8 @@ def test_a_who_question_asks_for_the_holder_of_the_roles_it_names(question, role
     ("Wie is de woordvoerder van het ministerie?", "„Dat is onderdeel van een band”, aldus Ned Price, woordvoerder van het "
                                                    "Amerikaanse ministerie van Buitenlandse Zaken."),
     ("Wie is de dijkgraaf?", "„De dijken gaan voor”, zegt dijkgraaf Henriëtte Brinkhorst."),
+    ("Who is the president of Kazakhstan?", "In Astana, de hoofdstad van Kazachstan, had Blinken een ontmoeting met "
+                                            "president Kassym-Jomart Tokajev."),  # the name in another spelling
 ])
 def test_a_sentence_that_puts_the_role_before_or_after_a_name_names_the_holder(question, sentence):
     assert names_holder(question, sentence)
