@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 
-from rag.names import mentions, name_words, question_names
+from rag.names import fold, mentions, name_words, question_names
 
 _HEADS = ("voorzitter", "voorzitster", "directeur", "dijkgraaf", "burgemeester", "leider", "topman", "topvrouw",
           "hoofd", "baas", "president", "premier", "minister-president")
@@ -66,4 +66,16 @@ def names_holder(question: str, sentence: str) -> bool:
     if not (re.search(rf"\b{role}\s+{_NAME}", sentence) or re.search(rf"{_NAME},\s+(?:\w+\s+)?{role}\b", sentence)):
         return False
     said = name_words(sentence)
-    return all(mentions(said, {name}) for name in question_names(question))
+    # a name of three or more words the sentence writes by its initials counts as named, every word of it
+    initialled = {word for run in _runs(question) if fold(_initials(run)) in said for word in fold(run).split()}
+    return all(name in initialled or mentions(said, {name}) for name in question_names(question))
+
+
+def _runs(question: str) -> list[str]:
+    """The question's names of three or more capitalised words ("Instituut Mijnbouwschade Groningen")."""
+    return re.findall(r"[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+){2,}", question)
+
+
+def _initials(run: str) -> str:
+    """"Instituut Mijnbouwschade Groningen" -> "IMG", as an article writes it after its first mention."""
+    return "".join(word[0] for word in run.split())

@@ -27,6 +27,8 @@ def test_a_who_question_asks_for_the_holder_of_the_roles_it_names(question, role
     ("Wie is de woordvoerder van het ministerie?", "„Dat is onderdeel van een band”, aldus Ned Price, woordvoerder van het "
                                                    "Amerikaanse ministerie van Buitenlandse Zaken."),
     ("Wie is de dijkgraaf?", "„De dijken gaan voor”, zegt dijkgraaf Henriëtte Brinkhorst."),
+    ("Wie is de directeur van het Instituut Mijnbouwschade Groningen?",  # the name by its initials
+     "Directeur Sjoerd Hoogland van het IMG zegt blij te zijn met het geld."),
     ("Who is the president of Kazakhstan?", "In Astana, de hoofdstad van Kazachstan, had Blinken een ontmoeting met "
                                             "president Kassym-Jomart Tokajev."),  # the name in another spelling
 ])
@@ -39,6 +41,7 @@ def test_a_sentence_that_puts_the_role_before_or_after_a_name_names_the_holder(q
     ("Wie is de burgemeester?", "De burgemeester is tevreden over het herstel."),  # no name
     ("Who chairs the KNVB licensing committee?", "De licentiecommissie van de KNVB heeft drie punten afgetrokken."),
     ("Wie is de burgemeester van Valkenburg?", "Burgemeester Keulers is tevreden."),  # one word: no full name
+    ("Wie is de directeur van het Instituut Mijnbouwschade Groningen?", "Directeur Sjoerd Hoogland van het IMA zegt …"),
     # the question's names must be in the sentence itself: its passage may name them for another reason
     ("Who is the president of Russia?", "In Astana had Blinken een ontmoeting met president Kassym-Jomart Tokajev."),
 ])
