@@ -2,7 +2,7 @@
 
 import pytest
 
-from rag.dates import DateFilter, merge, parse_question_dates, validate_iso
+from rag.dates import DateFilter, merge, parse_question_dates, validate_iso, without_years, years_of
 from rag.errors import InputError
 
 NEWEST = "2023-03"
@@ -251,3 +251,9 @@ def test_validate_iso_rejects(value):
 def test_date_filter_rejects_bad_sides(since, until):
     with pytest.raises(InputError):
         DateFilter(since, until)
+
+
+def test_the_years_a_text_names_are_years_not_amounts_or_distances():
+    text = "De Raad van State zette in 2019 een streep, 2019 euro, de 2019e, 2019 meter, 1500 meter, sinds 2021."
+    assert years_of(text) == {"2019", "2021"}
+    assert years_of(without_years(text)) == set()
