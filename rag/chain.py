@@ -161,9 +161,10 @@ class AnswerChain:
         timings.update(retrieval.timings)
         mentioned = ""
         if not retrieval.hits and filters.phrase and not timeline:  # no article is from the asked time
-            wider = self._naming_year(query, filters, dates or DateFilter(), k or self.k, timings)
+            years = years_of(filters.phrase)
+            wider = self._naming_year(query, years, dates or DateFilter(), k or self.k, timings)
             if wider.hits:
-                mentioned = ", ".join(sorted(years_of(filters.phrase)))
+                mentioned = ", ".join(sorted(years))
                 retrieval, filters = wider, dates or DateFilter()
         hits = list(retrieval.hits)
         if len(texts) > 1:  # each part also searches by itself, with its own dates: its article may be another
@@ -210,18 +211,16 @@ class AnswerChain:
             context = previous_question(history) if rewrite is None and needs_history(question, history) else ""
             yield from self._answer_with_model(answer, evidence, parts, sources, asked, context)
 
-    def _naming_year(self, query: str, filters: DateFilter, explicit: DateFilter, k: int,
+    def _naming_year(self, query: str, years: set[str], explicit: DateFilter, k: int,
                      timings: dict[str, float]) -> Retrieval:
-        """The passages on the subject of ``query`` that name a year of its date ``filters``, found in
+        """The passages on the subject of ``query`` that name one of the question's ``years``, found in
         articles of any date (``explicit``: the caller's own dates still hold). "Which ruling in 2019
         brought construction to a halt?" asked of articles of 2022: none is from 2019, but the year
         dates what is asked, not the article. The subject is searched without the year (with it,
         keyword search finds any passage that names the year: "De C5+1 is in 2015 opgericht" for
         "Wat gebeurde er in 2015 met de Geul?")."""
         wider = self.retriever.retrieve(without_years(query), k, explicit or None)
-        for key, seconds in wider.timings.items():
-            timings[key] = timings.get(key, 0.0) + seconds
-        years = years_of(filters.phrase)
+        _add_timings(timings, wider.timings)
         return Retrieval([h for h in wider.hits if years & years_of(h.text)], wider.query_vector)
 
     def _part_hits(self, texts: list[str], dates: DateFilter | None, seen: set[str],
@@ -252,8 +251,7 @@ class AnswerChain:
         for query, dates in searches:
             retrieval = self.retriever.retrieve(query, self.k, dates or None, vectors.get(query))
             vectors[query] = retrieval.query_vector
-            for key, seconds in retrieval.timings.items():
-                timings[key] = timings.get(key, 0.0) + seconds
+            _add_timings(timings, retrieval.timings)
             new = [h for h in retrieval.hits if h.chunk_id not in seen][:PART_HITS]
             seen.update(h.chunk_id for h in new)
             found += new
@@ -559,6 +557,12 @@ class AnswerChain:
         answer.abstain_code, answer.abstain_values = code, values
         answer.abstain_reason = refusal_reason(code, values)
         return Event(kind="answer", answer=answer)
+
+
+def _add_timings(timings: dict[str, float], more: dict[str, float]) -> None:
+    """Add another retrieval's seconds per stage to ``timings``."""
+    for key, seconds in more.items():
+        timings[key] = timings.get(key, 0.0) + seconds
 
 
 def _naming(groups: list[list[int]], question: str, evidence: Evidence, sources: list[Source]) -> list[list[int]]:

@@ -289,8 +289,7 @@ def with_corrections(judgement: Judgement, question: str, sentences: Sequence[st
     found = frozenset(i for i, text in enumerate(sentences[:ranks]) if corrects(question, text, around[i]))
     if not found:
         return judgement
-    return replace(judgement, p_yes=[max(p, CORRECTION_P) if i in found else p for i, p in enumerate(judgement.p_yes)],
-                   corrections=found)
+    return replace(judgement, p_yes=_at_least(judgement.p_yes, found, CORRECTION_P), corrections=found)
 
 
 # "Who is the mayor of Valkenburg aan de Geul?" is answered by „…, zei burgemeester Marjolein Keulers van
@@ -306,5 +305,9 @@ def with_holders(judgement: Judgement, question: str, sentences: Sequence[str]) 
     found = frozenset(i for i, text in enumerate(sentences) if names_holder(question, text))
     if not found:
         return judgement
-    return replace(judgement, p_yes=[max(p, HOLDER_P) if i in found else p for i, p in enumerate(judgement.p_yes)],
-                   holders=found)
+    return replace(judgement, p_yes=_at_least(judgement.p_yes, found, HOLDER_P), holders=found)
+
+
+def _at_least(p_yes: Sequence[float], found: frozenset[int], floor: float) -> list[float]:
+    """``p_yes`` with the candidates in ``found`` raised to ``floor`` (a decision made in code)."""
+    return [max(p, floor) if i in found else p for i, p in enumerate(p_yes)]
