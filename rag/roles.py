@@ -7,8 +7,9 @@ says no to such sentences when asked who holds the role (P 0.07 for the mayor, 0
 director: the sentence is about something the person said, not about the role), so code decides:
 a "who" question that asks for a role holder (``asked_roles``) is answered by a sentence that puts
 one of the role's words, Dutch or English, right before a name (or a name, a comma and the role)
-and that, with its passage, names everything else the question names (``names_holder``). Without
-the second test "Who chairs the KNVB licensing committee?" would take any chair.
+and that itself names everything else the question names, or writes it by its initials
+(``names_holder``). Without the second test "Who chairs the KNVB licensing committee?" would take
+any chair.
 
 What this leaves out: judging (``rag.decide``), and roles outside the list (a closed class in news,
 kept short on purpose: each word is one an article writes right before a name).

@@ -306,7 +306,6 @@ def why_html(answer: Answer) -> str:
         judged = f' · {lab["probe"]}' if d.get("judge") == "probe" else ""
         if whole := d.get("whole"):  # a question in parts, judged whole too (rag.chain._judge_whole)
             judged += f' · {lab["whole"].format(p=whole["p_answer"])}'
-
         out.append(f'<h4>{lab["decision"]}</h4><p class="nr-dim">P = {d["p_answer"]:.2f} · '
                    f'{lab["threshold"]} {d["threshold"]}{judged}</p><table class="nr-table nr-decision"><tbody>')
         out.extend(f'<tr><td class="nr-num">[{c["source"]}]</td><td class="nr-num">{c["p_yes"]:.2f}</td>'
