@@ -31,7 +31,10 @@ ASKS: list[tuple[str, re.Pattern[str]]] = [
                             r"|\bfor how many\b|\bbinnen welke termijn\b", _I)),
     ("number", re.compile(r"\bhoeveel\b|\bhow (many|much)\b|\bwelk (percentage|bedrag|aantal)\b"
                           r"|\bwhat (percentage|share|number|amount)\b", _I)),
+    # "tot wanneer / until when" asks for the day it ends ("tot en met 31 augustus", "tot de zomer"); a
+    # plain "wanneer" may be answered by an event ("na de verkiezingen") and gets no kind
     ("day", re.compile(r"\b(op )?welke (dag|datum)\b|\b(on )?(which|what) (day|date)\b"
+                       r"|\b(tot|sinds|vanaf|uiterlijk) wanneer\b|\b(until|till|since|by) when\b"
                        r"|\b(in )?welke maand\b|\b(in )?(which|what) month\b|\b(in )?welk jaar\b"
                        r"|\b(in )?(which|what) year\b", _I)),
     ("name", re.compile(r"\bhoe (heet|heten|heette|heetten)\b|\b(wat is|wat was) de naam\b|\bwelke naam\b"
@@ -57,7 +60,8 @@ _DURATION = re.compile(rf"\b{_UNITS}\b|\b{_LENGTHS}\b|\b(sinds|since|tot en met|
                        rf"|\w+-{_UNITS}\b", _I)
 _DAY = re.compile(r"\b(" + "|".join(DAY_NAMES["nl"] + DAY_NAMES["en"] + MONTH_NAMES["nl"] + MONTH_NAMES["en"])
                   + r")\b|\b(19|20)\d{2}\b|\b\d{1,2}[-/]\d{1,2}\b|\b(gisteren|vandaag|morgen|eergisteren|overmorgen"
-                  r"|yesterday|today|tomorrow|vorige week|last week|weekend)\b", _I)
+                  r"|yesterday|today|tomorrow|vorige week|last week|weekend|zomer|winter|lente|voorjaar|najaar|herfst"
+                  r"|summer|spring|autumn)\b", _I)
 _WORD = re.compile(r"[^\W\d_][\w'’-]*")
 _WHO = re.compile(r"\b(wie|who|whom)\b", _I)
 _QUOTED = re.compile(r"[„“\"‘'].{2,}?[”\"’']")

@@ -24,6 +24,9 @@ from rag.decide import lacks_answer
     ("Wie ontdekte de aanval?", None),  # "a system administrator of the night shift" answers who
     ("Waarom betaalde het ziekenhuis geen losgeld?", None),
     ("Wanneer is de C5+1 opgericht?", None),  # "when" may be answered by an event: not checked
+    ("Tot wanneer kunnen bewoners nieuwe schade melden?", "day"),  # the day it ends
+    ("Until when will Vitens keep up its appeal?", "day"),
+    ("Since when have the fens been empty?", "day"),
     ("What did Biden call Putin?", None),
 ])
 def test_a_question_word_says_what_kind_of_answer_is_asked(question, kind):
@@ -48,6 +51,7 @@ def test_a_question_word_says_what_kind_of_answer_is_asked(question, kind):
     ("day", "Donderdag 18 september ging de spoedeisende hulp weer open.", True),
     ("day", "De C5+1 is in 2015 opgericht.", True),
     ("day", "De spoedeisende hulp ging weer open.", False),
+    ("day", "Het loket blijft open tot de zomer.", True),  # a season dates it too
 ])
 def test_a_sentence_holds_an_answer_of_the_kind_or_not(kind, sentence, ok):
     assert holds(kind, sentence) is ok
@@ -65,6 +69,11 @@ def test_a_sentence_lacks_the_answer_unless_it_holds_the_kind_or_may_deny_it():
     assert lacks_answer("Hoeveel containers verwerkte de haven?", "De haven verwerkte meer containers dan ooit.")
     assert not lacks_answer("Hoeveel containers verwerkte de haven?", "De haven verwerkte 14 miljoen containers.")
     assert not lacks_answer("Wat verwerkte de haven?", "De haven verwerkte meer containers dan ooit.")  # no kind
+    # "until when" wants the day it ends: the sentence that only says where to report cannot answer
+    assert lacks_answer("Tot wanneer kunnen bewoners nieuwe schade melden?",
+                        "Bewoners kunnen nieuwe schade melden bij het loket van het IMG.")
+    assert not lacks_answer("Tot wanneer kunnen bewoners nieuwe schade melden?",
+                            "Het loket voor nieuwe schade blijft open tot 1 januari 2026.")
     # a denial may correct the question's premise ("how long will the second strike last?")
     assert not lacks_answer("Hoe lang gaat de tweede staking duren die de bond heeft aangekondigd?",
                             "Verbeek sloot een tweede, langere staking niet uit.")
