@@ -63,6 +63,12 @@ _DAY = re.compile(r"\b(" + "|".join(DAY_NAMES["nl"] + DAY_NAMES["en"] + MONTH_NA
                   r"|yesterday|today|tomorrow|vorige week|last week|weekend|zomer|winter|lente|voorjaar|najaar|herfst"
                   r"|summer|spring|autumn)\b", _I)
 _WORD = re.compile(r"[^\W\d_][\w'’-]*")
+# A question for a reason. News states a claim and gives its reason in the sentence after it („Maar
+# vandaag heeft Poetin Xi vooral nodig. Nu de banden met het Westen onder het vriespunt zitten, zoekt
+# de Russische leider … steun in het Oosten.”): on the tune set, the gold sentence of 5 of 7 "why"
+# questions follows one of the two most relevant sentences (``rag.chain`` phrases from both).
+_WHY = re.compile(r"\b(waarom|why|how come|hoe komt het|om welke reden|for what reason|(wat|what) (is|was|were|waren)"
+                  r" (de|the) (reden|redenen|reason|reasons))\b", _I)
 _WHO = re.compile(r"\b(wie|who|whom)\b", _I)
 _QUOTED = re.compile(r"[„“\"‘'].{2,}?[”\"’']")
 
@@ -71,6 +77,11 @@ def asks_for(question: str) -> str | None:
     """The kind of answer ``question`` asks for: "time", "duration", "number", "day" or "name";
     None for any other question (who, what, why, where, …)."""
     return next((kind for kind, words in ASKS if words.search(question)), None)
+
+
+def asks_why(question: str) -> bool:
+    """Does ``question`` ask for a reason ("Waarom …?", "Why …?", "What was the reason …?")?"""
+    return bool(_WHY.search(question))
 
 
 def _has_name(sentence: str, question: str) -> bool:

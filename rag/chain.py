@@ -34,7 +34,7 @@ from rag.answer import (
     Source,
     refusal_reason,
 )
-from rag.answer_kind import asks_for, keeps
+from rag.answer_kind import asks_for, asks_why, keeps
 from rag.citations import check, citation_for, note_across_languages, render
 from rag.dates import DateFilter, merge, parse_question_dates, without_years, years_of
 from rag.decide import (
@@ -386,6 +386,7 @@ class AnswerChain:
         # best sentence of a second article joins however it was judged.
         two_dates = " … " in (answer.filters.get("phrase") or "")
         denied = -1  # the chosen sentence that denies what a yes/no question asks: its quote says "Nee."
+        reason = -1  # the sentence after the chosen one, for a question that asks why
         if len(parts) == 1:
             _, asked, candidates, j = judged[0]
             order = j.ranked()
@@ -394,6 +395,12 @@ class AnswerChain:
                 denied = candidates[order[0]]
             chosen = pick_evidence([candidates[i] for i in order], [j.p_yes[i] for i in order], evidence,
                                    0.0 if two_dates else SECOND_SOURCE_P, {s.n: s.doc_id for s in sources})
+            # a reason is often the sentence after the claim (``asks_why``): it is phrased from too
+            after = evidence.following(chosen[0]) if chosen and asks_why(parts[0].text) else None
+            if after is not None and after not in chosen:
+                chosen.insert(1, after)
+                reason = after
+                answer.decision["reason"] = evidence.units[after].text
         else:  # each part that passes gives its best sentence; the whole question is phrased at once
             asked = f"({context}) {question}" if context else question
             chosen = []
@@ -440,8 +447,12 @@ class AnswerChain:
         covered = {(c.n, c.start) for c in answer.citations}
         missing = [i for i in chosen if (evidence.units[i].source, evidence.units[i].start) not in covered]
         to_quote = missing if len(parts) > 1 or two_dates else [i for i in missing if i == chosen[0]]
+        by_n = {s.n: s for s in sources}
         for i in to_quote:
-            sentence, citation = _quoted(evidence.units[i], sources, lang, no=i == denied)
+            unit = evidence.units[i]
+            if reason in missing and i == chosen[0]:  # the claim is quoted with the reason after it
+                unit = evidence.joined(i, reason, by_n[unit.source].text, by_n[unit.source].start)
+            sentence, citation = _quoted(unit, sources, lang, no=i == denied)
             answer.sentences.append(sentence)
             answer.citations.append(citation)
         if len(parts) > 1:  # a part no sentence answers is said to be unanswered, not silently left out;

@@ -89,6 +89,18 @@ class Evidence:
         lift = self.lift if self.lift is not None else 0.0
         return self.similarities(vector) + LEXICAL_WEIGHT * overlap + lift
 
+    def following(self, i: int) -> int | None:
+        """The unit right after unit ``i`` in its passage (the article's next sentence), or None when
+        ``i`` ends its passage."""
+        after = i + 1
+        return after if after < len(self.units) and self.units[after].source == self.units[i].source else None
+
+    def joined(self, first: int, last: int, source_text: str, source_start: int) -> Unit:
+        """Units ``first`` to ``last`` of one passage as one unit: the article's text between them kept
+        character for character (``source_text`` is the passage, starting at ``source_start``)."""
+        start, end = self.units[first].start, self.units[last].end
+        return Unit(self.units[first].source, source_text[start - source_start:end - source_start], start, end)
+
 
 def language_lift(languages: Sequence[str], question_language: str) -> np.ndarray:
     """``CROSS_LANGUAGE_GAP`` for each sentence (by its passage's language) in another language than

@@ -2,7 +2,7 @@
 
 import pytest
 
-from rag.answer_kind import asks_for, holds, keeps
+from rag.answer_kind import asks_for, asks_why, holds, keeps
 from rag.decide import lacks_answer
 
 
@@ -108,3 +108,12 @@ PRICE = "Dat zei woordvoerder Ned Price van het State Department woensdag."
 ])
 def test_a_wording_keeps_the_answer_its_sentence_holds(question, said, source, kept):
     assert keeps(question, said, source) is kept
+
+
+@pytest.mark.parametrize("question, why", [
+    ("Waarom heeft Poetin Xi nodig?", True), ("Why does Vitens not introduce a ban?", True),
+    ("What was the reason for the ban?", True), ("Hoe komt het dat de druk daalt?", True),
+    ("Wat zei Poetin over Xi?", False), ("Who needs Xi?", False),
+])
+def test_a_question_for_a_reason_is_recognised(question, why):
+    assert asks_why(question) is why

@@ -482,3 +482,27 @@ def test_candidates_without_the_day_time_or_duration_asked_for_give_way_to_sente
     assert ("Pas om 01.15 uur viel het." in texts) is judged
     if judged:
         assert not answer.abstained and "01.15" in answer.answer
+
+
+XI = {"xi.txt": (" date 2023-03 Xi bezoekt Moskou.\n\n"
+                 "Maar vandaag heeft Poetin Xi vooral nodig. Nu de banden met het Westen onder het vriespunt zitten, "
+                 "zoekt de Russische leider steun in het Oosten. Met succes.")}
+
+
+@pytest.mark.parametrize("question, shown", [("Waarom heeft Poetin Xi vooral nodig?", True),
+                                             ("Wie heeft Poetin vooral nodig?", False)])
+def test_a_why_question_is_phrased_and_quoted_with_the_sentence_after_the_chosen_one(tmp_path, question, shown):
+    # the judge says yes to the claim only; its reason is the next sentence of the article
+    corpus = write_corpus(tmp_path / "xi", XI)
+    llm = recording_llm("Poetin heeft Xi nodig voor 40 miljoen euro [1].", yes=yes_when("vooral nodig"))
+    answer = bot_with(tmp_path, corpus, llm, k=1).ask(question)
+    phrased = llm.seen[-1][-1].text
+    assert ("vriespunt" in phrased) is shown and "Maar vandaag heeft Poetin Xi vooral nodig." in phrased
+    assert not answer.abstained and answer.sentences[0].note == QUOTED  # no amount is in the article
+    if shown:
+        assert answer.answer.startswith("Volgens het artikel: „Maar vandaag heeft Poetin Xi vooral nodig. Nu de banden")
+        assert answer.citations[0].quote.endswith("steun in het Oosten.") and "Met succes" not in answer.answer
+        assert answer.decision["reason"].startswith("Nu de banden")
+    else:
+        assert answer.answer == "Volgens het artikel: „Maar vandaag heeft Poetin Xi vooral nodig.” [1]."
+        assert "reason" not in answer.decision
