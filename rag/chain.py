@@ -290,7 +290,7 @@ class AnswerChain:
     def _answer_extractive(self, answer: Answer, evidence: Evidence, parts: list[Part],
                            sources: list[Source], question: str) -> Iterator[Event]:
         t0 = time.perf_counter()
-        raw = self._extractive(evidence, parts)
+        raw = self._extractive(evidence, parts, asks_why(question))
         answer.timings["generate"] = time.perf_counter() - t0
         answer.raw_answer = raw
         t0 = time.perf_counter()
@@ -301,15 +301,18 @@ class AnswerChain:
             return
         yield from self._emit(answer, sources)
 
-    def _extractive(self, evidence: Evidence, parts: list[Part]) -> str:
+    def _extractive(self, evidence: Evidence, parts: list[Part], why: bool = False) -> str:
         """The best one or two supporting sentences (one per part of the question), verbatim and
-        cited: no LLM needed."""
+        cited: no LLM needed. ``why``: the question asks for a reason, which news gives in the
+        sentence after the claim: the best sentence comes with the one after it."""
         if not evidence.units:
             return ""
         if len(parts) == 1:
             sims = parts[0].scores
             order = [int(i) for i in np.argsort(-sims)]
-            picked = [order[0]] + [i for i in order[1:2] if sims[i] >= sims[order[0]] - 0.015]
+            after = evidence.following(order[0]) if why else None
+            picked = [order[0]] + ([after] if after is not None else
+                                   [i for i in order[1:2] if sims[i] >= sims[order[0]] - 0.015])
         else:
             picked = []
             for part in parts:

@@ -408,6 +408,13 @@ def test_extractive_mode_quotes_the_best_sentence_verbatim(tmp_path, corpus):
     assert answer.citations[0].quote in bot.index.article("blinken").text
 
 
+def test_extractive_mode_gives_a_why_question_the_sentence_after_the_best_one(tmp_path):
+    corpus = write_corpus(tmp_path / "xi", XI)
+    answer = bot_with(tmp_path, corpus, k=1).ask("Waarom heeft Poetin Xi vooral nodig?")
+    assert answer.answer == ("Maar vandaag heeft Poetin Xi vooral nodig [1]. Nu de banden met het Westen onder het "
+                             "vriespunt zitten, zoekt de Russische leider steun in het Oosten [1].")
+
+
 def test_the_answer_reports_stages_and_model(tmp_path, corpus):
     answer = bot_with(tmp_path, corpus, recording_llm("Hij zegde de regio 25 miljoen dollar extra toe [1].")).ask(Q_MONEY)
     assert {"embed", "retrieve", "generate", "check"} <= set(answer.timings)
