@@ -53,13 +53,14 @@ def test_every_gold_quote_is_in_its_article(path):
 
 CALIBRATION_SETS = [ROOT / "eval" / f"{name}.jsonl" for name in ("tune", "holdout", "mixed_tune", "mixed_holdout",
                                                                       "yesno_tune", "yesno_holdout", "probe_train", "probe_holdout",
-                                                                      "parts_unanswerable_tune", "parts_unanswerable_holdout")]
+                                                                      "parts_unanswerable_tune", "parts_unanswerable_holdout", "trial")]
 
 
 @pytest.mark.parametrize("path", CALIBRATION_SETS, ids=lambda p: p.name)
 def test_every_gold_quote_of_the_tune_and_holdout_sets_is_in_its_article(path):
     articles = {a.doc_id: a.text for a in load_articles([ARTICLES, ROOT / "eval" / "articles",
-                                                          ROOT / "eval" / "articles_en", ROOT / "eval" / "articles_probe"])}
+                                                          ROOT / "eval" / "articles_en", ROOT / "eval" / "articles_probe",
+                                                          ROOT / "eval" / "articles_trial"])}
     for q in load_questions(path, articles):  # raises on any quote that is not found
         assert all(source.quote in articles[source.doc] for source in q.sources), q.id
         assert q.answerable == bool(q.sources), q.id
