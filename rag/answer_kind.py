@@ -31,12 +31,13 @@ ASKS: list[tuple[str, re.Pattern[str]]] = [
                             r"|\bfor how many\b|\bbinnen welke termijn\b", _I)),
     ("number", re.compile(r"\bhoeveel\b|\bhow (many|much)\b|\bwelk (percentage|bedrag|aantal)\b"
                           r"|\bwhat (percentage|share|number|amount)\b", _I)),
-    # "tot wanneer / until when" asks for the day it ends ("tot en met 31 augustus", "tot de zomer"); a
-    # plain "wanneer" may be answered by an event ("na de verkiezingen") and gets no kind
     ("day", re.compile(r"\b(op )?welke (dag|datum)\b|\b(on )?(which|what) (day|date)\b"
-                       r"|\b(tot|sinds|vanaf|uiterlijk) wanneer\b|\b(until|till|since|by) when\b"
                        r"|\b(in )?welke maand\b|\b(in )?(which|what) month\b|\b(in )?welk jaar\b"
                        r"|\b(in )?(which|what) year\b", _I)),
+    # "tot wanneer / until when" asks how long something lasts or since when: a date, or an event that
+    # bounds it ("tot en met 31 augustus", "tot de nieuwe brug klaar is", "sinds de hittegolf"). A
+    # plain "wanneer" may be answered by any event ("na de verkiezingen") and gets no kind.
+    ("until", re.compile(r"(^|[,;:]\s*|\b(en|and)\s+)(tot|sinds|vanaf|uiterlijk|until|till|since|by) (wanneer|when)\b", _I)),
     ("name", re.compile(r"\bhoe (heet|heten|heette|heetten)\b|\b(wat is|wat was) de naam\b|\bwelke naam\b"
                         r"|\bwhat (is|was|are|were) the names?\b|\bwhat'?s the name\b|\bwhat is (it|he|she|they) called\b"
                         r"|\bunder what name\b|\bonder welke naam\b", _I)),
@@ -60,21 +61,23 @@ _DURATION = re.compile(rf"\b{_UNITS}\b|\b{_LENGTHS}\b|\b(sinds|since|tot en met|
                        rf"|\w+-{_UNITS}\b", _I)
 _DAY = re.compile(r"\b(" + "|".join(DAY_NAMES["nl"] + DAY_NAMES["en"] + MONTH_NAMES["nl"] + MONTH_NAMES["en"])
                   + r")\b|\b(19|20)\d{2}\b|\b\d{1,2}[-/]\d{1,2}\b|\b(gisteren|vandaag|morgen|eergisteren|overmorgen"
-                  r"|yesterday|today|tomorrow|vorige week|last week|weekend|zomer|winter|lente|voorjaar|najaar|herfst"
-                  r"|summer|spring|autumn)\b", _I)
+                  r"|yesterday|today|tomorrow|vorige week|last week|weekend)\b", _I)
+_BOUND = re.compile(r"\b(tot|sinds|vanaf|uiterlijk|until|till|since|zomer|winter|voorjaar|najaar|herfst|summer"
+                    r"|autumn)\b", _I)
 _WORD = re.compile(r"[^\W\d_][\w'’-]*")
 # A question for a reason. News states a claim and gives its reason in the sentence after it („Maar
 # vandaag heeft Poetin Xi vooral nodig. Nu de banden met het Westen onder het vriespunt zitten, zoekt
 # de Russische leider … steun in het Oosten.”): on the tune set, the gold sentence of 5 of 7 "why"
-# questions follows one of the two most relevant sentences (``rag.chain`` phrases from both).
-_WHY = re.compile(r"\b(waarom|why|how come|hoe komt het|om welke reden|for what reason|(wat|what) (is|was|were|waren)"
-                  r" (de|the) (reden|redenen|reason|reasons))\b", _I)
+# questions is the sentence after one of the two most relevant ones, so ``rag.chain`` phrases from the
+# sentence after the one it chose too.
+_WHY = re.compile(r"\b(waarom|why|how come|hoe komt het dat|om welke redenen?|for what reasons?"
+                  r"|(wat|what) (is|was|zijn|waren|are|were) (de|the) (reden|redenen|reason|reasons))\b", _I)
 _WHO = re.compile(r"\b(wie|who|whom)\b", _I)
 _QUOTED = re.compile(r"[„“\"‘'].{2,}?[”\"’']")
 
 
 def asks_for(question: str) -> str | None:
-    """The kind of answer ``question`` asks for: "time", "duration", "number", "day" or "name";
+    """The kind of answer ``question`` asks for: "time", "duration", "number", "day", "until" or "name";
     None for any other question (who, what, why, where, …)."""
     return next((kind for kind, words in ASKS if words.search(question)), None)
 
@@ -98,6 +101,8 @@ def holds(kind: str | None, sentence: str, question: str = "") -> bool:
         return True
     if kind == "name":
         return _has_name(sentence, question)
+    if kind == "until":  # a date, or the event that bounds it
+        return bool(_DAY.search(sentence) or _BOUND.search(sentence))
     test = {"time": _CLOCK, "duration": _DURATION, "number": _NUMBER, "day": _DAY}[kind]
     return bool(test.search(sentence))
 

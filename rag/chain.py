@@ -290,7 +290,7 @@ class AnswerChain:
     def _answer_extractive(self, answer: Answer, evidence: Evidence, parts: list[Part],
                            sources: list[Source], question: str) -> Iterator[Event]:
         t0 = time.perf_counter()
-        raw = self._extractive(evidence, parts, asks_why(question))
+        raw = self._extractive(evidence, parts, sources)
         answer.timings["generate"] = time.perf_counter() - t0
         answer.raw_answer = raw
         t0 = time.perf_counter()
@@ -301,16 +301,18 @@ class AnswerChain:
             return
         yield from self._emit(answer, sources)
 
-    def _extractive(self, evidence: Evidence, parts: list[Part], why: bool = False) -> str:
+    def _extractive(self, evidence: Evidence, parts: list[Part], sources: list[Source]) -> str:
         """The best one or two supporting sentences (one per part of the question), verbatim and
-        cited: no LLM needed. ``why``: the question asks for a reason, which news gives in the
-        sentence after the claim: the best sentence comes with the one after it."""
+        cited: no LLM needed. A question for a reason (``asks_why``), which news gives in the
+        sentence after the claim, gets the best sentence and the one after it."""
         if not evidence.units:
             return ""
         if len(parts) == 1:
             sims = parts[0].scores
             order = [int(i) for i in np.argsort(-sims)]
-            after = evidence.following(order[0]) if why else None
+            top = evidence.units[order[0]].source
+            after = evidence.following(order[0], next(s for s in sources if s.n == top)) \
+                if asks_why(parts[0].text) else None
             picked = [order[0]] + ([after] if after is not None else
                                    [i for i in order[1:2] if sims[i] >= sims[order[0]] - 0.015])
         else:
@@ -331,7 +333,7 @@ class AnswerChain:
         t0 = time.perf_counter()
         judged = []
         lacking: list[int] = []
-        passage = {s.n: s.text for s in sources}
+        by_n = {s.n: s for s in sources}
         for at, part in enumerate(parts):
             # "where did he finish?" is judged with the part before it; a part that names its subject alone
             lead = "; ".join(x for x in (context, parts[0].text if leans([p.text for p in parts], at) else "") if x)
@@ -350,7 +352,7 @@ class AnswerChain:
             lacking += [i for i in missing if i not in lacking]
             pairs = [(evidence.units[i].source, evidence.units[i].text) for i in candidates]
             # a correction denies what this part asks: the conversation's negations are not this question's
-            texts, around = [text for _, text in pairs], [passage[n] for n, _ in pairs]
+            texts, around = [text for _, text in pairs], [by_n[n].text for n, _ in pairs]
             judgement = with_corrections(judge(self.llm, asked, pairs, probe=len(parts) == 1), part.text, texts, around)
             judged.append((part, asked, candidates, with_holders(judgement, part.text, texts)))
         answer.timings["decide"] = time.perf_counter() - t0
@@ -394,16 +396,18 @@ class AnswerChain:
             _, asked, candidates, j = judged[0]
             order = j.ranked()
             first = evidence.units[candidates[order[0]]] if order else None
-            if first is not None and answers_no(parts[0].text, first.text, passage[first.source]):
+            if first is not None and answers_no(parts[0].text, first.text, by_n[first.source].text):
                 denied = candidates[order[0]]
             chosen = pick_evidence([candidates[i] for i in order], [j.p_yes[i] for i in order], evidence,
                                    0.0 if two_dates else SECOND_SOURCE_P, {s.n: s.doc_id for s in sources})
             # a reason is often the sentence after the claim (``asks_why``): it is phrased from too
-            after = evidence.following(chosen[0]) if chosen and asks_why(parts[0].text) else None
-            if after is not None and after not in chosen:
-                chosen.insert(1, after)
-                reason = after
-                answer.decision["reason"] = evidence.units[after].text
+            # (another article's sentence, the only other one chosen, is never this one)
+            if chosen and asks_why(parts[0].text):
+                after = evidence.following(chosen[0], by_n[evidence.units[chosen[0]].source])
+                if after is not None:
+                    chosen.insert(1, after)
+                    reason = after
+                    answer.decision["why_next"] = evidence.units[after].text
         else:  # each part that passes gives its best sentence; the whole question is phrased at once
             asked = f"({context}) {question}" if context else question
             chosen = []
@@ -450,11 +454,12 @@ class AnswerChain:
         covered = {(c.n, c.start) for c in answer.citations}
         missing = [i for i in chosen if (evidence.units[i].source, evidence.units[i].start) not in covered]
         to_quote = missing if len(parts) > 1 or two_dates else [i for i in missing if i == chosen[0]]
-        by_n = {s.n: s for s in sources}
+        if chosen and chosen[0] in to_quote and reason in missing:  # the claim is quoted with the reason after it
+            to_quote = [i for i in to_quote if i != reason]
         for i in to_quote:
             unit = evidence.units[i]
-            if reason in missing and i == chosen[0]:  # the claim is quoted with the reason after it
-                unit = evidence.joined(i, reason, by_n[unit.source].text, by_n[unit.source].start)
+            if i == chosen[0] and reason in missing:
+                unit = evidence.joined(i, reason, by_n[unit.source])
             sentence, citation = _quoted(unit, sources, lang, no=i == denied)
             answer.sentences.append(sentence)
             answer.citations.append(citation)

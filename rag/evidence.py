@@ -89,17 +89,21 @@ class Evidence:
         lift = self.lift if self.lift is not None else 0.0
         return self.similarities(vector) + LEXICAL_WEIGHT * overlap + lift
 
-    def following(self, i: int) -> int | None:
-        """The unit right after unit ``i`` in its passage (the article's next sentence), or None when
-        ``i`` ends its passage."""
+    def following(self, i: int, source: Source) -> int | None:
+        """The unit that is the next sentence of unit ``i`` in its paragraph: the next unit of its
+        passage ``source``, with nothing but spaces between them (a sentence left out of the evidence,
+        an instruction-like one say, or a paragraph break in between: None). None when ``i`` ends it."""
         after = i + 1
-        return after if after < len(self.units) and self.units[after].source == self.units[i].source else None
+        if after >= len(self.units) or self.units[after].source != self.units[i].source:
+            return None
+        gap = source.text[self.units[i].end - source.start:self.units[after].start - source.start]
+        return after if not gap.strip() and "\n\n" not in gap else None
 
-    def joined(self, first: int, last: int, source_text: str, source_start: int) -> Unit:
-        """Units ``first`` to ``last`` of one passage as one unit: the article's text between them kept
-        character for character (``source_text`` is the passage, starting at ``source_start``)."""
+    def joined(self, first: int, last: int, source: Source) -> Unit:
+        """Units ``first`` to ``last`` of the passage ``source`` as one unit, its text the article's
+        own, character for character."""
         start, end = self.units[first].start, self.units[last].end
-        return Unit(self.units[first].source, source_text[start - source_start:end - source_start], start, end)
+        return Unit(self.units[first].source, source.text[start - source.start:end - source.start], start, end)
 
 
 def language_lift(languages: Sequence[str], question_language: str) -> np.ndarray:

@@ -24,9 +24,11 @@ from rag.decide import lacks_answer
     ("Wie ontdekte de aanval?", None),  # "a system administrator of the night shift" answers who
     ("Waarom betaalde het ziekenhuis geen losgeld?", None),
     ("Wanneer is de C5+1 opgericht?", None),  # "when" may be answered by an event: not checked
-    ("Tot wanneer kunnen bewoners nieuwe schade melden?", "day"),  # the day it ends
-    ("Until when will Vitens keep up its appeal?", "day"),
-    ("Since when have the fens been empty?", "day"),
+    ("Tot wanneer kunnen bewoners nieuwe schade melden?", "until"),  # a date, or the event that ends it
+    ("Until when will Vitens keep up its appeal?", "until"),
+    ("Since when have the fens been empty?", "until"),
+    ("En sinds wanneer groeien zijn aardappelen niet meer?", "until"),
+    ("Was turnout affected by when the vote was held?", None),  # "by when" inside a sentence asks no date
     ("What did Biden call Putin?", None),
 ])
 def test_a_question_word_says_what_kind_of_answer_is_asked(question, kind):
@@ -51,7 +53,11 @@ def test_a_question_word_says_what_kind_of_answer_is_asked(question, kind):
     ("day", "Donderdag 18 september ging de spoedeisende hulp weer open.", True),
     ("day", "De C5+1 is in 2015 opgericht.", True),
     ("day", "De spoedeisende hulp ging weer open.", False),
-    ("day", "Het loket blijft open tot de zomer.", True),  # a season dates it too
+    ("until", "Het loket blijft open tot de zomer.", True),  # an end that is no date
+    ("until", "De weg blijft dicht tot de nieuwe brug klaar is.", True),
+    ("until", "Het loket is tot 1 januari 2026 open.", True),
+    ("until", "Bewoners kunnen schade melden bij het loket.", False),
+    ("day", "A spring near Ede dried up.", False),  # a season is no day
 ])
 def test_a_sentence_holds_an_answer_of_the_kind_or_not(kind, sentence, ok):
     assert holds(kind, sentence) is ok
@@ -114,6 +120,8 @@ def test_a_wording_keeps_the_answer_its_sentence_holds(question, said, source, k
     ("Waarom heeft Poetin Xi nodig?", True), ("Why does Vitens not introduce a ban?", True),
     ("What was the reason for the ban?", True), ("Hoe komt het dat de druk daalt?", True),
     ("Wat zei Poetin over Xi?", False), ("Who needs Xi?", False),
+    ("Wat zijn de redenen voor het verbod?", True), ("What are the reasons for the ban?", True),
+    ("Hoe komt het kabinet aan dat geld?", False),  # "hoe komt het" asks why only with "dat"
 ])
 def test_a_question_for_a_reason_is_recognised(question, why):
     assert asks_why(question) is why

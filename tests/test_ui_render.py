@@ -241,10 +241,10 @@ def test_why_view_shows_the_probe_on_the_whole_of_a_question_in_parts():
 
 
 def test_why_view_shows_the_sentence_after_the_chosen_one_for_a_why_question_as_text():
-    decision = {"p_answer": 0.9, "threshold": 0.3, "judge": "probe", "reason": "Nu de banden <b>bevroren</b> zijn.",
+    decision = {"p_answer": 0.9, "threshold": 0.3, "judge": "probe", "why_next": "Nu de banden <b>bevroren</b> zijn.",
                 "candidates": [{"source": 1, "text": QUOTE_1, "p_yes": 0.9}]}
     html = render.why_html(blinken_answer(decision=decision, language="en"))
-    assert "A why question: the sentence after it goes to the model too" in html
+    assert "A why question: the sentence after the chosen one goes to the model too" in html
     assert "Nu de banden &lt;b&gt;bevroren&lt;/b&gt; zijn." in html and "<b>" not in html
 
 

@@ -59,7 +59,8 @@ _LABELS = [  # (key, nl, en)
     ("correction", "ontkent wat de vraag aanneemt", "denies what the question assumes"),
     ("holder", "noemt wie die functie heeft", "names who holds that role"),
     ("whole", "de hele vraag, gelezen door de probe: P = {p:.2f}", "the whole question, read by the probe: P = {p:.2f}"),
-    ("reason", "Een waarom-vraag: ook de zin erna gaat naar het model", "A why question: the sentence after it goes to the model too"),
+    ("why_next", "Een waarom-vraag: ook de zin na de gekozen zin gaat naar het model",
+     "A why question: the sentence after the chosen one goes to the model too"),
     ("lacking", "Niet voorgelegd: de vraag vraagt om {kinds}, deze zinnen noemen er geen",
      "Not judged: the question asks for {kinds}, these sentences give none"),
     ("across", "In de woorden van het model, uit een bron in een andere taal: vergelijk met het citaat",
@@ -315,8 +316,8 @@ def why_html(answer: Answer) -> str:
                    + (f' <span class="nr-dim">({lab["holder"]})</span>' if c.get("holder") else "")
                    + '</td></tr>' for c in d["candidates"])
         out.append("</tbody></table>")
-    if reason := answer.decision.get("reason"):  # a why question: the sentence after the chosen one
-        out.append(f'<h4>{lab["reason"]}</h4><ul class="nr-sentences"><li>{esc(_clip(reason, 200))}</li></ul>')
+    if after := answer.decision.get("why_next"):  # a why question: the sentence after the chosen one
+        out.append(f'<h4>{lab["why_next"]}</h4><ul class="nr-sentences"><li>{esc(_clip(after, 200))}</li></ul>')
     if lacking := answer.decision.get("lacking"):
         words = KIND_WORDS.get(answer.language, KIND_WORDS["en"])
         kinds = " / ".join(words[k] for k in lacking["asks_for"] if k in words)
