@@ -87,6 +87,19 @@ def asks_why(question: str) -> bool:
     return bool(_WHY.search(question))
 
 
+# A sentence that gives a reason itself: „Moskou riep zijn ambassadeur terug, nadat Biden Poetin een
+# ‘moordenaar’ had genoemd.” Given the next sentence too, the model took its reason from there ("…
+# because Biden had criticized Putin for … elections": the real-model test). "daarom"/"therefore"
+# point back to a reason; they give none.
+_BECAUSE = re.compile(r"\b(omdat|doordat|want|wegens|vanwege|dankzij|nadat|aangezien|because|due to|owing to"
+                      r"|thanks to|after|since)\b", _I)
+
+
+def gives_reason(sentence: str) -> bool:
+    """Does ``sentence`` give a reason of its own ("…, nadat …", "… because …")?"""
+    return bool(_BECAUSE.search(sentence))
+
+
 def _has_name(sentence: str, question: str) -> bool:
     asked = {w.lower() for w in _WORD.findall(question)}
     words = _WORD.findall(sentence)

@@ -34,7 +34,7 @@ from rag.answer import (
     Source,
     refusal_reason,
 )
-from rag.answer_kind import asks_for, asks_why, keeps
+from rag.answer_kind import asks_for, asks_why, gives_reason, keeps
 from rag.citations import check, citation_for, note_across_languages, render
 from rag.dates import DateFilter, merge, parse_question_dates, without_years, years_of
 from rag.decide import (
@@ -304,15 +304,16 @@ class AnswerChain:
     def _extractive(self, evidence: Evidence, parts: list[Part], sources: list[Source]) -> str:
         """The best one or two supporting sentences (one per part of the question), verbatim and
         cited: no LLM needed. A question for a reason (``asks_why``), which news gives in the
-        sentence after the claim, gets the best sentence and the one after it."""
+        sentence after the claim, gets the best sentence and the one after it, unless the best gives
+        a reason itself (``gives_reason``)."""
         if not evidence.units:
             return ""
         if len(parts) == 1:
             sims = parts[0].scores
             order = [int(i) for i in np.argsort(-sims)]
-            top = evidence.units[order[0]].source
-            after = evidence.following(order[0], next(s for s in sources if s.n == top)) \
-                if asks_why(parts[0].text) else None
+            top = evidence.units[order[0]]
+            after = evidence.following(order[0], next(s for s in sources if s.n == top.source)) \
+                if asks_why(parts[0].text) and not gives_reason(top.text) else None
             picked = [order[0]] + ([after] if after is not None else
                                    [i for i in order[1:2] if sims[i] >= sims[order[0]] - 0.015])
         else:
@@ -400,9 +401,10 @@ class AnswerChain:
                 denied = candidates[order[0]]
             chosen = pick_evidence([candidates[i] for i in order], [j.p_yes[i] for i in order], evidence,
                                    0.0 if two_dates else SECOND_SOURCE_P, {s.n: s.doc_id for s in sources})
-            # a reason is often the sentence after the claim (``asks_why``): it is phrased from too
-            # (another article's sentence, the only other one chosen, is never this one)
-            if chosen and asks_why(parts[0].text):
+            # a reason is often the sentence after the claim (``asks_why``): it is phrased from too,
+            # unless the claim gives one itself (another article's sentence, the only other one
+            # chosen, is never this one)
+            if chosen and asks_why(parts[0].text) and not gives_reason(evidence.units[chosen[0]].text):
                 after = evidence.following(chosen[0], by_n[evidence.units[chosen[0]].source])
                 if after is not None:
                     chosen.insert(1, after)

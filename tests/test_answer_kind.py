@@ -2,7 +2,7 @@
 
 import pytest
 
-from rag.answer_kind import asks_for, asks_why, holds, keeps
+from rag.answer_kind import asks_for, asks_why, gives_reason, holds, keeps
 from rag.decide import lacks_answer
 
 
@@ -125,3 +125,13 @@ def test_a_wording_keeps_the_answer_its_sentence_holds(question, said, source, k
 ])
 def test_a_question_for_a_reason_is_recognised(question, why):
     assert asks_why(question) is why
+
+
+@pytest.mark.parametrize("sentence, reason", [
+    ("Moskou riep zijn ambassadeur terug, nadat Biden Poetin een ‘moordenaar’ had genoemd.", True),
+    ("The club lost three points because of a deficit.", True),
+    ("Maar vandaag heeft Poetin Xi vooral nodig.", False),
+    ("Daarom moet de provincie Utrecht de grens van dat netwerk verleggen.", False),  # points back to a reason
+])
+def test_a_sentence_that_gives_a_reason_of_its_own(sentence, reason):
+    assert gives_reason(sentence) is reason
