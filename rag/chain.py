@@ -311,9 +311,7 @@ class AnswerChain:
         if len(parts) == 1:
             sims = parts[0].scores
             order = [int(i) for i in np.argsort(-sims)]
-            top = evidence.units[order[0]]
-            after = evidence.following(order[0], next(s for s in sources if s.n == top.source)) \
-                if asks_why(parts[0].text) and not gives_reason(top.text) else None
+            after = _reason_after(evidence, order[0], parts[0].text, sources)
             picked = [order[0]] + ([after] if after is not None else
                                    [i for i in order[1:2] if sims[i] >= sims[order[0]] - 0.015])
         else:
@@ -401,15 +399,12 @@ class AnswerChain:
                 denied = candidates[order[0]]
             chosen = pick_evidence([candidates[i] for i in order], [j.p_yes[i] for i in order], evidence,
                                    0.0 if two_dates else SECOND_SOURCE_P, {s.n: s.doc_id for s in sources})
-            # a reason is often the sentence after the claim (``asks_why``): it is phrased from too,
-            # unless the claim gives one itself (another article's sentence, the only other one
-            # chosen, is never this one)
-            if chosen and asks_why(parts[0].text) and not gives_reason(evidence.units[chosen[0]].text):
-                after = evidence.following(chosen[0], by_n[evidence.units[chosen[0]].source])
-                if after is not None:
-                    chosen.insert(1, after)
-                    reason = after
-                    answer.decision["why_next"] = evidence.units[after].text
+            # the reason is phrased from too (another article's sentence, the only other one chosen,
+            # is never this one)
+            if chosen and (after := _reason_after(evidence, chosen[0], parts[0].text, sources)) is not None:
+                chosen.insert(1, after)
+                reason = after
+                answer.decision["why_next"] = evidence.units[after].text
         else:  # each part that passes gives its best sentence; the whole question is phrased at once
             asked = f"({context}) {question}" if context else question
             chosen = []
@@ -456,12 +451,12 @@ class AnswerChain:
         covered = {(c.n, c.start) for c in answer.citations}
         missing = [i for i in chosen if (evidence.units[i].source, evidence.units[i].start) not in covered]
         to_quote = missing if len(parts) > 1 or two_dates else [i for i in missing if i == chosen[0]]
-        if chosen and chosen[0] in to_quote and reason in missing:  # the claim is quoted with the reason after it
-            to_quote = [i for i in to_quote if i != reason]
+        with_reason = reason in missing and chosen[0] in to_quote  # the claim is quoted with the reason after it
         for i in to_quote:
-            unit = evidence.units[i]
-            if i == chosen[0] and reason in missing:
-                unit = evidence.joined(i, reason, by_n[unit.source])
+            if with_reason and i == reason:
+                continue
+            unit = evidence.joined(i, reason, by_n[evidence.units[i].source]) if with_reason and i == chosen[0] \
+                else evidence.units[i]
             sentence, citation = _quoted(unit, sources, lang, no=i == denied)
             answer.sentences.append(sentence)
             answer.citations.append(citation)
@@ -578,6 +573,14 @@ class AnswerChain:
         answer.abstain_code, answer.abstain_values = code, values
         answer.abstain_reason = refusal_reason(code, values)
         return Event(kind="answer", answer=answer)
+
+
+def _reason_after(evidence: Evidence, i: int, question: str, sources: list[Source]) -> int | None:
+    """The sentence after unit ``i`` when ``question`` asks why (``asks_why``) and unit ``i`` gives no
+    reason itself (``gives_reason``): news gives the reason for a claim in the next sentence."""
+    if not asks_why(question) or gives_reason(evidence.units[i].text):
+        return None
+    return evidence.following(i, next(s for s in sources if s.n == evidence.units[i].source))
 
 
 def _add_timings(timings: dict[str, float], more: dict[str, float]) -> None:
