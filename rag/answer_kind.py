@@ -18,7 +18,8 @@ from rag.dates import DAY_NAMES, MONTH_NAMES
 from rag.names import mentions, name_words, question_names, spellings
 
 _I = re.IGNORECASE
-_UNITS = (r"(seconde|seconden|minuut|minuten|uur|uren|dag|dagen|week|weken|maand|maanden|jaar|jaren|seizoen"
+# "drie kwartier" / "een halfuur" is a duration too (found trying a new article as a user would)
+_UNITS = (r"(seconde|seconden|minuut|minuten|kwartier|halfuur|uur|uren|dag|dagen|week|weken|maand|maanden|jaar|jaren|seizoen"
           r"|seizoenen|eeuw|eeuwen|etmaal|etmalen|nacht|nachten|second|seconds|minute|minutes|hour|hours|day|days"
           r"|week|weeks|month|months|year|years|season|seasons|decade|decades|century|centuries|night|nights)")
 _LENGTHS = r"(meter|meters|metres|kilometer|kilometers|kilometres|km|mijl|miles?|centimeter|cm)"
@@ -41,6 +42,14 @@ ASKS: list[tuple[str, re.Pattern[str]]] = [
     ("name", re.compile(r"\bhoe (heet|heten|heette|heetten)\b|\b(wat is|wat was) de naam\b|\bwelke naam\b"
                         r"|\bwhat (is|was|are|were) the names?\b|\bwhat'?s the name\b|\bwhat is (it|he|she|they) called\b"
                         r"|\bunder what name\b|\bonder welke naam\b", _I)),
+    # "Wat zei Qin Gang op de G20?", "What did he say about …?" asks for words someone said: a sentence
+    # that only places him there („… waar ook Qin Gang zal zijn”) holds none. The question must ask
+    # what was said ("Hoe reageerde …" may be answered by a deed, „deed het af als …”).
+    # "Wat zegt het artikel over …?" asks what the article holds, not for someone's words.
+    ("said", re.compile(r"\bwat (zei|zegt|zeiden|zeggen|verklaarde|verklaart|schreef|schrijft|twitterde|antwoordde)\b"
+                        r"(?!\s+(het|de|dit|dat|deze|die)\s+(artikel|artikelen|bericht|tekst|nieuws|verhaal)\b)"
+                        r"|\bwhat (did|does|do) (?!(the|this|that|these) (articles?|report|text|story|news)\b)"
+                        r"\w+(\W+\w+){0,6}?\W+(say|tell|state|write|tweet|answer)\b", _I)),
 ]
 
 _NUMBER_WORDS = (r"één|twee|drie|vier|vijf|zes|zeven|acht|negen|tien|elf|twaalf|dertien|veertien|vijftien"
@@ -64,6 +73,13 @@ _DAY = re.compile(r"\b(" + "|".join(DAY_NAMES["nl"] + DAY_NAMES["en"] + MONTH_NA
                   r"|yesterday|today|tomorrow|vorige week|last week|weekend)\b", _I)
 _BOUND = re.compile(r"\b(tot|sinds|vanaf|uiterlijk|until|till|since|zomer|winter|voorjaar|najaar|herfst|summer"
                     r"|autumn)\b", _I)
+# Words someone said: a quotation mark, a verb of saying, or "volgens"/"aldus"/"according to".
+_SAYS = re.compile(r"[„“”\"‘’]|\b(zei|zeiden|zegt|zeggen|gezegd|noemde|noemden|noemt|noemen|verklaarde|verklaart"
+                   r"|liet|laat|aldus|volgens|stelde|stelt|meldde|meldt|schreef|schrijft|benadrukte|benadrukt"
+                   r"|waarschuwde|waarschuwt|vond|vindt|reageerde|reageert|twitterde|antwoordde|sprak|beloofde|belooft"
+                   r"|erkende|erkent|ontkende|ontkent|verweet|riep|pleitte|pleit|hoopt|hoopte|vreest|vreesde"
+                   r"|said|says|say|told|tells|called|calls|stated|states|according|warned|wrote|added|promised"
+                   r"|denied|admitted|argued|urged)\b", _I)
 _WORD = re.compile(r"[^\W\d_][\w'’-]*")
 # A question for a reason. News states a claim and gives its reason in the sentence after it („Maar
 # vandaag heeft Poetin Xi vooral nodig. Nu de banden met het Westen onder het vriespunt zitten, zoekt
@@ -77,7 +93,8 @@ _QUOTED = re.compile(r"[„“\"‘'].{2,}?[”\"’']")
 
 
 def asks_for(question: str) -> str | None:
-    """The kind of answer ``question`` asks for: "time", "duration", "number", "day", "until" or "name";
+    """The kind of answer ``question`` asks for: "time", "duration", "number", "day", "until", "name"
+    or "said";
     None for any other question (who, what, why, where, …)."""
     return next((kind for kind, words in ASKS if words.search(question)), None)
 
@@ -114,6 +131,8 @@ def holds(kind: str | None, sentence: str, question: str = "") -> bool:
         return True
     if kind == "name":
         return _has_name(sentence, question)
+    if kind == "said":
+        return bool(_SAYS.search(sentence))
     if kind == "until":  # a date, or the event that bounds it
         return bool(_DAY.search(sentence) or _BOUND.search(sentence))
     test = {"time": _CLOCK, "duration": _DURATION, "number": _NUMBER, "day": _DAY}[kind]
@@ -128,7 +147,7 @@ def keeps(question: str, said: list[str], source: str) -> bool:
     question asks for a name here) must be in ``said`` when it is in ``source``; a name must be one of
     the source's, in any spelling ("Putin" for "Poetin"), that the question does not name."""
     kind = asks_for(question) or ("name" if _WHO.search(question) else None)
-    if kind is None or not said:
+    if kind in (None, "said") or not said:  # words someone said may be reported without "zei"
         return True
     if kind != "name":
         return not holds(kind, source, question) or any(holds(kind, s, question) for s in said)

@@ -30,6 +30,12 @@ from rag.decide import lacks_answer
     ("En sinds wanneer groeien zijn aardappelen niet meer?", "until"),
     ("Was turnout affected by when the vote was held?", None),  # "by when" inside a sentence asks no date
     ("What did Biden call Putin?", None),
+    ("Wat zei Tleuberdi over de sancties?", "said"),  # words someone said
+    ("What did Qin Gang say at the G20 meeting in India?", "said"),
+    ("What did she tell reporters?", "said"),
+    ("Wat zegt het artikel over de schade?", None),  # what the article holds, not someone's words
+    ("What does the article say about the flood?", None),
+    ("Hoe reageerde China op het arrestatiebevel?", None),  # a deed may answer: "deed het af als …"
 ])
 def test_a_question_word_says_what_kind_of_answer_is_asked(question, kind):
     assert asks_for(question) == kind
@@ -44,6 +50,7 @@ def test_a_question_word_says_what_kind_of_answer_is_asked(question, kind):
     ("duration", "Xi brengt een driedaags staatsbezoek aan Moskou.", True),
     ("duration", "De club tekende een tweejarig contract met de spits.", True),
     ("duration", "Xi arrives in Moscow for a three-day state visit.", True),
+    ("duration", "„Naar Vledderhorst is het met de buurtbus drie kwartier.", True),
     ("duration", "Het driehoeksoverleg werd hervat.", False),
     ("duration", "Het ziekenhuis is getroffen door een ransomware-aanval.", False),
     ("number", "In totaal werden 214 operaties uitgesteld.", True),
@@ -58,6 +65,11 @@ def test_a_question_word_says_what_kind_of_answer_is_asked(question, kind):
     ("until", "Het loket is tot 1 januari 2026 open.", True),
     ("until", "Bewoners kunnen schade melden bij het loket.", False),
     ("day", "A spring near Ede dried up.", False),  # a season is no day
+    ("said", "„We letten er goed op”, aldus Blinken.", True),
+    ("said", "Volgens Meulenberg moet Limburg meer ruimte geven aan water.", True),
+    ("said", "Hoekstra vreest dat kleine bedrijven de kosten niet kunnen dragen.", True),
+    ("said", "The minister said the plan was final.", True),
+    ("said", "Deze week vergaderen de ministers in India, waar ook Qin Gang zal zijn.", False),
 ])
 def test_a_sentence_holds_an_answer_of_the_kind_or_not(kind, sentence, ok):
     assert holds(kind, sentence) is ok
@@ -87,6 +99,13 @@ def test_a_sentence_lacks_the_answer_unless_it_holds_the_kind_or_may_deny_it():
                         "Verbeek sloot een tweede, langere staking uit.")
 
 
+def test_a_sentence_that_only_places_someone_lacks_what_he_said():
+    question = "What did Qin Gang say at the G20 meeting in India?"
+    assert lacks_answer(question, "Deze woensdag vergaderen de ministers van de G20 in India, waar ook de Chinese "
+                                  "minister Qin Gang zal zijn.")
+    assert not lacks_answer(question, "„Wij kiezen geen kant”, zei Qin Gang in India.")
+
+
 def test_a_denial_of_something_else_lacks_the_answer_as_any_sentence_does():
     # what it denies ("bevestigd", "keus") is nothing the question asks: no correction, judged no more
     assert lacks_answer("Hoe heet de hackersgroep die beweert data te hebben gestolen?",
@@ -111,6 +130,8 @@ PRICE = "Dat zei woordvoerder Ned Price van het State Department woensdag."
     ("How much did Blinken pledge?", ["He pledged 25 million dollars."], "Blinken zegde 25 miljoen dollar toe.", True),
     ("Hoe laat begon de staking?", ["De staking begon vroeg."], "De staking begon om 04.00 uur.", False),
     ("Waarom staakte het personeel?", ["Het personeel wil meer loon."], "Het personeel wil 5 procent meer.", True),
+    # what someone said may be worded without "zei": kept
+    ("Wat zei Haverkamp?", ["Gezinsbedrijven gaan kapot."], "„Gezinsbedrijven gaan kapot”, zei Haverkamp.", True),
 ])
 def test_a_wording_keeps_the_answer_its_sentence_holds(question, said, source, kept):
     assert keeps(question, said, source) is kept
