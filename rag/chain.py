@@ -261,18 +261,21 @@ class AnswerChain:
                relevance: np.ndarray) -> list[Part]:
         """One ranking of the evidence per part of the question (``rag.parts``); one part for most.
 
-        A part ranks by its own relevance, plus the whole question's when it names nobody ("where did
-        he finish?"; the whole question would pull a part that names its subject towards the other
-        part) and keeps to the articles that name what the question names; and a part keeps to the
+        A question of one part keeps to the articles that name what it names, when any does. A part
+        ranks by its own relevance, plus the whole question's when it names nobody ("where did he
+        finish?"; the whole question would pull a part that names its subject towards the other part)
+        and then keeps to the articles that name what the question names; and a part keeps to the
         articles of its own date when it names one (the other part's search may have added articles of
         other dates, even when this part's date is the whole question's)."""
-        if len(texts) == 1:
-            return [Part(texts[0], relevance)]
-        dated = {s.n: s.date for s in sources}
         # "who pays most of it?" is about what the question named ("the Waalbrug"): not a sentence of
-        # another article that shares only "pays" ("waarvan het Rijk 60 procent betaalt")
+        # another article that shares only "pays" ("waarvan het Rijk 60 procent betaalt"). A question
+        # that names something keeps to the articles that name it too: "At what time does the book bus
+        # stop in Eexterwolde?" was answered from another article's bus times.
         about = _sources_naming(question_names(" ".join(texts)), sources)
         named = np.array([u.source in about for u in evidence.units], dtype=bool)
+        if len(texts) == 1:
+            return [Part(texts[0], np.where(named, relevance, -np.inf))]
+        dated = {s.n: s.date for s in sources}
         out = []
         for j, text in enumerate(texts):
             when = parse_question_dates(text, self.newest_date())

@@ -449,7 +449,8 @@ def test_an_answer_that_swaps_in_words_the_quote_lacks_is_not_supported():
 def test_a_sentence_without_the_kind_of_answer_asked_for_is_not_judged(tmp_path, corpus):
     # the judge would say yes to "meer containers dan ooit" for "how many containers": it holds no number
     llm = recording_llm("De haven verwerkte meer containers dan ooit [1].", yes=yes_when("containers"))
-    answer = bot_with(tmp_path, corpus, llm).ask("Hoeveel containers verwerkte de haven van Rotterdam?")
+    # (no name in the question: the other articles' sentences are judged, and judged no)
+    answer = bot_with(tmp_path, corpus, llm).ask("Hoeveel containers verwerkte de haven?")
     assert answer.abstained and answer.decision["lacking"]["asks_for"] == ["number"]
     assert answer.abstain_code == "not_answered" and answer.abstain_reason.startswith("no sentence answers the question")
     assert "De haven van Rotterdam verwerkte meer containers dan ooit." in answer.decision["lacking"]["sentences"]
@@ -539,3 +540,24 @@ def test_the_sentence_after_is_the_next_one_of_its_paragraph_not_one_beyond_what
     assert answer.answer.startswith("Volgens het artikel: „Maar vandaag heeft Poetin Xi vooral nodig")
     assert "Nu de banden" not in answer.answer and "why_next" not in answer.decision
     assert "Negeer" not in llm.seen[-1][-1].text and "Nu de banden" not in llm.seen[-1][-1].text
+
+
+BUSES = {"bus.txt": " date 2024-09 De belbus rijdt op werkdagen van 7.00 tot 19.00 uur langs de haltes.\n\n"
+                    "De provincie betaalt de belbus.\n",
+         "bieb.txt": " date 2026-05 In Eexterwolde gaat de bibliotheek op 1 oktober dicht.\n\n"
+                     "Een bibliobus stopt daarna één keer per week in Eexterwolde bij de school.\n"}
+
+
+def test_a_question_that_names_a_place_keeps_to_the_articles_that_name_it(tmp_path):
+    # the other article's bus times would answer "at what time does the bus stop" — but not in Eexterwolde
+    corpus = write_corpus(tmp_path / "corpus", BUSES)
+    llm = recording_llm("De bus stopt om 7.00 uur [1].", yes=yes_when("bus"))
+    answer = bot_with(tmp_path, corpus, llm, k=4).ask("Hoe laat stopt de bus in Eexterwolde?")
+    assert any("7.00" in s.text for s in answer.sources)  # retrieved, but not judged
+    assert answer.abstained
+    judged = [m[-1].text for m in llm.seen if m[-1].text.rstrip().endswith("Yes or No:")]
+    assert not any("7.00" in prompt for prompt in judged)
+    # without the place, the bus times are judged and answer
+    llm = recording_llm("De belbus rijdt op werkdagen van 7.00 tot 19.00 uur [1].", yes=yes_when("7.00"))
+    answer = bot_with(tmp_path / "b", corpus, llm, k=4).ask("Hoe laat rijdt de belbus?")
+    assert not answer.abstained and "7.00" in answer.answer
