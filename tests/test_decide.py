@@ -48,6 +48,9 @@ def test_each_candidate_is_judged_on_its_own_and_ranked_by_its_probability():
     assert judged.ranked() == [1, 2, 0] and len(llm.seen) == 3
     # a small penalty per relevance rank: a slightly likelier sentence further down does not win
     assert judge(recording_llm(yes=lambda s: {"a": 0.6, "b": 0.62}[s]), "Q?", [(1, "a"), (2, "b")]).ranked() == [0, 1]
+    # ... but a near-certain one does, however far down: 0.95 at rank 4 against 0.79 at rank 0
+    assert Judgement([0.79, 0.2, 0.3, 0.47, 0.95]).ranked()[0] == 4
+    assert Judgement([0.79, 0.2, 0.3, 0.47, 0.85]).ranked()[0] == 0  # 0.85 is not sure enough to jump four ranks
     assert all(m[-1].text.startswith("Question: Vraag?\nSentence [") for m in llm.seen)
 
 
