@@ -97,6 +97,9 @@ QUOTE_P = 0.6
 # gained and one unanswerable was answered (the judge says yes to any on-topic number), so numbers
 # and names keep the plain candidates.
 BACKFILL_KINDS = frozenset({"day", "time", "duration"})
+# Words someone said may also be reported with no quote or verb of saying that ``rag.answer_kind``
+# knows: when no candidate shows one, all of them are judged (only one that does drops the others).
+SOFT_KINDS = frozenset({"said"})
 _CODE = re.compile(r"\b(select|insert|update|delete|drop|union)\b.{0,80}\b(from|into|table|set|select)\b.{0,80}(;|--|\*|=)"
                    r"|;\s*--|<\s*/?\s*(script|iframe|img|svg)\b", re.IGNORECASE | re.DOTALL)
 STOP = ["\n\n", "\nVraag:", "\nQuestion:", "\nBronnen:", "\nSources:"]
@@ -344,6 +347,8 @@ class AnswerChain:
             # a sentence without a name, number, time, … that the part asks for is not judged at all;
             # for a day, time or duration the next most relevant sentences that hold one take its place
             missing = [i for i in candidates if lacks_answer(part.text, evidence.units[i].text)]
+            if len(missing) == len(candidates) and asks_for(part.text) in SOFT_KINDS:
+                missing = []
             if missing and asks_for(part.text) in BACKFILL_KINDS:
                 able = np.array([not lacks_answer(part.text, u.text) for u in evidence.units], dtype=bool)
                 candidates = sorted(
@@ -624,7 +629,12 @@ def _sources_naming(names: set[str], sources: list[Source]) -> set[int]:
     text: dict[str, str] = {}
     for s in sources:
         text[s.doc_id] = text.get(s.doc_id, "") + " " + s.text
-    naming = {doc for doc, t in text.items() if names and mentions(name_words(t), names)}
+
+    def words(t: str) -> set[str]:  # "Zuid-Limburg" names Limburg too
+        found = name_words(t)
+        return found | {part for w in found if "-" in w for part in w.split("-") if len(part) > 2}
+
+    naming = {doc for doc, t in text.items() if names and mentions(words(t), names)}
     return {s.n for s in sources if s.doc_id in naming or not naming}
 
 

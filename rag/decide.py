@@ -267,7 +267,7 @@ def corrects(question: str, sentence: str, passage: str = "") -> bool:
 
 def lacks_answer(question: str, sentence: str) -> bool:
     """``sentence`` holds no answer of the kind ``question`` asks for (``rag.answer_kind``: a time, a
-    duration, a number, a day or a name) and denies nothing the question asks: it cannot answer,
+    duration, a number, a day, an end, a name or someone's words) and denies nothing the question asks: it cannot answer,
     however the judge reads it. A denial may be the correction of a false premise ("Verbeek sloot een tweede, langere
     staking niet uit" for "how long will the second strike last?"), so it is judged when it may
     deny what is asked: a word it denies (``negated_terms``) is one of the question's, or the two are

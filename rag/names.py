@@ -12,8 +12,9 @@ judge grew surer of every sentence naming the person, the unanswerable questions
 an English answer would say "Poetin" (docs/eval.md, stop 30).
 
 Used by the answer check (``rag.citations.grafted``: a name an answer takes from the question must
-be in its quote's passage) and by timelines (an article with none of the question's names is not
-about its subject).
+be in its quote's passage), and by the chain to keep a question to the articles that name what it
+names (``rag.chain._sources_naming``: an article with none of the question's names is not about its
+subject, in a timeline or any other answer).
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ EXONYMS = {
     "spain": ("spanje",), "italy": ("italie",), "poland": ("polen",), "norway": ("noorwegen", "noors"),
     "kazakh": ("kazach",), "kazakhstan": ("kazachstan",), "uzbekistan": ("oezbekistan",),
     "america": ("amerika",), "american": ("amerikaan",), "europe": ("europa",), "asia": ("azie",),
-    "uyghurs": ("oeigoer",), "frisian": ("fries",), "zealand": ("zeeland",),
+    "uyghurs": ("oeigoer",), "frisian": ("fries", "friez"), "zealand": ("zeeland",),
     "united states": ("verenigde staten", "vs", "amerika"), "us": ("vs", "amerika", "verenigde staten"),
     "south limburg": ("zuid-limburg",), "central asia": ("centraal-azie",),
 }

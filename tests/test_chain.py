@@ -561,3 +561,25 @@ def test_a_question_that_names_a_place_keeps_to_the_articles_that_name_it(tmp_pa
     llm = recording_llm("De belbus rijdt op werkdagen van 7.00 tot 19.00 uur [1].", yes=yes_when("7.00"))
     answer = bot_with(tmp_path / "b", corpus, llm, k=4).ask("Hoe laat rijdt de belbus?")
     assert not answer.abstained and "7.00" in answer.answer
+
+
+def test_a_name_in_a_hyphenated_compound_still_names_the_article(tmp_path):
+    # "South Limburg" is "Zuid-Limburg" in the article: it must not be cut for another that says "South"
+    corpus = write_corpus(tmp_path / "corpus", {
+        "limburg.txt": " date 2021-07 In Zuid-Limburg stond het water donderdag twee meter hoog.\n\nDe Geul trad buiten haar oevers.\n",
+        "londen.txt": " date 2021-07 Aan de South Bank in Londen stond het water hoog.\n\nToeristen bleven weg.\n"})
+    llm = recording_llm("The water was two metres high [1].", yes=yes_when("twee meter"))
+    answer = bot_with(tmp_path, corpus, llm, k=4).ask("How high was the water in South Limburg?")
+    judged = [m[-1].text for m in llm.seen if m[-1].text.rstrip().endswith("Yes or No:")]
+    assert any("Zuid-Limburg" in prompt for prompt in judged)
+    assert not answer.abstained
+
+
+def test_words_someone_said_are_judged_when_no_candidate_shows_a_verb_of_saying(tmp_path):
+    # a "what did X say" question whose sentences report the words without "zei": judged all the same
+    corpus = write_corpus(tmp_path / "corpus", {
+        "boeren.txt": " date 2024-01 De minister wil de boeren helpen met 10 miljoen euro.\n\n"
+                      "De boeren krijgen het geld in maart.\n"})
+    llm = recording_llm("De minister wil de boeren helpen met 10 miljoen euro [1].", yes=yes_when("10 miljoen"))
+    answer = bot_with(tmp_path, corpus, llm).ask("Wat zei de minister over de boeren?")
+    assert not answer.abstained and "10 miljoen" in answer.answer
