@@ -43,6 +43,7 @@ def question_row(r: QuestionResult, articles: Mapping[str, str]) -> dict[str, An
         "p_answer": a.decision.get("p_answer") if a else None,  # vs the answer threshold (modes with a model)
         "decision": a.decision if a else {},  # each judged sentence's P(Yes), per part: for calibrating offline
         "raw_answer": a.raw_answer if a else "", "dropped": [s.text for s in a.dropped] if a else [],
+        "dropped_why": [s.note for s in a.dropped] if a else [],  # the check's reason for each, in order
         "abstain_reason": a.abstain_reason if a else "", "standalone_query": a.standalone_query if a else "",
         "citations": [{"n": c.n, "doc": c.doc_id, "quote": c.quote, "start": c.start, "end": c.end,
                        "gold": any(m.overlaps((c.doc_id, c.start, c.end), g) for g in gold)}

@@ -134,3 +134,17 @@ def test_a_judge_is_passed_in_and_its_scores_averaged(fake_bot, articles_copy):
     assert result.scores["faithfulness"] == 0.5 and result.scores["answer_correctness"] == 1.0
     summary = run.summary()["metrics"]
     assert summary["faithfulness"] == 0.5 and summary["answer_correctness"] == 1.0
+
+
+def test_a_report_row_gives_each_dropped_sentence_with_the_checks_reason():
+    from eval.questions import Question
+    from eval.report import question_row
+    from eval.runner import QuestionResult
+    from rag.answer import Answer, AnswerSentence
+
+    dropped = [AnswerSentence(text="Het kabinet trekt 40 miljoen euro uit.", supported=False, note="no source supports this"),
+               AnswerSentence(text="De dijk hield.", supported=False, note="restates the question")]
+    answer = Answer(question="Hield de dijk?", answer="Volgens het artikel: „…” [1].", language="nl", dropped=dropped)
+    row = question_row(QuestionResult(Question(id="q", question="Hield de dijk?"), answer, {}), {})
+    assert row["dropped"] == [s.text for s in dropped]
+    assert row["dropped_why"] == ["no source supports this", "restates the question"]
