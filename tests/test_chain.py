@@ -38,6 +38,11 @@ def corpus(tmp_path: Path) -> Path:
     return write_corpus(tmp_path / "corpus", ARTICLES)
 
 
+def judged_prompts(llm) -> list[str]:
+    """The prompts a recording model was asked to judge ("… Yes or No:"), in order."""
+    return [m[-1].text for m in llm.seen if m[-1].text.rstrip().endswith("Yes or No:")]
+
+
 def bot_with(tmp_path: Path, corpus: Path, llm=None, **overrides) -> Chatbot:
     options = {"min_score": 0.1, "support_score": 0.5, "retriever": "dense", "k": 3, **overrides}
     settings = make_settings(tmp_path / "home", answer_mode="local" if llm else "extractive", **options)
@@ -454,7 +459,7 @@ def test_a_sentence_without_the_kind_of_answer_asked_for_is_not_judged(tmp_path,
     assert answer.abstained and answer.decision["lacking"]["asks_for"] == ["number"]
     assert answer.abstain_code == "not_answered" and answer.abstain_reason.startswith("no sentence answers the question")
     assert "De haven van Rotterdam verwerkte meer containers dan ooit." in answer.decision["lacking"]["sentences"]
-    judged = [m[-1].text for m in llm.seen if m[-1].text.rstrip().endswith("Yes or No:")]
+    judged = judged_prompts(llm)
     assert not any("meer containers" in prompt for prompt in judged)
     # a sentence that holds the number is judged and answers
     money = recording_llm("Blinken zegde 25 miljoen dollar toe [1].", yes=yes_when("25 miljoen"))
@@ -555,7 +560,7 @@ def test_a_question_that_names_a_place_keeps_to_the_articles_that_name_it(tmp_pa
     answer = bot_with(tmp_path, corpus, llm, k=4).ask("Hoe laat stopt de bus in Eexterwolde?")
     assert any("7.00" in s.text for s in answer.sources)  # retrieved, but not judged
     assert answer.abstained
-    judged = [m[-1].text for m in llm.seen if m[-1].text.rstrip().endswith("Yes or No:")]
+    judged = judged_prompts(llm)
     assert not any("7.00" in prompt for prompt in judged)
     # without the place, the bus times are judged and answer
     llm = recording_llm("De belbus rijdt op werkdagen van 7.00 tot 19.00 uur [1].", yes=yes_when("7.00"))
@@ -570,7 +575,7 @@ def test_a_name_in_a_hyphenated_compound_still_names_the_article(tmp_path):
         "londen.txt": " date 2021-07 Aan de South Bank in Londen stond het water hoog.\n\nToeristen bleven weg.\n"})
     llm = recording_llm("The water was two metres high [1].", yes=yes_when("twee meter"))
     answer = bot_with(tmp_path, corpus, llm, k=4).ask("How high was the water in South Limburg?")
-    judged = [m[-1].text for m in llm.seen if m[-1].text.rstrip().endswith("Yes or No:")]
+    judged = judged_prompts(llm)
     assert any("Zuid-Limburg" in prompt for prompt in judged)
     assert not answer.abstained
 
