@@ -29,7 +29,7 @@ _LENGTHS = r"(meter|meters|metres|kilometer|kilometers|kilometres|km|mijl|miles?
 # What holds words without being someone: "what does the report say?" asks what it holds.
 _TEXTS = (r"(artikel|artikelen|bericht|tekst|nieuws|verhaal|wet|wetten|rapport|onderzoek|studie|cijfers|uitspraak"
           r"|verordening|regels|regeling|plan|akkoord|verdrag|peiling|enquête|article|articles|report|text|story|news"
-          r"|law|laws|study|survey|poll|figures|data|ruling|act|rules|plan|bill|treaty|agreement|deal|statement|letter)")
+          r"|law|laws|study|survey|poll|figures|data|ruling|act|rules|bill|treaty|agreement|deal|statement|letter)")
 
 # The kind of answer, by the question's words; the first match counts (a duration before a number:
 # "hoeveel dagen" asks how long).

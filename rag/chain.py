@@ -346,10 +346,11 @@ class AnswerChain:
             candidates = [i for i in top_units(evidence, part.scores, each) if np.isfinite(part.scores[i])]
             # a sentence without a name, number, time, … that the part asks for is not judged at all;
             # for a day, time or duration the next most relevant sentences that hold one take its place
+            kind = asks_for(part.text)
             missing = [i for i in candidates if lacks_answer(part.text, evidence.units[i].text)]
-            if len(missing) == len(candidates) and asks_for(part.text) in SOFT_KINDS:
+            if len(missing) == len(candidates) and kind in SOFT_KINDS:
                 missing = []
-            if missing and asks_for(part.text) in BACKFILL_KINDS:
+            if missing and kind in BACKFILL_KINDS:
                 able = np.array([not lacks_answer(part.text, u.text) for u in evidence.units], dtype=bool)
                 candidates = sorted(
                     [i for i in top_units(evidence, np.where(able, part.scores, -np.inf), len(candidates))
