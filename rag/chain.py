@@ -57,7 +57,7 @@ from rag.parts import Part, leans, split_question
 from rag.prompts import phrase_messages, quote_sentence
 from rag.retrieval import Retrieval, Retriever
 from rag.store import Hit
-from rag.timeline import date_label, in_date_order, is_timeline, per_article
+from rag.timeline import date_label, dated, in_date_order, is_timeline, per_article
 
 if TYPE_CHECKING:  # LangChain's chat-model classes take ~0.4 s to import; extractive answers need none
     from langchain_core.language_models import BaseChatModel
@@ -535,7 +535,7 @@ class AnswerChain:
             return
         answer.decision["timeline"] = [{"date": by_n[s.citations[0]].date, "n": s.citations[0]}
                                        for s in answer.sentences]
-        yield from self._emit(answer, sources, sep="\n")
+        yield from self._emit(answer, sources, sep="\n", timeline=True)
 
     def _timeline_line(self, evidence: Evidence, sources: list[Source], question: str, lang: str,
                        i: int) -> tuple[AnswerSentence | None, list, str]:
@@ -561,10 +561,14 @@ class AnswerChain:
         quoted, citation = _quoted(unit, sources, lang)
         return quoted, [citation], raw
 
-    def _emit(self, answer: Answer, sources: list[Source], sep: str = " ") -> Iterator[Event]:
+    def _emit(self, answer: Answer, sources: list[Source], sep: str = " ", *, timeline: bool = False) -> Iterator[Event]:
         """Only checked text reaches the user: the checked sentences as tokens, then the answer.
-        ``sep``: between sentences ("\n" for a timeline's lines). A sentence the model worded in
-        another language than its quote is noted as such (``ACROSS_LANGUAGES``)."""
+        ``sep``: between sentences ("\n" for a timeline's lines, dated already). A sentence the model
+        worded in another language than its quote is noted as such (``ACROSS_LANGUAGES``); an answer
+        to a question about time from articles of different dates says each sentence's date
+        (``rag.timeline.dated``)."""
+        if not timeline and any(answer.filters.get(key) for key in ("since", "until", "phrase")):
+            answer.sentences = dated(answer.sentences, {s.n: s.date or None for s in sources}, answer.language)
         if self.llm is not None:
             note_across_languages(answer.sentences, answer.citations, answer.language)
         cited = {c.n for c in answer.citations}

@@ -14,15 +14,20 @@ chosen lines oldest first.
 
 What this leaves out: judging, phrasing and checking each line (``rag.chain._answer_timeline``), and
 events inside one article (an article is one line, at its own date).
+
+An answer taken from articles of different dates to a question about time ("Wat zei Meulenberg in
+2021, en wat zei hij in 2023?") says each sentence's date the same way (``dated``): without it the
+reader had to find out from the sources which part was of which year.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from rag.answer import AnswerSentence
 from rag.dates import MONTH_NAMES, parse_question_dates
 from rag.documents import ISO_DATE
 from rag.evidence import Evidence
@@ -93,3 +98,14 @@ def in_date_order(lines: Sequence[tuple[str | None, int]]) -> list[int]:
     """Positions of ``(date, source n)`` lines, oldest first; undated lines last, ties by n."""
     return sorted(range(len(lines)), key=lambda j: (lines[j][0] is None or lines[j][0] == "",
                                                     lines[j][0] or "", lines[j][1]))
+
+
+def dated(sentences: Sequence[AnswerSentence], dates: Mapping[int, str | None], language: str) -> list[AnswerSentence]:
+    """``sentences`` with each cited one led by the date of the article it cites first ("maart 2021: …"),
+    when they cite articles of more than one date; as they are otherwise. ``dates``: source n -> its
+    article's date (ISO, or None)."""
+    cited = [s for s in sentences if s.citations]
+    if len({dates.get(s.citations[0]) for s in cited}) < 2:
+        return list(sentences)
+    return [s.model_copy(update={"text": f"{date_label(dates.get(s.citations[0]), language)}: {s.text}"})
+            if s.citations else s for s in sentences]

@@ -95,6 +95,7 @@ def test_a_question_about_two_articles_cites_both(llm_bot):
     assert not answer.abstained, (answer.abstain_reason, answer.decision)
     assert {c.doc_id for c in answer.citations} == {BLINKEN, "004_c8f14cc41eaac8fb"}, answer.answer
     assert "25" in answer.answer and "Wang Yi" in answer.answer, answer.answer
+    assert "maart 2023: " in answer.answer and "maart 2021: " in answer.answer, answer.answer  # each part's date
 
 
 def test_when_the_wording_fails_the_check_the_chosen_quote_is_shown(sample_home, real_embeddings, local_llm):

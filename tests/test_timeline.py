@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from rag.answer import REFUSALS
-from rag.timeline import date_label, in_date_order, is_timeline
+from rag.answer import REFUSALS, AnswerSentence
+from rag.timeline import date_label, dated, in_date_order, is_timeline
 from tests.conftest import write_corpus
 from tests.fakes import recording_llm, yes_when
 from tests.test_chain import bot_with
@@ -57,6 +57,23 @@ def test_an_article_date_is_written_in_the_questions_language(iso, lang, label):
 
 def test_lines_go_oldest_first_and_undated_last():
     assert in_date_order([("2023-03", 1), (None, 2), ("2021-03", 3), ("2023-03", 0)]) == [2, 3, 0, 1]
+
+
+def test_sentences_citing_articles_of_different_dates_each_say_their_date():
+    said = [AnswerSentence(text="Lavrov bezocht Wang Yi.", citations=[2]),
+            AnswerSentence(text="Blinken bezocht Astana.", citations=[1, 3]),
+            AnswerSentence(text="Op „wie nog?” geven de artikelen geen antwoord.")]
+    out = dated(said, {1: "2023-03", 2: "2021-03-15", 3: "2021-03"}, "nl")
+    assert [s.text for s in out] == ["15 maart 2021: Lavrov bezocht Wang Yi.", "maart 2023: Blinken bezocht Astana.",
+                                     "Op „wie nog?” geven de artikelen geen antwoord."]  # its first citation's date
+    assert said[0].text == "Lavrov bezocht Wang Yi."  # a new list: the sentences given are left as they were
+    assert dated(said[:2], {1: "2023-03", 2: None}, "en")[0].text == "undated: Lavrov bezocht Wang Yi."
+
+
+def test_sentences_of_one_date_are_left_undated():
+    said = [AnswerSentence(text="Lavrov bezocht Wang Yi.", citations=[2]), AnswerSentence(text="Hij bleef.", citations=[1])]
+    assert [s.text for s in dated(said, {1: "2021-03", 2: "2021-03"}, "nl")] == ["Lavrov bezocht Wang Yi.", "Hij bleef."]
+    assert dated([], {}, "nl") == []
 
 
 # -- the chain's timeline path, with the bag-of-words embedder and scripted models ---------------------
