@@ -566,9 +566,12 @@ class AnswerChain:
         ``sep``: between sentences ("\n" for a timeline's lines, dated already). A sentence the model
         worded in another language than its quote is noted as such (``ACROSS_LANGUAGES``); an answer
         to a question about time from articles of different dates says each sentence's date
-        (``rag.timeline.dated``)."""
+        (``rag.timeline.dated``), a line each."""
         if not timeline and any(answer.filters.get(key) for key in ("since", "until", "phrase")):
-            answer.sentences = dated(answer.sentences, {s.n: s.date or None for s in sources}, answer.language)
+            labelled = dated(answer.sentences, {s.n: s.date or None for s in sources}, answer.language)
+            if [s.text for s in labelled] != [s.text for s in answer.sentences]:
+                answer.sentences, sep = labelled, "\n"  # a line each, as a timeline's
+                answer.decision["dated"] = True  # the UI shows the lines as a list
         if self.llm is not None:
             note_across_languages(answer.sentences, answer.citations, answer.language)
         cited = {c.n for c in answer.citations}

@@ -360,6 +360,13 @@ def test_a_timeline_answer_is_a_list_of_dated_lines():
     assert 'href="#src-2"' in items[0] and 'href="#src-1"' in items[1]
 
 
+def test_a_dated_answer_from_two_articles_is_a_list_without_a_date_line():
+    answer = timeline_answer()
+    answer.decision = {"dated": True}  # rag.chain: a question about time answered from two dated articles
+    items = re.findall(r"<li>(.*?)</li>", md_html(render.answer_markdown(answer)), re.S)
+    assert len(items) == 2 and items[1].startswith("maart 2023: Hij zegde") and render.timeline_html(answer) == ""
+
+
 def test_a_timeline_puts_its_sources_on_a_date_line_oldest_first_and_escaped():
     html = render.timeline_html(timeline_answer(title=EVIL))
     assert html.index("maart 2021") < html.index("maart 2023") and 'href="#src-2"' in html

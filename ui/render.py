@@ -146,7 +146,7 @@ def answer_markdown(answer: Answer) -> str:
         elif ACROSS_LANGUAGES in sentence.note:  # worded across languages: checked by meaning only
             rendered = f'<span class="nr-across" title="{attr(_l(answer.language)["across"])}">{rendered}</span>'
         parts.append(rendered)
-    if answer.decision.get("timeline"):  # one dated line per article, oldest first: a list
+    if answer.decision.get("timeline") or answer.decision.get("dated"):  # one dated line each: a list
         return "\n".join(f"- {part}" for part in parts)
     return " ".join(parts)
 
