@@ -100,6 +100,11 @@ _WHY = re.compile(r"\b(waarom|why|how come|hoe komt het dat|om welke redenen?|fo
                   r"|(wat|what) (is|was|zijn|waren|are|were) (de|the) (reden|redenen|reason|reasons))\b", _I)
 _WHO = re.compile(r"\b(wie|who|whom)\b", _I)
 _QUOTED = re.compile(r"[„“\"‘'].{2,}?[”\"’']")
+# A sentence inside a quotation of several sentences holds words someone said without both marks:
+# „Grote Amerikaanse techbedrijven hebben hele afdelingen vol juristen. | Wij hebben er nul.” (its
+# first sentence had been taken for one without anyone's words: "Wat zei ze over de grote
+# Amerikaanse techbedrijven?" was answered with another sentence).
+_IN_QUOTATION = re.compile(r"^\W*[„“\"]|[”\"]\W*$")
 
 
 def asks_for(question: str) -> str | None:
@@ -142,7 +147,7 @@ def holds(kind: str | None, sentence: str, question: str = "") -> bool:
     if kind == "name":
         return _has_name(sentence, question)
     if kind == "said":
-        return bool(_QUOTED.search(sentence) or _SAYS.search(sentence))
+        return bool(_QUOTED.search(sentence) or _IN_QUOTATION.search(sentence) or _SAYS.search(sentence))
     if kind == "until":  # a date, or the event that bounds it
         return bool(_DAY.search(sentence) or _BOUND.search(sentence))
     test = {"time": _CLOCK, "duration": _DURATION, "number": _NUMBER, "day": _DAY}[kind]

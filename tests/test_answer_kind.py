@@ -81,6 +81,12 @@ def test_a_question_word_says_what_kind_of_answer_is_asked(question, kind):
     ("said", "Hij kondigde nieuwe maatregelen aan.", True),
     ("said", "Lavrov claimed the West was to blame.", True),
     ("said", "Zo’n plan kost China’s economie veel.", False),  # apostrophes are no quotation
+    # a sentence of a quotation of several: only its first or last has a quotation mark
+    ("said", "„Grote Amerikaanse techbedrijven hebben hele afdelingen vol juristen.", True),
+    ("said", "Wij hebben er nul.”", True),
+    ("said", "“Then we will have to rebuild an entire valley.", True),
+    ("said", "De bus rijdt „noodverband” heen.", True),
+    ("said", "De bus rijdt elke week naar Eexterwolde.", False),
 ])
 def test_a_sentence_holds_an_answer_of_the_kind_or_not(kind, sentence, ok):
     assert holds(kind, sentence) is ok
