@@ -14,24 +14,32 @@ _WORDS = re.compile(r"[a-zà-ÿ']+")
 _MARKERS = {
     "nl": set("de het een en van in is dat op te zijn niet met voor die er aan ook als bij door maar om "
               "wat wie waar wanneer hoe waarom hoeveel welke zij hij ze we werd worden heeft hebben naar "
-              "nog uit over tot dan deze dit".split()),
+              "nog uit over tot dan deze dit na hun haar geen meer wordt werden zich omdat tussen tijdens".split()),
     "en": set("the a an and of in is that on to are not with for this it as by but at from what who where "
-              "when how why which was were has have did does do they he she we be been will would".split()),
+              "when how why which was were has have did does do they he she we be been will would "
+              "his her their its after against into than said behind between during about also".split()),
     "de": set("der die das und ist nicht mit für auf ein eine wer was warum wann ich sie er wir hat haben viel "
                "wurde sind sich auch dem den des im zu".split()),
     "fr": set("le la les et est des une un dans pour pas que qui sur avec quel quelle pourquoi comment "
                "combien il elle ils du au ce cette sont ont".split()),
     "es": set("el la los las y es de que en por para con una un qué quién cómo por qué dónde cuándo".split()),
 }
+# Words of both Dutch and English ("in", "is", "we", "over") tell neither: counted for both, they
+# made "Luuk Tiemersma finished in sixth place after Bram Oosterhof's injury." a tie, which the
+# default (Dutch) won, and the model's English answer was then checked as Dutch.
+_SHARED = _MARKERS["nl"] & _MARKERS["en"]
+# The lower-case words inside a name ("Valkenburg aan de Geul", "Thijs van Lent") are the name's, not
+# the sentence's language: "The mayor of Valkenburg aan de Geul is …" is English.
+_NAME_PARTICLES = re.compile(r"\b([A-Z][a-zà-ÿ'’-]+)\s(?:(?:van|de|der|den|aan|op|ten|ter|von|la|le|du|da|di)\s)+(?=[A-Z])")
 SUPPORTED = ("nl", "en")
 
 
 def detect_language(text: str, default: str = "nl") -> str:
     """The most likely language code among ``_MARKERS``; ``default`` when nothing stands out."""
-    words = Counter(_WORDS.findall(text.lower()))  # a whole article: count each word once, then look up
+    words = Counter(_WORDS.findall(_NAME_PARTICLES.sub(r"\1 ", text).lower()))  # a whole article: count each word once, then look up
     if not words:
         return default
-    scores = {lang: sum(words[w] for w in markers if w in words) for lang, markers in _MARKERS.items()}
+    scores = {lang: sum(words[w] for w in markers if w in words and w not in _SHARED) for lang, markers in _MARKERS.items()}
     best = max(scores, key=lambda lang: (scores[lang], lang == default))
     return best if scores[best] > 0 else default
 
