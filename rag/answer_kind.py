@@ -104,7 +104,7 @@ _QUOTED = re.compile(r"[„“\"‘'].{2,}?[”\"’']")
 # „Grote Amerikaanse techbedrijven hebben hele afdelingen vol juristen. | Wij hebben er nul.” (its
 # first sentence had been taken for one without anyone's words: "Wat zei ze over de grote
 # Amerikaanse techbedrijven?" was answered with another sentence).
-_IN_QUOTATION = re.compile(r"^\W*[„“\"]|[”\"]\W*$")
+_IN_QUOTATION = re.compile(r"^\W*[„“\"]|(?<!\d)[”\"]\W*$")  # not an inch mark: "27\"."
 
 
 def asks_for(question: str) -> str | None:

@@ -567,7 +567,7 @@ class AnswerChain:
         worded in another language than its quote is noted as such (``ACROSS_LANGUAGES``); an answer
         to a question about time from articles of different dates says each sentence's date
         (``rag.timeline.dated``), a line each."""
-        if not timeline and any(answer.filters.get(key) for key in ("since", "until", "phrase")):
+        if not timeline and answer.filters.get("phrase"):  # the question names a date (not only the UI's filter)
             labelled = dated(answer.sentences, {s.n: s.date or None for s in sources}, answer.language)
             if [s.text for s in labelled] != [s.text for s in answer.sentences]:
                 answer.sentences, sep = labelled, "\n"  # a line each, as a timeline's

@@ -66,10 +66,11 @@ def previous_answer(history: Sequence[Message], limit: int = 200) -> str:
     from rag.answer import REFUSALS
     from rag.citations import strip_markers
     from rag.sentences import sentences
+    from rag.timeline import undated
 
     for message in reversed(history):
-        if message.get("role") == "assistant":
-            text = re.sub(r"[„”“\"]", "", strip_markers(str(message.get("content", ""))))
+        if message.get("role") == "assistant":  # a dated answer's labels are no part of what it said
+            text = re.sub(r"[„”“\"]", "", strip_markers(undated(str(message.get("content", "")))))
             text = " ".join(re.sub(r"([.!?])[.!?]+", r"\1", text).split())  # „…” [1]. -> ….
             if not text or any(text.startswith(refusal) for refusal in REFUSALS.values()):
                 return ""

@@ -100,6 +100,16 @@ def in_date_order(lines: Sequence[tuple[str | None, int]]) -> list[int]:
                                                     lines[j][0] or "", lines[j][1]))
 
 
+# A line's date label as ``date_label`` writes it ("15 maart 2021: ", "March 2021: ", "2021: ", "undated: ").
+DATE_LABEL = re.compile(r"^(?:(?:\d{1,2} )?(?:" + "|".join(MONTH_NAMES["nl"] + MONTH_NAMES["en"]) + r") )?\d{4}: |^(?:"
+                        + "|".join(UNDATED.values()) + r"): ", re.MULTILINE)
+
+
+def undated(text: str) -> str:
+    """``text`` without the date labels that lead its lines (a timeline's or a dated answer's)."""
+    return DATE_LABEL.sub("", text)
+
+
 def dated(sentences: Sequence[AnswerSentence], dates: Mapping[int, str | None], language: str) -> list[AnswerSentence]:
     """``sentences`` with each cited one led by the date of the article it cites first ("maart 2021: …"),
     when they cite articles of more than one date; as they are otherwise. ``dates``: source n -> its

@@ -87,6 +87,7 @@ def test_a_question_word_says_what_kind_of_answer_is_asked(question, kind):
     ("said", "“Then we will have to rebuild an entire valley.", True),
     ("said", "De bus rijdt „noodverband” heen.", True),
     ("said", "De bus rijdt elke week naar Eexterwolde.", False),
+    ("said", "Het scherm meet 27\".", False),  # an inch mark
 ])
 def test_a_sentence_holds_an_answer_of_the_kind_or_not(kind, sentence, ok):
     assert holds(kind, sentence) is ok

@@ -172,6 +172,9 @@ def test_a_rewrite_may_inflect_a_verb_for_the_name_it_puts_in():
     ([{"role": "user", "content": "Wie?"}, {"role": "assistant", "content": "x " * 300}], ("x " * 99 + "x …")),
     ([{"role": "user", "content": "Wie?"}, {"role": "assistant", "content": "Blinken zegde ca. 25 mln. dollar toe "
       "[1, 2]. Meer."}], "Blinken zegde ca. 25 mln. dollar toe."),
+    # a dated answer's (or a timeline's) labels are not what it said: they would date the follow-up
+    ([{"role": "user", "content": "Wie in 2021 en 2023?"}, {"role": "assistant", "content": "maart 2023: Blinken "
+      "bezocht Astana [1].\nmaart 2021: Lavrov bezocht China [2]."}], "Blinken bezocht Astana."),
 ])
 def test_the_previous_answer_is_its_first_sentence_plain_and_short(history, expected):
     assert previous_answer(history) == expected
