@@ -115,7 +115,11 @@ def split_cited(text: str) -> list[tuple[str, list[int]]]:
     for at, numbers in marks:
         i = max([j for j, (s, _) in enumerate(spans) if s < at] or [0])
         cited[i].extend(n for n in numbers if n not in cited[i])
-    return [(plain[s:e], c) for (s, e), c in zip(spans, cited)]
+    # "klaar zijn. [6]." leaves "klaar zijn.." once the marker is out: one full stop
+    return [(_DOUBLE_STOP.sub(r"\1", plain[s:e]), c) for (s, e), c in zip(spans, cited)]
+
+
+_DOUBLE_STOP = re.compile(r"(?<!\.)([.!?])\s*\.$")  # not an ellipsis ("…...")
 
 
 def numbers(text: str) -> set[str]:

@@ -459,6 +459,9 @@ def test_the_answer_reports_stages_and_model(tmp_path, corpus):
     ("Ruimte voor 1,4 miljoen kuub water [1] and [6].", [("Ruimte voor 1,4 miljoen kuub water.", [1, 6])]),
     ("Twee bronnen [2] en [3]. Nog een [1][4].", [("Twee bronnen.", [2, 3]), ("Nog een.", [1, 4])]),
     ("Zie [1] en de wet [2].", [("Zie en de wet.", [1, 2])]),
+    # a marker between two full stops leaves one (a new trial: "… klaar zijn. [6]." was shown "klaar zijn. [6].")
+    ("Het bad is klaar. [6].", [("Het bad is klaar.", [6])]),
+    ("Wat nu? [2]. Tja... [3]", [("Wat nu?", [2]), ("Tja...", [3])]),
 ])
 def test_citation_markers_belong_to_the_sentence_they_follow(text, expected):
     assert split_cited(text) == expected
