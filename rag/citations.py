@@ -98,6 +98,9 @@ def joined_markers(text: str) -> str:
     return _MARKER_RUN.sub(", ", text)
 
 
+_DOUBLE_STOP = re.compile(r"(?<!\.)([.!?])\s*\.$")  # a stop left beside another by a marker; not an ellipsis
+
+
 def split_cited(text: str) -> list[tuple[str, list[int]]]:
     """'A [1]. B. [2]' -> [('A.', [1]), ('B.', [2])]: markers belong to the sentence they follow."""
     stripped, marks, pos = [], [], 0
@@ -118,8 +121,6 @@ def split_cited(text: str) -> list[tuple[str, list[int]]]:
     # "klaar zijn. [6]." leaves "klaar zijn.." once the marker is out: one full stop
     return [(_DOUBLE_STOP.sub(r"\1", plain[s:e]), c) for (s, e), c in zip(spans, cited)]
 
-
-_DOUBLE_STOP = re.compile(r"(?<!\.)([.!?])\s*\.$")  # not an ellipsis ("…...")
 
 
 def numbers(text: str) -> set[str]:

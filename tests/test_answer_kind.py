@@ -85,7 +85,7 @@ def test_a_question_word_says_what_kind_of_answer_is_asked(question, kind):
     ("said", "„Grote Amerikaanse techbedrijven hebben hele afdelingen vol juristen.", True),
     ("said", "Wij hebben er nul.”", True),
     ("said", "“Then we will have to rebuild an entire valley.", True),
-    ("said", "De bus rijdt „noodverband” heen.", True),
+    ("said", "De bus rijdt „noodverband” heen.", True),  # both marks: a quotation as before
     ("said", "De bus rijdt elke week naar Eexterwolde.", False),
     ("said", "Het scherm meet 27\".", False),  # an inch mark
 ])
