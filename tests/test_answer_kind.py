@@ -174,3 +174,14 @@ def test_a_question_for_a_reason_is_recognised(question, why):
 ])
 def test_a_sentence_that_gives_a_reason_of_its_own(sentence, reason):
     assert gives_reason(sentence) is reason
+
+
+def test_a_number_the_question_names_is_not_the_number_it_asks_for():
+    question = "Hoeveel stemmen kreeg het VVD-amendement om 2800 woningen te bouwen?"
+    assert not holds("number", "Een amendement van de VVD om het aantal woningen te verhogen tot 2800 haalde het niet.", question)
+    assert holds("number", "Het amendement kreeg 12 stemmen.", question)
+    turbines = "Hoeveel verder van het dorp zijn de twee noordelijkste turbines gezet?"
+    assert not holds("number", "Mulder vroeg om de twee noordelijkste turbines verder van het dorp te plaatsen.", turbines)
+    assert holds("number", "Ze kwamen op 880 meter.", turbines)
+    assert holds("number", "Alle 27 lidstaten stemden voor.", "Hoeveel van de 27 lidstaten stemden voor?")  # "alle"
+    assert holds("number", "Het kostte 2800 euro.", "Hoeveel kostte het?")  # a question without numbers: as before
