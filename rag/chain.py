@@ -44,6 +44,7 @@ from rag.decide import (
     answers_no,
     judge,
     lacks_answer,
+    on_point,
     threshold_for,
     with_corrections,
     with_holders,
@@ -203,8 +204,14 @@ class AnswerChain:
             return
 
         if timeline:
-            yield from self._answer_timeline(answer, evidence, relevance, sources, asked)
-            return
+            groups = self._timeline_groups(evidence, relevance, sources, asked)
+            if len(groups) > 1 or filters:
+                yield from self._answer_timeline(answer, evidence, groups, sources, asked)
+                return
+            # One article on the subject, and no span of dates asked about, tells no development: "Hoe
+            # verliep de stemming in Provinciale Staten?" asks how one vote went (the new trial of stop
+            # 36: a dated quote of the wrong sentence). "… sinds 2021?" with one article found keeps its dated line.
+            relevance = evidence.relevance(asked, asked_vector, dated=bool(filters))
         t0 = time.perf_counter()
         parts = self._parts(evidence, sources, texts, relevance)
         timings["embed"] += time.perf_counter() - t0
@@ -362,7 +369,7 @@ class AnswerChain:
             # a correction denies what this part asks: the conversation's negations are not this question's
             texts, around = [text for _, text in pairs], [by_n[n].text for n, _ in pairs]
             judgement = with_corrections(judge(self.llm, asked, pairs, probe=len(parts) == 1), part.text, texts, around)
-            judged.append((part, asked, candidates, with_holders(judgement, part.text, texts)))
+            judged.append((part, asked, candidates, on_point(with_holders(judgement, part.text, texts), part.text, texts)))
         answer.timings["decide"] = time.perf_counter() - t0
         p_answer = answerability([j for _, _, _, j in judged])
         # one question's threshold depends on what it asks for; a question in parts has the plain one
@@ -372,7 +379,8 @@ class AnswerChain:
             "judge": "probe" if all(j.by == "probe" for *_, j in judged) else "p_yes",  # what each P is
             "candidates": [{"source": evidence.units[i].source, "text": evidence.units[i].text, "p_yes": round(p, 4),
                             "relevance": round(float(part.scores[i]), 4), "correction": rank in j.corrections,
-                            **({"holder": True} if rank in j.holders else {})}
+                            **({"holder": True} if rank in j.holders else {}),
+                            **({"off_point": True} if rank in j.off_point else {})}
                            for part, _, candidates, j in judged for rank, (i, p) in enumerate(zip(candidates, j.p_yes))]}
         if lacking:
             answer.decision["lacking"] = {"asks_for": sorted({k for p in parts if (k := asks_for(p.text))}),
@@ -491,15 +499,22 @@ class AnswerChain:
         return dict(zip(pool, j.p_yes)) if j.by == "probe" else {}
 
     # -- a timeline: one dated, checked line per article, oldest first (rag.timeline) ---------------
-    def _answer_timeline(self, answer: Answer, evidence: Evidence, relevance: np.ndarray,
+    @staticmethod
+    def _timeline_groups(evidence: Evidence, relevance: np.ndarray, sources: list[Source],
+                         question: str) -> list[list[int]]:
+        """The candidate sentences of each article about the subject (its best sentence close to the
+        best of all), most relevant first."""
+        groups = _naming(per_article(evidence, relevance, {s.n: s.doc_id for s in sources}), question, evidence, sources)
+        top = max((relevance[g[0]] for g in groups), default=0.0)
+        return [g for g in groups if relevance[g[0]] >= top - TIMELINE_MARGIN]
+
+    def _answer_timeline(self, answer: Answer, evidence: Evidence, groups: list[list[int]],
                          sources: list[Source], question: str) -> Iterator[Event]:
         """Each article's sentence that best answers (judged by the model; without one, the most
-        relevant of the articles close to the best), phrased or quoted, checked, and dated."""
+        relevant of the articles close to the best), phrased or quoted, checked, and dated.
+        ``groups``: ``_timeline_groups``."""
         by_n = {s.n: s for s in sources}
-        groups = _naming(per_article(evidence, relevance, {s.n: s.doc_id for s in sources}), question, evidence, sources)
         t0 = time.perf_counter()
-        top = max((relevance[g[0]] for g in groups), default=0.0)
-        groups = [g for g in groups if relevance[g[0]] >= top - TIMELINE_MARGIN]  # articles about the subject
         if self.llm is None:
             chosen = [g[0] for g in groups]
         else:

@@ -16,6 +16,8 @@ from rag.decide import (
     answers_no,
     corrects,
     judge,
+    off_point,
+    on_point,
     read_yes,
     threshold_for,
     with_corrections,
@@ -105,6 +107,9 @@ NO_MEDAL = "Op de 500 meter bij de mannen bleef Nederland voor het eerst sinds 2
      False),
     ("Wie heeft de politie inmiddels aangehouden voor de hack?",
      "De politie onderzoekt de zaak, maar heeft nog niemand aangehouden.", True),
+    # one word of four shared is not enough (CORRECTION_OVERLAP): the lawyer is not the discount
+    ("Welke advocaat stond de omwonenden bij in de zaak bij de Raad van State?",
+     "Een korting op de energierekening krijgen omwonenden niet.", False),
 ])
 def test_a_sentence_that_denies_what_the_question_names_is_a_correction(question, sentence, correction):
     assert corrects(question, sentence) is correction
@@ -427,3 +432,17 @@ VERSCHUUR = "Lotte Verschuur van de Nederlandse stichting Digitale Vrijheid zei 
 ])
 def test_a_wording_that_repeats_a_phrase_its_quote_says_once_stutters(sentence, quote, stutter):
     assert stutters(sentence, quote) is stutter
+
+
+def test_a_candidate_that_shares_only_the_questions_subject_is_picked_after_one_on_point():
+    question = "Wat heeft het dorpshuis van Haarsloo tot nu toe aan het windpark overgehouden?"
+    sentences = ["Op de akkers bij Haarsloo is de bouw van het windpark in volle gang.",
+                 "Provinciale Staten stemden in met het windpark bij Haarsloo.",
+                 "Noorderwind betaalde 150.000 euro aan dorpshuis De Schaapskooi bij Haarsloo voor het windpark.",
+                 "Het windpark bij Haarsloo levert nog geen stroom."]
+    assert off_point(question, sentences) == {0, 1, 3}  # "Haarsloo" and "windpark" are the subject
+    judged = on_point(Judgement([0.69, 0.32, 0.32, 0.1]), question, sentences)
+    assert judged.ranked()[0] == 2 and judged.p_answer == Judgement([0.69, 0.32, 0.32, 0.1]).p_answer  # only the pick
+    assert on_point(Judgement([0.69, 0.32, 0.2, 0.1]), question, sentences).ranked()[0] == 0  # on point but judged too low
+    assert off_point(question, sentences[:2]) == frozenset()  # none shares more than the subject: nothing changes
+    assert off_point("What did the village hall get?", sentences) == frozenset()  # across languages no word is shared

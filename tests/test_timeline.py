@@ -174,3 +174,17 @@ def test_extractive_mode_gives_the_same_lines_verbatim(tmp_path, corpus):
 def test_tokens_stream_the_checked_lines(tmp_path, corpus):
     events = list(bot_with(tmp_path, corpus, k=4).stream(Q_NL))
     assert "".join(e.token for e in events if e.kind == "token") == events[-1].answer.answer
+
+
+def test_a_development_question_without_dates_that_one_article_answers_is_a_plain_question(tmp_path):
+    # "Hoe verliep de stemming …?" (the new trial of stop 36) asks how one vote went, not a timeline
+    corpus = write_corpus(tmp_path / "corpus", {
+        "stemming.txt": " date 2025-03 De Staten stemden woensdag over het windpark.\n\n"
+                        "Het windpark kreeg 27 stemmen voor en 14 tegen.",
+        "haven.txt": " date 2022-05 De haven van Rotterdam groeide.",
+    })
+    llm = recording_llm("Het windpark kreeg 27 stemmen voor en 14 tegen [1].", yes=yes_when("27 stemmen"))
+    answer = bot_with(tmp_path, corpus, llm, k=4).ask("Hoe verliep de stemming over het windpark?")
+    assert not answer.abstained, answer.abstain_reason
+    assert "timeline" not in answer.decision and not answer.answer.startswith("maart 2025")
+    assert "27 stemmen" in answer.answer and answer.citations
