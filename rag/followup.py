@@ -31,7 +31,8 @@ Message = dict  # {"role": "user" | "assistant", "content": str}
 # Pronouns that need an antecedent ("zijn", "dat", "die" alone are too common), and "it" unless it
 # is the "it" of "is it true that …".
 _PRONOUN = re.compile(
-    r"(?i:\b(hij|zij|ze|hem|haar|hun|hen|daar|daarover|daarvan|daarna|ervan|erover|diezelfde|dezelfde|"
+    r"(?i:\b(hij|zij|ze|hem|haar|hun|hen|daar|daarover|daarvan|daarna|daarin|daarmee|daarop|daarbij|daaraan|daardoor|"
+    r"daarvoor|daaruit|ervan|erover|erin|ermee|diezelfde|dezelfde|"
     r"he|she|him|her|his|its|they|them|their|there|same)\b)"
     r"|(?i:\bit\b)(?!\s+(?i:true|possible|likely|clear|known|necessary)\b)")
 # "that country's position", "bij dat bezoek", "wat vindt dat land ervan?": a thing named before. "dat"
@@ -42,10 +43,23 @@ _THING = (r"country|countries|commission|committee|city|town|village|region|prov
           r"summit|conflict|war|decision|proposal|team|race|disaster|flood|strike|union|court|agency|group|deal|"
           r"land|landen|stad|dorp|regio|gebied|provincie|gemeente|bedrijf|organisatie|partij|regering|kabinet|"
           r"leider|vrouw|commissie|rapport|wet|verdrag|bezoek|bijeenkomst|top|oorlog|besluit|voorstel|ploeg|"
-          r"wedstrijd|ramp|bond|staking|artikel|article|story|verhaal")
+          r"wedstrijd|ramp|bond|staking|artikel|article|story|verhaal|stichting|foundation|co[oö]peratie|cooperative|"
+          r"vereniging|association|club|fonds|fund|project|ontwikkelaar|developer|school|raad|council|actiegroep")
 # "volgens het artikel", "the article": the article of the answer before.
 _POINTER_PHRASE = re.compile(rf"(?i:\b(that|this|those|these|dat|die|deze|dit)\s+({_THING})(['’]?s)?\b)(?!\s+[A-Z])"
                              r"|(?i:\b(het|the)\s+(artikel|article)\b)(?!\s*\d)")  # not "article 5"
+# "zijn" is a verb too; after a preposition or a form of "hebben" it is his: "Hoeveel handtekeningen heeft
+# zijn stichting …?", "Hoeveel regenbuffers had zijn waterschap …?" (a trial's and tune's follow-ups
+# that were searched alone). "die"/"deze" right after the verb of a question that opens with it or with
+# a question word other than "welke"/"hoeveel" (which a noun follows, and then "die" begins a clause)
+# points back: "Rijdt die ook in het weekend?", "Wat gaan die kosten?"; after a preposition too: "in die coöperatie".
+_POSSESSIVE = re.compile(r"\b(?:heeft|had|hebben|hadden|van|met|voor|door|aan|op|in|bij|om|over|naar|tegen|uit)\s+(zijn)\s+\w",
+                         re.IGNORECASE)
+_DEMONSTRATIVE = re.compile(r"^\s*(?:(?:wat|wie|waar|wanneer|hoe|waarom|what|who|where|when|how|why)\s+)?\w+\s+(die|deze)\b"
+                            r"|\b(?:in|van|met|voor|op|aan|bij|over|door|uit|naar|tegen|om)\s+(die|deze)\s+\w", re.IGNORECASE)
+# "daarover", "daarin": a thing said before, whoever the question names ("Waarom zag Europa daarin een
+# bewijs …?", "Wat zei Poetin daarover?")
+_THERE = re.compile(r"\b(daar(over|van|na|in|mee|op|bij|aan|door|voor|uit)|ervan|erover|erin|ermee)\b", re.IGNORECASE)
 # Pronouns a rewrite must have replaced to stand alone ("ze", "haar", "it", "there" also have other uses)
 _POINTERS = re.compile(r"\b(hij|hem|zij|he|him|she|daar)\b", re.IGNORECASE)
 _OPENERS = re.compile(r"^\s*(en|maar|and|but|what about|en wat|hoe zit het|waarom\?|why\?)\b", re.IGNORECASE)
@@ -91,12 +105,16 @@ def needs_history(question: str, history: Sequence[Message]) -> bool:
 
 
 def _leaning_pronoun(question: str) -> bool:
-    """A pronoun with no name before it in the question: "Wat zei hij daarover?", but not "Wat zei
-    Poetin nadat hij Xi ontmoette?" or "Why must Shell cut its emissions?"."""
-    pronoun = _PRONOUN.search(question)
-    if not pronoun:
+    """A pronoun (or "zijn" as "his", or a pointing "die"/"deze") with no name before it in the
+    question: "Wat zei hij?", but not "Wat zei Poetin nadat hij Xi ontmoette?" or "Why must Shell cut
+    its emissions?"; or a "daar-" word anywhere ("Wat zei Poetin daarover?")."""
+    if _THERE.search(question):
+        return True
+    found = [m.start(m.lastindex or 0) for m in (_PRONOUN.search(question), _POSSESSIVE.search(question),
+                                                _DEMONSTRATIVE.search(question)) if m]
+    if not found:
         return False
-    before = re.sub(r"^\s*\S+", "", question[:pronoun.start()])  # the first word is capitalised anyway
+    before = re.sub(r"^\s*\S+", "", question[:min(found)])  # the first word is capitalised anyway
     return not any(n.lower() not in stopwords() for n in NAME.findall(before))
 
 

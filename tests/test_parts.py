@@ -196,6 +196,19 @@ def test_the_previous_answer_is_its_first_sentence_plain_and_short(history, expe
     ("Wat valt volgens het artikel op aan de bevolking?", True),  # the article of the answer before
     ("What else does the article say?", True),
     ("Wat zegt het rapport van de commissie?", False),
+    # "zijn" after "heeft"/"had" or a preposition is "his" (follow-ups of a trial and tune searched alone)
+    ("Hoeveel handtekeningen heeft zijn stichting tegen het park opgehaald?", True),
+    ("Hoeveel regenbuffers had zijn waterschap al in het Geuldal aangelegd?", True),
+    ("Hoeveel mensen zijn er geëvacueerd?", False),  # the verb
+    ("Wat vond Verbeek van zijn plan?", False),  # his: Verbeek, named before it
+    # "die"/"deze" after a question's opening verb, or a preposition, points back; after a noun it begins a clause
+    ("Rijdt die ook in het weekend?", True),
+    ("Hoeveel mensen hebben aandelen in die coöperatie genomen?", True),
+    ("Welke provincie vond de deadline die het kabinet stelde te krap?", False),
+    ("Hoeveel boeren die beregenden kregen een boete?", False),
+    # a "daar-" word points to a thing said before, whoever the question names
+    ("Waarom zag Europa daarin een bewijs dat China partij koos?", True),
+    ("Wat zei Poetin daarover?", True),
 ])
 def test_pointers_to_something_named_before_make_a_follow_up(question, leans):
     assert needs_history(question, HISTORY) is leans
