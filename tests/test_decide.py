@@ -446,3 +446,9 @@ def test_a_candidate_that_shares_only_the_questions_subject_is_picked_after_one_
     assert on_point(Judgement([0.69, 0.32, 0.2, 0.1]), question, sentences).ranked()[0] == 0  # on point but judged too low
     assert off_point(question, sentences[:2]) == frozenset()  # none shares more than the subject: nothing changes
     assert off_point("What did the village hall get?", sentences) == frozenset()  # across languages no word is shared
+    # a name shared across languages is not the point: only the question's language counts
+    english = "What did the Russian foreign ministry call the White House's refusal of Putin's offer?"
+    dutch = ["Moskou verweet Biden dat hij niet was ingegaan op een voorstel van Poetin.",
+             "Het Russische ministerie van Buitenlandse Zaken noemde dat een gemiste kans."]
+    assert off_point(english, dutch) == frozenset()
+    assert off_point(english, dutch + ["The White House refused Putin's offer of a talk."]) == frozenset()
