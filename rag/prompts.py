@@ -132,4 +132,10 @@ def quote_sentence(language: str, quote: str, quote_language: str = "nl", *, no:
     sentence of ``language`` that says which language the article is in when that is another.
     ``no``: the quote denies what a yes/no question asks, and the answer says so first."""
     lead = QUOTE_LEAD.get((language, quote_language)) or OTHER_LEAD[language]
-    return f"{NO[language] + ' ' if no else ''}{lead}: „{quote.strip()}”"
+    quote = quote.strip()
+    # someone's words, quoted whole by the article, keep its marks: not „„Ik wilde niet … waard.””
+    marked = quote if _QUOTED_WHOLE.fullmatch(quote) else f"„{quote}”"
+    return f"{NO[language] + ' ' if no else ''}{lead}: {marked}"
+
+
+_QUOTED_WHOLE = re.compile(r"[„“\"].*[”\"]", re.DOTALL)

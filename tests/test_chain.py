@@ -615,3 +615,13 @@ def test_words_someone_said_are_judged_when_no_candidate_shows_a_verb_of_saying(
     llm = recording_llm("De minister wil de boeren helpen met 10 miljoen euro [1].", yes=yes_when("10 miljoen"))
     answer = bot_with(tmp_path, corpus, llm).ask("Wat zei de minister over de boeren?")
     assert not answer.abstained and "10 miljoen" in answer.answer
+
+
+def test_words_the_article_quotes_whole_are_quoted_with_their_own_marks():
+    from rag.prompts import quote_sentence
+
+    assert quote_sentence("en", "„Ik wilde niet in onzekerheid leven. Ik ben blij.”") == \
+        "The article (in Dutch) says: „Ik wilde niet in onzekerheid leven. Ik ben blij.”"
+    assert quote_sentence("nl", "Het park kost 91 miljoen euro.") == "Volgens het artikel: „Het park kost 91 miljoen euro.”"
+    assert quote_sentence("nl", "„Dat is hun goed recht”, zei Wolters.") == \
+        "Volgens het artikel: „„Dat is hun goed recht”, zei Wolters.”"  # words around the quotation: marked as before
