@@ -39,6 +39,10 @@ REFUSAL_REASONS = {
                             "(P = {p:.2f} < {strong})",
                       "nl": "het model vond geen antwoord in de gekozen zin, die te zwak beoordeeld is om te citeren "
                             "(kans {p:.2f} < {strong})"},
+    "weak_quote": {"en": "the model's wording failed the check, and the chosen sentence is judged too weakly to quote "
+                         "instead (P = {p:.2f} < {weak})",
+                   "nl": "de formulering van het model hield geen stand, en de gekozen zin is te zwak beoordeeld om te "
+                         "citeren (kans {p:.2f} < {weak})"},
     "no_article_answers": {"en": "no article's sentence answers the question",
                            "nl": "geen zin uit de artikelen beantwoordt de vraag"},
     "timeline_unsupported": {"en": "no line of the timeline is supported by the sources",

@@ -91,6 +91,13 @@ _MODEL_REFUSAL = re.compile(
 # and quoting it showed "“Goede buren en betrouwbare partners”, omschreef Xi de relatie." (P 0.50) for
 # "Why did Biden call Xi a murderer?".
 QUOTE_P = 0.6
+# When the model's wording of the chosen sentence fails the check, that sentence is quoted instead, but
+# not when it was judged below this: a question just over the answer threshold whose best sentence the
+# model could not word is no answer twice over. Replayed on the nine training sets' quoted answers
+# (docs/eval.md, stop 36): of 8 quoted below 0.4, 4 answered unanswerable questions („Een korting op de
+# energierekening krijgen omwonenden niet” for "Welke advocaat stond de omwonenden bij?"), 2 were
+# wrong and 2 right; below 0.5, 6 unanswerable and 5 right; below 0.6, 10 and 10.
+WORDED_P = 0.4
 # A day, time or duration asked for may be in a short sentence that ranks below the candidates
 # ("Pas om 01.15 uur viel het besluit."): when candidates lack one, the next most relevant sentences
 # that hold one are judged in their place. Rerun on the training questions with such candidates: 3
@@ -468,6 +475,11 @@ class AnswerChain:
         covered = {(c.n, c.start) for c in answer.citations}
         missing = [i for i in chosen if (evidence.units[i].source, evidence.units[i].start) not in covered]
         to_quote = missing if len(parts) > 1 or two_dates else [i for i in missing if i == chosen[0]]
+        if len(parts) == 1 and not answer.sentences and chosen[0] in to_quote and chosen[0] != denied:
+            p_first = judged[0][3].p_yes[judged[0][2].index(chosen[0])]
+            if p_first < WORDED_P:
+                yield self._refuse(answer, "weak_quote", p=float(p_first), weak=WORDED_P)
+                return
         with_reason = reason in missing and chosen[0] in to_quote  # the claim is quoted with the reason after it
         for i in to_quote:
             if with_reason and i == reason:

@@ -206,7 +206,8 @@ def test_a_false_premise_is_corrected_by_the_sentence_that_denies_it_though_the_
 ])
 def test_the_answer_threshold_moves_with_the_kind_of_answer_asked_for(tmp_path, corpus, question, p, answered):
     answer = bot_with(tmp_path, corpus, recording_llm("x", yes=lambda sentence: p)).ask(question)
-    assert answer.abstained is not answered
+    # over the threshold, the unworded "x" leaves a sentence judged below 0.4 unquoted (rag.chain.WORDED_P)
+    assert (answer.abstain_code == "not_answered") is not answered
     assert answer.decision["threshold"] == {"Hoeveel": 0.3, "In": 0.2, "Waarom": 0.3}[question.split()[0]]
 
 
@@ -625,3 +626,15 @@ def test_words_the_article_quotes_whole_are_quoted_with_their_own_marks():
     assert quote_sentence("nl", "Het park kost 91 miljoen euro.") == "Volgens het artikel: „Het park kost 91 miljoen euro.”"
     assert quote_sentence("nl", "„Dat is hun goed recht”, zei Wolters.") == \
         "Volgens het artikel: „„Dat is hun goed recht”, zei Wolters.”"  # words around the quotation: marked as before
+
+
+def test_a_sentence_judged_weakly_is_not_quoted_when_its_wording_fails(tmp_path, corpus):
+    changed = "Hij zegde de regio 30 miljoen dollar extra toe [1]."
+    weak = bot_with(tmp_path, corpus, recording_llm(changed, yes=lambda s: 0.35), k=1).ask(Q_MONEY)
+    assert weak.abstained and weak.abstain_code == "weak_quote" and weak.citations == []  # over the threshold (0.3)
+    assert "0.35 < 0.4" in weak.abstain_reason
+    firmer = bot_with(tmp_path / "firmer", corpus, recording_llm(changed, yes=lambda s: 0.45), k=1).ask(Q_MONEY)
+    assert not firmer.abstained and firmer.answer.startswith("Volgens het artikel: „Hij zegde de regio 25 miljoen dollar")
+    worded = bot_with(tmp_path / "worded", corpus, recording_llm("Hij zegde de regio 25 miljoen dollar extra toe [1].",
+                                                                  yes=lambda s: 0.35), k=1).ask(Q_MONEY)
+    assert not worded.abstained and worded.answer == "Hij zegde de regio 25 miljoen dollar extra toe [1]."  # worded: kept
