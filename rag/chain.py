@@ -217,8 +217,8 @@ class AnswerChain:
                 return
             # One article on the subject, and no span of dates asked about, tells no development: "Hoe
             # verliep de stemming in Provinciale Staten?" asks how one vote went (the new trial of stop
-            # 36: a dated quote of the wrong sentence). "… sinds 2021?" with one article found keeps its dated line.
-            relevance = evidence.relevance(asked, asked_vector, dated=bool(filters))
+            # 36: a dated quote of the wrong sentence), answered as a plain question (its relevance
+            # the same: no dates). "… sinds 2021?" with one article found keeps its dated line.
         t0 = time.perf_counter()
         parts = self._parts(evidence, sources, texts, relevance)
         timings["embed"] += time.perf_counter() - t0

@@ -31,8 +31,7 @@ Message = dict  # {"role": "user" | "assistant", "content": str}
 # Pronouns that need an antecedent ("zijn", "dat", "die" alone are too common), and "it" unless it
 # is the "it" of "is it true that …".
 _PRONOUN = re.compile(
-    r"(?i:\b(hij|zij|ze|hem|haar|hun|hen|daar|daarover|daarvan|daarna|daarin|daarmee|daarop|daarbij|daaraan|daardoor|"
-    r"daarvoor|daaruit|ervan|erover|erin|ermee|diezelfde|dezelfde|"
+    r"(?i:\b(hij|zij|ze|hem|haar|hun|hen|daar|daarover|daarvan|daarna|ervan|erover|diezelfde|dezelfde|"
     r"he|she|him|her|his|its|they|them|their|there|same)\b)"
     r"|(?i:\bit\b)(?!\s+(?i:true|possible|likely|clear|known|necessary)\b)")
 # "that country's position", "bij dat bezoek", "wat vindt dat land ervan?": a thing named before. "dat"
@@ -53,13 +52,20 @@ _POINTER_PHRASE = re.compile(rf"(?i:\b(that|this|those|these|dat|die|deze|dit)\s
 # that were searched alone). "die"/"deze" right after the verb of a question that opens with it or with
 # a question word other than "welke"/"hoeveel" (which a noun follows, and then "die" begins a clause)
 # points back: "Rijdt die ook in het weekend?", "Wat gaan die kosten?"; after a preposition too: "in die coöperatie".
-_POSSESSIVE = re.compile(r"\b(?:heeft|had|hebben|hadden|van|met|voor|door|aan|op|in|bij|om|over|naar|tegen|uit)\s+(zijn)\s+\w",
+# Not in a set phrase ("op zijn vroegst", "in zijn geheel"), nor after "voor"/"tegen"/"op", which the
+# verb follows too ("Welke partijen zullen tegen zijn?"); not "deze week" and other times (review).
+_SET_PHRASE = r"(?!(?:geheel|eentje|best|minst|meest|vroegst|laatst|hoogst|snelst)\b)"
+_TIMES = (r"(?!(?:week|weken|maand|maanden|jaar|jaren|zomer|winter|lente|herfst|eeuw|keer|dag|dagen|periode|tijd"
+          r"|ochtend|middag|avond|nacht)\b)")
+_POSSESSIVE = re.compile(rf"\b(?:heeft|had|hebben|hadden|van|met|door|aan|in|bij|om|over|naar|uit)\s+(zijn)\s+{_SET_PHRASE}\w",
                          re.IGNORECASE)
-_DEMONSTRATIVE = re.compile(r"^\s*(?:(?:wat|wie|waar|wanneer|hoe|waarom|what|who|where|when|how|why)\s+)?\w+\s+(die|deze)\b"
-                            r"|\b(?:in|van|met|voor|op|aan|bij|over|door|uit|naar|tegen|om)\s+(die|deze)\s+\w", re.IGNORECASE)
+_DEMONSTRATIVE = re.compile(rf"^\s*(?:(?:wat|wie|waar|wanneer|hoe|waarom)\s+)?\w+\s+(die|deze)\b(?:\s+{_TIMES}|\s*[?,])"
+                            rf"|\b(?:in|van|met|voor|op|aan|bij|over|door|uit|naar|tegen|om)\s+(die|deze)\s+{_TIMES}\w",
+                            re.IGNORECASE)
 # "daarover", "daarin": a thing said before, whoever the question names ("Waarom zag Europa daarin een
 # bewijs …?", "Wat zei Poetin daarover?")
-_THERE = re.compile(r"\b(daar(over|van|na|in|mee|op|bij|aan|door|voor|uit)|ervan|erover|erin|ermee)\b", re.IGNORECASE)
+# ("ervan uit", "erin geslaagd", "ermee in" are set phrases: the "er-" words keep the name rule)
+_THERE = re.compile(r"\bdaar(over|van|na|in|mee|op|bij|aan|door|voor|uit)\b", re.IGNORECASE)
 # Pronouns a rewrite must have replaced to stand alone ("ze", "haar", "it", "there" also have other uses)
 _POINTERS = re.compile(r"\b(hij|hem|zij|he|him|she|daar)\b", re.IGNORECASE)
 _OPENERS = re.compile(r"^\s*(en|maar|and|but|what about|en wat|hoe zit het|waarom\?|why\?)\b", re.IGNORECASE)

@@ -138,4 +138,4 @@ def quote_sentence(language: str, quote: str, quote_language: str = "nl", *, no:
     return f"{NO[language] + ' ' if no else ''}{lead}: {marked}"
 
 
-_QUOTED_WHOLE = re.compile(r"[„“\"].*[”\"]", re.DOTALL)
+_QUOTED_WHOLE = re.compile(r"[„“\"][^”\"]*[”\"]")  # one quotation: no closing mark before its end

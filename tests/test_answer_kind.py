@@ -185,3 +185,6 @@ def test_a_number_the_question_names_is_not_the_number_it_asks_for():
     assert holds("number", "Ze kwamen op 880 meter.", turbines)
     assert holds("number", "Alle 27 lidstaten stemden voor.", "Hoeveel van de 27 lidstaten stemden voor?")  # "alle"
     assert holds("number", "Het kostte 2800 euro.", "Hoeveel kostte het?")  # a question without numbers: as before
+    assert not holds("number", "Het amendement wilde tot 2.800 woningen.", question)  # "2.800" is 2800
+    assert not holds("number", "Het plan van 1,5 miljoen euro viel.", "Wie betaalt het plan van 1,5 miljoen euro?")
+    assert holds("number", "De stad krijgt 300.000 euro.", "Hoeveel krijgt de stad van het plan van 1,5 miljoen euro?")

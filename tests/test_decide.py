@@ -445,10 +445,15 @@ def test_a_candidate_that_shares_only_the_questions_subject_is_picked_after_one_
     assert judged.ranked()[0] == 2 and judged.p_answer == Judgement([0.69, 0.32, 0.32, 0.1]).p_answer  # only the pick
     assert on_point(Judgement([0.69, 0.32, 0.2, 0.1]), question, sentences).ranked()[0] == 0  # on point but judged too low
     assert off_point(question, sentences[:2]) == frozenset()  # none shares more than the subject: nothing changes
-    assert off_point("What did the village hall get?", sentences) == frozenset()  # across languages no word is shared
-    # a name shared across languages is not the point: only the question's language counts
-    english = "What did the Russian foreign ministry call the White House's refusal of Putin's offer?"
-    dutch = ["Moskou verweet Biden dat hij niet was ingegaan op een voorstel van Poetin.",
-             "Het Russische ministerie van Buitenlandse Zaken noemde dat een gemiste kans."]
+    # a name shared across languages is not the point: only the question's language counts (without
+    # that rule the first two sentences share "Biden", the subject, and the last two would be off the point)
+    english = "What did Biden tell Putin about the offer?"
+    dutch = ["Biden sprak dinsdag met Putin over de oorlog.", "Biden deed woensdag een nieuw voorstel.",
+             "Het Kremlin noemde het een gemiste kans."]
     assert off_point(english, dutch) == frozenset()
-    assert off_point(english, dutch + ["The White House refused Putin's offer of a talk."]) == frozenset()
+    assert off_point(english, dutch + ["Biden told Putin the offer stood."]) == frozenset()  # one English: nothing to compare
+    # a sure judgement, a correction or a role's holder is picked first all the same
+    sure = on_point(Judgement([0.95, 0.32, 0.32, 0.1]), question, sentences)
+    assert sure.off_point == {0, 1, 3} and sure.ranked()[0] == 0
+    corrected = on_point(Judgement([0.7, 0.32, 0.32, 0.1], corrections=frozenset({0})), question, sentences)
+    assert corrected.ranked()[0] == 0

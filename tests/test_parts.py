@@ -209,6 +209,13 @@ def test_the_previous_answer_is_its_first_sentence_plain_and_short(history, expe
     # a "daar-" word points to a thing said before, whoever the question names
     ("Waarom zag Europa daarin een bewijs dat China partij koos?", True),
     ("Wat zei Poetin daarover?", True),
+    # set phrases and times are no pointers (review)
+    ("Wanneer gaat het windpark op zijn vroegst stroom leveren?", False),
+    ("Welke partijen zullen tegen zijn bij de stemming?", False),
+    ("Wat gebeurt deze week in de Tweede Kamer?", False),
+    ("Hoeveel regen viel er in deze zomer in Limburg?", False),
+    ("How many die each year in traffic accidents?", False),
+    ("Is Nederland erin geslaagd de doelen te halen?", False),
 ])
 def test_pointers_to_something_named_before_make_a_follow_up(question, leans):
     assert needs_history(question, HISTORY) is leans
