@@ -43,6 +43,8 @@ REFUSAL_REASONS = {
                          "instead (P = {p:.2f} < {weak})",
                    "nl": "de formulering van het model hield geen stand, en de gekozen zin is te zwak beoordeeld om te "
                          "citeren (kans {p:.2f} < {weak})"},
+    "only_ahead": {"en": "the best sentence says only what was expected or planned, not whether it happened: „{sentence}”",
+                   "nl": "de beste zin zegt alleen wat verwacht of gepland werd, niet of het gebeurde: „{sentence}”"},
     "no_article_answers": {"en": "no article's sentence answers the question",
                            "nl": "geen zin uit de artikelen beantwoordt de vraag"},
     "timeline_unsupported": {"en": "no line of the timeline is supported by the sources",

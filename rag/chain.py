@@ -35,7 +35,7 @@ from rag.answer import (
     refusal_reason,
 )
 from rag.answer_kind import asks_for, asks_why, gives_reason, keeps
-from rag.citations import check, citation_for, note_across_languages, render
+from rag.citations import check, citation_for, denies, note_across_languages, render
 from rag.dates import DateFilter, merge, parse_question_dates, without_years, years_of
 from rag.decide import (
     SECOND_SOURCE_P,
@@ -48,11 +48,13 @@ from rag.decide import (
     threshold_for,
     with_corrections,
     with_holders,
+    yes_no,
 )
 from rag.errors import InputError
 from rag.evidence import Evidence, SentenceVectors, Unit, build_evidence, pick_evidence, top_units
 from rag.followup import Message, model_rewrite, needs_history, previous_question, standalone_query
 from rag.language import SUPPORTED, detect_language
+from rag.modality import only_ahead
 from rag.names import mentions, name_words, question_names
 from rag.parts import Part, leans, split_question
 from rag.prompts import phrase_messages, quote_sentence
@@ -421,6 +423,12 @@ class AnswerChain:
             first = evidence.units[candidates[order[0]]] if order else None
             if first is not None and answers_no(parts[0].text, first.text, by_n[first.source].text):
                 denied = candidates[order[0]]
+            # "Kwamen er daadwerkelijk 35.000 boeren?" is not answered by the sentence that they were
+            # expected: a yes/no question about what happened, whose best sentence only looks ahead
+            if first is not None and denied < 0 and order[0] not in j.corrections and yes_no(parts[0].text) \
+                    and only_ahead(parts[0].text, first.text) and not denies(first.text):
+                yield self._refuse(answer, "only_ahead", sentence=first.text)
+                return
             chosen = pick_evidence([candidates[i] for i in order], [j.p_yes[i] for i in order], evidence,
                                    0.0 if two_dates else SECOND_SOURCE_P, {s.n: s.doc_id for s in sources})
             # the reason is phrased from too (another article's sentence, the only other one chosen,

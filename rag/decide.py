@@ -220,10 +220,11 @@ def yes_no(question: str) -> bool:
     Utrecht?")?"""
     text = question.strip()
     english = detect_language(text) == "en"
-    if not text.endswith("?") or _ASKS_WHICH.search(text) or _ASKS_TO_DO.match(text) \
-            or _CHOICE["en" if english else "nl"].search(text):
+    if not text.endswith("?") or _ASKS_TO_DO.match(text) or _CHOICE["en" if english else "nl"].search(text):
         return False
-    return not english or bool(_AUXILIARY.match(text))
+    if english:  # after an auxiliary a question word is part of what is asked: "Did Lavrov propose a change
+        return bool(_AUXILIARY.match(text))  # in how Russia and China pay?", "… when he arrived in Beijing?"
+    return not _ASKS_WHICH.search(text)
 
 
 def _denial(question: str, sentence: str) -> str | None:

@@ -153,6 +153,30 @@ def test_a_yes_no_question_denied_by_a_sentence_is_answered_no_with_its_quote(tm
     assert [c["correction"] for c in answer.decision["candidates"] if "sproeiverbod" in c["text"]] == [True]
 
 
+PROTEST = {"stroe.txt": (" date 2022-06 Boeren zijn woedend over de stikstofkaart.\n\n"
+                         "Voor volgende week woensdag staat een grote manifestatie in het Gelderse Stroe gepland, waar de "
+                         "organisatoren 35.000 boeren met trekkers verwachten.\n\n"
+                         "Bouwbedrijven reageerden opgelucht.")}
+
+
+@pytest.mark.parametrize("question", ["Kwamen er bij de manifestatie in Stroe daadwerkelijk 35.000 boeren?",
+                                      "Did 35,000 farmers really show up at the protest in Stroe?"])
+def test_a_yes_no_question_about_what_happened_is_not_answered_by_what_was_expected(tmp_path, question):
+    corpus = write_corpus(tmp_path / "protest", PROTEST)
+    llm = recording_llm("Ja, er kwamen 35.000 boeren met trekkers naar Stroe [1].", yes=yes_when("Stroe"))
+    answer = bot_with(tmp_path, corpus, llm).ask(question)
+    assert answer.abstained and answer.abstain_code == "only_ahead" and answer.citations == []
+    assert "35.000 boeren met trekkers verwachten" in answer.abstain_reason  # the why-view shows what it does say
+    assert all(m[-1].text.endswith("Yes or No:") for m in llm.seen)  # judged, never asked to phrase
+
+
+def test_a_question_about_the_plan_is_answered_by_the_sentence_that_plans(tmp_path):
+    corpus = write_corpus(tmp_path / "protest", PROTEST)
+    llm = recording_llm("Ja, in Stroe staat een manifestatie gepland [1].", yes=yes_when("Stroe"))
+    answer = bot_with(tmp_path, corpus, llm).ask("Staat er een manifestatie in Stroe gepland?")
+    assert not answer.abstained and answer.citations and "Stroe" in answer.answer
+
+
 def test_a_correction_of_a_question_that_asks_which_gets_no_no(tmp_path):
     corpus = write_corpus(tmp_path / "drought", DROUGHT)
     answer = bot_with(tmp_path, corpus, recording_llm("Er is 12 dagen geen sproeiverbod [1].", yes=lambda sentence: 0.15)

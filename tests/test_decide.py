@@ -338,6 +338,10 @@ def test_words_copied_from_the_prompts_example_fail_the_check(answer, quote, que
     ("Wiens plan is het?", False),
     ("Is the ban in Gelderland or in Utrecht?", False),  # a choice
     ("Geldt er een sproeiverbod of een boete?", False),
+    ("Did Lavrov propose a change in how Russia and China pay?", True),  # after an auxiliary, "how" is asked about
+    ("Did Lukashenko praise the US when he arrived in Beijing?", True),
+    ("When did Lukashenko arrive in Beijing?", False),
+    ("How did Wang Yi respond?", False),
 ])
 def test_a_yes_no_question_is_told_from_one_that_asks_which(question, asks):
     assert yes_no(question) is asks
