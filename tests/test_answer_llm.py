@@ -116,6 +116,13 @@ def test_unanswerable_question_abstains(llm_bot):
     assert answer.answer == "Dat staat niet in de artikelen." and answer.citations == []
 
 
+def test_a_yes_no_question_about_what_happened_is_refused_when_the_article_only_expects_it(llm_bot):
+    # the G20 sentence says Blinken may run into Lavrov there ("mogelijk … zal lopen"); the judge likes it
+    answer = llm_bot.ask("Did Blinken actually meet Lavrov at the G20 meeting in India?")
+    assert answer.abstained and answer.answer == "The articles don't say." and answer.citations == []
+    assert answer.abstain_code == "only_ahead" and "Lavrov" in answer.abstain_values["sentence"]
+
+
 def test_an_off_topic_question_is_refused(llm_bot):
     answer = llm_bot.ask("Wie won de Tour de France in 2022?")
     assert answer.abstained and answer.answer == "Dat staat niet in de artikelen." and answer.citations == []

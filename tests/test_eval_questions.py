@@ -54,7 +54,8 @@ def test_every_gold_quote_is_in_its_article(path):
 CALIBRATION_SETS = [ROOT / "eval" / f"{name}.jsonl" for name in ("tune", "holdout", "mixed_tune", "mixed_holdout",
                                                                       "yesno_tune", "yesno_holdout", "probe_train", "probe_holdout",
                                                                       "parts_unanswerable_tune", "parts_unanswerable_holdout", "trial",
-                                                                      "trial2", "trial3", "trial4", "yesno_trial")]
+                                                                      "trial2", "trial3", "trial4", "yesno_trial", "yesno_train",
+                                                                      "yesno_holdout2")]
 
 
 @pytest.mark.parametrize("path", CALIBRATION_SETS, ids=lambda p: p.name)
@@ -68,7 +69,7 @@ def test_every_gold_quote_of_the_tune_and_holdout_sets_is_in_its_article(path):
 
 
 @pytest.mark.parametrize("tune, holdout", [("tune", "holdout"), ("mixed_tune", "mixed_holdout"), ("yesno_tune", "yesno_holdout"),
-                                            ("probe_train", "probe_holdout"),
+                                            ("yesno_train", "yesno_holdout2"), ("probe_train", "probe_holdout"),
                                             ("parts_unanswerable_tune", "parts_unanswerable_holdout")])
 def test_a_holdout_shares_no_question_with_its_tune_set(tune, holdout):
     first, second = (load_questions(ROOT / "eval" / f"{name}.jsonl") for name in (tune, holdout))
@@ -256,3 +257,13 @@ def test_a_timeline_question_without_valid_dates_is_rejected(row, message):
 
     with pytest.raises(_Bad, match=message):
         parse_question(row)
+
+
+@pytest.mark.parametrize("name", ["yesno_tune", "yesno_holdout", "yesno_trial", "yesno_train", "yesno_holdout2"])
+def test_every_question_of_a_yes_no_set_is_read_as_yes_no(name):
+    """rag.decide.yes_no decides which answers may say "Nee." and which rules apply (rag.modality):
+    the yes/no sets, two of them written blind, hold no question it misses or reads as asking which."""
+    from rag.decide import yes_no
+
+    missed = [q.id for q in load_questions(ROOT / "eval" / f"{name}.jsonl") if not yes_no(q.question)]
+    assert missed == []

@@ -270,6 +270,10 @@ def test_why_view_shows_the_abstain_reason_and_no_filters():
     ("not_answered", {"p": 0.123, "threshold": 0.3}, "geen zin beantwoordt de vraag (kans 0.12 &lt; drempel 0.3)",
      "no sentence answers the question (P = 0.12 &lt; 0.3)"),
     ("no_article_dated", {"dates": "2019"}, "geen artikel uit de gevraagde tijd (2019)", "no article matches the dates 2019"),
+    # the sentence is article text: shown as text, never as markup
+    ("only_ahead", {"sentence": "Er worden <b>35.000</b> boeren verwacht."},
+     "de beste zin zegt alleen wat verwacht of gepland werd, niet of het gebeurde: „Er worden &lt;b&gt;35.000&lt;/b&gt;",
+     "the best sentence says only what was expected or planned, not whether it happened: „Er worden &lt;b&gt;35.000"),
 ])
 def test_the_refusal_reason_is_given_in_the_questions_language(code, values, dutch, english):
     refused = {"abstained": True, "abstain_code": code, "abstain_values": values, "abstain_reason": "(the server's)",
