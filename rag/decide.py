@@ -214,6 +214,11 @@ _AUXILIARY = re.compile(r"(is|are|was|were|do|does|did|has|have|had|will|would|s
                         r"(n't)?\b", re.IGNORECASE)
 
 
+_ASKS_INDIRECTLY = re.compile(r"\b(know|knows|tell|tells|explain|explains|say|says|said|remember|show|shows|mention"
+                              r"|mentions|mentioned|known|clear|sure|report|reports|reveal|reveals)\b(\s+\w+){0,2}?\s+"
+                              r"(what|when|where|who|whom|whose|which|why|how)\b", re.IGNORECASE)
+
+
 def yes_no(question: str) -> bool:
     """Does ``question`` ask for a yes or a no ("Geldt er een sproeiverbod in Gelderland?", "Did Vitens
     ask people to stop showering?", "Is het waar dat …?"), not which one ("… in Gelderland of in
@@ -223,7 +228,9 @@ def yes_no(question: str) -> bool:
     if not text.endswith("?") or _ASKS_TO_DO.match(text) or _CHOICE["en" if english else "nl"].search(text):
         return False
     if english:  # after an auxiliary a question word is part of what is asked: "Did Lavrov propose a change
-        return bool(_AUXILIARY.match(text))  # in how Russia and China pay?", "… when he arrived in Beijing?"
+        # in how Russia and China pay?", "… when he arrived in Beijing?"; but "Can you tell me when …?",
+        # "Does the article say how many …?" ask which
+        return bool(_AUXILIARY.match(text)) and not _ASKS_INDIRECTLY.search(text)
     return not _ASKS_WHICH.search(text)
 
 

@@ -170,6 +170,24 @@ def test_a_yes_no_question_about_what_happened_is_not_answered_by_what_was_expec
     assert all(m[-1].text.endswith("Yes or No:") for m in llm.seen)  # judged, never asked to phrase
 
 
+def test_a_sentence_that_reports_the_outcome_answers_though_the_expectation_is_judged_higher(tmp_path):
+    corpus = write_corpus(tmp_path / "protest", {**PROTEST, "after.txt": (
+        " date 2022-06 Uiteindelijk kwamen er ruim 35.000 boeren naar de manifestatie in Stroe.")})
+    llm = recording_llm("Ja, er kwamen ruim 35.000 boeren naar de manifestatie in Stroe [1].",
+                        yes=lambda s: 0.95 if "verwachten" in s else 0.9 if "Uiteindelijk" in s else 0.1)
+    answer = bot_with(tmp_path, corpus, llm).ask("Kwamen er bij de manifestatie in Stroe daadwerkelijk 35.000 boeren?")
+    assert not answer.abstained, answer.abstain_reason
+    assert [c.quote for c in answer.citations] == ["Uiteindelijk kwamen er ruim 35.000 boeren naar de manifestatie in Stroe."]
+    assert any("verwachten" in s for s in answer.decision["only_ahead"])  # passed over, shown in the why-view data
+
+
+def test_a_question_that_asks_which_is_answered_by_the_sentence_that_plans(tmp_path):
+    corpus = write_corpus(tmp_path / "protest", PROTEST)
+    llm = recording_llm("De manifestatie staat gepland in Stroe [1].", yes=yes_when("Stroe"))
+    answer = bot_with(tmp_path, corpus, llm).ask("Waar kwamen de boeren daadwerkelijk bijeen?")  # asks about the past, but which place
+    assert not answer.abstained and answer.abstain_code != "only_ahead" and "Stroe" in answer.answer
+
+
 def test_a_question_about_the_plan_is_answered_by_the_sentence_that_plans(tmp_path):
     corpus = write_corpus(tmp_path / "protest", PROTEST)
     llm = recording_llm("Ja, in Stroe staat een manifestatie gepland [1].", yes=yes_when("Stroe"))

@@ -342,6 +342,9 @@ def test_words_copied_from_the_prompts_example_fail_the_check(answer, quote, que
     ("Did Lukashenko praise the US when he arrived in Beijing?", True),
     ("When did Lukashenko arrive in Beijing?", False),
     ("How did Wang Yi respond?", False),
+    ("Can you tell me when Lukashenko arrived in Beijing?", False),  # asks which, indirectly (review)
+    ("Do you know what Blinken promised?", False),
+    ("Does the article say how many farmers came?", False),
 ])
 def test_a_yes_no_question_is_told_from_one_that_asks_which(question, asks):
     assert yes_no(question) is asks
