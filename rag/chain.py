@@ -430,6 +430,8 @@ class AnswerChain:
             ahead = [i for i in order if i not in j.corrections and yes_no(parts[0].text)
                      and only_ahead(parts[0].text, evidence.units[candidates[i]].text)]
             if ahead:  # another sentence answers instead only when judged nearly as likely (AHEAD_MARGIN)
+                for i in ahead:  # the why-view marks them
+                    answer.decision["candidates"][i]["ahead"] = True
                 top, order = order[0], [i for i in order if i not in ahead]
                 if top in ahead and (not order or j.p_yes[order[0]] < max(threshold, j.p_yes[top] - AHEAD_MARGIN)):
                     yield self._refuse(answer, "only_ahead", sentence=evidence.units[candidates[ahead[0]]].text)

@@ -307,7 +307,8 @@ def test_why_view_shows_the_decision_per_candidate_and_the_dropped_sentences_as_
             {"source": 1, "text": "Hij zegde de regio 25 miljoen dollar extra toe.", "p_yes": 0.91},
             {"source": 2, "text": "Xi bezocht <b>Moskou</b>.", "p_yes": 0.12},
             {"source": 2, "text": "Lavrov kwam niet.", "p_yes": 0.7, "correction": True},
-            {"source": 3, "text": "Blinken was in de regio.", "p_yes": 0.8, "off_point": True}]},
+            {"source": 3, "text": "Blinken was in de regio.", "p_yes": 0.8, "off_point": True},
+            {"source": 3, "text": "Blinken zal Lavrov volgende week zien.", "p_yes": 0.85, "ahead": True}]},
         dropped=[AnswerSentence(text="GEHACKT <script>", supported=False, note="no source supports this")])
     html = render.why_html(answer)
     assert "P = 0.91" in html and "drempel 0.5" in html and "0.12" in html
@@ -316,6 +317,7 @@ def test_why_view_shows_the_decision_per_candidate_and_the_dropped_sentences_as_
     # a candidate that code counted as a correction says so; the others do not
     assert html.count("ontkent wat de vraag aanneemt") == 1 and "Lavrov kwam niet. <span" in html
     assert html.count("deelt alleen het onderwerp") == 1 and "Blinken was in de regio. <span" in html  # rag.decide.off_point
+    assert html.count("kijkt alleen vooruit") == 1 and "volgende week zien. <span" in html  # rag.modality
     assert "verborgen toestand" not in html  # P(Yes): nothing to say
 
 

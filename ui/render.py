@@ -59,6 +59,7 @@ _LABELS = [  # (key, nl, en)
     ("correction", "ontkent wat de vraag aanneemt", "denies what the question assumes"),
     ("holder", "noemt wie die functie heeft", "names who holds that role"),
     ("off_point", "deelt alleen het onderwerp met de vraag: later gekozen", "shares only the subject with the question: picked later"),
+    ("ahead", "kijkt alleen vooruit: zegt niet of het gebeurde", "only looks ahead: does not say whether it happened"),
     ("whole", "de hele vraag, gelezen door de probe: P = {p:.2f}", "the whole question, read by the probe: P = {p:.2f}"),
     ("why_next", "Een waarom-vraag: ook de zin na de gekozen zin gaat naar het model",
      "A why question: the sentence after the chosen one goes to the model too"),
@@ -316,6 +317,7 @@ def why_html(answer: Answer) -> str:
                    + (f' <span class="nr-dim">({lab["correction"]})</span>' if c.get("correction") else "")
                    + (f' <span class="nr-dim">({lab["holder"]})</span>' if c.get("holder") else "")
                    + (f' <span class="nr-dim">({lab["off_point"]})</span>' if c.get("off_point") else "")
+                   + (f' <span class="nr-dim">({lab["ahead"]})</span>' if c.get("ahead") else "")
                    + '</td></tr>' for c in d["candidates"])
         out.append("</tbody></table>")
     if after := answer.decision.get("why_next"):  # a why question: the sentence after the chosen one
