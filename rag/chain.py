@@ -427,16 +427,15 @@ class AnswerChain:
             order = j.ranked()
             # "Kwamen er daadwerkelijk 35.000 boeren?" is not answered by the sentence that they were
             # expected (rag.modality): passed over, and refused if no other sentence is judged likely
-            ahead = [i for i in order if i not in j.corrections and yes_no(parts[0].text)
-                     and only_ahead(parts[0].text, evidence.units[candidates[i]].text)]
+            ahead = [i for i in order if i not in j.corrections
+                     and only_ahead(parts[0].text, evidence.units[candidates[i]].text)] if yes_no(parts[0].text) else []
+            for i in ahead:  # the why-view marks them
+                answer.decision["candidates"][i]["ahead"] = True
             if ahead:  # another sentence answers instead only when judged nearly as likely (AHEAD_MARGIN)
-                for i in ahead:  # the why-view marks them
-                    answer.decision["candidates"][i]["ahead"] = True
                 top, order = order[0], [i for i in order if i not in ahead]
                 if top in ahead and (not order or j.p_yes[order[0]] < max(threshold, j.p_yes[top] - AHEAD_MARGIN)):
                     yield self._refuse(answer, "only_ahead", sentence=evidence.units[candidates[ahead[0]]].text)
                     return
-                answer.decision["only_ahead"] = [evidence.units[candidates[i]].text for i in ahead]
             first = evidence.units[candidates[order[0]]] if order else None
             if first is not None and answers_no(parts[0].text, first.text, by_n[first.source].text):
                 denied = candidates[order[0]]

@@ -31,7 +31,7 @@ import re
 from rag.dates import DAY_NAMES, MONTH_NAMES
 from rag.keyword import terms
 from rag.language import detect_language
-from rag.names import NAME
+from rag.names import name_words
 
 _I = re.IGNORECASE
 
@@ -41,7 +41,7 @@ _PAST_NL_PERFECT = re.compile(r"^\s*(heeft|hebben|had|hadden|is|zijn|was|waren)\
 _PAST_NL_VERB = re.compile(
     r"^\s*(\w{3,}(de|te)|kwam|kwamen|werd|werden|ging|gingen|verliet|verlieten|won|wonnen|viel|vielen|deed"
     r"|deden|liep|liepen|was|waren|kreeg|kregen|zag|zagen|sprak|spraken|bleef|bleven|nam|namen|gaf|gaven|stond"
-    r"|stonden|trok|trokken|vond|vonden|sloot|sloten|bood|boden|zei|zeiden|kwam)\b", _I)
+    r"|stonden|trok|trokken|vond|vonden|sloot|sloten|bood|boden|zei|zeiden)\b", _I)
 _REALLY = re.compile(r"\b(daadwerkelijk|werkelijk|echt|inderdaad|uiteindelijk|actually|really|indeed|eventually|in\s+the\s+end)\b", _I)
 
 
@@ -117,21 +117,16 @@ def _ahead_clause(clause: str) -> bool:
         for m in _POSSIBLY.finditer(text))
 
 
-def looks_ahead(sentence: str, question: str = "", *, later: bool = False) -> bool:
+def looks_ahead(sentence: str, question: str = "") -> bool:
     """The clause of ``sentence`` that shares most words and names with ``question`` (every clause,
-    without one) says that something is expected, planned or possible, in its own language's words;
-    ``later``: and the sentence names a time after the article was written (the clause that says when
-    may be another one: „Voor volgende week woensdag staat een manifestatie gepland, waar de
-    organisatoren 35.000 boeren verwachten”)."""
-    if later and not _LATER.search(sentence):
-        return False
+    without one) says that something is expected, planned or possible, in its own language's words."""
     clauses = [c for c in _CLAUSE.split(sentence) if c and c.strip() and not _CLAUSE.fullmatch(c)]
     if not question:
         return any(_ahead_clause(c) for c in clauses)
-    asked = terms(question) | {n.lower() for n in NAME.findall(question)}
+    asked = terms(question) | name_words(question)
 
     def shared(clause: str) -> int:
-        return len(asked & (terms(clause) | {n.lower() for n in NAME.findall(clause)}))
+        return len(asked & (terms(clause) | name_words(clause)))
 
     most = max(map(shared, clauses), default=0)
     return any(_ahead_clause(c) for c in clauses if shared(c) == most)
@@ -140,5 +135,8 @@ def looks_ahead(sentence: str, question: str = "", *, later: bool = False) -> bo
 def only_ahead(question: str, sentence: str) -> bool:
     """``sentence`` cannot say yes or no to ``question`` (a yes/no question, ``rag.decide.yes_no``)
     about what happened: its clause about what is asked only looks ahead, and the question itself
-    holds no word that looks ahead, and the sentence's clause names a time after the article's."""
-    return asks_past(question) and not _ASKS_AHEAD.search(question) and looks_ahead(sentence, question, later=True)
+    holds no word that looks ahead, and the sentence names a time after the article's (the clause that
+    says when may be another one: „Voor volgende week woensdag staat een manifestatie gepland, waar de
+    organisatoren 35.000 boeren verwachten”)."""
+    return asks_past(question) and not _ASKS_AHEAD.search(question) and bool(_LATER.search(sentence)) \
+        and looks_ahead(sentence, question)
