@@ -51,7 +51,7 @@ from rag.decide import (
     yes_no,
 )
 from rag.errors import InputError
-from rag.evidence import Evidence, SentenceVectors, Unit, build_evidence, pick_evidence, top_units
+from rag.evidence import Evidence, SentenceVectors, Unit, build_evidence, carried, pick_evidence, top_units
 from rag.followup import Message, model_rewrite, needs_history, previous_question, standalone_query
 from rag.language import SUPPORTED, detect_language
 from rag.modality import only_ahead
@@ -364,7 +364,9 @@ class AnswerChain:
             # "where did he finish?" is judged with the part before it; a part that names its subject alone
             lead = "; ".join(x for x in (context, parts[0].text if leans([p.text for p in parts], at) else "") if x)
             asked = f"({lead}) {part.text}" if lead else part.text
-            candidates = [i for i in top_units(evidence, part.scores, each) if np.isfinite(part.scores[i])]
+            # which sentences are judged: a sentence that goes on from the one before ranks with it
+            ranking = carried(evidence, part.scores, sources)
+            candidates = [i for i in top_units(evidence, ranking, each) if np.isfinite(ranking[i])]
             # a sentence without a name, number, time, … that the part asks for is not judged at all;
             # for a day, time or duration the next most relevant sentences that hold one take its place
             kind = asks_for(part.text)
@@ -374,8 +376,8 @@ class AnswerChain:
             if missing and kind in BACKFILL_KINDS:
                 able = np.array([not lacks_answer(part.text, u.text) for u in evidence.units], dtype=bool)
                 candidates = sorted(
-                    [i for i in top_units(evidence, np.where(able, part.scores, -np.inf), len(candidates))
-                     if np.isfinite(part.scores[i]) and able[i]], key=lambda i: -part.scores[i])
+                    [i for i in top_units(evidence, np.where(able, ranking, -np.inf), len(candidates))
+                     if np.isfinite(ranking[i]) and able[i]], key=lambda i: -ranking[i])
             else:
                 candidates = [i for i in candidates if i not in missing]
             lacking += [i for i in missing if i not in lacking]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from newsrag.chatbot import Chatbot
 from tests.conftest import make_settings
-from tests.fakes import recording_llm
+from tests.fakes import recording_llm, yes_when
 
 BLINKEN = "000_9dbccd1724277ce9"
 Q_MONEY = "Hoeveel extra geld zegde Blinken de regio toe?"
@@ -58,3 +58,15 @@ def test_a_follow_up_finds_the_money_after_a_question_about_the_group(sample_bot
                {"role": "assistant", "content": "De C5+1-groep."}]
     answer = sample_bot.ask("Hoeveel geld zegde hij daar toe?", history)
     assert "Welke groep" in answer.standalone_query and "25 miljoen dollar" in answer.answer
+
+
+def test_a_sentence_that_goes_on_from_the_one_before_is_judged_and_answers(sample_home, real_embeddings):
+    # alone, „Het Witte Huis liet echter weten dat het daar geen trek in had.” ranks 12th of 25 for this
+    # question; it follows the sentence on Putin's proposal, and is judged with it
+    question = "Ging het Witte Huis in op Poetins voorstel voor een openbaar online gesprek met Biden?"
+    llm = recording_llm("Nee, het Witte Huis had daar geen trek in [1].", yes=yes_when("geen trek"))
+    bot = Chatbot(make_settings(sample_home, k=5), embeddings=real_embeddings, llm=llm)
+    answer = bot.ask(question)
+    judged = [c["text"] for c in answer.decision["candidates"]]
+    assert any("geen trek in had" in t for t in judged)
+    assert not answer.abstained and any("geen trek" in c.quote for c in answer.citations)

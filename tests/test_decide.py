@@ -23,7 +23,8 @@ from rag.decide import (
     with_corrections,
     yes_no,
 )
-from rag.evidence import Evidence, Unit, pick_evidence
+from rag.answer import Source
+from rag.evidence import FOLLOWER_GAP, Evidence, Unit, carried, pick_evidence
 from rag.prompts import judge_messages, phrase_messages
 from tests.fakes import recording_llm
 
@@ -283,6 +284,24 @@ def test_a_second_sentence_joins_only_from_another_article_not_another_passage_o
     assert pick_evidence([0, 1, 2], [0.9, 0.8, 0.6], evidence, 0.5, article) == [0, 2]
     assert pick_evidence([0, 1, 2], [0.9, 0.8, 0.4], evidence, 0.5, article) == [0]
     assert pick_evidence([0, 1, 2], [0.9, 0.8, 0.1], evidence, 0.0, article) == [0, 2]  # two dates: joins anyway
+
+
+def test_a_sentence_that_goes_on_from_the_one_before_ranks_with_it_for_judging():
+    text = ("Poetin stelde een online gesprek voor. Het Witte Huis had daar geen trek in. Het bleef stil.\n\n"
+            "Biden noemde Poetin een moordenaar.")
+    source = Source(chunk_id="d#0", doc_id="d", title="t", date="", text=text, start=100, end=100 + len(text),
+                    score=0.9, n=1)
+    spans = [(0, 38), (39, 72), (73, 87), (89, len(text))]
+    units = [Unit(1, text[a:b], 100 + a, 100 + b) for a, b in spans]
+    evidence = Evidence(units, np.zeros((4, 4), dtype=np.float32))
+    scores = np.array([0.90, 0.70, 0.60, 0.85], dtype=np.float32)
+    ranked = carried(evidence, scores, [source])
+    assert ranked[1] == pytest.approx(0.90 - FOLLOWER_GAP)  # "had daar geen trek in" ranks with the proposal
+    assert ranked[2] == pytest.approx(0.70 - FOLLOWER_GAP)  # from the scores given: no chain of carrying
+    assert ranked[3] == pytest.approx(0.85)  # after a paragraph break nothing is carried
+    assert ranked[0] == pytest.approx(0.90) and scores[1] == pytest.approx(0.70)  # the scores given are kept
+    assert carried(evidence, np.array([-np.inf, 0.7, 0.6, 0.85], dtype=np.float32), [source])[1] == pytest.approx(0.70)
+    assert carried(evidence, np.array([0.9, -np.inf, 0.6, 0.85], dtype=np.float32), [source])[1] == -np.inf
 
 
 def test_a_year_that_is_the_date_filter_is_no_word_a_sentence_gains_relevance_by():
