@@ -9,6 +9,7 @@ import pytest
 from langchain_core.messages import AIMessage
 
 from eval.metrics import abstention_sweep
+from rag.answer import Source
 from rag.citations import denies, fact_objection, facts_ok, negated_terms, stutters
 from rag.decide import (
     CORRECTION_P,
@@ -23,7 +24,6 @@ from rag.decide import (
     with_corrections,
     yes_no,
 )
-from rag.answer import Source
 from rag.evidence import FOLLOWER_GAP, Evidence, Unit, carried, pick_evidence
 from rag.prompts import judge_messages, phrase_messages
 from tests.fakes import recording_llm
