@@ -359,6 +359,7 @@ class AnswerChain:
         t0 = time.perf_counter()
         judged = []
         lacking: list[int] = []
+        follows: set[int] = set()  # judged for the sentence before them (``carried``)
         by_n = {s.n: s for s in sources}
         for at, part in enumerate(parts):
             # "where did he finish?" is judged with the part before it; a part that names its subject alone
@@ -367,6 +368,7 @@ class AnswerChain:
             # which sentences are judged: a sentence that goes on from the one before ranks with it
             ranking = carried(evidence, part.scores, sources)
             candidates = [i for i in top_units(evidence, ranking, each) if np.isfinite(ranking[i])]
+            follows |= {i for i in candidates if ranking[i] > part.scores[i]}
             # a sentence without a name, number, time, … that the part asks for is not judged at all;
             # for a day, time or duration the next most relevant sentences that hold one take its place
             kind = asks_for(part.text)
@@ -396,7 +398,8 @@ class AnswerChain:
             "candidates": [{"source": evidence.units[i].source, "text": evidence.units[i].text, "p_yes": round(p, 4),
                             "relevance": round(float(part.scores[i]), 4), "correction": rank in j.corrections,
                             **({"holder": True} if rank in j.holders else {}),
-                            **({"off_point": True} if rank in j.off_point else {})}
+                            **({"off_point": True} if rank in j.off_point else {}),
+                            **({"follows": True} if i in follows else {})}
                            for part, _, candidates, j in judged for rank, (i, p) in enumerate(zip(candidates, j.p_yes))]}
         if lacking:
             answer.decision["lacking"] = {"asks_for": sorted({k for p in parts if (k := asks_for(p.text))}),
