@@ -507,8 +507,13 @@ class AnswerChain:
         for i in to_quote:
             if with_reason and i == reason:
                 continue
-            unit = evidence.joined(i, reason, by_n[evidence.units[i].source]) if with_reason and i == chosen[0] \
-                else evidence.units[i]
+            source = by_n[evidence.units[i].source]
+            if with_reason and i == chosen[0]:
+                unit = evidence.joined(i, reason, source)
+            elif i in follows and (before := evidence.preceding(i, source)) is not None:
+                unit = evidence.joined(before, i, source)  # what „het daar” points to is quoted too
+            else:
+                unit = evidence.units[i]
             sentence, citation = _quoted(unit, sources, lang, no=i == denied)
             answer.sentences.append(sentence)
             answer.citations.append(citation)

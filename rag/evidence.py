@@ -99,6 +99,10 @@ class Evidence:
         gap = source.text[self.units[i].end - source.start:self.units[after].start - source.start]
         return after if not gap.strip() and "\n\n" not in gap else None
 
+    def preceding(self, i: int, source: Source) -> int | None:
+        """The unit that is the sentence before unit ``i`` in its paragraph (``following``'s inverse)."""
+        return i - 1 if i > 0 and self.following(i - 1, source) == i else None
+
     def joined(self, first: int, last: int, source: Source) -> Unit:
         """Units ``first`` to ``last`` of the passage ``source`` as one unit, its text the article's
         own, character for character."""

@@ -70,3 +70,14 @@ def test_a_sentence_that_goes_on_from_the_one_before_is_judged_and_answers(sampl
     (follower,) = [c for c in answer.decision["candidates"] if "geen trek in had" in c["text"]]
     assert follower["follows"] and not any(c.get("follows") for c in answer.decision["candidates"][:1])
     assert not answer.abstained and any("geen trek" in c.quote for c in answer.citations)
+
+
+def test_a_quoted_sentence_that_goes_on_from_the_one_before_is_quoted_with_it(sample_home, real_embeddings):
+    question = "Ging het Witte Huis in op Poetins voorstel voor een openbaar online gesprek met Biden?"
+    llm = recording_llm("Dat staat niet in de artikelen.", yes=yes_when("geen trek"))  # the model finds nothing
+    bot = Chatbot(make_settings(sample_home, k=5), embeddings=real_embeddings, llm=llm)
+    answer = bot.ask(question)
+    (citation,) = answer.citations
+    assert citation.quote.startswith("Moskou verweet") and citation.quote.endswith("geen trek in had.")
+    assert bot.index.article(citation.doc_id).text[citation.start:citation.end] == citation.quote
+    assert "Moskou verweet" in answer.answer and "geen trek in had" in answer.answer

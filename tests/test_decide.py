@@ -302,6 +302,7 @@ def test_a_sentence_that_goes_on_from_the_one_before_ranks_with_it_for_judging()
     assert ranked[0] == pytest.approx(0.90) and scores[1] == pytest.approx(0.70)  # the scores given are kept
     assert carried(evidence, np.array([-np.inf, 0.7, 0.6, 0.85], dtype=np.float32), [source])[1] == pytest.approx(0.70)
     assert carried(evidence, np.array([0.9, -np.inf, 0.6, 0.85], dtype=np.float32), [source])[1] == -np.inf
+    assert [evidence.preceding(i, source) for i in range(4)] == [None, 0, 1, None]  # not across the break
 
 
 def test_a_year_that_is_the_date_filter_is_no_word_a_sentence_gains_relevance_by():
