@@ -368,6 +368,7 @@ class AnswerChain:
             # which sentences are judged: a sentence that goes on from the one before ranks with it
             ranking = carried(evidence, part.scores, sources)
             candidates = [i for i in top_units(evidence, ranking, each) if np.isfinite(ranking[i])]
+            follows |= {i for i in candidates if ranking[i] > part.scores[i]}
             # a sentence without a name, number, time, … that the part asks for is not judged at all;
             # for a day, time or duration the next most relevant sentences that hold one take its place
             kind = asks_for(part.text)
@@ -382,11 +383,9 @@ class AnswerChain:
             else:
                 candidates = [i for i in candidates if i not in missing]
             lacking += [i for i in missing if i not in lacking]
-            follows |= {i for i in candidates if ranking[i] > part.scores[i]}
-            # such a sentence is judged with the sentence before it: alone, „het daar” is about nothing
-            pairs = [(evidence.units[i].source, _with_before(evidence, i, by_n, follows)) for i in candidates]
+            pairs = [(evidence.units[i].source, evidence.units[i].text) for i in candidates]
             # a correction denies what this part asks: the conversation's negations are not this question's
-            texts, around = [evidence.units[i].text for i in candidates], [by_n[n].text for n, _ in pairs]
+            texts, around = [text for _, text in pairs], [by_n[n].text for n, _ in pairs]
             judgement = with_corrections(judge(self.llm, asked, pairs, probe=len(parts) == 1), part.text, texts, around)
             judged.append((part, asked, candidates, on_point(with_holders(judgement, part.text, texts), part.text, texts)))
         answer.timings["decide"] = time.perf_counter() - t0
@@ -469,7 +468,7 @@ class AnswerChain:
                 chosen += [best] if best not in chosen else []
         answers_part = [rescued.get(at, _covers(candidates, j, chosen)) for at, (_, _, candidates, j) in enumerate(judged)] \
             if len(parts) > 1 else []
-        numbered = [(evidence.units[i].source, _with_before(evidence, i, by_n, follows)) for i in chosen]
+        numbered = [(evidence.units[i].source, evidence.units[i].text) for i in chosen]
         t0 = time.perf_counter()
         # A sentence that answers two parts is quoted: worded, it kept one of them ("De verboden gaan zes
         # maanden na de inwerkingtreding in" for "wanneer de regels voor taalmodellen, en wanneer de rest?")
@@ -653,14 +652,6 @@ def _reason_after(evidence: Evidence, i: int, question: str, sources: list[Sourc
     if not asks_why(question) or gives_reason(evidence.units[i].text):
         return None
     return evidence.following(i, next(s for s in sources if s.n == evidence.units[i].source))
-
-
-def _with_before(evidence: Evidence, i: int, by_n: dict[int, Source], follows: set[int]) -> str:
-    """The text of unit ``i``, after the sentence before it when it was judged for that sentence
-    (``follows``: ``rag.evidence.carried``)."""
-    source = by_n[evidence.units[i].source]
-    before = evidence.preceding(i, source) if i in follows else None
-    return evidence.units[i].text if before is None else evidence.joined(before, i, source).text
 
 
 def _add_timings(timings: dict[str, float], more: dict[str, float]) -> None:

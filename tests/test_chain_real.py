@@ -62,11 +62,9 @@ def test_a_follow_up_finds_the_money_after_a_question_about_the_group(sample_bot
 
 def test_a_sentence_that_goes_on_from_the_one_before_is_judged_and_answers(sample_home, real_embeddings):
     # alone, „Het Witte Huis liet echter weten dat het daar geen trek in had.” ranks 12th of 25 for this
-    # question; it follows the sentence on Putin's proposal, and is judged after it (the judge here says
-    # yes only to the two together)
+    # question; it follows the sentence on Putin's proposal, and is judged with it
     question = "Ging het Witte Huis in op Poetins voorstel voor een openbaar online gesprek met Biden?"
-    llm = recording_llm("Nee, het Witte Huis had daar geen trek in [1].",
-                        yes=lambda text: 0.95 if "Moskou verweet" in text and "geen trek" in text else 0.1)
+    llm = recording_llm("Nee, het Witte Huis had daar geen trek in [1].", yes=yes_when("geen trek"))
     bot = Chatbot(make_settings(sample_home, k=5), embeddings=real_embeddings, llm=llm)
     answer = bot.ask(question)
     (follower,) = [c for c in answer.decision["candidates"] if "geen trek in had" in c["text"]]
