@@ -359,7 +359,7 @@ class AnswerChain:
         t0 = time.perf_counter()
         judged = []
         lacking: list[int] = []
-        follows: set[int] = set()  # judged for the sentence before them (``carried``)
+        follows: set[int] = set()  # judged because of the sentence before them (``carried``)
         by_n = {s.n: s for s in sources}
         for at, part in enumerate(parts):
             # "where did he finish?" is judged with the part before it; a part that names its subject alone
@@ -368,7 +368,6 @@ class AnswerChain:
             # which sentences are judged: a sentence that goes on from the one before ranks with it
             ranking = carried(evidence, part.scores, sources)
             candidates = [i for i in top_units(evidence, ranking, each) if np.isfinite(ranking[i])]
-            follows |= {i for i in candidates if ranking[i] > part.scores[i]}
             # a sentence without a name, number, time, … that the part asks for is not judged at all;
             # for a day, time or duration the next most relevant sentences that hold one take its place
             kind = asks_for(part.text)
@@ -383,6 +382,7 @@ class AnswerChain:
             else:
                 candidates = [i for i in candidates if i not in missing]
             lacking += [i for i in missing if i not in lacking]
+            follows |= {i for i in candidates if ranking[i] > part.scores[i]}
             pairs = [(evidence.units[i].source, evidence.units[i].text) for i in candidates]
             # a correction denies what this part asks: the conversation's negations are not this question's
             texts, around = [text for _, text in pairs], [by_n[n].text for n, _ in pairs]

@@ -62,13 +62,14 @@ def test_a_follow_up_finds_the_money_after_a_question_about_the_group(sample_bot
 
 def test_a_sentence_that_goes_on_from_the_one_before_is_judged_and_answers(sample_home, real_embeddings):
     # alone, „Het Witte Huis liet echter weten dat het daar geen trek in had.” ranks 12th of 25 for this
-    # question; it follows the sentence on Putin's proposal, and is judged with it
+    # question; it follows the sentence on Putin's proposal, and is judged because of it
     question = "Ging het Witte Huis in op Poetins voorstel voor een openbaar online gesprek met Biden?"
     llm = recording_llm("Nee, het Witte Huis had daar geen trek in [1].", yes=yes_when("geen trek"))
     bot = Chatbot(make_settings(sample_home, k=5), embeddings=real_embeddings, llm=llm)
     answer = bot.ask(question)
     (follower,) = [c for c in answer.decision["candidates"] if "geen trek in had" in c["text"]]
-    assert follower["follows"] and not any(c.get("follows") for c in answer.decision["candidates"][:1])
+    others = [c["relevance"] for c in answer.decision["candidates"] if not c.get("follows")]
+    assert follower["follows"] and follower["relevance"] < min(others)  # judged only for the one before it
     assert not answer.abstained and any("geen trek" in c.quote for c in answer.citations)
 
 

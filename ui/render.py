@@ -60,7 +60,7 @@ _LABELS = [  # (key, nl, en)
     ("holder", "noemt wie die functie heeft", "names who holds that role"),
     ("off_point", "deelt alleen het onderwerp met de vraag: later gekozen", "shares only the subject with the question: picked later"),
     ("ahead", "kijkt alleen vooruit: zegt niet of het gebeurde", "only looks ahead: does not say whether it happened"),
-    ("follows", "volgt op een zin over de vraag: met die zin voorgelegd", "goes on from a sentence on the question: judged with it"),
+    ("follows", "volgt op een zin over de vraag: daarom voorgelegd", "goes on from a sentence on the question: judged for that"),
     ("whole", "de hele vraag, gelezen door de probe: P = {p:.2f}", "the whole question, read by the probe: P = {p:.2f}"),
     ("why_next", "Een waarom-vraag: ook de zin na de gekozen zin gaat naar het model",
      "A why question: the sentence after the chosen one goes to the model too"),
