@@ -172,8 +172,7 @@ class AnswerChain:
         query = self.retriever.respelled(rewrite or query)
         asked = rewrite or question  # what the evidence is ranked, judged and checked against
         filters = merge(dates or DateFilter(), parse_question_dates(query, self.newest_date()))
-        written = split_question(asked)
-        texts = self._standalone_parts(written, timings)
+        texts = split_question(asked)
         timeline = len(texts) == 1 and is_timeline(asked)
         # A timeline wants several dates: it retrieves twice as many passages, and each year of its span.
         retrieval = self.retriever.retrieve(query, (k or self.k) * (2 if timeline else 1), filters or None)
@@ -228,33 +227,13 @@ class AnswerChain:
             # 36: a dated quote of the wrong sentence), answered as a plain question (its relevance
             # the same: no dates). "… sinds 2021?" with one article found keeps its dated line.
         t0 = time.perf_counter()
-        parts = self._parts(evidence, sources, texts, relevance, written)
+        parts = self._parts(evidence, sources, texts, relevance)
         timings["embed"] += time.perf_counter() - t0
         if self.llm is None:
             yield from self._answer_extractive(answer, evidence, parts, sources, question)
         else:
             context = previous_question(history) if rewrite is None and needs_history(question, history) else ""
             yield from self._answer_with_model(answer, evidence, parts, sources, asked, context)
-
-    def _standalone_parts(self, texts: list[str], timings: dict[str, float]) -> list[str]:
-        """The parts of a question in parts (``rag.parts``), each later part that leans on the first
-        rewritten by the model to stand alone, as a follow-up is (``rag.followup.model_rewrite``, kept
-        only when grounded): "…, en wat kostte ze uiteindelijk volgens het bericht van 2026?" becomes
-        "Wat kostte de renovatie van De Wielen uiteindelijk volgens het bericht van 2026?". Judged as
-        "(first part) later part", such a part was judged as poorly as a follow-up shown with the
-        question before it. As they are without a model, or when no rewrite is grounded."""
-        if self.llm is None or len(texts) < 2:
-            return texts
-        out = list(texts)
-        for j in range(1, len(texts)):
-            if not leans(texts, j):
-                continue
-            t0 = time.perf_counter()
-            rewrite = model_rewrite(self.llm, texts[j], [{"role": "user", "content": texts[0]}])
-            timings["rewrite"] = timings.get("rewrite", 0.0) + time.perf_counter() - t0
-            if rewrite:
-                out[j] = _own_years(rewrite if rewrite.endswith("?") else f"{rewrite}?", texts[j])
-        return out
 
     def _naming_year(self, query: str, years: set[str], explicit: DateFilter, k: int,
                      timings: dict[str, float]) -> Retrieval:
@@ -303,14 +282,13 @@ class AnswerChain:
         return found
 
     def _parts(self, evidence: Evidence, sources: list[Source], texts: list[str],
-               relevance: np.ndarray, written: list[str]) -> list[Part]:
+               relevance: np.ndarray) -> list[Part]:
         """One ranking of the evidence per part of the question (``rag.parts``); one part for most.
 
         A question of one part keeps to the articles that name what it names, when any does. A part
         ranks by its own relevance, plus the whole question's when it names nobody ("where did he
         finish?"; the whole question would pull a part that names its subject towards the other part)
-        and then keeps to the articles that name what the question names, as does such a part
-        rewritten to stand alone (``written``: the parts as asked; ``_standalone_parts``); and a part keeps to the
+        and then keeps to the articles that name what the question names; and a part keeps to the
         articles of its own date when it names one (the other part's search may have added articles of
         other dates, even when this part's date is the whole question's)."""
         # "who pays most of it?" is about what the question named ("the Waalbrug"): not a sentence of
@@ -328,13 +306,11 @@ class AnswerChain:
             scores = evidence.relevance(text, self.embeddings.embed_query(text), dated=bool(when))
             if leans(texts, j):
                 scores = np.where(named, scores + relevance, -np.inf)
-            elif text != written[j]:  # "wat kostte de renovatie van De Wielen …": not the wind farm's costs
-                scores = np.where(named, scores, -np.inf)
             if when:
                 fits = np.array([when.matches(dated[u.source]) for u in evidence.units], dtype=bool)
                 if (fits & np.isfinite(scores)).any():
                     scores = np.where(fits, scores, -np.inf)
-            out.append(Part(text, scores, written[j] if text != written[j] else ""))
+            out.append(Part(text, scores))
         return out
 
     # -- extractive: no model ----------------------------------------------------------------------
@@ -431,8 +407,7 @@ class AnswerChain:
         if len(parts) == 1:
             answer.decision["asked"] = judged[0][1]  # the question as the judge saw it
         else:
-            answer.decision["parts"] = [{"part": part.text, "asked": asked, "p_best": round(j.best, 4),
-                                         **({"written": part.written} if part.written else {})}
+            answer.decision["parts"] = [{"part": part.text, "asked": asked, "p_best": round(j.best, 4)}
                                         for part, asked, _, j in judged]
         whole: dict[int, float] = {}  # evidence unit -> the probe's P for the whole question in parts
         if len(parts) > 1 and any(j.best < threshold for *_, j in judged):
@@ -677,18 +652,6 @@ def _reason_after(evidence: Evidence, i: int, question: str, sources: list[Sourc
     if not asks_why(question) or gives_reason(evidence.units[i].text):
         return None
     return evidence.following(i, next(s for s in sources if s.n == evidence.units[i].source))
-
-
-def _own_years(rewrite: str, part: str) -> str:
-    """``rewrite`` of a ``part`` that names a year of its own without the years it took from the first
-    part: "… what had happened to it by 2026?" came back as "What had happened to the entrance fee in
-    2024 by 2026?", which the date filter would have kept to the 2024 article."""
-    own = years_of(part)
-    foreign = years_of(rewrite) - own
-    if not own or not foreign:
-        return rewrite
-    pattern = r"\s*\b(?:in|of|from|since|van|uit|sinds)?\s*(?:" + "|".join(sorted(foreign)) + r")\b"
-    return re.sub(r"\s+([?.,])", r"\1", re.sub(pattern, "", rewrite, flags=re.IGNORECASE))
 
 
 def _add_timings(timings: dict[str, float], more: dict[str, float]) -> None:

@@ -28,7 +28,6 @@ MIN_PART_WORDS = 2
 class Part:
     text: str
     scores: np.ndarray  # relevance of each evidence unit to this part; -inf where its date rules it out
-    written: str = ""  # the part as the question put it, when ``text`` is its rewrite that stands alone
 
 
 def split_question(question: str) -> list[str]:
