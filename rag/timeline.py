@@ -8,7 +8,10 @@
 such as "ontwikkelde … zich", "verloop", "tijdlijn", "how did … change", "over time", "timeline", or
 "what happened / wat gebeurde" together with a span of dates ("since 2021", "between 2021 and 2023").
 A date span alone does not make a timeline ("Wie bezocht er in 2021 en in 2023?" asks who), nor does
-"sinds wanneer". ``per_article`` groups the evidence into the best few sentences of each article,
+"sinds wanneer". ``subject`` is what such a question is about ("de schatting van de schade …"
+without "… in de loop van de tijd veranderd"), by which each article's line is ranked (the whole
+question drew each article's opening about the flood, not its damage estimate). ``per_article``
+groups the evidence into the best few sentences of each article,
 ``date_label`` writes an article date in the question's language, and ``in_date_order`` sorts the
 chosen lines oldest first.
 
@@ -31,6 +34,7 @@ from rag.answer import AnswerSentence
 from rag.dates import MONTH_NAMES, parse_question_dates
 from rag.documents import ISO_DATE
 from rag.evidence import Evidence
+from rag.keyword import terms
 
 # "hoe ontwikkelde X zich", "hoe heeft X zich ontwikkeld", "het verloop", "how did X change since …".
 # "How did the act change the rules?" changes something: the English verb must end the question or
@@ -51,9 +55,29 @@ _HAPPENED = re.compile(
     r"|what\s+(?:has\s+)?(?:happened|changed))\b",
     re.IGNORECASE)
 
+# What a development question says about time rather than about its subject: the development words,
+# the span of dates, "geef een tijdlijn van". ``subject`` leaves the rest ("de schatting van de schade
+# door de Limburgse overstroming"), which is what each article's line must be about.
+_ABOUT_TIME = re.compile(
+    r"\b(?:hoe|how|what|wat|did|does|has|have|had|is|zijn|heeft|hebben|er|zich|over"
+    r"|ontwikkel\w*|develop\w*|evolu\w*|evolve[ds]?|ge[eë]volueerd|veranderd\w*|verander\w*|change[ds]?|unfold\w*"
+    r"|verliep|verliepen|verlopen|verloop|tijdlijn|tijdsverloop|timeline|time\s?line|chronolog\w*|ontwikkelingen"
+    r"|gebeurd[e]?|happened|became|werd|geef|give|me|mij|een|a|of|van|in\s+de\s+loop\s+(?:van\s+de|der)\s+(?:tijd|jaren)"
+    r"|door\s+de\s+jaren\s+heen|the\s+years|time|sinds|since|tussen|between|from|tot|to|until|and|en|na|after"
+    r"|(?:19|20)\d\d)\b", re.IGNORECASE)
+
+
+def subject(question: str) -> str:
+    """What a development question is about, without what it says about time: "Hoe is de schatting
+    van de schade door de Limburgse overstroming in de loop van de tijd veranderd?" -> "de schatting
+    de schade door de Limburgse overstroming". The whole question when nothing is left."""
+    rest = re.sub(r"\s+", " ", _ABOUT_TIME.sub(" ", question)).strip(" ?!.,:;")
+    return rest if terms(rest) else question
+
+
 UNDATED = {"nl": "zonder datum", "en": "undated"}
 MAX_ARTICLES = 6  # lines of one timeline at most (each costs judging and phrasing)
-PER_ARTICLE = 2  # sentences of one article put to the judge
+PER_ARTICLE = 3  # sentences of one article put to the judge
 
 
 def is_timeline(question: str) -> bool:

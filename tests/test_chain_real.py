@@ -82,3 +82,30 @@ def test_a_quoted_sentence_that_goes_on_from_the_one_before_is_quoted_with_it(sa
     assert citation.quote.startswith("Moskou verweet") and citation.quote.endswith("geen trek in had.")
     assert bot.index.article(citation.doc_id).text[citation.start:citation.end] == citation.quote
     assert "Moskou verweet" in answer.answer and "geen trek in had" in answer.answer
+
+
+FLOOD = {  # each article opens with the flood and gives the damage estimate further on
+    "overstroming_2021.txt": (
+        " date 2021-07 Na dagen van regen is het dal van de Roer in de nacht van woensdag op donderdag getroffen "
+        "door de zwaarste overstroming in jaren. In Roerdal en Vlodrop werden honderden inwoners geëvacueerd.\n\n"
+        "Burgemeester Ine Kersten sprak van een ramp. De schade wordt voorlopig geschat op tientallen miljoenen "
+        "euro's. Het kabinet zegde steun toe aan de getroffen gemeenten."),
+    "overstroming_2023.txt": (
+        " date 2023-07 Twee jaar na de overstroming in het dal van de Roer zijn de meeste huizen weer bewoond. "
+        "Een commissie onderzocht hoe de regio zich beter kan voorbereiden.\n\n"
+        "Volgens de commissie komt de totale schade uit op 83 miljoen euro. Het waterschap legt drie nieuwe "
+        "buffers aan langs de rivier."),
+}
+
+
+def test_a_timeline_line_is_each_articles_sentence_about_what_the_question_is_about(tmp_path, real_embeddings):
+    """Ranked by the whole question, "… in de loop van de tijd veranderd?" drew each article's opening
+    about the flood; ranked by what it asks about (rag.timeline.subject), each line is the damage."""
+    from tests.conftest import write_corpus
+
+    corpus = write_corpus(tmp_path / "corpus", FLOOD)
+    with Chatbot(make_settings(tmp_path / "home", answer_mode="extractive"), embeddings=real_embeddings) as bot:
+        bot.ingest([corpus])
+        answer = bot.ask("Hoe is de schatting van de schade door de overstroming in de loop van de tijd veranderd?")
+    assert [t["date"] for t in answer.decision["timeline"]] == ["2021-07", "2023-07"], answer.answer
+    assert ["schade" in c.quote for c in answer.citations] == [True, True], answer.answer

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from rag.answer import REFUSALS, AnswerSentence
-from rag.timeline import date_label, dated, in_date_order, is_timeline
+from rag.timeline import date_label, dated, in_date_order, is_timeline, subject
 from tests.conftest import write_corpus
 from tests.fakes import recording_llm, yes_when
 from tests.test_chain import bot_with
@@ -188,3 +188,46 @@ def test_a_development_question_without_dates_that_one_article_answers_is_a_plai
     assert not answer.abstained, answer.abstain_reason
     assert "timeline" not in answer.decision and not answer.answer.startswith("maart 2025")
     assert "27 stemmen" in answer.answer and answer.citations
+
+
+@pytest.mark.parametrize("question, about", [
+    ("Hoe is de schatting van de schade door de Limburgse overstroming in de loop van de tijd veranderd?",
+     "de schatting de schade door de Limburgse overstroming"),
+    ("Hoe ontwikkelde de relatie tussen Rusland en China zich sinds 2021?", "de relatie Rusland China"),
+    ("Give me a timeline of what happened to campsite De Gele Poort.", "campsite De Gele Poort"),
+    ("What happened with the flood damage in Limburg between 2021 and 2023?", "with the flood damage in Limburg"),
+    ("Geef een tijdlijn van de regenbuffers in het Geuldal.", "de regenbuffers in het Geuldal"),
+    ("Hoe ontwikkelde het zich sinds 2021?", "Hoe ontwikkelde het zich sinds 2021?"),  # nothing but "het": whole
+])
+def test_the_subject_of_a_development_question_leaves_out_what_it_says_about_time(question, about):
+    assert subject(question) == about
+
+
+DAMAGE = {  # each article's first sentence shares the question's words about time, its second the subject
+    "schade_2021.txt": " date 2021-07 In de loop van de tijd is er veel veranderd in Valkenburg.\n\n"
+                       "De schade door de overstroming werd geschat op 300 miljoen euro.",
+    "schade_2023.txt": " date 2023-07 Hoe het dorp is veranderd, is in de loop van de tijd goed te zien.\n\n"
+                       "De schatting van de schade door de overstroming kwam uit op 615 miljoen euro.",
+}
+
+
+def test_each_line_is_the_articles_sentence_about_the_subject_not_about_change(tmp_path):
+    corpus = write_corpus(tmp_path / "corpus", DAMAGE)
+    question = "Hoe is de schatting van de schade door de overstroming in de loop van de tijd veranderd?"
+    answer = bot_with(tmp_path, corpus, k=4).ask(question)  # extractive: each article's best line, verbatim
+    assert [t["date"] for t in answer.decision["timeline"]] == ["2021-07", "2023-07"]
+    assert [c.quote for c in answer.citations] == ["De schade door de overstroming werd geschat op 300 miljoen euro.",
+                                                   "De schatting van de schade door de overstroming kwam uit op 615 "
+                                                   "miljoen euro."]
+
+
+def test_the_judge_decides_which_articles_join_and_the_subject_which_of_their_sentences(tmp_path):
+    # the judge prefers the sentence about change; the line is still the article's sentence about the subject
+    corpus = write_corpus(tmp_path / "corpus", DAMAGE)
+    llm = recording_llm("De schade werd geschat op 300 miljoen euro [1].", "De schade kwam uit op 615 miljoen euro [1].",
+                        yes=lambda s: 0.8 if "veranderd" in s else 0.3)
+    answer = bot_with(tmp_path, corpus, llm, k=4).ask(
+        "Hoe is de schatting van de schade door de overstroming in de loop van de tijd veranderd?")
+    assert not answer.abstained, answer.abstain_reason
+    assert [t["date"] for t in answer.decision["timeline"]] == ["2021-07", "2023-07"]
+    assert all("miljoen euro" in c.quote for c in answer.citations), answer.citations
