@@ -60,7 +60,7 @@ from rag.parts import Part, leans, split_question
 from rag.prompts import phrase_messages, quote_sentence
 from rag.retrieval import Retrieval, Retriever
 from rag.store import Hit
-from rag.timeline import date_label, dated, in_date_order, is_timeline, per_article, subject
+from rag.timeline import date_label, dated, from_then_on, in_date_order, is_timeline, per_article, subject
 
 if TYPE_CHECKING:  # LangChain's chat-model classes take ~0.4 s to import; extractive answers need none
     from langchain_core.language_models import BaseChatModel
@@ -171,9 +171,12 @@ class AnswerChain:
         # searched with the names as the articles write them ("Lukashenko" -> "Loekasjenko")
         query = self.retriever.respelled(rewrite or query)
         asked = rewrite or question  # what the evidence is ranked, judged and checked against
-        filters = merge(dates or DateFilter(), parse_question_dates(query, self.newest_date()))
+        found = parse_question_dates(query, self.newest_date())
         texts = split_question(asked)
         timeline = len(texts) == 1 and is_timeline(asked)
+        if timeline:  # "… after the 2021 disaster?" asks what came after 2021, not only 2021's articles
+            found = from_then_on(found, asked)
+        filters = merge(dates or DateFilter(), found)
         # A timeline wants several dates: it retrieves twice as many passages, and each year of its span.
         retrieval = self.retriever.retrieve(query, (k or self.k) * (2 if timeline else 1), filters or None)
         timings.update(retrieval.timings)

@@ -31,7 +31,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from rag.answer import AnswerSentence
-from rag.dates import MONTH_NAMES, parse_question_dates
+from rag.dates import MONTH_NAMES, DateFilter, parse_question_dates
 from rag.documents import ISO_DATE
 from rag.evidence import Evidence
 from rag.keyword import terms
@@ -47,7 +47,16 @@ _DEVELOPMENT = re.compile(
     r"|\bin\s+de\s+loop\s+(?:van\s+de|der)\s+(?:tijd|jaren)\b|\bdoor\s+de\s+jaren\s+heen\b"
     r"|\bhow\s+(?:did|has|have)\b.*\b(?:develop|developed|change|changed|evolve|evolved|unfold|unfolded)\b"
     r"(?=\s*(?:[?.!]|$|since\b|between\b|from\b|over\b|after\b|in\s+(?:19|20)\d\d))"
-    r"|\bover\s+(?:time|the\s+years)\b|\btime\s?line\b|\bchronolog|\bevolution\s+of\b",
+    r"|\bover\s+(?:time|the\s+years)\b|\btime\s?line\b|\bchronolog|\bevolution\s+of\b"
+    # how something fared, what became of it: "Hoe verging het de Grotestraat sinds de overstroming?",
+    # "What became of Camping De Gele Poort after the flood?" (a blind trial's questions, stop 39)
+    r"|\bhoe\s+(?:verging|vergingen|vergaat|vergaan)\b|\bhoe\s+(?:is|zijn)\b.*\bvergaan\b"
+    r"|\bhow\s+(?:did|has|have)\b.*\bfared?\b|\bwhat\s+(?:became|has\s+become)\s+of\b"
+    r"|\bwat\s+(?:is|werd)\s+er\s+(?:ge)?worden\s+van\b"
+    r"|\bwat\s+werd\s+er\s+van\b(?!.*\b(?:gedaan|gezegd|verwacht|gevonden|gemaakt|vernomen|gebruikt)\b)"
+    # from one event to another: "… van het sluitingsbesluit tot de heropening?"
+    r"|^\s*(?:hoe|wat|how|what)\b.*\bvan\s+(?:het|de)\s+[\w-]+\s+tot\s+(?:en\s+met\s+)?(?:na\s+)?(?:het|de)\s+[\w-]+"
+    r"|^\s*(?:how\s+(?:did|has|have|had|was|were)|what\s+(?:happened|changed))\b.*\bfrom\s+(?:before\s+)?the\s+[\w-]+,?\s+(?:through\s+[^,?]+,?\s+)?to\s+(?:after\s+)?the\s+[\w-]+",
     re.IGNORECASE)
 # "wat gebeurde er …", "what happened …": a timeline only over a span of dates
 _HAPPENED = re.compile(
@@ -61,17 +70,27 @@ _HAPPENED = re.compile(
 _ABOUT_TIME = re.compile(
     r"\b(?:hoe|how|what|wat|did|does|has|have|had|is|zijn|heeft|hebben|er|zich|over"
     r"|ontwikkel\w*|develop\w*|evolu\w*|evolve[ds]?|ge[eë]volueerd|veranderd\w*|verander\w*|change[ds]?|unfold\w*"
-    r"|verliep|verliepen|verlopen|verloop|tijdlijn|tijdsverloop|timeline|time\s?line|chronolog\w*|ontwikkelingen"
+    r"|verging|vergingen|vergaat|vergaan|fared?|geworden|worden|verliep|verliepen|verlopen|verloop|tijdlijn|tijdsverloop|timeline|time\s?line|chronolog\w*|ontwikkelingen"
     r"|gebeurd[e]?|happened|became|werd|geef|give|me|mij|een|a|of|van|in\s+de\s+loop\s+(?:van\s+de|der)\s+(?:tijd|jaren)"
     r"|door\s+de\s+jaren\s+heen|the\s+years|time|sinds|since|tussen|between|from|tot|to|until|and|en|na|after"
     r"|(?:19|20)\d\d)\b", re.IGNORECASE)
+
+
+# Where a development starts or ends is not its subject either: "sinds de overstroming", "van het
+# sluitingsbesluit tot de heropening" (their words drew the sentences about the flood or the closure,
+# not about the staff the question asked after).
+_ANCHORS = re.compile(
+    r"\b(?:sinds|since|after|na|following)\s+(?:de|het|the)\s+[\w-]+(?:\s+(?:van|of|in)\s+(?:[a-z]+\s+)?(?:19|20)\d\d)?"
+    r"|\bvan\s+(?:het|de)\s+[\w-]+\s+tot\s+(?:en\s+met\s+)?(?:na\s+)?(?:het|de)\s+[\w-]+"
+    r"|\bfrom\s+(?:before\s+)?the\s+[\w-]+,?\s+(?:through\s+[^,?]+,?\s+)?to\s+(?:after\s+)?the\s+[\w-]+",
+    re.IGNORECASE)
 
 
 def subject(question: str) -> str:
     """What a development question is about, without what it says about time: "Hoe is de schatting
     van de schade door de Limburgse overstroming in de loop van de tijd veranderd?" -> "de schatting
     de schade door de Limburgse overstroming". The whole question when nothing is left."""
-    rest = re.sub(r"\s+", " ", _ABOUT_TIME.sub(" ", question)).strip(" ?!.,:;")
+    rest = re.sub(r"\s+", " ", _ABOUT_TIME.sub(" ", _ANCHORS.sub(" ", question))).strip(" ?!.,:;")
     return rest if terms(rest) else question
 
 
@@ -88,6 +107,19 @@ def is_timeline(question: str) -> bool:
         span = parse_question_dates(question, None)
         return bool(span.since) and span.since != span.until  # "since 2021", "between 2021 and 2023"
     return False
+
+
+def from_then_on(found: DateFilter, question: str) -> DateFilter:
+    """The dates a development question searches, from the dates found in it (``found``): a single
+    year or month that dates where the development starts ("How did insurance cover … change after
+    the 2021 disaster?", "sinds de overstroming van juli 2021") opens the span to the newest
+    article, since what came after is asked; one asked "in 2023" stays that year."""
+    if not found.since or found.since != found.until or not found.phrase:
+        return found
+    year = found.since[:4]
+    if re.search(rf"\b(?:in|during|tijdens|gedurende)\s+(?:[a-z]+\s+)?{year}\b", question, re.IGNORECASE):
+        return found
+    return DateFilter(found.since, None, found.phrase)
 
 
 def date_label(iso: str | None, language: str) -> str:

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from rag.answer import REFUSALS, AnswerSentence
-from rag.timeline import date_label, dated, in_date_order, is_timeline, subject
+from rag.dates import parse_question_dates
+from rag.timeline import date_label, dated, from_then_on, in_date_order, is_timeline, subject
 from tests.conftest import write_corpus
 from tests.fakes import recording_llm, yes_when
 from tests.test_chain import bot_with
@@ -27,6 +28,13 @@ from tests.test_chain import bot_with
     "What happened between the US and Russia in 2021 and 2023?",
     "How did relations between Moscow and Beijing evolve over time?",
     "Give me a timeline of the Limburg flood aftermath.",
+    "Hoe verging het de winkels in het centrum sinds de ramp?",  # how something fared (stop 39)
+    "How did the shops in the centre fare after the flood?",
+    "What became of the old campsite?",
+    "Wat is er geworden van de plannen voor een nieuw zwembad?",
+    "Wat werd er van het plan om de dijk te verhogen?",
+    "Hoe verging het de vrijwilligers van de eerste oproep tot de opening?",  # from one event to another
+    "How did the club's members get on from the closure to the reopening?",
 ])
 def test_a_question_about_a_development_is_a_timeline(question):
     assert is_timeline(question)
@@ -42,6 +50,9 @@ def test_a_question_about_a_development_is_a_timeline(question):
     "Hoeveel regenbuffers komen er sinds 2021 bij?",
     "Met welke woorden omschreef Xi Jinping de relatie tussen China en Rusland?",
     "Hoe gaat het met Rusland en China?",
+    "Wat werd er van het geld gedaan?",  # "wat werd er van" asks what was done with it
+    "How far is it from the station to the harbour?",  # a span of places, not of events
+    "Welke wegen liepen van het centrum tot de rivier onder water?",
 ])
 def test_an_ordinary_question_is_not_a_timeline(question):
     assert not is_timeline(question)
@@ -198,6 +209,10 @@ def test_a_development_question_without_dates_that_one_article_answers_is_a_plai
     ("What happened with the flood damage in Limburg between 2021 and 2023?", "with the flood damage in Limburg"),
     ("Geef een tijdlijn van de regenbuffers in het Geuldal.", "de regenbuffers in het Geuldal"),
     ("Hoe ontwikkelde het zich sinds 2021?", "Hoe ontwikkelde het zich sinds 2021?"),  # nothing but "het": whole
+    # where it starts and ends is no subject either
+    ("Hoe verging het de medewerkers van zwembad De Wielen van het sluitingsbesluit tot de heropening?",
+     "het de medewerkers zwembad De Wielen"),
+    ("What became of Camping De Gele Poort after the flood?", "Camping De Gele Poort"),
 ])
 def test_the_subject_of_a_development_question_leaves_out_what_it_says_about_time(question, about):
     assert subject(question) == about
@@ -231,3 +246,23 @@ def test_the_judge_decides_which_articles_join_and_the_subject_which_of_their_se
     assert not answer.abstained, answer.abstain_reason
     assert [t["date"] for t in answer.decision["timeline"]] == ["2021-07", "2023-07"]
     assert all("miljoen euro" in c.quote for c in answer.citations), answer.citations
+
+
+@pytest.mark.parametrize("question, since, until", [
+    ("How did insurance cover for small rivers change after the 2021 disaster?", "2021", None),  # from then on
+    ("Hoe verging het de Grotestraat sinds de overstroming van juli 2021?", "2021-07", None),
+    ("Hoe ontwikkelde de relatie zich in 2023?", "2023", "2023"),  # within one year: stays
+    ("How did relations develop during 2023?", "2023", "2023"),
+    ("Wat gebeurde er tussen 2021 en 2023 met de buffers?", "2021", "2023"),  # a span already
+])
+def test_a_single_year_a_development_starts_from_opens_the_span(question, since, until):
+    found = from_then_on(parse_question_dates(question, "2026-10"), question)
+    assert (found.since, found.until) == (since, until)
+
+
+def test_a_timeline_after_an_event_of_one_year_also_finds_the_later_articles(tmp_path):
+    corpus = write_corpus(tmp_path / "corpus", DAMAGE)  # 2021 and 2023
+    answer = bot_with(tmp_path, corpus, k=4).ask("Hoe veranderde de schatting van de schade na de overstroming van 2021?")
+    assert {s.date for s in answer.sources} == {"2021-07", "2023-07"}  # kept to 2021, the 2023 article was not searched
+    assert "2023-07" in [t["date"] for t in answer.decision["timeline"]], answer.answer
+    assert answer.filters["since"] == "2021" and answer.filters["until"] is None
