@@ -582,7 +582,8 @@ class AnswerChain:
             chosen = [i for i, p_best in best.items() if passes and p_best >= TIMELINE_JOIN_P]
             answer.decision = {"p_answer": round(max(p.values(), default=0.0), 4), "threshold": self.answer_threshold,
                                "judge": "p_yes", "candidates": [{"source": evidence.units[i].source, "text": evidence.units[i].text,
-                                               "p_yes": round(p[i], 4)} for i in flat]}
+                                               "p_yes": round(p[i], 4), **({"line": True} if i in chosen else {})}
+                                              for i in flat]}
             answer.timings["decide"] = time.perf_counter() - t0
         if not chosen:
             yield self._refuse(answer, "no_article_answers")

@@ -309,7 +309,8 @@ def test_why_view_shows_the_decision_per_candidate_and_the_dropped_sentences_as_
             {"source": 2, "text": "Lavrov kwam niet.", "p_yes": 0.7, "correction": True},
             {"source": 3, "text": "Blinken was in de regio.", "p_yes": 0.8, "off_point": True},
             {"source": 3, "text": "Blinken zal Lavrov volgende week zien.", "p_yes": 0.85, "ahead": True},
-            {"source": 3, "text": "Het Witte Huis had daar geen trek in.", "p_yes": 0.6, "follows": True}]},
+            {"source": 3, "text": "Het Witte Huis had daar geen trek in.", "p_yes": 0.6, "follows": True},
+            {"source": 3, "text": "De schade kwam uit op 83 miljoen.", "p_yes": 0.3, "line": True}]},
         dropped=[AnswerSentence(text="GEHACKT <script>", supported=False, note="no source supports this")])
     html = render.why_html(answer)
     assert "P = 0.91" in html and "drempel 0.5" in html and "0.12" in html
@@ -320,6 +321,7 @@ def test_why_view_shows_the_decision_per_candidate_and_the_dropped_sentences_as_
     assert html.count("deelt alleen het onderwerp") == 1 and "Blinken was in de regio. <span" in html  # rag.decide.off_point
     assert html.count("kijkt alleen vooruit") == 1 and "volgende week zien. <span" in html  # rag.modality
     assert html.count("volgt op een zin") == 1 and "geen trek in. <span" in html  # rag.evidence.carried
+    assert html.count("de regel van dit artikel") == 1 and "83 miljoen. <span" in html  # a timeline's line
     assert "verborgen toestand" not in html  # P(Yes): nothing to say
 
 

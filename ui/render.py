@@ -61,6 +61,8 @@ _LABELS = [  # (key, nl, en)
     ("off_point", "deelt alleen het onderwerp met de vraag: later gekozen", "shares only the subject with the question: picked later"),
     ("ahead", "kijkt alleen vooruit: zegt niet of het gebeurde", "only looks ahead: does not say whether it happened"),
     ("follows", "volgt op een zin over de vraag: daarom voorgelegd", "goes on from a sentence on the question: judged for that"),
+    ("line", "de regel van dit artikel in de tijdlijn: de zin die het meest over het onderwerp gaat",
+     "this article's line in the timeline: its sentence most about the subject"),
     ("whole", "de hele vraag, gelezen door de probe: P = {p:.2f}", "the whole question, read by the probe: P = {p:.2f}"),
     ("why_next", "Een waarom-vraag: ook de zin na de gekozen zin gaat naar het model",
      "A why question: the sentence after the chosen one goes to the model too"),
@@ -320,6 +322,7 @@ def why_html(answer: Answer) -> str:
                    + (f' <span class="nr-dim">({lab["off_point"]})</span>' if c.get("off_point") else "")
                    + (f' <span class="nr-dim">({lab["ahead"]})</span>' if c.get("ahead") else "")
                    + (f' <span class="nr-dim">({lab["follows"]})</span>' if c.get("follows") else "")
+                   + (f' <span class="nr-dim">({lab["line"]})</span>' if c.get("line") else "")
                    + '</td></tr>' for c in d["candidates"])
         out.append("</tbody></table>")
     if after := answer.decision.get("why_next"):  # a why question: the sentence after the chosen one
