@@ -28,10 +28,11 @@ import threading
 import time
 import unicodedata
 import weakref
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from rag import keyword_query
 from rag.documents import date_range
@@ -184,20 +185,41 @@ def _create(db: sqlite3.Connection) -> None:
             db.execute(statement)
 
 
-@contextmanager
-def _immediate(db: sqlite3.Connection, wait: float = 60.0) -> Iterator[None]:
-    """A write transaction on ``db``, waiting up to ``wait`` s for another writer."""
+T = TypeVar("T")
+
+
+def _busy(exc: sqlite3.OperationalError) -> bool:
+    """Another process holds the file locked (for a moment: a write, a checkpoint, a switch to WAL)."""
+    return "locked" in str(exc) or "busy" in str(exc)
+
+
+BUSY_WAIT = 60.0  # s a connect or a read waits for another process's lock before it gives up
+
+
+def _patiently(op: Callable[[], T], wait: float = BUSY_WAIT) -> T:
+    """``op()``, tried again while the file is locked by another process, up to ``wait`` s. The
+    connections' own busy timeout is short (0.2 s) so that a writer's wait can be bounded; a connect
+    (``PRAGMA journal_mode``) or a read that met another process's write on a loaded machine failed
+    with "database is locked" (CI, three processes updating at once)."""
     deadline = time.monotonic() + wait
     while True:
         try:
-            db.execute("BEGIN IMMEDIATE")
-            break
+            return op()
         except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) and "busy" not in str(exc):
+            if not _busy(exc) or time.monotonic() >= deadline:
                 raise
-            if time.monotonic() >= deadline:
-                raise TimeoutError("the keyword index is being updated by another process") from exc
             time.sleep(0.05)
+
+
+@contextmanager
+def _immediate(db: sqlite3.Connection, wait: float = 60.0) -> Iterator[None]:
+    """A write transaction on ``db``, waiting up to ``wait`` s for another writer."""
+    try:
+        _patiently(lambda: db.execute("BEGIN IMMEDIATE"), wait)
+    except sqlite3.OperationalError as exc:
+        if not _busy(exc):
+            raise
+        raise TimeoutError("the keyword index is being updated by another process") from exc
     try:
         yield
     except BaseException:
@@ -262,9 +284,9 @@ class KeywordIndex:
                              check_same_thread=False, factory=_Connection)
         with self._connections_lock:
             self._connections.add(db)
-        db.execute("PRAGMA journal_mode=WAL")
+        _patiently(lambda: db.execute("PRAGMA journal_mode=WAL"))
         db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: a killed process loses nothing committed
-        if db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:  # new, or another layout
+        if _patiently(lambda: db.execute("PRAGMA user_version").fetchone()[0]) != SCHEMA_VERSION:  # new, or another layout
             with _immediate(db):
                 # asked again inside the transaction: another process may have made the file while this
                 # one waited for it, and filled it (clearing it then lost that process's first write)
@@ -287,9 +309,9 @@ class KeywordIndex:
     def _guarded(self, op):
         """Run ``op(db)``; a damaged file is set aside once and ``op`` runs on the new one."""
         try:
-            return op(self._db())
+            return _patiently(lambda: op(self._db()))  # another process's write: wait for it
         except (sqlite3.OperationalError, sqlite3.ProgrammingError):
-            raise  # busy, locked, disk full, closed under us: not damage
+            raise  # still locked, disk full, closed under us: not damage
         except sqlite3.DatabaseError as exc:
             self._set_aside(exc)
             return op(self._db())

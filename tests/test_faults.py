@@ -570,3 +570,26 @@ def test_refused_uploads_leave_nothing_on_disk(fake_bot) -> None:
     assert all(not line.startswith("/") for line in report["skipped"])  # no server paths
     uploads = fake_bot.settings.home / "uploads"
     assert sorted(p.name for p in uploads.rglob("*")) == ["goed.txt"]
+
+
+def test_a_reader_waits_for_another_processs_lock_instead_of_failing(tmp_path) -> None:
+    """The connections' busy timeout is 0.2 s; a connect (its switch to WAL) that met another
+    process's lock on a loaded machine failed with "database is locked" (CI, stop 39)."""
+    import sqlite3
+    import threading
+
+    from rag.keyword import FILENAME, KeywordIndex
+
+    folder = tmp_path / "kw"
+    folder.mkdir()
+    holder = sqlite3.connect(folder / FILENAME, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN EXCLUSIVE")  # a new file, not yet WAL: nobody may read it or switch it to WAL
+    release = threading.Timer(1.0, lambda: holder.execute("COMMIT"))
+    release.start()
+    try:
+        t0 = time.monotonic()
+        assert KeywordIndex(folder).count() == 0
+        assert time.monotonic() - t0 >= 0.5  # it did wait for the lock (a lower bound: never flaky)
+    finally:
+        release.join()
+        holder.close()
