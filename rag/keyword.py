@@ -284,9 +284,9 @@ class KeywordIndex:
                              check_same_thread=False, factory=_Connection)
         with self._connections_lock:
             self._connections.add(db)
-        _patiently(lambda: db.execute("PRAGMA journal_mode=WAL"))
+        db.execute("PRAGMA journal_mode=WAL")  # locked by another process: ``_guarded`` connects again
         db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: a killed process loses nothing committed
-        if _patiently(lambda: db.execute("PRAGMA user_version").fetchone()[0]) != SCHEMA_VERSION:  # new, or another layout
+        if db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:  # new, or another layout
             with _immediate(db):
                 # asked again inside the transaction: another process may have made the file while this
                 # one waited for it, and filled it (clearing it then lost that process's first write)

@@ -42,6 +42,8 @@ _EVENT_NL = (r"[\w-]*(?:besluit|sluiting|opening|ramp|overstroming|watersnood|st
              r"|aankondiging|invasie|oorlog|staking|crisis|brand|aanslag|start|begin|presentatie|akkoord)")
 _EVENT_EN = (r"(?:[\w-]+\s+)?(?:closure|closing|reopening|opening|decision|vote|ruling|floods?|flooding|disaster"
              r"|announcement|elections?|invasion|war|strike|crisis|fire|attack|start|beginning|approval|agreement)")
+_SPAN = (rf"\bvan\s+(?:het|de)\s+{_EVENT_NL}\s+tot\s+(?:en\s+met\s+)?(?:na\s+)?(?:het|de)\s+{_EVENT_NL}"
+         rf"|\bfrom\s+(?:before\s+)?the\s+{_EVENT_EN},?\s+(?:through\s+[^,?]+,?\s+)?to\s+(?:after\s+)?the\s+{_EVENT_EN}")
 # "hoe ontwikkelde X zich", "hoe heeft X zich ontwikkeld", "het verloop", "how did X change since …".
 # "How did the act change the rules?" changes something: the English verb must end the question or
 # be followed by a date word, so only the intransitive "how did X change (since 2021)?" counts.
@@ -60,8 +62,7 @@ _DEVELOPMENT = re.compile(
     r"|\bhoe\s+(?:verging|vergaat)\s+het\b|\bhoe\s+is\s+het\s+(?:de|het|hem|haar|hen|hun|ze|die|dat|deze)\b.*\bvergaan\b"
     r"|\bhow\s+(?:did|has|have)\b.*(?<!the )(?<!a )(?<!bus )(?<!air )(?<!train )(?<!taxi )(?<!ticket )\bfared?(?=\s*(?:[?.!]|$|since\b|after\b|over\b|between\b|from\b|in\s+(?:19|20)\d\d))"
     r"|\bwhat\s+(?:became|has\s+become)\s+of\b|\bwat\s+(?:is|werd)\s+er\s+(?:ge)?worden\s+van\b"
-    rf"|\bvan\s+(?:het|de)\s+{_EVENT_NL}\s+tot\s+(?:en\s+met\s+)?(?:na\s+)?(?:het|de)\s+{_EVENT_NL}"
-    rf"|\bfrom\s+(?:before\s+)?the\s+{_EVENT_EN},?\s+(?:through\s+[^,?]+,?\s+)?to\s+(?:after\s+)?the\s+{_EVENT_EN}",
+    r"|" + _SPAN,  # from one event to another
     re.IGNORECASE)
 # "wat gebeurde er …", "what happened …": a timeline only over a span of dates
 _HAPPENED = re.compile(
@@ -86,13 +87,11 @@ _ABOUT_TIME = re.compile(
 # sluitingsbesluit tot de heropening" (their words drew the sentences about the flood or the closure,
 # not about the staff the question asked after).
 _START = r"\b(?:sinds|since|after|na|following)\s+(?:de|het|the)\s+(?:(?:19|20)\d\d\s+)?[\w-]+(?:\s+(?:van|of|in)\s+(?:[a-z]+\s+)?(?:19|20)\d\d)?"
-_ANCHORS = re.compile(
-    _START + rf"|\bvan\s+(?:het|de)\s+{_EVENT_NL}\s+tot\s+(?:en\s+met\s+)?(?:na\s+)?(?:het|de)\s+{_EVENT_NL}"
-    rf"|\bfrom\s+(?:before\s+)?the\s+{_EVENT_EN},?\s+(?:through\s+[^,?]+,?\s+)?to\s+(?:after\s+)?the\s+{_EVENT_EN}",
-    re.IGNORECASE)
-# what no line can be about: "What became of them after the flood?" leaves only "them"
-_EMPTY = frozenset("hij zij ze hem haar hen hun het die dat deze dit daar daarna toen nu he she it they him her them "
-                   "his its their there then now afterwards later".split())
+_ANCHORS = re.compile(_START + "|" + _SPAN, re.IGNORECASE)
+# what no line can be about: "What became of them after the flood?" leaves only "them" (stemmed as
+# ``terms`` stems, so that "afterwards" is "afterward" here too)
+_EMPTY = frozenset(terms("hij zij ze hem haar hen hun het die dat deze dit daar daarna toen nu he she it they him "
+                         "her them his its their there then now afterwards later"))
 
 
 def subject(question: str) -> str:

@@ -221,6 +221,7 @@ def test_a_development_question_without_dates_that_one_article_answers_is_a_plai
      "het de medewerkers zwembad De Wielen"),
     ("What became of Camping De Gele Poort after the flood?", "Camping De Gele Poort"),
     ("What became of them after the flood?", "What became of them after the flood?"),  # only a pronoun: whole
+    ("What became of it afterwards?", "What became of it afterwards?"),  # "afterwards" stems to "afterward"
     ("What became of the Van Gogh museum plan?", "the Van Gogh museum plan"),  # a name's "Van" stays
 ])
 def test_the_subject_of_a_development_question_leaves_out_what_it_says_about_time(question, about):
