@@ -96,7 +96,7 @@ class HashedWords(Embeddings):
 def vocabulary(n: int = 40_000, seed: int = 7) -> list[str]:
     """Dutch function words at the top ranks (as in real text, about half the tokens, dropped by the
     analyzer), then made-up content words."""
-    from bm25s.stopwords import STOPWORDS_DUTCH
+    from rag.stopwords import DUTCH
 
     rng = random.Random(seed)
     onsets = ["", "b", "d", "g", "h", "k", "l", "m", "n", "p", "r", "s", "t", "v", "w", "z", "st", "sch", "kr", "gr"]
@@ -106,7 +106,7 @@ def vocabulary(n: int = 40_000, seed: int = 7) -> list[str]:
     while len(words) < n:
         words.add("".join(rng.choice(onsets) + rng.choice(vowels) + rng.choice(codas)
                           for _ in range(rng.choice((1, 2, 2, 3, 3, 4)))))
-    function = sorted(set(STOPWORDS_DUTCH))
+    function = sorted(DUTCH)
     return function + sorted(words - set(function))[:n - len(function)]
 
 

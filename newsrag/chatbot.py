@@ -187,7 +187,7 @@ class Chatbot:
         mode = mode or self.settings.answer_mode
         self.embeddings.embed_query("warm up")  # loads the model and runs it once (first-run allocations)
         if not self.is_empty():
-            self.retriever.retrieve("warm up", 1)  # keyword index, Chroma's vector segment, bm25s imports
+            self.retriever.retrieve("warm up", 1)  # keyword index, Chroma's vector segment
         self.newest_date()
         self.chain(mode)  # imports the chain (LangChain's chat-model classes) and builds the mode's model
         llm = self.llm_for(mode)

@@ -49,7 +49,7 @@ def _settings(ctx: click.Context, **overrides) -> Settings:
 def cli(ctx: click.Context, home: Path | None, verbose: bool) -> None:
     """Ask questions about news articles, in Dutch or English, with checked citations."""
     handler = logging.StreamHandler()
-    handler.setLevel(logging.INFO if verbose else logging.WARNING)  # on the handler: bm25s sets its own logger to DEBUG
+    handler.setLevel(logging.INFO if verbose else logging.WARNING)  # on the handler: some libraries set their own loggers to DEBUG
     logging.basicConfig(level=handler.level, format="%(levelname)s %(name)s: %(message)s", handlers=[handler])
     ctx.obj = {"home": home.resolve() if home else None}
 

@@ -60,9 +60,9 @@ CREATE TABLE IF NOT EXISTS state(key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 @functools.lru_cache(maxsize=1)
 def stopwords() -> frozenset[str]:
     """Dutch and English function words ("de", "het", "the"), lower case."""
-    from bm25s.stopwords import STOPWORDS_DUTCH, STOPWORDS_EN
+    from rag.stopwords import DUTCH, ENGLISH
 
-    return frozenset(STOPWORDS_DUTCH) | frozenset(STOPWORDS_EN)
+    return DUTCH | ENGLISH
 
 
 @functools.lru_cache(maxsize=1)

@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from newsrag.setup.onnx_build import build_onnx
+from newsrag.setup.onnx_build import build_onnx, write_latin_tokenizer
 from rag import providers
 from rag.errors import ConfigError
-from rag.onnx_embedder import DIRNAME, OnnxE5Embeddings
+from rag.onnx_embedder import DIRNAME, TOKENIZER_FILE, E5Tokens, OnnxE5Embeddings
 from tests.conftest import E5_PATH, MODELS, make_settings
 
 QUESTIONS = ["How much extra money did Blinken promise the region?",
@@ -45,10 +45,37 @@ def test_vectors_agree_with_sentence_transformers(onnx_embedder, real_embeddings
 
 def test_tokens_match_sentence_transformers_including_truncation(onnx_embedder, real_embeddings) -> None:
     texts = ["passage: " + p for p in PASSAGES]
-    ours = [e.ids for e in onnx_embedder._tokenizer.encode_batch(texts)]
+    ours = onnx_embedder.tokens.ids(texts)
     theirs = real_embeddings._model.tokenizer(texts, truncation=True, max_length=512)["input_ids"]
     assert ours == [list(t) for t in theirs]
     assert max(len(t) for t in ours) == 512
+
+
+def test_the_latin_subset_splits_every_text_as_the_whole_tokenizer(onnx_embedder) -> None:
+    tokens = E5Tokens(onnx_embedder.tokens._folder, 512)
+    assert tokens.uses_subset
+    latin = ["passage: " + p for p in PASSAGES] + [
+        "", "query: Wat zei Zelensky — „geen vrede zonder terugtrekking” … (€25 miljoen)?",
+        "naïve café Ærø Œuvre straße Nguyễn ½ ² ﬁne", "  \t spaties\n\nen regels  "]
+    tokens.ids(latin)
+    assert "whole" not in vars(tokens)  # Latin text never loads the whole vocabulary
+    cut = " ".join(["Het kabinet debatteerde over de begroting."] * 60)
+    other = ["Путин и Си Цзиньпин", "习近平访问莫斯科", "een emoji 😀 erin", "Moskou (Москва) zei",
+             cut + " Москва", cut[:1400] + "Москва" + cut[1400:]]  # a foreign word past and at the 512th token
+    texts = latin + other
+    assert tokens.ids(texts) == [e.ids for e in tokens.whole.encode_batch(texts)]
+    assert max(len(t) for t in tokens.ids(texts)) == 512
+
+
+def test_setup_adds_the_subset_to_a_folder_without_it(onnx_folder: Path, tmp_path: Path) -> None:
+    (tmp_path / TOKENIZER_FILE).symlink_to(onnx_folder / TOKENIZER_FILE)
+    before = E5Tokens(tmp_path, 512)
+    assert not before.uses_subset
+    write_latin_tokenizer(tmp_path)
+    after = E5Tokens(tmp_path, 512)
+    assert after.uses_subset and not any(tmp_path.glob(".*tmp*"))
+    texts = ["query: Wie won de verkiezingen in Ierland?", "Путин", "passage: " + PASSAGES[-1]]
+    assert after.ids(texts) == before.ids(texts)
 
 
 def test_query_ranking_matches_the_reference(onnx_embedder, real_embeddings) -> None:
