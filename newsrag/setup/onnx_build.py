@@ -201,7 +201,10 @@ def build_onnx(src: Path, dest: Path) -> Path:
     src, dest = Path(src).expanduser().resolve(), Path(dest).expanduser().resolve()
     if is_complete(dest):
         if not (dest / LATIN_TOKENIZER_FILE).is_file():
-            write_latin_tokenizer(dest)  # a folder verified before the subset existed
+            try:
+                write_latin_tokenizer(dest)  # a folder verified before the subset existed
+            except OSError:
+                pass  # a read-only folder: the whole tokenizer is used, a little slower to load
         return dest
     if not (src / "config.json").is_file():
         raise ConfigError(f"embedding model folder {src} does not exist: build it first (`newsrag setup`)")
