@@ -69,10 +69,12 @@ MAX_QUESTION_CHARS = 2000
 PART_HITS = 2  # extra passages a part of a two-part question may add to the sources
 MAX_SPAN_YEARS = 6  # a timeline question searches each year of its span, up to this many
 TIMELINE_MARGIN = 0.05  # a timeline's articles: those whose best sentence is this close to the best one
-# The 1.5B judge rarely says one sentence answers "how did X develop?" (P 0.14-0.41 on the sample
-# articles): a timeline is answered when its best line passes the answer threshold, and another
-# article's line joins at this lower P. Set on one question so far; to calibrate on the timeline set.
-TIMELINE_JOIN_P = 0.2
+# The 1.5B judge rarely says one sentence answers "how did X develop?" (P 0.1-0.4 for most lines): a
+# timeline is answered when its best line passes the answer threshold, and then every article close
+# to the best joins unless the judge is sure none of its sentences answers. On the 19 training
+# timelines 0.2 -> 0.1 gained one (7 -> 8, a 2021 line judged 0.12); the blind timeline_trial2 is the
+# same at 0.2 and 0 (docs/eval.md, stop 40).
+TIMELINE_JOIN_P = 0.1
 # A sentence already in the answer for one part answers another part too when it is that part's best
 # and judged at least this likely for it (as a timeline's other articles join at a lower P): the
 # Kazakhstan sentence that also says "waar veel mensen van Russische afkomst wonen" scored 0.29.

@@ -131,8 +131,9 @@ def test_each_article_gives_one_dated_cited_line_oldest_first(tmp_path, corpus):
     assert len(phrased) == 2 and "sancties" in phrased[0] and "reis" in phrased[1]  # one sentence each
 
 
-def test_an_article_no_sentence_of_answers_is_left_out(tmp_path, corpus):
-    llm = recording_llm("De relatie tussen Rusland en China werd hechter door de sancties [1].", yes=yes_when("sancties"))
+def test_an_article_the_judge_is_sure_does_not_answer_is_left_out(tmp_path, corpus):
+    llm = recording_llm("De relatie tussen Rusland en China werd hechter door de sancties [1].",
+                        yes=lambda s: 0.95 if "sancties" in s else 0.05)
     answer = bot_with(tmp_path, corpus, llm, k=4).ask(Q_NL)
     assert [doc_of(answer, n) for n in (t["n"] for t in answer.decision["timeline"])] == ["relatie_2021"]
     assert "haven" not in answer.answer and "reis" not in answer.answer
@@ -142,7 +143,7 @@ def test_once_the_best_line_passes_another_article_joins_at_a_lower_p(tmp_path, 
     # the 1.5B judge rarely calls one sentence an answer to "how did X develop?" (rag.chain.TIMELINE_JOIN_P)
     llm = recording_llm("De relatie tussen Rusland en China werd hechter door de sancties [1].",
                         "De relatie tussen Rusland en China werd hechter door de reis [1].",
-                        yes=lambda s: 0.9 if "sancties" in s else 0.25 if "reis" in s else 0.1)
+                        yes=lambda s: 0.9 if "sancties" in s else 0.12 if "reis" in s else 0.05)
     answer = bot_with(tmp_path, corpus, llm, k=4).ask(Q_NL)
     assert [t["date"] for t in answer.decision["timeline"]] == ["2021-03", "2023-03"]
 
