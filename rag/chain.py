@@ -76,7 +76,7 @@ TIMELINE_MARGIN = 0.05  # a timeline's articles: those whose best sentence is th
 # same at 0.2 and 0 (docs/eval.md, stop 40).
 TIMELINE_JOIN_P = 0.1
 # A sentence already in the answer for one part answers another part too when it is that part's best
-# and judged at least this likely for it (as a timeline's other articles join at a lower P): the
+# and judged at least this likely for it (as a timeline's other articles join at a low P): the
 # Kazakhstan sentence that also says "waar veel mensen van Russische afkomst wonen" scored 0.29.
 SHARED_P = 0.2
 # The phrasing model saying that what it was shown holds no answer: "The sentences do not provide any

@@ -12,8 +12,8 @@ marker set-up writes once the vectors match):
   and quantizing it (Gather) hurt ranking;
 * ``tokenizer.json`` (XLM-R, run by the ``tokenizers`` package) and ``newsrag-onnx.json``;
 * ``tokenizer-latin.json`` + ``tokenizer-latin-ids.npy`` (optional, written by set-up): the same
-  tokenizer with only the vocabulary's Latin-script pieces (112k of 250k), which loads in a quarter of
-  the time (0.19 s against 0.66 s, most of a one-shot question's tokenizer cost). See :class:`E5Tokens`.
+  tokenizer with only the vocabulary's Latin-script pieces (117k of 250k), which loads in under a third
+  of the time (0.19 s against 0.66 s, most of a one-shot question's tokenizer cost). See :class:`E5Tokens`.
 
 Same vectors as :class:`rag.embedder.E5Embeddings` up to the int8 rounding (cosine ≥ 0.99, checked at
 set-up): ``query: `` / ``passage: `` prefixes, at most 512 tokens, mean pooling over the attention
@@ -61,8 +61,8 @@ class E5Tokens:
     ``max_length``), read first with the Latin-script subset of the vocabulary when set-up wrote it.
 
     Exact, not an approximation: the subset holds every piece made only of Latin-script characters,
-    punctuation and digits (plus the special pieces and the lowest-scored piece, which sets the penalty
-    of an unknown character). A text whose normalized characters are all of that kind is matched by the
+    punctuation and digits (``newsrag.setup.onnx_build._latin``), the special pieces, and a piece of the
+    lowest score (which sets the penalty of an unknown character: the same in both). A text whose normalized characters are all of that kind is matched by the
     same pieces in both vocabularies, so the unigram model picks the same split. A text with any other
     character (Cyrillic, Chinese, an emoji) gets ``<unk>`` from the subset, since no piece covers that
     character, and only then is the whole tokenizer loaded and asked. Truncation comes after the check,
@@ -73,8 +73,7 @@ class E5Tokens:
 
         self._folder = folder
         self.max_length = max_length
-        self._subset: Any = None
-        self._to_whole: np.ndarray | None = None
+        self._subset: Any = None  # with _to_whole and _unk, or None: the whole tokenizer only
         if (folder / LATIN_TOKENIZER_FILE).is_file() and (folder / LATIN_IDS_FILE).is_file():
             self._subset = Tokenizer.from_file(str(folder / LATIN_TOKENIZER_FILE))
             self._subset.no_padding()
@@ -97,17 +96,16 @@ class E5Tokens:
         return self._subset is not None
 
     def ids(self, texts: list[str]) -> list[list[int]]:
-        subset, to_whole = self._subset, self._to_whole
-        if subset is None or to_whole is None:
+        if self._subset is None:
             return [e.ids for e in self.whole.encode_batch(texts)]
         out: list[list[int]] = []
         missed: list[int] = []
-        for i, encoding in enumerate(subset.encode_batch(texts)):
+        for i, encoding in enumerate(self._subset.encode_batch(texts)):
             if self._unk in encoding.ids:
                 missed.append(i)
                 out.append([])
                 continue
-            ids = to_whole[encoding.ids].tolist()
+            ids = self._to_whole[encoding.ids].tolist()
             out.append(ids if len(ids) <= self.max_length else ids[:self.max_length - 1] + ids[-1:])
         for i, encoding in zip(missed, self.whole.encode_batch([texts[i] for i in missed]) if missed else []):
             out[i] = encoding.ids

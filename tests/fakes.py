@@ -92,5 +92,5 @@ def recording_llm(*replies: str, yes: Callable[[str], float] = lambda sentence: 
 
 
 def yes_when(*words: str) -> Callable[[str], float]:
-    """A judge that says a sentence answers (P 0.95) when it holds one of ``words``, else not (0.1)."""
-    return lambda sentence: 0.95 if any(w in sentence for w in words) else 0.1
+    """A judge that says a sentence answers (P 0.95) when it holds one of ``words``, else not (0.05)."""
+    return lambda sentence: 0.95 if any(w in sentence for w in words) else 0.05

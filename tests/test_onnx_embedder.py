@@ -59,9 +59,13 @@ def test_the_latin_subset_splits_every_text_as_the_whole_tokenizer(onnx_embedder
         "naïve café Ærø Œuvre straße Nguyễn ½ ² ﬁne", "  \t spaties\n\nen regels  "]
     tokens.ids(latin)
     assert "whole" not in vars(tokens)  # Latin text never loads the whole vocabulary
-    cut = " ".join(["Het kabinet debatteerde over de begroting."] * 60)
+    words = " ".join(["Het kabinet debatteerde over de begroting."] * 60).split(" ")
+    untruncated = E5Tokens(tokens._folder, 10_000)
+    last = next(j for j in range(len(words)) if len(untruncated.ids([" ".join(words[:j + 1])])[0]) > 511)
+    # a Cyrillic letter glued to each word around the 512th token: before, inside and past the cut
+    glued = [" ".join(words[:j] + [words[j] + "ж"] + words[j + 1:]) for j in range(last - 3, last + 4)]
     other = ["Путин и Си Цзиньпин", "习近平访问莫斯科", "een emoji 😀 erin", "Moskou (Москва) zei",
-             cut + " Москва", cut[:1400] + "Москва" + cut[1400:]]  # a foreign word past and at the 512th token
+             "het werd −3 graden, µ en →", *glued]
     texts = latin + other
     assert tokens.ids(texts) == [e.ids for e in tokens.whole.encode_batch(texts)]
     assert max(len(t) for t in tokens.ids(texts)) == 512
