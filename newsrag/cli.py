@@ -214,6 +214,7 @@ def ask(ctx: click.Context, question: str, mode: str | None, since: str | None, 
     settings = _settings(ctx, answer_mode=mode)
     history = _read_history(history_file) if history_file else []
     answer = None
+    streamed = []
     with Chatbot.from_settings(settings) as bot:
         if bot.is_empty():
             raise ConfigError(f"the index at {settings.where()} is empty: fill it first with "
@@ -221,6 +222,7 @@ def ask(ctx: click.Context, question: str, mode: str | None, since: str | None, 
         for event in bot.stream(question, history, since=since, until=until, k=k):
             if event.kind == "token" and not as_json:
                 console.out(event.token, end="", highlight=False)
+                streamed.append(event.token)
             elif event.kind == "answer":
                 answer = event.answer
     if answer is None:
@@ -229,7 +231,9 @@ def ask(ctx: click.Context, question: str, mode: str | None, since: str | None, 
         console.out(answer.model_dump_json(indent=2), highlight=False)
         return
     console.print()
-    console.print(Text("\n" + answer.answer, style="bold"))
+    if "".join(streamed).strip() != answer.answer.strip():  # not streamed as it stands (e.g. a refusal)
+        console.print(Text("\n" + answer.answer, style="bold"))
+    console.print()
     also = {s.n: s.also_in for s in answer.sources}
     for c in answer.citations:
         console.print(Text(f"[{c.n}] {c.title} ({c.date or '?'}, {c.doc_id}): “{c.quote}”"))

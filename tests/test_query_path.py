@@ -64,6 +64,9 @@ def test_one_shot_commands_import_no_torch(onnx_home: Path, args) -> None:
     probe = run_probe(onnx_home, *args)
     assert probe["code"] == 0, probe["stdout"]
     assert "25 miljoen dollar" in " ".join(probe["stdout"].split())
+    if args[0] == "ask":  # the streamed answer is not printed a second time under it
+        answer = " ".join(probe["stdout"].splitlines()[0].split())
+        assert "[1]" in answer and " ".join(probe["stdout"].split()).count(answer) == 1, probe["stdout"]
     assert not set(HEAVY) & set(probe["modules"]), [m for m in probe["modules"] if m in HEAVY]
     assert probe["embedders"] == ["rag.onnx_embedder"]
 
