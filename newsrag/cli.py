@@ -222,7 +222,7 @@ def ask(ctx: click.Context, question: str, mode: str | None, since: str | None, 
         for event in bot.stream(question, history, since=since, until=until, k=k):
             if event.kind == "token" and not as_json:
                 console.out(event.token, end="", highlight=False)
-                streamed.append(event.token)
+                streamed.append(event.token or "")
             elif event.kind == "answer":
                 answer = event.answer
     if answer is None:
