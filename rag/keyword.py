@@ -36,6 +36,7 @@ from typing import TypeVar
 
 from rag import keyword_query
 from rag.documents import date_range
+from rag.stopwords import DUTCH, ENGLISH
 
 log = logging.getLogger(__name__)
 
@@ -57,12 +58,12 @@ CREATE TABLE IF NOT EXISTS state(key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 """
 
 
-@functools.lru_cache(maxsize=1)
+_STOPWORDS = DUTCH | ENGLISH
+
+
 def stopwords() -> frozenset[str]:
     """Dutch and English function words ("de", "het", "the"), lower case."""
-    from rag.stopwords import DUTCH, ENGLISH
-
-    return DUTCH | ENGLISH
+    return _STOPWORDS
 
 
 @functools.lru_cache(maxsize=1)
@@ -186,14 +187,12 @@ def _create(db: sqlite3.Connection) -> None:
 
 
 T = TypeVar("T")
+BUSY_WAIT = 60.0  # s a connect, a read or a write transaction waits for another process's lock
 
 
 def _busy(exc: sqlite3.OperationalError) -> bool:
     """Another process holds the file locked (for a moment: a write, a checkpoint, a switch to WAL)."""
     return "locked" in str(exc) or "busy" in str(exc)
-
-
-BUSY_WAIT = 60.0  # s a connect or a read waits for another process's lock before it gives up
 
 
 def _patiently(op: Callable[[], T], wait: float = BUSY_WAIT) -> T:
@@ -212,7 +211,7 @@ def _patiently(op: Callable[[], T], wait: float = BUSY_WAIT) -> T:
 
 
 @contextmanager
-def _immediate(db: sqlite3.Connection, wait: float = 60.0) -> Iterator[None]:
+def _immediate(db: sqlite3.Connection, wait: float = BUSY_WAIT) -> Iterator[None]:
     """A write transaction on ``db``, waiting up to ``wait`` s for another writer."""
     try:
         _patiently(lambda: db.execute("BEGIN IMMEDIATE"), wait)

@@ -62,8 +62,9 @@ class E5Tokens:
 
     Exact, not an approximation: the subset holds every piece made only of Latin-script characters,
     punctuation and digits (``newsrag.setup.onnx_build._latin``), the special pieces, and a piece of the
-    lowest score (which sets the penalty of an unknown character: the same in both). A text whose normalized characters are all of that kind is matched by the
-    same pieces in both vocabularies, so the unigram model picks the same split. A text with any other
+    lowest score (which sets the penalty of an unknown character: the same in both). A text whose
+    normalized characters are all of that kind is matched by the same pieces in both vocabularies, so
+    the unigram model picks the same split. A text with any other
     character (Cyrillic, Chinese, an emoji) gets ``<unk>`` from the subset, since no piece covers that
     character, and only then is the whole tokenizer loaded and asked. Truncation comes after the check,
     so a character past the cut cannot change the pieces before it unseen."""

@@ -16,7 +16,7 @@ Steps (``newsrag setup`` runs them after :mod:`newsrag.setup.e5_build`; a verifi
    least ``MIN_COSINE``. If the int8 graph falls short, the fp32 graph is checked instead; if that
    falls short too, set-up fails with the cosine and the text.
 4. :func:`write_latin_tokenizer` writes the tokenizer again with only the Latin-script pieces of its
-   vocabulary, which loads in a quarter of the time (``rag.onnx_embedder.E5Tokens`` says why it splits
+   vocabulary, which loads in under a third of the time (``rag.onnx_embedder.E5Tokens`` says why it splits
    every text as the whole tokenizer does); a verified folder from before it gets it added.
 
 The folder's layout, and what makes it complete, are :mod:`rag.onnx_embedder`'s: the app reads it.
