@@ -82,6 +82,16 @@ def test_setup_adds_the_subset_to_a_folder_without_it(onnx_folder: Path, tmp_pat
     assert after.ids(texts) == before.ids(texts)
 
 
+def test_build_onnx_adds_the_subset_to_a_verified_folder_from_before_it(onnx_folder: Path, tmp_path: Path) -> None:
+    older = tmp_path / DIRNAME  # a verified folder as set-up left it before the subset existed
+    older.mkdir()
+    for file in onnx_folder.iterdir():
+        if not file.name.startswith("tokenizer-latin"):
+            (older / file.name).symlink_to(file)
+    assert build_onnx(E5_PATH, older) == older.resolve()  # reused, not exported again
+    assert E5Tokens(older, 512).uses_subset
+
+
 def test_query_ranking_matches_the_reference(onnx_embedder, real_embeddings) -> None:
     for embedder in (onnx_embedder, real_embeddings):
         scores = np.array(embedder.embed_documents(PASSAGES)) @ np.array(embedder.embed_queries(QUESTIONS)).T
