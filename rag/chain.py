@@ -52,7 +52,7 @@ from rag.decide import (
 )
 from rag.errors import InputError
 from rag.evidence import Evidence, SentenceVectors, Unit, build_evidence, carried, pick_evidence, top_units
-from rag.followup import Message, model_rewrite, needs_history, previous_question, standalone_query
+from rag.followup import Message, model_rewrite, needs_history, previous_question, standalone_query, told_before
 from rag.language import SUPPORTED, detect_language
 from rag.modality import only_ahead
 from rag.names import mentions, name_words, question_names
@@ -216,6 +216,10 @@ class AnswerChain:
         # ("sinds 2021"): they stay words there (without them the 2021 article fell out of the
         # sample articles' Russia-China timeline).
         relevance = evidence.relevance(asked, asked_vector, dated=bool(filters) and not timeline)
+        if needs_history(question, history):  # a follow-up asks something new (``told_before``)
+            told = np.array([told_before(u.text, history) for u in evidence.units], dtype=bool)
+            if told.any() and not told.all():
+                relevance = np.where(told, -np.inf, relevance)
         timings["embed"] = timings.get("embed", 0.0) + time.perf_counter() - t0
         closest = max(retrieval.best_similarity, float(evidence.similarities(retrieval.query_vector).max(initial=0.0)))
         if closest < self.min_score:

@@ -20,7 +20,7 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from rag.keyword import stopwords
+from rag.keyword import stopwords, terms
 from rag.names import NAME, fold
 
 if TYPE_CHECKING:
@@ -43,7 +43,8 @@ _THING = (r"country|countries|commission|committee|city|town|village|region|prov
           r"land|landen|stad|dorp|regio|gebied|provincie|gemeente|bedrijf|organisatie|partij|regering|kabinet|"
           r"leider|vrouw|commissie|rapport|wet|verdrag|bezoek|bijeenkomst|top|oorlog|besluit|voorstel|ploeg|"
           r"wedstrijd|ramp|bond|staking|artikel|article|story|verhaal|stichting|foundation|co[oö]peratie|cooperative|"
-          r"vereniging|association|club|fonds|fund|project|ontwikkelaar|developer|school|raad|council|actiegroep")
+          r"vereniging|association|club|fonds|fund|project|ontwikkelaar|developer|school|raad|council|actiegroep|"
+          r"one|ones")  # "how often does that one run?" (a blind trial's follow-up, searched alone)
 # "volgens het artikel", "the article": the article of the answer before.
 _POINTER_PHRASE = re.compile(rf"(?i:\b(that|this|those|these|dat|die|deze|dit)\s+({_THING})(['’]?s)?\b)(?!\s+[A-Z])"
                              r"|(?i:\b(het|the)\s+(artikel|article)\b)(?!\s*\d)")  # not "article 5"
@@ -88,15 +89,41 @@ def previous_answer(history: Sequence[Message], limit: int = 200) -> str:
     from rag.sentences import sentences
     from rag.timeline import undated
 
+    # a dated answer's labels are no part of what it said
+    text = re.sub(r"[„”“\"]", "", strip_markers(undated(_last_answer(history))))
+    text = " ".join(re.sub(r"([.!?])[.!?]+", r"\1", text).split())  # „…” [1]. -> ….
+    if not text or any(text.startswith(refusal) for refusal in REFUSALS.values()):
+        return ""
+    spans = sentences(text)
+    first = text[slice(*spans[0])] if spans else text
+    return first if len(first) <= limit else first[:limit].rsplit(" ", 1)[0] + " …"
+
+
+# A follow-up asks something new: a sentence whose content words were nearly all said in the turn
+# before (its question and answer) answered that turn, not this one. "En hoe kijkt hij er nu
+# tegenaan?" after "Welke wethouder liep voorop …?" was answered „Wethouder Gerrit Nijenhuis (zorg)
+# liep voorop.” again (every word of it said before), and "En wat was volgens haar commissie de
+# oorzaak?" with the sentence that had named the commission's chair (8 of its 13 words): two of a
+# blind trial's six follow-ups (stop 41). The sentences that answer the 57 follow-ups of the question
+# sets share at most half of their words with the turn before.
+TOLD_SHARE = 0.7
+
+
+def told_before(sentence: str, history: Sequence[Message]) -> bool:
+    """Did the last turn of ``history``, its question and its whole answer, already say ``sentence``
+    (at least ``TOLD_SHARE`` of its stemmed content words)?"""
+    words = terms(sentence)
+    if not words:
+        return False
+    said = terms(" ".join((previous_question(history), _last_answer(history))))
+    return len(words & said) / len(words) >= TOLD_SHARE
+
+
+def _last_answer(history: Sequence[Message]) -> str:
+    """The last turn's answer, whole; "" when the last message is a question or there is none."""
     for message in reversed(history):
-        if message.get("role") == "assistant":  # a dated answer's labels are no part of what it said
-            text = re.sub(r"[„”“\"]", "", strip_markers(undated(str(message.get("content", "")))))
-            text = " ".join(re.sub(r"([.!?])[.!?]+", r"\1", text).split())  # „…” [1]. -> ….
-            if not text or any(text.startswith(refusal) for refusal in REFUSALS.values()):
-                return ""
-            spans = sentences(text)
-            first = text[slice(*spans[0])] if spans else text
-            return first if len(first) <= limit else first[:limit].rsplit(" ", 1)[0] + " …"
+        if message.get("role") == "assistant":
+            return str(message.get("content", ""))
         if message.get("role") == "user":
             return ""
     return ""

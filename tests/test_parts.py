@@ -139,7 +139,7 @@ def test_a_part_keeps_to_its_own_date_even_when_the_whole_question_has_only_that
 
 
 # -- follow-ups: the model's rewrite, checked in code (rag.followup) -------------------------------------
-from rag.followup import grounded, needs_history, previous_answer  # noqa: E402
+from rag.followup import grounded, needs_history, previous_answer, told_before  # noqa: E402
 
 HISTORY = [{"role": "user", "content": "Welke regio bezocht Blinken in maart 2023?"},
            {"role": "assistant", "content": "Blinken bezocht Centraal-Azië [1]."}]
@@ -216,6 +216,8 @@ def test_the_previous_answer_is_its_first_sentence_plain_and_short(history, expe
     ("Hoeveel regen viel er in deze zomer in Limburg?", False),
     ("How many die each year in traffic accidents?", False),
     ("Is Nederland erin geslaagd de doelen te halen?", False),
+    ("how often does that one run?", True),  # a blind trial's follow-up about a bus line, searched alone
+    ("Which one is the oldest?", False),
 ])
 def test_pointers_to_something_named_before_make_a_follow_up(question, leans):
     assert needs_history(question, HISTORY) is leans
@@ -307,3 +309,41 @@ def test_without_a_probe_a_question_in_parts_is_not_judged_whole(tmp_path, corpu
     llm.yes_for = lambda question, sentence: 0.95 if "," in question else 0.1
     answer = bot_with(tmp_path, corpus, llm, k=4).ask(Q_PARTS)
     assert answer.abstained and "whole" not in answer.decision
+
+
+# -- a follow-up asks something new: what the turn before said is not its answer (rag.followup.told_before)
+
+WETHOUDER = [{"role": "user", "content": "Welke wethouder liep voorop bij de protestmars in Halmstede?"},
+             {"role": "assistant", "content": "Dat was Gerrit Nijenhuis, wethouder zorg van Halmstede. Hij zei: "
+                                              "„Je haalt het hart uit onze gemeente.”"}]
+COMMISSIE = [{"role": "user", "content": "Wie leidde het onafhankelijke onderzoek naar de brand?"},
+             {"role": "assistant", "content": "Het onderzoek werd geleid door oud-brandweercommandant Anneke Brouwers, "
+                                              "in opdracht van de gemeente en de provincie Noord-Brabant."}]
+
+
+@pytest.mark.parametrize("history, sentence, told", [
+    (WETHOUDER, "Wethouder Gerrit Nijenhuis (zorg) liep voorop.", True),  # every word said before
+    (WETHOUDER, "Wethouder Gerrit Nijenhuis spreekt van „gebroken beloften”.", False),  # the follow-up's answer
+    (COMMISSIE, "De commissie onder leiding van oud-brandweercommandant Anneke Brouwers werkte ruim een jaar aan het "
+                "onderzoek, in opdracht van de gemeente en de provincie Noord-Brabant.", True),
+    (COMMISSIE, "Volgens het rapport begon de brand door kortsluiting in een laadstation voor heftrucks.", False),
+    (HISTORY, "Blinken bezocht Centraal-Azië.", True),
+    (HISTORY, "Hij zegde de regio 25 miljoen dollar extra toe.", False),
+    ([{"role": "user", "content": "Wie?"}], "Blinken bezocht Centraal-Azië.", False),  # no answer yet
+    (HISTORY, "„…”", False),  # no words
+])
+def test_a_sentence_the_turn_before_said_is_told_before(history, sentence, told):
+    assert told_before(sentence, history) is told
+
+
+def test_a_follow_up_is_not_answered_with_what_the_turn_before_said(tmp_path, corpus):
+    """The judge likes both sentences; the one that answered the earlier question is not judged again."""
+    history = [{"role": "user", "content": "Welk gebied bezocht Blinken in 2023?"},
+               {"role": "assistant", "content": "Blinken bezocht Centraal-Azië [1]."}]
+    llm = recording_llm("Wat deed Blinken nog meer in Centraal-Azië?", "Blinken zegde de regio 25 miljoen dollar toe [1].",
+                        yes=yes_when("bezocht", "zegde"))
+    answer = bot_with(tmp_path, corpus, llm).ask("En wat deed hij daar nog meer?", history=history)
+    assert not answer.abstained, answer.abstain_reason
+    assert "25 miljoen" in answer.answer and "bezocht" not in answer.answer
+    judged = [c["text"] for c in answer.decision["candidates"]]
+    assert judged and "Blinken bezocht Centraal-Azië." not in judged
