@@ -8,6 +8,7 @@ article can neither steer the model nor be cited for it; nor are photo credits e
 
 from __future__ import annotations
 
+import math
 import re
 import threading
 from collections import OrderedDict
@@ -72,7 +73,8 @@ class Evidence:
         return self.vectors @ np.asarray(vector, dtype=np.float32)
 
     def relevance(self, question: str, vector: Sequence[float], *, dated: bool = False) -> np.ndarray:  # (len(units),)
-        """Similarity to the question plus a bonus for sharing its (stemmed) words.
+        """Similarity to the question plus a bonus for sharing its (stemmed) words, each weighted by
+        how rare it is among these sentences (``word_weights``).
 
         Embeddings of short sentences are drawn to names ("Blinken") more than to what is asked
         ("zegde ... toe"); word overlap corrects that. Across languages the overlap is ~0 for every
@@ -84,7 +86,10 @@ class Evidence:
         target from the 2050 one.
         """
         wanted = terms(without_years(question) if dated else question)
-        overlap = np.array([len(wanted & terms(u.text)) / len(wanted) if wanted else 0.0 for u in self.units],
+        found = [wanted & terms(u.text) for u in self.units]
+        weight = word_weights(wanted, found)
+        total = sum(weight.values())
+        overlap = np.array([sum(weight[w] for w in words) / total if total else 0.0 for words in found],
                            dtype=np.float32)
         lift = self.lift if self.lift is not None else 0.0
         return self.similarities(vector) + LEXICAL_WEIGHT * overlap + lift
@@ -108,6 +113,18 @@ class Evidence:
         own, character for character."""
         start, end = self.units[first].start, self.units[last].end
         return Unit(self.units[first].source, source.text[start - source.start:end - source.start], start, end)
+
+
+def word_weights(wanted: set[str], found: Sequence[set[str]]) -> dict[str, float]:
+    """Each word of the question weighted by how few of the evidence sentences hold it (its inverse
+    document frequency among them, ``found``: the question's words each sentence holds). The words
+    every retrieved sentence shares ("Zevenhoven-Noord", "chemiebrand") name the subject; the rare
+    ones say what is asked of it: „Er vielen geen gewonden.” ranked 11th for "Hoeveel gewonden
+    vielen er bij de chemiebrand in Zevenhoven-Noord?" with each shared word counted the same
+    (a blind trial, stop 41). On the recorded evidence of the training sets, the gold sentence is
+    among the five judged for 212 of 243 questions, against 208 (docs/eval.md, stop 41)."""
+    n = len(found)
+    return {w: math.log(1 + n / (1 + sum(w in words for words in found))) for w in wanted}
 
 
 def language_lift(languages: Sequence[str], question_language: str) -> np.ndarray:
