@@ -166,7 +166,8 @@ class AnswerChain:
         timings: dict[str, float] = {}
         query = standalone_query(question, history)
         rewrite = None
-        if self.llm is not None and needs_history(question, history):
+        leans = needs_history(question, history)
+        if self.llm is not None and leans:
             t0 = time.perf_counter()
             rewrite = model_rewrite(self.llm, question, history)
             timings["rewrite"] = time.perf_counter() - t0
@@ -216,10 +217,8 @@ class AnswerChain:
         # ("sinds 2021"): they stay words there (without them the 2021 article fell out of the
         # sample articles' Russia-China timeline).
         relevance = evidence.relevance(asked, asked_vector, dated=bool(filters) and not timeline)
-        if needs_history(question, history):  # a follow-up asks something new (``told_before``)
-            told = np.array([told_before(u.text, history) for u in evidence.units], dtype=bool)
-            if told.any() and not told.all():
-                relevance = np.where(told, -np.inf, relevance)
+        # a follow-up asks something new: what the turn before said is not judged (``told_before``)
+        told = np.array([leans and told_before(u.text, history) for u in evidence.units], dtype=bool)
         timings["embed"] = timings.get("embed", 0.0) + time.perf_counter() - t0
         closest = max(retrieval.best_similarity, float(evidence.similarities(retrieval.query_vector).max(initial=0.0)))
         if closest < self.min_score:
@@ -231,6 +230,7 @@ class AnswerChain:
             # development ("… in de loop van de tijd veranderd?"): rag.timeline.subject
             about = subject(asked)
             lines = relevance if about == asked else evidence.relevance(about, self.embeddings.embed_query(about))
+            lines = _without(lines, told)
             groups = self._timeline_groups(evidence, relevance, sources, asked, lines)
             if len(groups) > 1 or filters:
                 yield from self._answer_timeline(answer, evidence, groups, sources, asked)
@@ -243,10 +243,10 @@ class AnswerChain:
         parts = self._parts(evidence, sources, texts, relevance)
         timings["embed"] += time.perf_counter() - t0
         if self.llm is None:
-            yield from self._answer_extractive(answer, evidence, parts, sources, question)
+            yield from self._answer_extractive(answer, evidence, parts, sources, question, told)
         else:
-            context = previous_question(history) if rewrite is None and needs_history(question, history) else ""
-            yield from self._answer_with_model(answer, evidence, parts, sources, asked, context)
+            context = previous_question(history) if rewrite is None and leans else ""
+            yield from self._answer_with_model(answer, evidence, parts, sources, asked, context, told)
 
     def _naming_year(self, query: str, years: set[str], explicit: DateFilter, k: int,
                      timings: dict[str, float]) -> Retrieval:
@@ -328,9 +328,10 @@ class AnswerChain:
 
     # -- extractive: no model ----------------------------------------------------------------------
     def _answer_extractive(self, answer: Answer, evidence: Evidence, parts: list[Part],
-                           sources: list[Source], question: str) -> Iterator[Event]:
+                           sources: list[Source], question: str, told: np.ndarray) -> Iterator[Event]:
+        """``told``: the units the turn before said (``told_before``), not an answer to a follow-up."""
         t0 = time.perf_counter()
-        raw = self._extractive(evidence, parts, sources)
+        raw = self._extractive(evidence, [Part(p.text, _without(p.scores, told)) for p in parts], sources)
         answer.timings["generate"] = time.perf_counter() - t0
         answer.raw_answer = raw
         t0 = time.perf_counter()
@@ -351,6 +352,8 @@ class AnswerChain:
         if len(parts) == 1:
             sims = parts[0].scores
             order = [int(i) for i in np.argsort(-sims)]
+            if not np.isfinite(sims[order[0]]):
+                return ""
             after = _reason_after(evidence, order[0], parts[0].text, sources)
             picked = [order[0]] + ([after] if after is not None else
                                    [i for i in order[1:2] if sims[i] >= sims[order[0]] - 0.015])
@@ -364,8 +367,9 @@ class AnswerChain:
 
     # -- with a model: choose (decide), phrase, check, fall back to the quote -----------------------
     def _answer_with_model(self, answer: Answer, evidence: Evidence, parts: list[Part],
-                           sources: list[Source], question: str, context: str) -> Iterator[Event]:
-        """``context``: the previous question, when this one leans on it."""
+                           sources: list[Source], question: str, context: str, told: np.ndarray) -> Iterator[Event]:
+        """``context``: the previous question, when this one leans on it; ``told``: the units the turn
+        before said (``told_before``), not judged for a follow-up."""
         assert self.llm is not None and self._generate is not None  # only modes with a model come here
         lang = answer.language
         each = self.judge_sentences if len(parts) == 1 else max(3, -(-self.judge_sentences // len(parts)))
@@ -379,7 +383,7 @@ class AnswerChain:
             lead = "; ".join(x for x in (context, parts[0].text if leans([p.text for p in parts], at) else "") if x)
             asked = f"({lead}) {part.text}" if lead else part.text
             # which sentences are judged: a sentence that goes on from the one before ranks with it
-            ranking = carried(evidence, part.scores, sources)
+            ranking = _without(carried(evidence, part.scores, sources), told)
             candidates = [i for i in top_units(evidence, ranking, each) if np.isfinite(ranking[i])]
             # a sentence without a name, number, time, … that the part asks for is not judged at all;
             # for a day, time or duration the next most relevant sentences that hold one take its place
@@ -675,6 +679,12 @@ def _reason_after(evidence: Evidence, i: int, question: str, sources: list[Sourc
     if not asks_why(question) or gives_reason(evidence.units[i].text):
         return None
     return evidence.following(i, next(s for s in sources if s.n == evidence.units[i].source))
+
+
+def _without(scores: np.ndarray, ruled_out: np.ndarray) -> np.ndarray:
+    """``scores`` with the ``ruled_out`` units at -inf, unless that would leave no unit to choose."""
+    kept = np.where(ruled_out, -np.inf, scores)
+    return kept if np.isfinite(kept).any() else scores
 
 
 def _add_timings(timings: dict[str, float], more: dict[str, float]) -> None:

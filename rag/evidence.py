@@ -122,7 +122,10 @@ def word_weights(wanted: set[str], found: Sequence[set[str]]) -> dict[str, float
     ones say what is asked of it: „Er vielen geen gewonden.” ranked 11th for "Hoeveel gewonden
     vielen er bij de chemiebrand in Zevenhoven-Noord?" with each shared word counted the same
     (a blind trial, stop 41). On the recorded evidence of the training sets, the gold sentence is
-    among the five judged for 212 of 243 questions, against 208 (docs/eval.md, stop 41)."""
+    among the five judged for 212 of 243 questions, against 208 (docs/eval.md, stop 41). A word no
+    sentence holds weighs most, and lowers every sentence's share alike. These are weights among the
+    sentences of one answer, not the corpus's: the keyword index weighs by the corpus (BM25,
+    ``rag.keyword_query``), to find the passages in the first place."""
     n = len(found)
     return {w: math.log(1 + n / (1 + sum(w in words for words in found))) for w in wanted}
 

@@ -44,7 +44,7 @@ _THING = (r"country|countries|commission|committee|city|town|village|region|prov
           r"leider|vrouw|commissie|rapport|wet|verdrag|bezoek|bijeenkomst|top|oorlog|besluit|voorstel|ploeg|"
           r"wedstrijd|ramp|bond|staking|artikel|article|story|verhaal|stichting|foundation|co[oö]peratie|cooperative|"
           r"vereniging|association|club|fonds|fund|project|ontwikkelaar|developer|school|raad|council|actiegroep|"
-          r"one|ones")  # "how often does that one run?" (a blind trial's follow-up, searched alone)
+          r"ones?(?!\s+(?:in|of|out|by|another|day)\b)")  # "how often does that one run?" (not "that one in five")
 # "volgens het artikel", "the article": the article of the answer before.
 _POINTER_PHRASE = re.compile(rf"(?i:\b(that|this|those|these|dat|die|deze|dit)\s+({_THING})(['’]?s)?\b)(?!\s+[A-Z])"
                              r"|(?i:\b(het|the)\s+(artikel|article)\b)(?!\s*\d)")  # not "article 5"
@@ -84,15 +84,10 @@ def previous_answer(history: Sequence[Message], limit: int = 200) -> str:
     characters), without citation marks and quote marks; "" when it was a refusal or there is none.
     A follow-up's "she" or "that country" often names what the answer said, not the question:
     "Which country hosted the G20?" "India." "What is that country's position on the war?"."""
-    from rag.answer import REFUSALS
-    from rag.citations import strip_markers
     from rag.sentences import sentences
-    from rag.timeline import undated
 
-    # a dated answer's labels are no part of what it said
-    text = re.sub(r"[„”“\"]", "", strip_markers(undated(_last_answer(history))))
-    text = " ".join(re.sub(r"([.!?])[.!?]+", r"\1", text).split())  # „…” [1]. -> ….
-    if not text or any(text.startswith(refusal) for refusal in REFUSALS.values()):
+    text = _plain(_last_answer(history))  # a dated answer's labels are no part of what it said
+    if not text:
         return ""
     spans = sentences(text)
     first = text[slice(*spans[0])] if spans else text
@@ -111,12 +106,24 @@ TOLD_SHARE = 0.7
 
 def told_before(sentence: str, history: Sequence[Message]) -> bool:
     """Did the last turn of ``history``, its question and its whole answer, already say ``sentence``
-    (at least ``TOLD_SHARE`` of its stemmed content words)?"""
+    (at least ``TOLD_SHARE`` of its stemmed content words)? Never when that turn was not answered
+    (no answer yet, or a refusal): then nothing was told."""
     words = terms(sentence)
-    if not words:
+    answer = _plain(_last_answer(history))
+    if not words or not answer:
         return False
-    said = terms(" ".join((previous_question(history), _last_answer(history))))
-    return len(words & said) / len(words) >= TOLD_SHARE
+    return len(words & terms(f"{previous_question(history)} {answer}")) / len(words) >= TOLD_SHARE
+
+
+def _plain(answer: str) -> str:
+    """An answer as what it said: without citation marks, date labels and quote marks; "" for a refusal."""
+    from rag.answer import REFUSALS
+    from rag.citations import strip_markers
+    from rag.timeline import undated
+
+    text = re.sub(r"[„”“\"]", "", strip_markers(undated(answer)))
+    text = " ".join(re.sub(r"([.!?])[.!?]+", r"\1", text).split())  # „…” [1]. -> ….
+    return "" if any(text.startswith(refusal) for refusal in REFUSALS.values()) else text
 
 
 def _last_answer(history: Sequence[Message]) -> str:
