@@ -24,7 +24,7 @@ from rag.decide import (
     with_corrections,
     yes_no,
 )
-from rag.evidence import FOLLOWER_GAP, Evidence, Unit, carried, pick_evidence, word_weights
+from rag.evidence import FOLLOWER_GAP, LEXICAL_WEIGHT, Evidence, Unit, carried, pick_evidence, word_weights
 from rag.prompts import judge_messages, phrase_messages
 from tests.fakes import recording_llm
 
@@ -333,6 +333,17 @@ def test_a_word_few_sentences_share_counts_more_than_the_subject_every_sentence_
     assert relevance[2] == max(relevance) and relevance[2] > relevance[3] > 0.0
     weights = word_weights({"chemiebrand", "won"}, [{"chemiebrand"}, {"chemiebrand"}, {"won"}, {"chemiebrand"}])
     assert weights["won"] > weights["chemiebrand"] > 0.0
+
+
+def test_a_word_no_sentence_holds_does_not_shrink_the_others():
+    """"who" is in no Dutch sentence: weighed as the rarest word it took the minister's sentence out of
+    the five judged for "And who is that minister?" (a training follow-up, stop 41)."""
+    units = [Unit(1, "Minister van Infrastructuur Hendrik Zwanenburg noemde de staking vervelend.", 0, 76),
+             Unit(1, "Zelf wil hij niet bemiddelen.", 0, 29)]
+    evidence = Evidence(units, np.zeros((2, 4), dtype=np.float32))
+    relevance = evidence.relevance("And who is that minister?", [0.0] * 4)
+    assert relevance[0] == pytest.approx(LEXICAL_WEIGHT / 2) and relevance[1] == 0.0  # one of its two words
+    assert word_weights({"who", "mini"}, [{"mini"}, set()]) == {"who": 1.0, "mini": 1.0}
 
 
 PEAK = "Op het piekmoment, woensdagavond tussen zes en negen uur, leverde Vitens 210 miljoen liter water per uur."
