@@ -32,7 +32,7 @@ Message = dict  # {"role": "user" | "assistant", "content": str}
 # is the "it" of "is it true that …".
 _PRONOUN = re.compile(
     r"(?i:\b(hij|zij|ze|hem|haar|hun|hen|daar|daarover|daarvan|daarna|ervan|erover|diezelfde|dezelfde|"
-    r"he|she|him|her|his|its|they|them|their|there|same)\b)"
+    r"he|she|him|her|his|its|they|them|their|same)\b)"
     r"|(?i:\bit\b)(?!\s+(?i:true|possible|likely|clear|known|necessary)\b)")
 # "that country's position", "bij dat bezoek", "wat vindt dat land ervan?": a thing named before. "dat"
 # and "that" also join clauses, so only before such a noun, and not before a name ("… dat minister
@@ -67,6 +67,16 @@ _DEMONSTRATIVE = re.compile(rf"^\s*(?:(?:wat|wie|waar|wanneer|hoe|waarom)\s+)?\w
 # bewijs …?", "Wat zei Poetin daarover?")
 # ("ervan uit", "erin geslaagd", "ermee in" are set phrases: the "er-" words keep the name rule)
 _THERE = re.compile(r"\bdaar(over|van|na|in|mee|op|bij|aan|door|voor|uit)\b", re.IGNORECASE)
+# "there"/"daar" points to a place said before, whoever the question names: "Who might Blinken run into
+# there?" after "In India." was searched alone (the name rule, made for "he", took "Blinken" for what
+# "there" means), and answered with a language course in Tashkent. A name is the place only after a
+# place's preposition ("Wat gebeurde er in Tasjkent en wie was daar?"). English "there" is mostly
+# existential, which points nowhere: "Are there plans …?", "Will there be …", "there is".
+_PLACE_POINTER = re.compile(r"\bdaar\b|\bthere\b(?!\s+(?:is|are|was|were|will|would|has|have|had|be|been|seems?|remains?"
+                            r"|exists?|appears?|may|might|must|could|should|can|used)\b|['’]s\b)", re.IGNORECASE)
+_EXISTENTIAL_BEFORE = re.compile(r"\b(?:is|are|was|were|will|would|could|can|should|has|have|had|might|may"
+                                 r"|must)(?:n['’]t)?\s+$", re.IGNORECASE)
+_AT_PLACE = re.compile(r"\b(?:in|at|to|near|from|naar|bij|uit|vanuit|rond|around)\s+(?:de\s+|het\s+|the\s+)?[A-Z]")
 # Pronouns a rewrite must have replaced to stand alone ("ze", "haar", "it", "there" also have other uses)
 _POINTERS = re.compile(r"\b(hij|hem|zij|he|him|she|daar)\b", re.IGNORECASE)
 _OPENERS = re.compile(r"^\s*(en|maar|and|but|what about|en wat|hoe zit het|waarom\?|why\?)\b", re.IGNORECASE)
@@ -148,7 +158,7 @@ def _leaning_pronoun(question: str) -> bool:
     """A pronoun (or "zijn" as "his", or a pointing "die"/"deze") with no name before it in the
     question: "Wat zei hij?", but not "Wat zei Poetin nadat hij Xi ontmoette?" or "Why must Shell cut
     its emissions?"; or a "daar-" word anywhere ("Wat zei Poetin daarover?")."""
-    if _THERE.search(question):
+    if _THERE.search(question) or _points_to_place(question):
         return True
     found = [m.start(m.lastindex or 0) for m in (_PRONOUN.search(question), _POSSESSIVE.search(question),
                                                 _DEMONSTRATIVE.search(question)) if m]
@@ -156,6 +166,18 @@ def _leaning_pronoun(question: str) -> bool:
         return False
     before = re.sub(r"^\s*\S+", "", question[:min(found)])  # the first word is capitalised anyway
     return not any(n.lower() not in stopwords() for n in NAME.findall(before))
+
+
+def _points_to_place(question: str) -> bool:
+    """A "daar"/"there" that points to a place said before (``_PLACE_POINTER``), with no place named
+    before it in the question. An existential "there" points nowhere ("Were there troops in
+    Belarus?"), but one that ends the question points back ("How many people were there?")."""
+    for m in _PLACE_POINTER.finditer(question):
+        before, after = question[:m.start()], question[m.end():]
+        if m.group(0).lower() == "there" and _EXISTENTIAL_BEFORE.search(before) and re.match(r"\s*\w", after):
+            continue
+        return not _AT_PLACE.search(before)
+    return False
 
 
 def standalone_query(question: str, history: Sequence[Message]) -> str:
@@ -183,7 +205,10 @@ def grounded(rewrite: str, question: str, history: Sequence[Message]) -> bool:
     def inflected(word: str, among: set[str] | list[str]) -> bool:  # "eisen" and "eist" once "ze" is "de FNV"
         return any(w.startswith(word[:3]) for w in among)
 
-    kept = all(inflected(q, words) for q in _stems(_PRONOUN.sub(" ", _POINTER_PHRASE.sub(" ", question))))
+    rest = question
+    for pointer in (_POINTER_PHRASE, _PLACE_POINTER, _PRONOUN):
+        rest = pointer.sub(" ", rest)
+    kept = all(inflected(q, words) for q in _stems(rest))
     return (bool(words) and kept and rewrite.strip() != question.strip() and not _POINTERS.search(rewrite)
             and len(rewrite) <= 3 * len(question) + 200
             and all(w in said if w in names else inflected(w, said) for w in words))

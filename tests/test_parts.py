@@ -158,6 +158,12 @@ def test_a_rewrite_is_accepted_only_when_every_word_was_said(rewrite, ok):
     assert grounded(rewrite, "Hoeveel dollar zegde hij daar toe?", HISTORY) is ok
 
 
+def test_a_rewrite_may_replace_there_with_the_place():
+    history = [{"role": "user", "content": "Where is Blinken going?"}, {"role": "assistant", "content": "In India [1]."}]
+    assert grounded("Who might Blinken run into in India?", "Who might Blinken run into there?", history)
+    assert not grounded("Who might Blinken run into in China?", "Who might Blinken run into there?", history)
+
+
 def test_a_rewrite_may_inflect_a_verb_for_the_name_it_puts_in():
     history = [{"role": "user", "content": "Welke bond riep de staking uit?"}, {"role": "assistant", "content": "FNV."}]
     assert grounded("Wat eist de FNV nog meer?", "Wat eisen ze nog meer?", history)
@@ -220,6 +226,16 @@ def test_the_previous_answer_is_its_first_sentence_plain_and_short(history, expe
     ("Which one is the oldest?", False),
     ("Is it true that one in five Dutch farmers quit farming?", False),  # review: "that one in five"
     ("Did the report say that one of the dikes failed?", False),
+    # "there"/"daar" points to a place said before, whoever the question names (the sample articles:
+    # "Who might Blinken run into there?" after "In India." was searched alone) ...
+    ("Who might Blinken run into there?", True),
+    ("Wie zou Blinken daar tegen het lijf lopen?", True),
+    ("Has Russia been there before?", True),
+    # ... unless the question names the place, or "there" is existential
+    ("Wat gebeurde er in Tasjkent en wie was daar?", False),
+    ("Were there Russian troops in Belarus?", False),
+    ("How many Russian soldiers were there in Belarus?", False),
+    ("Did Biden say there was a deal with Putin?", False),
 ])
 def test_pointers_to_something_named_before_make_a_follow_up(question, leans):
     assert needs_history(question, HISTORY) is leans
