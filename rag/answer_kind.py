@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import re
 
-from rag.citations import numbers
 from rag.dates import DAY_NAMES, MONTH_NAMES
 from rag.names import mentions, name_words, question_names, spellings
+from rag.numbers import numbers
 
 _I = re.IGNORECASE
 # "drie kwartier" / "een halfuur" is a duration too (found trying a new article as a user would)
@@ -162,21 +162,16 @@ def holds(kind: str | None, sentence: str, question: str = "") -> bool:
 # aantal woningen te verhogen tot 2800 haalde het niet” (judged 0.72, and answered), nor "Hoeveel
 # verder … zijn de twee noordelijkste turbines gezet?" by the sentence that asked for it („… vroeg de
 # provincie om de twee noordelijkste turbines verder van het dorp te plaatsen”: the new trial).
-# A number with the scale word after it ("1,5 miljoen") is one number; "2.800" is 2800.
+# A number with the scale word after it ("1,5 miljoen") is one number; "2.800" is 2800 (``numbers``).
 _TOKEN = re.compile(r"\d+(?:[.,]\d+)*(?:\s+(?:miljoen|miljard|million|billion)\b)?|\w+", re.UNICODE)
-_THOUSANDS = re.compile(r"(?<=\d)\.(?=\d{3}(?:\D|$))")
-
-
-def _plain_numbers(text: str) -> set[str]:
-    return {_THOUSANDS.sub("", n) for n in numbers(text)}
 
 
 def _without_numbers_of(sentence: str, question: str) -> str:
-    """``sentence`` without the numbers (digits or words, ``rag.citations.numbers``) that ``question`` names."""
-    named = _plain_numbers(question)
+    """``sentence`` without the numbers (digits or words, ``rag.numbers``) that ``question`` names."""
+    named = numbers(question)
     if not named:
         return sentence
-    return _TOKEN.sub(lambda m: " " if (found := _plain_numbers(m.group())) and found <= named else m.group(), sentence)
+    return _TOKEN.sub(lambda m: " " if (found := numbers(m.group())) and found <= named else m.group(), sentence)
 
 
 def keeps(question: str, said: list[str], source: str) -> bool:

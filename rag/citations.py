@@ -28,6 +28,7 @@ from rag.evidence import Evidence, Unit
 from rag.keyword import stopwords, terms
 from rag.language import detect_language
 from rag.names import NAME, NAME_GROUP, fold, mentions, name_words, question_names
+from rag.numbers import numbers
 from rag.prompts import EXAMPLE_WORDS
 from rag.sentences import sentences
 
@@ -36,32 +37,6 @@ MARKER = re.compile(r"\s*\[(\d{1,2}(?:\s*[,;]\s*\d{1,2})*)\]")
 # Markers side by side, "[1] and [6]", "[1] en [2]", "[1][2]", are one: read apart, the "and" was left
 # at the end of the sentence ("… cubic meters of water and [6].", a tune answer).
 _MARKER_RUN = re.compile(r"\]\s*(?:(?:,|;|&|\+|\band\b|\ben\b)\s*)?\[(?=\d{1,2}\s*[\],;])", re.IGNORECASE)
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
-# Numbers written as words count as their digits, in Dutch and English: "for one day" does not say
-# "een driedaags staatsbezoek" (found asking a new question as a user would; digits alone let it pass).
-# "één"/"one" only before a unit ("one of them" is no number; "een" is mostly "a"), and a word fused
-# to a duration ("driedaags", "tweejarige", "three-day") too; halves as well: "about half an hour"
-# is no wording of „anderhalf uur” (a probe-training answer), "by half" is of „gehalveerd”.
-_NUMBER_WORDS = {
-    **{w: str(n) for n, ws in enumerate([
-        (), (), ("twee", "two"), ("drie", "three"), ("vier", "four"), ("vijf", "five"), ("zes", "six"),
-        ("zeven", "seven"), ("acht", "eight"), ("negen", "nine"), ("tien", "ten"), ("elf", "eleven"),
-        ("twaalf", "twelve"), ("dertien", "thirteen"), ("veertien", "fourteen"), ("vijftien", "fifteen"),
-        ("zestien", "sixteen"), ("zeventien", "seventeen"), ("achttien", "eighteen"), ("negentien", "nineteen"),
-        ("twintig", "twenty")]) for w in ws},
-    "dertig": "30", "thirty": "30", "veertig": "40", "forty": "40", "vijftig": "50", "fifty": "50",
-    "zestig": "60", "sixty": "60", "zeventig": "70", "seventy": "70", "tachtig": "80", "eighty": "80",
-    "negentig": "90", "ninety": "90",
-    "anderhalf": "1.5", "anderhalve": "1.5", "half": "0.5", "halve": "0.5", "helft": "0.5",
-    "honderd": "100", "hundred": "100", "duizend": "1000", "thousand": "1000"}
-# "one and a half" and "an hour and a half" are "anderhalf" (1.5); "half an hour" is not
-_ONE_AND_A_HALF = re.compile(r"\b(?:one|an?\s+\w+)\s+and\s+a\s+half\b", re.IGNORECASE)
-_HALVED = re.compile(r"\b(?:ge)?halve(?:ren|ert|erd|ring|ringen)\b|\bhalv(?:ed|es|ing)\b", re.IGNORECASE)  # by half
-_SPELLED = "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True))
-_UNIT = (r"(dag|dagen|week|weken|maand|maanden|jaar|jaren|uur|uren|minuut|minuten|keer|procent|meter|kilometer"
-         r"|day|days|week|weeks|month|months|year|years|hour|hours|minute|minutes|time|times|percent|metres?|meters?)")
-_WORD_NUMBER = re.compile(rf"\b({_SPELLED})(?=\b|-|daags|daagse|jarig|jarige|weeks|weekse|maands|maandse|urig|urige)"
-                          rf"|\b(één|one)(?=[\s-]{_UNIT}\b|daags|daagse|jarig|jarige)", re.IGNORECASE)
 # A negation the quote lacks (or drops one it has) flips the fact: "Oekraïne reageerde niet op het
 # plan" is close to "In Oekraïne werd het plan van tafel geveegd" in embedding space.
 _NEGATION = re.compile(r"\b(niet|geen|nooit|niets|niemand|nergens|noch|not|no|never|nothing|none|nobody|"
@@ -115,26 +90,28 @@ def split_cited(text: str) -> list[tuple[str, list[int]]]:
     if not spans:
         return []
     cited: list[list[int]] = [[] for _ in spans]
-    for at, numbers in marks:
+    for at, sources in marks:
         i = max([j for j, (s, _) in enumerate(spans) if s < at] or [0])
-        cited[i].extend(n for n in numbers if n not in cited[i])
+        cited[i].extend(n for n in sources if n not in cited[i])
     # "klaar zijn. [6]." leaves "klaar zijn.." once the marker is out: one full stop
     return [(_DOUBLE_STOP.sub(r"\1", plain[s:e]), c) for (s, e), c in zip(spans, cited)]
 
 
 
-def numbers(text: str) -> set[str]:
-    """The numbers in ``text``, "1,5" and "1.5" alike, and those written as words as their digits
-    ("drie", "three-day", "driedaags": "3")."""
-    spelled = {"1.5"} if _ONE_AND_A_HALF.search(text) else set()
-    spelled |= {"0.5"} if _HALVED.search(text) else set()
-    text = _ONE_AND_A_HALF.sub(" ", text)
-    spelled |= {_NUMBER_WORDS.get(m.group().lower(), "1") for m in _WORD_NUMBER.finditer(text)}
-    return {n.replace(",", ".") for n in _NUMBER.findall(text)} | spelled
+_YEAR = re.compile(r"^(?:19|20)\d\d$")
 
 
-def _numbers_ok(sentence: str, quote: str) -> bool:
-    return numbers(sentence) <= numbers(quote)
+def _numbers_ok(sentence: str, quote: str, date: str | None = None) -> bool:
+    """Every number of ``sentence`` is in ``quote``, but for the year of the article the quote is from
+    (``date``, ISO) when the sentence keeps each year the quote names: "In March 2023, Lavrov might
+    cross paths with Qin Gang" from an article of March 2023, not "In 2023 the C5+1 was founded" for
+    „De C5+1 is in 2015 opgericht”."""
+    said, quoted = numbers(sentence), numbers(quote)
+    extra = said - quoted
+    if not extra:
+        return True
+    years = {n for n in quoted if _YEAR.match(n)}
+    return bool(date) and extra == {str(date)[:4]} and years <= said
 
 
 def without_names(text: str) -> str:
@@ -326,7 +303,7 @@ def restates(sentence: str, question: str, closeness: float, *, across_languages
     asked = question.lower()
     added = terms(sentence) - terms(question)
     new_names = [n for n in NAME.findall(sentence) if n.lower() not in asked and n.lower() not in stopwords()]
-    new_numbers = [n for n in _NUMBER.findall(sentence) if n not in question]
+    new_numbers = numbers(sentence) - numbers(question)
     return len(added) + len(new_names) + len(new_numbers) < MIN_ADDED
 
 
@@ -345,10 +322,10 @@ def citation_for(src: Source, unit: Unit, score: float) -> Citation:
 
 
 def _objection(sentence: str, quote: str, passage: str, question: str, asked: set[str], *,
-               strict: bool, translate: bool) -> str:
-    """Why ``quote`` (of ``passage``), close in meaning to answer ``sentence``, does not support it
-    ("" when it does): ``check``'s tests in order, the first that fails."""
-    if not _numbers_ok(sentence, quote):
+               strict: bool, translate: bool, date: str | None = None) -> str:
+    """Why ``quote`` (of ``passage``, of an article of ``date``), close in meaning to answer ``sentence``,
+    does not support it ("" when it does): ``check``'s tests in order, the first that fails."""
+    if not _numbers_ok(sentence, quote, date):
         return "holds a number its source does not"
     if not _words_ok(sentence, quote, asked):
         return "most of its words are not in its source"
@@ -388,7 +365,8 @@ def check(answer_text: str, evidence: Evidence, sources: Sequence[Source], embed
         sims = evidence.similarities(vector)
         close = [int(i) for i in np.argsort(-sims) if sims[i] >= support and (allowed is None or int(i) in allowed)]
         objections = {i: _objection(text, evidence.units[i].text, by_n[evidence.units[i].source].text, question,
-                                    asked, strict=strict, translate=translate) for i in close}
+                                    asked, strict=strict, translate=translate, date=by_n[evidence.units[i].source].date)
+                      for i in close}
         ok = [i for i in close if not objections[i]]
         best_per_source: dict[int, int] = {}
         for i in ok:

@@ -23,11 +23,12 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from rag.answer_kind import asks_for, holds
-from rag.citations import denies, negated_terms, negates, numbers, without_names
+from rag.citations import denies, negated_terms, negates, without_names
 from rag.dates import without_years
 from rag.keyword import terms
 from rag.language import detect_language
 from rag.names import mentions, name_words, question_names
+from rag.numbers import numbers
 from rag.prompts import judge_messages
 from rag.roles import names_holder
 

@@ -1,0 +1,57 @@
+"""The numbers a text states, read into one form whatever their language (rag.numbers), and the
+citation check's use of them (rag.citations)."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.citations import _numbers_ok, facts_ok
+from rag.numbers import numbers
+
+
+@pytest.mark.parametrize("text, expected", [
+    # thousands in either language's separator, decimals in either
+    ("2,300 staff", {"2300"}), ("zo'n 2.300 medewerkers", {"2300"}), ("2300 medewerkers", {"2300"}),
+    ("1.234.567 euro", {"1234567"}), ("26,5 miljoen", {"26.5"}), ("26.5 million", {"26.5"}), ("0,125 gram", {"0.125"}),
+    # number words, single, fused to a duration, and compounds of either language
+    ("vier kilometer", {"4"}), ("een driedaags staatsbezoek", {"3"}), ("a three-day state visit", {"3"}),
+    ("eenentwintig maanden", {"21"}), ("twenty-one months", {"21"}), ("drieëntwintig tuinen", {"23"}),
+    ("negenduizend mensen", {"9000"}), ("nine thousand people", {"9000"}),
+    ("tweehonderdvijftig", {"250"}), ("two hundred and fifty", {"250"}), ("vijfenzeventig procent", {"75"}),
+    ("between five and six", {"5", "6"}),  # two numbers, not eleven
+    ("één dag", {"1"}), ("for one day", {"1"}), ("one of the two leaders", {"2"}), ("Een van beide leiders", set()),
+    ("tienduizenden mensen", set()), ("de tweede keer", set()), ("we vieren feest", set()),
+    # halves
+    ("anderhalf uur", {"1.5"}), ("an hour and a half", {"1.5"}), ("half an hour", {"0.5"}), ("elk halfuur", {"0.5"}),
+    ("every half-hour", {"0.5"}), ("gehalveerd", {"0.5"}),
+    # clock times, 24-hour
+    ("tussen 7.00 en 19.00 uur", {"7:00", "19:00"}), ("from 7 a.m. to 7 p.m.", {"7:00", "19:00"}),
+    ("om 12.30", {"12:30"}), ("at 5:00 PM", {"17:00"}), ("12 a.m.", {"0:00"}), ("at 2 PM", {"14:00"}),
+    ("5 meter", {"5"}),  # a unit, not a time
+])
+def test_numbers_are_read_alike_in_either_language(text, expected):
+    assert numbers(text) == expected
+
+
+@pytest.mark.parametrize("answer, quote, ok", [
+    ("The two hospitals employed 2,300 staff.", "De twee ziekenhuizen hebben samen zo'n 2300 medewerkers.", True),
+    ("The bus runs every half-hour.", "Lijn 74 rijdt elk halfuur naar het ziekenhuis.", True),
+    ("The ambulance only runs from 7 a.m. to 7 p.m.", "De extra ambulance rijdt alleen tussen 7.00 en 19.00 uur.", True),
+    ("The ambulance only runs from 7 a.m. to 9 p.m.", "De extra ambulance rijdt alleen tussen 7.00 en 19.00 uur.", False),
+    ("The book bus stops in Eexterwolde at 2 PM.", "Een bus staat er twee uur en rijdt dan weer weg.", False),
+    ("More than 9,000 people are on the waiting list.", "Op de wachtlijst staan meer dan negenduizend mensen.", True),
+    ("More than 900 people are on the waiting list.", "Op de wachtlijst staan meer dan negenduizend mensen.", False),
+])
+def test_the_fact_check_compares_numbers_across_their_forms(answer, quote, ok):
+    assert facts_ok(answer, quote) is ok
+
+
+def test_the_year_of_the_quotes_article_may_date_an_answer_that_keeps_the_quotes_years():
+    lavrov = "Blinken loopt daar mogelijk zijn Russische ambtgenoot Sergej Lavrov tegen het lijf."
+    assert _numbers_ok("In March 2023, Blinken might run into Lavrov.", lavrov, "2023-03-01")
+    assert not _numbers_ok("In March 2023, Blinken might run into Lavrov.", lavrov, "2021-03-19")  # another year
+    assert not _numbers_ok("In March 2023, Blinken might run into Lavrov.", lavrov)  # no date known
+    # a year put in place of the quote's own is no dating: "founded in 2023" for a founding in 2015
+    assert not _numbers_ok("The C5+1 was founded in 2023.", "De C5+1 is in 2015 opgericht.", "2023-03-01")
+    assert _numbers_ok("In 2024 the plan was that the pool reopens in May 2026.",
+                       "Als alles volgens plan verloopt, gaat het bad in mei 2026 weer open.", "2024-11-20")
