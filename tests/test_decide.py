@@ -481,6 +481,9 @@ VERSCHUUR = "Lotte Verschuur van de Nederlandse stichting Digitale Vrijheid zei 
      False),
     ("Hij zei: van de 25 miljoen gaat 10 miljoen naar Kazachstan.", "Van de 25 miljoen gaat 10 miljoen naar Kazachstan.", False),
     ("Het is erg, heel erg duur.", "Het is erg, heel erg duur.", False),  # the quote says it twice too
+    # English function words twice are English, not an echo (a training answer, stop 42)
+    ("Soot from the fire came down four kilometers away from the building.",
+     "Wel is er roet neergedaald tot ongeveer vier kilometer van het bedrijf.", False),
 ])
 def test_a_wording_that_repeats_a_phrase_its_quote_says_once_stutters(sentence, quote, stutter):
     assert stutters(sentence, quote) is stutter
