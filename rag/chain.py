@@ -218,7 +218,8 @@ class AnswerChain:
         # sample articles' Russia-China timeline).
         relevance = evidence.relevance(asked, asked_vector, dated=bool(filters) and not timeline)
         # a follow-up asks something new: what the turn before said is not judged (``told_before``)
-        told = np.array([leans and told_before(u.text, history) for u in evidence.units], dtype=bool)
+        told = np.array(told_before([u.text for u in evidence.units], history) if leans else [False] * len(evidence.units),
+                        dtype=bool)
         timings["embed"] = timings.get("embed", 0.0) + time.perf_counter() - t0
         closest = max(retrieval.best_similarity, float(evidence.similarities(retrieval.query_vector).max(initial=0.0)))
         if closest < self.min_score:

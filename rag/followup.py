@@ -114,15 +114,18 @@ def previous_answer(history: Sequence[Message], limit: int = 200) -> str:
 TOLD_SHARE = 0.7
 
 
-def told_before(sentence: str, history: Sequence[Message]) -> bool:
-    """Did the last turn of ``history``, its question and its whole answer, already say ``sentence``
-    (at least ``TOLD_SHARE`` of its stemmed content words)? Never when that turn was not answered
-    (no answer yet, or a refusal): then nothing was told."""
-    words = terms(sentence)
+def told_before(sentences: Sequence[str], history: Sequence[Message]) -> list[bool]:
+    """For each of ``sentences``: did the last turn of ``history``, its question and its whole answer,
+    already say it (at least ``TOLD_SHARE`` of its stemmed content words)? Never when that turn was
+    not answered (no answer yet, or a refusal): then nothing was told. The turn's words are read once."""
     answer = _plain(_last_answer(history))
-    if not words or not answer:
-        return False
-    return len(words & terms(f"{previous_question(history)} {answer}")) / len(words) >= TOLD_SHARE
+    said = terms(f"{previous_question(history)} {answer}") if answer else frozenset()
+
+    def told(sentence: str) -> bool:
+        words = terms(sentence)
+        return bool(said and words) and len(words & said) / len(words) >= TOLD_SHARE
+
+    return [told(sentence) for sentence in sentences]
 
 
 def _plain(answer: str) -> str:

@@ -359,7 +359,7 @@ COMMISSIE = [{"role": "user", "content": "Wie leidde het onafhankelijke onderzoe
     (HISTORY, "„…”", False),  # no words
 ])
 def test_a_sentence_the_turn_before_said_is_told_before(history, sentence, told):
-    assert told_before(sentence, history) is told
+    assert told_before([sentence], history) == [told]
 
 
 def test_a_follow_up_is_not_answered_with_what_the_turn_before_said(tmp_path, corpus):
