@@ -3,13 +3,9 @@ citation check's use of them (rag.citations)."""
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
-from langchain_core.embeddings import Embeddings
 
-from rag.answer import Source
-from rag.citations import CROSS_LANGUAGE_SUPPORT_GAP, _numbers_ok, check, facts_ok, restates
-from rag.evidence import Evidence, Unit
+from rag.citations import _numbers_ok, facts_ok, restates
 from rag.numbers import numbers
 
 
@@ -68,30 +64,3 @@ def test_a_no_across_languages_is_an_answer_not_a_restatement():
     # in the evidence's own language the quote is the better answer, a no as well
     assert restates("Directeur Koolen wordt niet vervolgd.", "Wordt directeur Koolen vervolgd?", closeness=0.95,
                     across_languages=False)
-
-
-class _Fixed(Embeddings):
-    """Every text embedded as one vector: its cosine to the quote's is ``similarity``."""
-
-    def __init__(self, similarity: float):
-        self.vector = [similarity, float(np.sqrt(1 - similarity ** 2))]
-
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return [self.vector for _ in texts]
-
-    def embed_query(self, text: str) -> list[float]:
-        return self.vector
-
-
-@pytest.mark.parametrize("answer, similarity, supported", [
-    ("The construction is expected to take seven years.", 0.83, True),  # in another language: a little further
-    ("De bouw duurt naar verwachting zeven jaar.", 0.83, False),  # in the quote's own language: not
-    ("The construction is expected to take seven years.", 0.84 - CROSS_LANGUAGE_SUPPORT_GAP - 0.005, False),
-])
-def test_a_wording_in_another_language_is_supported_a_little_further_from_its_quote(answer, similarity, supported):
-    quote = "De bouw moet in 2027 beginnen en duurt naar verwachting zeven jaar."
-    source = Source(chunk_id="c1", doc_id="nl_2024_woningbouw", title="Woningbouw", date="2024-05-01", text=quote,
-                    start=0, end=len(quote), score=0.9, n=1, language="nl")
-    evidence = Evidence([Unit(1, quote, 0, len(quote))], np.array([[1.0, 0.0]], dtype=np.float32))
-    sentences, _ = check(f"{answer} [1]", evidence, [source], _Fixed(similarity), 0.84)
-    assert sentences[0].supported is supported
