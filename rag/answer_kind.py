@@ -168,7 +168,8 @@ _TOKEN = re.compile(r"\d+(?:[.,]\d+)*(?:\s+(?:miljoen|miljard|million|billion)\b
 
 def _without_numbers_of(sentence: str, question: str) -> str:
     """``sentence`` without the numbers (digits or words, ``rag.numbers``) that ``question`` names."""
-    named = numbers(question)
+    # the question's numbers whole ("om 19.00 uur": 19:00) and word by word ("19.00"), as the sentence is read
+    named = numbers(question) | {n for token in _TOKEN.findall(question) for n in numbers(token)}
     if not named:
         return sentence
     return _TOKEN.sub(lambda m: " " if (found := numbers(m.group())) and found <= named else m.group(), sentence)

@@ -76,7 +76,7 @@ _PLACE_POINTER = re.compile(r"\bdaar\b|\bthere\b(?!\s+(?:is|are|was|were|will|wo
                             r"|exists?|appears?|may|might|must|could|should|can|used)\b|['’]s\b)", re.IGNORECASE)
 _EXISTENTIAL_BEFORE = re.compile(r"\b(?:is|are|was|were|will|would|could|can|should|has|have|had|might|may"
                                  r"|must)(?:n['’]t)?\s+$", re.IGNORECASE)
-_AT_PLACE = re.compile(r"\b(?:in|at|to|near|from|naar|bij|uit|vanuit|rond|around)\s+(?:de\s+|het\s+|the\s+)?[A-Z]")
+_AT_PLACE = re.compile(r"\b(?i:in|at|to|near|from|naar|bij|uit|vanuit|rond|around|op|te)\s+(?i:de\s+|het\s+|the\s+)?[A-Z]")
 # Pronouns a rewrite must have replaced to stand alone ("ze", "haar", "it", "there" also have other uses)
 _POINTERS = re.compile(r"\b(hij|hem|zij|he|him|she|daar)\b", re.IGNORECASE)
 _OPENERS = re.compile(r"^\s*(en|maar|and|but|what about|en wat|hoe zit het|waarom\?|why\?)\b", re.IGNORECASE)

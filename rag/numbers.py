@@ -20,6 +20,7 @@ the asker may not read.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 
@@ -46,10 +47,13 @@ _NL_BELOW_100 = rf"(?:(?:{_of(_NL, 1, 9)})(?:en|ën)(?:{_of(_NL, 20, 90)})|{_of(
 _NL_BELOW_1000 = rf"(?:(?:{_of(_NL, 1, 19)})?honderd{_NL_BELOW_100}?|{_NL_BELOW_100})"
 _NL_COMPOUND = re.compile(rf"\b(?:{_NL_BELOW_1000}?duizend{_NL_BELOW_1000}?|{_NL_BELOW_1000})\b", re.IGNORECASE)
 _NL_PARTS = re.compile(rf"{_alternatives(list(_NL))}|en|ën", re.IGNORECASE)
-# English words in a row: "twenty-one", "two hundred and fifty", "nine thousand" ("five and six" are two).
-_EN_WORD = rf"(?:{_alternatives(list(_EN))})"
-_EN_COMPOUND = re.compile(rf"\b{_EN_WORD}(?:(?:-|\s+|(?<=hundred)\s+and\s+|(?<=thousand)\s+and\s+){_EN_WORD})+\b",
-                          re.IGNORECASE)
+# English numbers of several words: "twenty-one", "two hundred and fifty", "nine thousand", "forty-two
+# thousand". Number words merely side by side are several numbers ("five six", "the two three-day visits").
+_EN_SMALL = (rf"(?:(?:{_of(_EN, 20, 90)})-(?:{_of(_EN, 1, 9)})|{_of(_EN, 1, 90)})")
+_EN_HUNDREDS = rf"(?:{_EN_SMALL}\s+hundred(?:\s+(?:and\s+)?{_EN_SMALL})?)"
+_EN_BELOW_1000 = rf"(?:{_EN_HUNDREDS}|{_EN_SMALL})"
+_EN_COMPOUND = re.compile(rf"\b(?:{_EN_BELOW_1000}\s+thousand(?:\s+(?:and\s+)?{_EN_BELOW_1000})?|{_EN_HUNDREDS}"
+                          rf"|(?:{_of(_EN, 20, 90)})-(?:{_of(_EN, 1, 9)}))\b", re.IGNORECASE)
 
 # A single number word, or one fused to a duration ("driedaags", "three-day", "tweejarige"); "één"/"one"
 # only before a unit ("one of them" is no number; "een" is mostly "a"). Halves: "half", "halfuur".
@@ -65,23 +69,29 @@ _ONE_AND_A_HALF = re.compile(r"\b(?:one|an?\s+\w+)\s+and\s+a\s+half\b", re.IGNOR
 _HALVED = re.compile(r"\b(?:ge)?halve(?:ren|ert|erd|ring|ringen)\b|\bhalv(?:ed|es|ing)\b", re.IGNORECASE)  # by half
 
 # Clock times: "19.00 uur", "om 7.30", "7:30", "7 a.m.", "7.30 pm". A Dutch "7.00" is a time after a
-# word that leads one ("om", "tot", "tussen", "vanaf", "van", "en") or before "uur"/"u.".
+# word that leads one ("om", "tot", "tussen", "vanaf", "van", "en") or before "uur", not before an
+# amount's unit ("van 7.50 euro"). An hour past 24 or a minute past 59 is no time.
+_NOT_AMOUNT = r"(?!\s*(?:euro|eur|dollar|procent|percent|%|miljoen|miljard|million|billion|kilo|ton|meter|km)\b)"
 _CLOCK = re.compile(
     r"\b(?P<h>\d{1,2})(?::(?P<m>\d{2})|\.(?P<m2>\d{2}))?\s*(?P<half>[ap])\.?\s?m\b\.?"
     r"|\b(?P<h3>\d{1,2}):(?P<m3>\d{2})\b"
     r"|(?:(?<=\bom )|(?<=\btot )|(?<=\btussen )|(?<=\bvanaf )|(?<=\bvan )|(?<=\ben ))(?P<h4>\d{1,2})\.(?P<m4>\d{2})\b"
-    r"|\b(?P<h5>\d{1,2})\.(?P<m5>\d{2})(?=\s*(?:uur\b|u\.))",
+    + _NOT_AMOUNT +
+    r"|\b(?P<h5>\d{1,2})\.(?P<m5>\d{2})(?=\s*uur\b)",
     re.IGNORECASE)
 
 _DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
 
 
-def _plain(digits: str) -> str:
-    """"2,300", "2.300" -> "2300"; "6,5" -> "6.5"; "1.234.567" -> "1234567"; "0,125" -> "0.125"."""
+def _plain(digits: str) -> set[str]:
+    """"2,300", "2.300" -> {"2300"}; "6,5" -> {"6.5"}; "1.234.567" -> {"1234567"}; "0,125" -> {"0.125"};
+    a date or a mixed form, "14.11.2023", "12,345.67": each part, as on the other side."""
     head, *groups = re.split(r"[.,]", digits)
     if groups and all(len(g) == 3 for g in groups) and head != "0":
-        return head + "".join(groups)
-    return head + ("." + "".join(groups) if groups else "")
+        return {head + "".join(groups)}
+    if len(groups) > 1:
+        return {head, *groups}
+    return {head + ("." + groups[0] if groups else "")}
 
 
 def _value(words: list[str], values: dict[str, int]) -> int:
@@ -100,7 +110,7 @@ def _value(words: list[str], values: dict[str, int]) -> int:
     return total + current
 
 
-def _clock(m: re.Match[str]) -> str:
+def _clock(m: re.Match[str]) -> str | None:
     hour = int(m["h"] or m["h3"] or m["h4"] or m["h5"])
     minute = int(m["m"] or m["m2"] or m["m3"] or m["m4"] or m["m5"] or 0)
     half = (m["half"] or "").lower()
@@ -108,13 +118,22 @@ def _clock(m: re.Match[str]) -> str:
         hour += 12
     elif half == "a" and hour == 12:
         hour = 0
-    return f"{hour}:{minute:02d}"
+    return f"{hour}:{minute:02d}" if hour <= 24 and minute <= 59 else None
 
 
 def _taken(pattern: re.Pattern[str], text: str, value: Callable[[re.Match[str]], str | None]) -> tuple[set[str], str]:
-    """The values of ``pattern``'s matches in ``text`` (None: not a number), and ``text`` without them."""
-    found = {v for m in pattern.finditer(text) if (v := value(m)) is not None}
-    return found, pattern.sub(" ", text)
+    """The values of ``pattern``'s matches in ``text``, and ``text`` without them; a match whose value
+    is None ("99.99 uur" is no time) is left in ``text``, to be read as digits."""
+    found: set[str] = set()
+
+    def take(m: re.Match[str]) -> str:
+        v = value(m)
+        if v is None:
+            return m.group()
+        found.add(v)
+        return " "
+
+    return found, pattern.sub(take, text)
 
 
 def _dutch(m: re.Match[str]) -> str | None:
@@ -122,12 +141,14 @@ def _dutch(m: re.Match[str]) -> str | None:
     return str(_value(parts, _NL)) if len(parts) > 1 else None  # a single word: ``_WORD_NUMBER``'s
 
 
-def numbers(text: str) -> set[str]:
+@functools.lru_cache(maxsize=4096)
+def numbers(text: str) -> frozenset[str]:
     """The numbers in ``text`` in one form (the module's docstring): "2.300 mensen" -> {"2300"},
-    "drieëntwintig tuinen" -> {"23"}, "om 19.00 uur" -> {"19:00"}, "at 7 p.m." -> {"19:00"}."""
+    "drieëntwintig tuinen" -> {"23"}, "om 19.00 uur" -> {"19:00"}, "at 7 p.m." -> {"19:00"}. Cached:
+    the citation check reads the same sentences for every answer sentence it checks."""
     found: set[str] = set()
     for pattern, value in ((_CLOCK, _clock), (_ONE_AND_A_HALF, lambda m: "1.5"),
-                           (_EN_COMPOUND, lambda m: str(_value(re.findall(r"[a-z]+", m.group()), _EN)))):
+                           (_EN_COMPOUND, lambda m: str(_value(re.findall(r"[a-z]+", m.group().lower()), _EN)))):
         more, text = _taken(pattern, text, value)
         found |= more
     if _HALVED.search(text):
@@ -137,4 +158,4 @@ def numbers(text: str) -> set[str]:
     for m in reversed(compounds):
         text = f"{text[:m.start()]} {text[m.end():]}"
     more, text = _taken(_WORD_NUMBER, text, lambda m: _SINGLE.get(m.group().lower(), "1"))
-    return found | more | {_plain(n) for n in _DIGITS.findall(text)}
+    return frozenset(found | more | {n for digits in _DIGITS.findall(text) for n in _plain(digits)})

@@ -233,6 +233,8 @@ def test_the_previous_answer_is_its_first_sentence_plain_and_short(history, expe
     ("Has Russia been there before?", True),
     # ... unless the question names the place, or "there" is existential
     ("Wat gebeurde er in Tasjkent en wie was daar?", False),
+    ("Wat vinden de bewoners op Texel daar van?", False),
+    ("In Kazakhstan, who did Blinken meet there?", False),
     ("Were there Russian troops in Belarus?", False),
     ("How many Russian soldiers were there in Belarus?", False),
     ("Did Biden say there was a deal with Putin?", False),
