@@ -68,16 +68,15 @@ _WORD_NUMBER = re.compile(rf"\b({_alternatives(list(_SINGLE))})(?=\b|-|{_FUSED})
 _ONE_AND_A_HALF = re.compile(r"\b(?:one|an?\s+\w+)\s+and\s+a\s+half\b", re.IGNORECASE)
 _HALVED = re.compile(r"\b(?:ge)?halve(?:ren|ert|erd|ring|ringen)\b|\bhalv(?:ed|es|ing)\b", re.IGNORECASE)  # by half
 
-# Clock times: "19.00 uur", "om 7.30", "7:30", "7 a.m.", "7.30 pm". A Dutch "7.00" is a time after a
-# word that leads one ("om", "tot", "tussen", "vanaf", "van", "en") or before "uur", not before an
-# amount's unit ("van 7.50 euro"). An hour past 24 or a minute past 59 is no time.
+# Clock times: "19.00 uur", "om 7.30", "7:30", "7 a.m.", "7.30 pm". Two digits after a dot read as
+# minutes ("20.00", however the model copied it from „om 20.00 uur”), but not before an amount's unit
+# or after a currency sign ("7.50 euro", "€ 7.50"): an amount with a decimal comma („7,50”) stays a
+# number. An hour past 24 or a minute past 59 is no time.
 _NOT_AMOUNT = r"(?!\s*(?:euro|eur|dollar|procent|percent|%|miljoen|miljard|million|billion|kilo|ton|meter|km)\b)"
 _CLOCK = re.compile(
     r"\b(?P<h>\d{1,2})(?::(?P<m>\d{2})|\.(?P<m2>\d{2}))?\s*(?P<half>[ap])\.?\s?m\b\.?"
     r"|\b(?P<h3>\d{1,2}):(?P<m3>\d{2})\b"
-    r"|(?:(?<=\bom )|(?<=\btot )|(?<=\btussen )|(?<=\bvanaf )|(?<=\bvan )|(?<=\ben ))(?P<h4>\d{1,2})\.(?P<m4>\d{2})\b"
-    + _NOT_AMOUNT +
-    r"|\b(?P<h5>\d{1,2})\.(?P<m5>\d{2})(?=\s*uur\b)",
+    r"|(?<![€$£.,\d])(?<![€$£] )\b(?P<h4>\d{1,2})\.(?P<m4>\d{2})\b(?![.,]\d)" + _NOT_AMOUNT,
     re.IGNORECASE)
 
 _DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
@@ -111,8 +110,8 @@ def _value(words: list[str], values: dict[str, int]) -> int:
 
 
 def _clock(m: re.Match[str]) -> str | None:
-    hour = int(m["h"] or m["h3"] or m["h4"] or m["h5"])
-    minute = int(m["m"] or m["m2"] or m["m3"] or m["m4"] or m["m5"] or 0)
+    hour = int(m["h"] or m["h3"] or m["h4"])
+    minute = int(m["m"] or m["m2"] or m["m3"] or m["m4"] or 0)
     half = (m["half"] or "").lower()
     if half == "p" and hour < 12:
         hour += 12

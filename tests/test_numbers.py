@@ -32,7 +32,8 @@ from rag.numbers import numbers
     ("tussen 7.00 en 19.00 uur", {"7:00", "19:00"}), ("from 7 a.m. to 7 p.m.", {"7:00", "19:00"}),
     ("om 12.30", {"12:30"}), ("at 5:00 PM", {"17:00"}), ("12 a.m.", {"0:00"}), ("at 2 PM", {"14:00"}),
     ("5 meter", {"5"}),  # a unit, not a time
-    ("een prijs van 7.50 euro", {"7.50"}),  # an amount, not a time
+    ("at 20.00 in the business club", {"20:00"}),  # a time copied from „om 20.00 uur”
+    ("een prijs van 7.50 euro", {"7.50"}), ("€ 7.50", {"7.50"}), ("7,50 euro", {"7.50"}),  # amounts, not times
     ("om 99.99 uur", {"99.99"}), ("85.20 U.S. dollars", {"85.20"}),  # no hour 99, no "u." of "U.S."
     # a date or a mixed form: its parts, alike on both sides
     ("14.11.2023", {"14", "11", "2023"}), ("12,345.67", {"12", "345", "67"}),
