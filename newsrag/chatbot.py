@@ -304,7 +304,7 @@ class Chatbot:
                 min_score=self.settings.min_score, support=self.settings.support_score, mode=mode,
                 model=providers.model_name(self.settings.with_overrides(answer_mode=mode)),
                 newest_date=self.newest_date, sentence_vectors=self.sentence_vectors,
-                answer_threshold=self.settings.answer_threshold, judge_sentences=self.settings.judge_sentences)
+                glossary_path=self.settings.glossary_path, answer_threshold=self.settings.answer_threshold, judge_sentences=self.settings.judge_sentences)
         return self._chains[mode]
 
     def stream(self, question: str, history: Sequence[dict] = (), *, mode: str | None = None,
