@@ -179,8 +179,7 @@ class Chatbot:
 
     def warm_up(self, mode: str | None = None) -> float:
         """Load now what the first question would otherwise load: the embedder (and its first run),
-        the index and keyword index (brought up to date), the answer chain and its imports, the
-        English-Dutch glossary, and the
+        the index and keyword index (brought up to date), the answer chain and its imports, and the
         mode's chat model (in local mode the model itself, with the judge, phrase and rewrite prompts' fixed parts
         prefilled or loaded from the last process: ``ChatLlamaCpp.prime``). Serving processes
         (``serve``, ``chat``, ``mcp``) call this before they take questions. Returns the seconds taken."""
@@ -191,9 +190,6 @@ class Chatbot:
             self.retriever.retrieve("warm up", 1)  # keyword index, Chroma's vector segment
         self.newest_date()
         self.chain(mode)  # imports the chain (LangChain's chat-model classes) and builds the mode's model
-        from rag.glossary import load_glossary
-
-        load_glossary(self.settings.glossary_path)  # else read at the first English question (~0.3 s)
         llm = self.llm_for(mode)
         prime, load = getattr(llm, "prime", None), getattr(llm, "load", None)
         if callable(prime):
@@ -308,7 +304,7 @@ class Chatbot:
                 min_score=self.settings.min_score, support=self.settings.support_score, mode=mode,
                 model=providers.model_name(self.settings.with_overrides(answer_mode=mode)),
                 newest_date=self.newest_date, sentence_vectors=self.sentence_vectors,
-                glossary_path=self.settings.glossary_path, answer_threshold=self.settings.answer_threshold, judge_sentences=self.settings.judge_sentences)
+                answer_threshold=self.settings.answer_threshold, judge_sentences=self.settings.judge_sentences)
         return self._chains[mode]
 
     def stream(self, question: str, history: Sequence[dict] = (), *, mode: str | None = None,

