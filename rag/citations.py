@@ -50,11 +50,6 @@ _NEGATION = re.compile(r"\b(niet|geen|nooit|niets|niemand|nergens|noch|not|no|ne
 # chatbots als ChatGPT omdat …" for a trap question; docs/eval.md).
 ECHO = 0.905
 MIN_ADDED = 2  # what a sentence adds to the question: its new words, a new name or number counting twice
-# An answer in another language than its quote needs the same similarity to it as one in the quote's
-# language (``Settings.support_score``), though across languages e5-small's similarities run lower: at
-# 0.82 across languages (stop 42) the untouched holdouts took in three mistranslations that 0.84 had
-# dropped: "She said that nothing is an option" for „Niets doen is geen optie”, "We have never made
-# this mistake" for „Dit hebben we hier nog nooit meegemaakt”, "200 cows" for „ruim tweehonderd hennen”.
 # An answer in another language than its quote that copies this share of its lower-case words from
 # the quote was left untranslated: "The inzet van kernwapens would for Peking a rode lijn" (0.71);
 # real English answers from Dutch quotes copied at most 0.25 (a Dutch law's name) in the eval runs.

@@ -152,9 +152,7 @@ def numbers(text: str) -> frozenset[str]:
         found |= more
     if _HALVED.search(text):
         found.add("0.5")
-    compounds = [m for m in _NL_COMPOUND.finditer(text) if _dutch(m) is not None]
-    found |= {str(_dutch(m)) for m in compounds}
-    for m in reversed(compounds):
-        text = f"{text[:m.start()]} {text[m.end():]}"
-    more, text = _taken(_WORD_NUMBER, text, lambda m: _SINGLE.get(m.group().lower(), "1"))
-    return frozenset(found | more | {n for digits in _DIGITS.findall(text) for n in _plain(digits)})
+    for pattern, value in ((_NL_COMPOUND, _dutch), (_WORD_NUMBER, lambda m: _SINGLE.get(m.group().lower(), "1"))):
+        more, text = _taken(pattern, text, value)
+        found |= more
+    return frozenset(found | {n for digits in _DIGITS.findall(text) for n in _plain(digits)})
