@@ -12,8 +12,12 @@ also written as a llama.cpp sequence-state file, which later processes load inst
 The "system part" is a prompt's fixed part: its system message, any worked examples given as turns
 before the last message (the follow-up rewrite has two), and the last user header.
 
-What it leaves out: the text after the system part (the library's own prefix reuse covers the
-question shared by consecutive judge calls). Uses the pinned library's private prefix-cache fields
+Only the fixed part is ever reused: the cells after it are computed afresh by each call, even where
+the previous prompt went on the same way (the question shared by consecutive judge calls). Computed
+in another batch, they differ slightly, and a judgement then depended on what was asked before (P(Yes)
+0.092 against 0.104 for the same prompt; one holdout answer changed with the order of the questions).
+So the same prompt gets the same numbers in any order, at the cost of prefilling a shared question
+again (a few dozen tokens, measured in docs/answers.md). Uses the pinned library's private prefix-cache fields
 (``_chat_cache_key``, ``_chat_cache_tokens``, ``_prepare_chat_prefix``, ``_eval_tokens``), like rag.llm.
 """
 
@@ -79,7 +83,12 @@ class PrefixSnapshots:
         same_session = getattr(llama, "_chat_cache_key", None) == cache_key  # both unset before the first call
         cached = getattr(llama, "_chat_cache_tokens", None) if same_session else None
         if common_length(cached or (), tokens[:-1]) >= len(key):
-            return "held"  # the context already starts with it (e.g. the next judge call)
+            # The context already starts with it (e.g. the next judge call). The cells after it go,
+            # even where the previous prompt goes on as this one does: computed in another batch they
+            # differ slightly from this prompt's own, and the same prompt must get the same numbers
+            # whatever was asked before (the library's trim: the fixed part plus one token checked).
+            llama._prepare_chat_prefix(tokens[:len(key) + 1], cache_key)
+            return "held"
         state = self._saved.get(key)
         how = "restored"
         if state is None and self.folder is not None:
@@ -87,9 +96,12 @@ class PrefixSnapshots:
         if state is not None and self._restore(llama, key, state, cache_key):
             self._keep(key, state)
             return how
-        reused, _ = llama._prepare_chat_prefix(tokens, cache_key)  # trims the cache to what is shared
-        llama._eval_tokens(list(key[reused:]), reused)  # the system part alone, so seq 0 holds exactly it
-        self.prefilled = len(key) - reused
+        # The fixed part alone, from an empty context, so that seq 0 holds exactly it, computed as it
+        # always is (not continuing the part another prompt shares with it, in other batches).
+        llama._clear_context_state()
+        llama._chat_cache_key, llama._chat_cache_tokens = cache_key, []
+        llama._eval_tokens(list(key), 0)
+        self.prefilled = len(key)
         state = self._copy_out()
         if state is not None:
             self._keep(key, state)

@@ -2,10 +2,11 @@
 
 Uses llama-cpp-py-sync (prebuilt CPU libllama, CFFI). The model is loaded lazily, once, on the first
 call (or by ``load``); calls are serialized by a lock (a llama.cpp context is not thread-safe), and
-every call passes the same ``cache_key`` so the KV cache of the prefix shared with the previous call
-is reused. Each system prompt's KV cells are also kept apart (``rag.llama_prefix``), so switching
-between prompts does not prefill a system prompt again; with ``prefix_cache_dir`` they are saved for
-later processes too, and ``prime`` prepares them ahead of the first question.
+each call reuses only the KV cells of its prompt's fixed part (system prompt, worked examples), kept
+apart per prompt (``rag.llama_prefix``), so that switching between prompts does not prefill a system
+prompt again and the same prompt gets the same numbers whatever was asked before; with
+``prefix_cache_dir`` they are saved for later processes too, and ``prime`` prepares them ahead of the
+first question.
 Greedy (temperature 0 -> top_k=1) with a fixed seed, so the same prompt gives the same answer.
 """
 
@@ -284,14 +285,16 @@ class ChatLlamaCpp(BaseChatModel):
             tokens = llama.tokenize(llama._format_chat_prompt(chat)[0], add_special=True)
         started = time.perf_counter()
         try:
-            how = self._snapshots.prepare(llama, tokens, system_part(llama, chat, tokens), self._cache_key)
+            prefix = system_part(llama, chat, tokens)
+            how = self._snapshots.prepare(llama, tokens, prefix, self._cache_key)
         except RuntimeError as e:
             llama._clear_context_state()
             raise BackendError(f"the local model failed: {e}") from e
         seconds = time.perf_counter() - started
         if self._snapshots.prefilled:
             self._count_prefill({"prefilled_tokens": self._snapshots.prefilled, "prefill_seconds": seconds})
-        return {"system_state": how, "system_state_seconds": seconds, "system_prefilled": self._snapshots.prefilled}
+        return {"system_state": how, "system_state_seconds": seconds, "system_prefilled": self._snapshots.prefilled,
+                "system_tokens": len(prefix) if how else 0}
 
     def prime(self, prompts: list[list[BaseMessage]]) -> None:
         """Load the model and have each prompt's system part ready (prefilled, or loaded from

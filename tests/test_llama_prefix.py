@@ -118,3 +118,22 @@ def test_a_rewrites_worked_examples_are_restored_with_its_system_prompt(make_llm
     assert stats["system_state"] == "restored" and stats["system_prefilled"] == 0
     assert stats["reused_tokens"] >= fixed  # only the last turn was prefilled
     assert restored == made  # the same greedy words as from an empty context
+
+
+def test_the_same_prompt_gets_the_same_numbers_whatever_was_asked_before(make_llm):
+    """Only a prompt's fixed part is reused: the rest is computed afresh each call. The library also
+    reused the cells of the question shared with the previous call, computed in another batch, so a
+    judgement depended (slightly) on what was asked before: one holdout answer changed with the order
+    of the questions (docs/eval.md, stop 42)."""
+    llm = make_llm()
+    judge = llm.bind(logprobs=True, top_logprobs=20, max_tokens=1)
+    pair = [judge_messages(QUESTION, 1, SENTENCES[0]), judge_messages(QUESTION, 2, SENTENCES[1])]
+    alone = judged(llm, SENTENCES[1], 2)
+    together = [top(m) for m in judge.batch(pair)]
+
+    judged(llm, SENTENCES[0])  # the same system part and question: shared with the next call
+    assert top(judged(llm, SENTENCES[1], 2)) == top(alone)
+    assert llm.last_stats["system_state"] == "held"
+    assert llm.last_stats["reused_tokens"] == llm.last_stats["system_tokens"]  # the system part, no more
+    judged(llm, SENTENCES[0])
+    assert [top(m) for m in judge.batch(pair)] == together
