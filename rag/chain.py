@@ -79,6 +79,9 @@ TIMELINE_JOIN_P = 0.1
 # and judged at least this likely for it (as a timeline's other articles join at a low P): the
 # Kazakhstan sentence that also says "waar veel mensen van Russische afkomst wonen" scored 0.29.
 SHARED_P = 0.2
+# A one-part question asked in another language than its articles', about to be refused, has this
+# many more sentences judged, the next in the ranking (``AnswerChain._answer_with_model``).
+SECOND_LOOK = 3
 # The phrasing model saying that what it was shown holds no answer: "The sentences do not provide any
 # information about Putin's jealousy." (found asking new questions as a user would).
 _MODEL_REFUSAL = re.compile(
@@ -378,38 +381,36 @@ class AnswerChain:
         judged = []
         lacking: list[int] = []
         follows: set[int] = set()  # judged because of the sentence before them (``carried``)
+        second_look = 0  # sentences judged on a second look (``SECOND_LOOK``)
         by_n = {s.n: s for s in sources}
+        # one question's threshold depends on what it asks for; a question in parts has the plain one
+        threshold = threshold_for(parts[0].text, self.answer_threshold) if len(parts) == 1 else self.answer_threshold
         for at, part in enumerate(parts):
             # "where did he finish?" is judged with the part before it; a part that names its subject alone
             lead = "; ".join(x for x in (context, parts[0].text if leans([p.text for p in parts], at) else "") if x)
             asked = f"({lead}) {part.text}" if lead else part.text
             # which sentences are judged: a sentence that goes on from the one before ranks with it
             ranking = _without(carried(evidence, part.scores, sources), told)
-            candidates = [i for i in top_units(evidence, ranking, each) if np.isfinite(ranking[i])]
-            # a sentence without a name, number, time, … that the part asks for is not judged at all;
-            # for a day, time or duration the next most relevant sentences that hold one take its place
-            kind = asks_for(part.text)
-            missing = [i for i in candidates if lacks_answer(part.text, evidence.units[i].text)]
-            if len(missing) == len(candidates) and kind in SOFT_KINDS:
-                missing = []
-            if missing and kind in BACKFILL_KINDS:
-                able = np.array([not lacks_answer(part.text, u.text) for u in evidence.units], dtype=bool)
-                candidates = sorted(
-                    [i for i in top_units(evidence, np.where(able, ranking, -np.inf), len(candidates))
-                     if np.isfinite(ranking[i]) and able[i]], key=lambda i: -ranking[i])
-            else:
-                candidates = [i for i in candidates if i not in missing]
+            candidates, missing = _judgeable(evidence, part.text, ranking, each)
             lacking += [i for i in missing if i not in lacking]
+            plain = judge(self.llm, asked, self._pairs(evidence, candidates), probe=len(parts) == 1)
+            judgement = self._checked(plain, part.text, evidence, candidates, by_n)
+            # Across languages the embedder ranks a question's answer low (its similarities are flat):
+            # a question about to be refused looks further down the ranking once (``SECOND_LOOK``)
+            if (len(parts) == 1 and SECOND_LOOK and judgement.p_answer < threshold
+                    and lang != _language_of(sources, {evidence.units[i].source for i in candidates})):
+                wider, further = _judgeable(evidence, part.text, ranking, each + SECOND_LOOK)
+                more = [i for i in wider if i not in candidates]
+                extra = judge(self.llm, asked, self._pairs(evidence, more)) if more else None
+                if extra is not None and extra.by == plain.by:  # never a mix of the two scales
+                    candidates, plain = candidates + more, Judgement(plain.p_yes + extra.p_yes, by=plain.by)
+                    judgement = self._checked(plain, part.text, evidence, candidates, by_n)
+                    lacking += [i for i in further if i not in lacking]
+                    second_look = len(more)
             follows |= {i for i in candidates if ranking[i] > part.scores[i]}
-            pairs = [(evidence.units[i].source, evidence.units[i].text) for i in candidates]
-            # a correction denies what this part asks: the conversation's negations are not this question's
-            texts, around = [text for _, text in pairs], [by_n[n].text for n, _ in pairs]
-            judgement = with_corrections(judge(self.llm, asked, pairs, probe=len(parts) == 1), part.text, texts, around)
-            judged.append((part, asked, candidates, on_point(with_holders(judgement, part.text, texts), part.text, texts)))
+            judged.append((part, asked, candidates, judgement))
         answer.timings["decide"] = time.perf_counter() - t0
         p_answer = answerability([j for _, _, _, j in judged])
-        # one question's threshold depends on what it asks for; a question in parts has the plain one
-        threshold = threshold_for(parts[0].text, self.answer_threshold) if len(parts) == 1 else self.answer_threshold
         answer.decision = {
             "p_answer": round(p_answer, 4), "threshold": threshold,
             "judge": "probe" if all(j.by == "probe" for *_, j in judged) else "p_yes",  # what each P is
@@ -419,6 +420,8 @@ class AnswerChain:
                             **({"off_point": True} if rank in j.off_point else {}),
                             **({"follows": True} if i in follows else {})}
                            for part, _, candidates, j in judged for rank, (i, p) in enumerate(zip(candidates, j.p_yes))]}
+        if second_look:
+            answer.decision["second_look"] = second_look
         if lacking:
             answer.decision["lacking"] = {"asks_for": sorted({k for p in parts if (k := asks_for(p.text))}),
                                           "sentences": [evidence.units[i].text for i in lacking]}
@@ -542,6 +545,22 @@ class AnswerChain:
                                  for (part, _, _, j), c in zip(judged, answers_part)
                                  if j.best < self.answer_threshold and c is None]
         yield from self._emit(answer, sources)
+
+    @staticmethod
+    def _pairs(evidence: Evidence, units: list[int]) -> list[tuple[int, str]]:
+        """(source n, sentence) of each evidence unit, as the judge takes them."""
+        return [(evidence.units[i].source, evidence.units[i].text) for i in units]
+
+    @staticmethod
+    def _checked(raw: Judgement, question: str, evidence: Evidence, candidates: list[int],
+                 by_n: dict[int, Source]) -> Judgement:
+        """The model's judgement of ``candidates`` with what code decides: corrections (a correction
+        denies what this part asks: the conversation's negations are not this question's), role
+        holders, and the candidates off the question's point."""
+        texts = [evidence.units[i].text for i in candidates]
+        around = [by_n[evidence.units[i].source].text for i in candidates]
+        judgement = with_corrections(raw, question, texts, around)
+        return on_point(with_holders(judgement, question, texts), question, texts)
 
     def _judge_whole(self, evidence: Evidence, judged: list, asked: str) -> dict[int, float]:
         """A question in parts judged whole, on every part's candidates, by the judge probe, which was
@@ -672,6 +691,22 @@ class AnswerChain:
         answer.abstain_code, answer.abstain_values = code, values
         answer.abstain_reason = refusal_reason(code, values)
         return Event(kind="answer", answer=answer)
+
+
+def _judgeable(evidence: Evidence, question: str, ranking: np.ndarray, n: int) -> tuple[list[int], list[int]]:
+    """The ``n`` best units by ``ranking`` that are judged for ``question``, and those left out.
+    A sentence without a name, number, time, … that the question asks for is not judged at all; for a
+    day, time or duration the next most relevant sentences that hold one take its place."""
+    candidates = [i for i in top_units(evidence, ranking, n) if np.isfinite(ranking[i])]
+    kind = asks_for(question)
+    missing = [i for i in candidates if lacks_answer(question, evidence.units[i].text)]
+    if len(missing) == len(candidates) and kind in SOFT_KINDS:
+        missing = []
+    if missing and kind in BACKFILL_KINDS:
+        able = np.array([not lacks_answer(question, u.text) for u in evidence.units], dtype=bool)
+        return sorted([i for i in top_units(evidence, np.where(able, ranking, -np.inf), len(candidates))
+                       if np.isfinite(ranking[i]) and able[i]], key=lambda i: -ranking[i]), missing
+    return [i for i in candidates if i not in missing], missing
 
 
 def _reason_after(evidence: Evidence, i: int, question: str, sources: list[Source]) -> int | None:

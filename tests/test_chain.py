@@ -683,3 +683,33 @@ def test_a_sentence_judged_weakly_is_not_quoted_when_its_wording_fails(tmp_path,
     worded = bot_with(tmp_path / "worded", corpus, recording_llm("Hij zegde de regio 25 miljoen dollar extra toe [1].",
                                                                   yes=lambda s: 0.35), k=1).ask(Q_MONEY)
     assert not worded.abstained and worded.answer == "Hij zegde de regio 25 miljoen dollar extra toe [1]."  # worded: kept
+
+
+VISIT = {"visit.txt": " date 2023-03 Blinken bezocht Astana. Blinken sprak met Tokajev. Blinken bezocht ook Tasjkent.",
+         "money.txt": " date 2023-03 Blinken reisde verder naar Bisjkek. Hij zegde de regio 25 miljoen dollar extra toe voor economische groei."}
+
+
+@pytest.mark.parametrize("question, second_look", [
+    ("What did Blinken offer the region?", True),  # across languages: its answer ranks low
+    ("Wat bood Blinken aan?", False),  # the articles' own language: refused as judged
+])
+def test_a_question_across_languages_about_to_be_refused_looks_further_down_the_ranking(tmp_path, question, second_look):
+    llm = recording_llm("Blinken promised the region an extra 25 million dollars [1].", yes=yes_when("25 miljoen"))
+    bot = bot_with(tmp_path, write_corpus(tmp_path / "corpus", VISIT), llm, judge_sentences=2)
+    answer = bot.ask(question)
+    judged = judged_prompts(llm)
+    assert all("25 miljoen" not in p for p in judged[:2])  # the first look: the two sentences naming Blinken
+    if second_look:
+        assert len(judged) == 5 and answer.decision["second_look"] == 3
+        assert not answer.abstained and "25 miljoen" in answer.citations[0].quote
+    else:
+        assert len(judged) == 2 and "second_look" not in answer.decision
+        assert answer.abstained
+
+
+def test_a_question_across_languages_answered_at_first_look_looks_no_further(tmp_path):
+    llm = recording_llm("Blinken visited Astana [1].", yes=yes_when("Astana"))
+    bot = bot_with(tmp_path, write_corpus(tmp_path / "corpus", VISIT), llm, judge_sentences=2)
+    answer = bot.ask("Which city did Blinken visit?")
+    assert len(judged_prompts(llm)) == 2 and "second_look" not in answer.decision
+    assert not answer.abstained
