@@ -36,7 +36,7 @@ from rag.answer import (
 )
 from rag.answer_kind import asks_for, asks_why, gives_reason, keeps
 from rag.citations import check, citation_for, note_across_languages, render
-from rag.dates import DateFilter, merge, parse_question_dates, without_years, years_of
+from rag.dates import DateFilter, merge, parse_question_dates, reported_by, without_years, years_of
 from rag.decide import (
     SECOND_SOURCE_P,
     Judgement,
@@ -183,8 +183,11 @@ class AnswerChain:
         if timeline:  # "… after the 2021 disaster?" asks what came after 2021, not only 2021's articles
             found = from_then_on(found, asked)
         filters = merge(dates or DateFilter(), found)
+        # A period is reported on after it: the search keeps articles of a few months more (``reported_by``;
+        # a timeline searches each year of its span, and the caller's own dates hold as they are).
+        searched = filters if timeline else merge(dates or DateFilter(), reported_by(found))
         # A timeline wants several dates: it retrieves twice as many passages, and each year of its span.
-        retrieval = self.retriever.retrieve(query, (k or self.k) * (2 if timeline else 1), filters or None)
+        retrieval = self.retriever.retrieve(query, (k or self.k) * (2 if timeline else 1), searched or None)
         timings.update(retrieval.timings)
         mentioned = ""
         if not retrieval.hits and filters.phrase and not timeline:  # no article is from the asked time

@@ -184,6 +184,22 @@ def merge(explicit: DateFilter, from_question: DateFilter) -> DateFilter:
     return DateFilter(since, until, from_question.phrase if used else "")
 
 
+# News reports on a period after it: "Hoeveel afvaarten vielen er uit tussen juli 2025 en maart 2026?"
+# was asked of an article of May 2026 (a blind trial of stop 43), and the filter kept to articles of
+# the span itself, all of other stories. So the articles a question's dates keep run this many
+# months past the end of the span it names.
+REPORT_LAG_MONTHS = 6
+
+
+def reported_by(found: DateFilter) -> DateFilter:
+    """``found`` (a question's dates) as the articles that may report on them: its end moved
+    ``REPORT_LAG_MONTHS`` later ("in 2025" keeps articles of 2025 to June 2026); no end, no change."""
+    if not found.until:
+        return found
+    month = found.until[:7] if len(found.until) >= 7 else f"{found.until}-12"
+    return DateFilter(found.since, _shift(month, REPORT_LAG_MONTHS), found.phrase)
+
+
 def _shift(iso: str, step: int) -> str:
     """Move a year ("2021") or month ("2021-12") by whole periods of its own precision."""
     if len(iso) == 4:

@@ -2,7 +2,7 @@
 
 import pytest
 
-from rag.dates import DateFilter, merge, parse_question_dates, validate_iso, without_years, years_of
+from rag.dates import DateFilter, merge, parse_question_dates, reported_by, validate_iso, without_years, years_of
 from rag.errors import InputError
 
 NEWEST = "2023-03"
@@ -257,3 +257,14 @@ def test_the_years_a_text_names_are_years_not_amounts_or_distances():
     text = "De Raad van State zette in 2019 een streep, 2019 euro, de 2019e, 2019 meter, 1500 meter, sinds 2021."
     assert years_of(text) == {"2019", "2021"}
     assert years_of(without_years(text)) == set()
+
+
+@pytest.mark.parametrize("asked, searched", [
+    (DateFilter("2021", "2021", "in 2021"), DateFilter("2021", "2022-06", "in 2021")),
+    (DateFilter("2025-07", "2026-03", "tussen juli 2025 en maart 2026"), DateFilter("2025-07", "2026-09", "tussen juli 2025 en maart 2026")),
+    (DateFilter(None, "2023-03-15", "voor 15 maart 2023"), DateFilter(None, "2023-09", "voor 15 maart 2023")),
+    (DateFilter("2021", None, "sinds 2021"), DateFilter("2021", None, "sinds 2021")),  # no end: nothing to move
+    (DateFilter(), DateFilter()),
+])
+def test_the_articles_a_questions_dates_keep_run_six_months_past_its_end(asked, searched):
+    assert reported_by(asked) == searched
