@@ -183,12 +183,17 @@ class AnswerChain:
         if timeline:  # "… after the 2021 disaster?" asks what came after 2021, not only 2021's articles
             found = from_then_on(found, asked)
         filters = merge(dates or DateFilter(), found)
-        # A period is reported on after it: the search keeps articles of a few months more (``reported_by``;
-        # a timeline searches each year of its span, and the caller's own dates hold as they are).
-        searched = filters if timeline else merge(dates or DateFilter(), reported_by(found))
         # A timeline wants several dates: it retrieves twice as many passages, and each year of its span.
-        retrieval = self.retriever.retrieve(query, (k or self.k) * (2 if timeline else 1), searched or None)
+        retrieval = self.retriever.retrieve(query, (k or self.k) * (2 if timeline else 1), filters or None)
         timings.update(retrieval.timings)
+        # A period is reported on after it: when there are articles of the asked time, the search runs a
+        # few months past it (``reported_by``). With none, the question is refused or its year looked
+        # for in the articles as before ("Wie won de Tour de France in 2022?" is not asked of 2023's articles);
+        # a timeline searches each year of its span, and the caller's own dates hold as they are.
+        searched = merge(dates or DateFilter(), reported_by(found))
+        if retrieval.hits and not timeline and searched != filters:
+            retrieval = self.retriever.retrieve(query, k or self.k, searched, retrieval.query_vector)
+            _add_timings(timings, retrieval.timings)
         mentioned = ""
         if not retrieval.hits and filters.phrase and not timeline:  # no article is from the asked time
             years = years_of(filters.phrase)

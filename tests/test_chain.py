@@ -402,13 +402,16 @@ def test_a_date_in_the_question_filters_the_sources(tmp_path, corpus):
 
 def test_a_period_asked_about_is_searched_in_the_articles_that_report_on_it_afterwards(tmp_path):
     ferry = {"veer.txt": " date 2026-05 Tussen juli 2025 en maart 2026 vielen 312 afvaarten van de veerdienst uit.",
-             "kippen.txt": " date 2025-09 De kippen van Lammers werden in maart 2025 ingeënt tegen vogelgriep."}
+             "kippen.txt": " date 2025-09 De kippen van Lammers werden in maart 2025 ingeënt tegen vogelgriep.",
+             "haven.txt": " date 2024-10 De haven van Harlingen kreeg een nieuwe kade voor de vissers."}
     bot = bot_with(tmp_path, write_corpus(tmp_path / "corpus", ferry))
     answer = bot.ask("Hoeveel afvaarten vielen er uit tussen juli 2025 en maart 2026?")
     assert answer.filters["since"] == "2025-07" and answer.filters["until"] == "2026-03"  # as asked
     assert "veer" in {s.doc_id for s in answer.sources} and "312" in answer.answer
     earlier = bot.ask("Hoeveel afvaarten vielen er uit tussen juli 2024 en maart 2025?")
     assert "veer" not in {s.doc_id for s in earlier.sources}  # fourteen months after that span: no report on it
+    # a period with no article at all is refused or looked for by its year as before, not searched later
+    assert bot.ask("Hoeveel afvaarten vielen er uit in 2023?").abstained
 
 
 def test_explicit_dates_filter_and_a_date_with_no_articles_abstains(tmp_path, corpus):
