@@ -56,7 +56,7 @@ from rag.followup import Message, model_rewrite, needs_history, previous_questio
 from rag.language import SUPPORTED, detect_language
 from rag.modality import only_ahead
 from rag.names import mentions, name_words, question_names
-from rag.parts import Part, leans, split_question
+from rag.parts import Part, leans, side_keeps, sides, split_question
 from rag.prompts import phrase_messages, quote_sentence
 from rag.retrieval import Retrieval, Retriever
 from rag.store import Hit
@@ -67,6 +67,7 @@ if TYPE_CHECKING:  # LangChain's chat-model classes take ~0.4 s to import; extra
 
 MAX_QUESTION_CHARS = 2000
 PART_HITS = 2  # extra passages a part of a two-part question may add to the sources
+STORY_UNITS = 5  # a plan-and-outcome question's story: the articles of the whole question's best sentences
 MAX_SPAN_YEARS = 6  # a timeline question searches each year of its span, up to this many
 TIMELINE_MARGIN = 0.05  # a timeline's articles: those whose best sentence is this close to the best one
 # The 1.5B judge rarely says one sentence answers "how did X develop?" (P 0.1-0.4 for most lines): a
@@ -325,16 +326,24 @@ class AnswerChain:
         if len(texts) == 1:
             return [Part(texts[0], np.where(named, relevance, -np.inf))]
         dated = {s.n: s.date for s in sources}
+        # what was planned and what came of it: the plan from an earlier article of the story (the
+        # articles of the whole question's best sentences), the outcome from a later one (``rag.parts.sides``)
+        marks = sides(texts)
+        whole = np.where(named, relevance, -np.inf)
+        story = {dated[evidence.units[i].source] for i in top_units(evidence, whole, STORY_UNITS) if np.isfinite(whole[i])}
         out = []
         for j, text in enumerate(texts):
             when = parse_question_dates(text, self.newest_date())
             scores = evidence.relevance(text, self.embeddings.embed_query(text), dated=bool(when))
             if leans(texts, j):
                 scores = np.where(named, scores + relevance, -np.inf)
+            keeps_to = None
             if when:
-                fits = np.array([when.matches(dated[u.source]) for u in evidence.units], dtype=bool)
-                if (fits & np.isfinite(scores)).any():
-                    scores = np.where(fits, scores, -np.inf)
+                keeps_to = np.array([when.matches(dated[u.source]) for u in evidence.units], dtype=bool)
+            elif (side := side_keeps(marks[j], [dated[u.source] for u in evidence.units], story)) is not None:
+                keeps_to = side
+            if keeps_to is not None and (keeps_to & np.isfinite(scores)).any():
+                scores = np.where(keeps_to, scores, -np.inf)
             out.append(Part(text, scores))
         return out
 

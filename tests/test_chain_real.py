@@ -109,3 +109,26 @@ def test_a_timeline_line_is_each_articles_sentence_about_what_the_question_is_ab
         answer = bot.ask("Hoe is de schatting van de schade door de overstroming in de loop van de tijd veranderd?")
     assert [t["date"] for t in answer.decision["timeline"]] == ["2021-07", "2023-07"], answer.answer
     assert ["schade" in c.quote for c in answer.citations] == [True, True], answer.answer
+
+
+
+BRIDGE = {  # the later article repeats the plan's figure beside the new one
+    "fietsbrug_plan.txt": (" date 2024-10 De gemeente Veldhoven-Noord bouwt een nieuwe fietsbrug over het kanaal. "
+                           "Volgens het raadsbesluit kost de fietsbrug 12 miljoen euro.\n\n"
+                           "Wethouder Anna de Bruin noemde de brug een belangrijke stap voor fietsers."),
+    "fietsbrug_vervolg.txt": (" date 2026-05 De nieuwe fietsbrug over het kanaal in Veldhoven-Noord kost 19 miljoen euro "
+                              "in plaats van de 12 miljoen euro uit het raadsbesluit.\n\nDe fietsbrug gaat pas in 2027 open."),
+}
+
+
+def test_the_plan_and_what_came_of_it_are_each_answered_from_their_own_article(tmp_path, real_embeddings):
+    """Ranked by meaning alone, the later article's "19 miljoen in plaats van de 12 miljoen" answered
+    what the bridge would cost; the plan is the earlier report's (rag.parts.sides)."""
+    from tests.conftest import write_corpus
+
+    corpus = write_corpus(tmp_path / "corpus", BRIDGE)
+    with Chatbot(make_settings(tmp_path / "home", answer_mode="extractive", k=4), embeddings=real_embeddings) as bot:
+        bot.ingest([corpus])
+        answer = bot.ask("Hoeveel zou de fietsbrug kosten, en hoeveel kost de fietsbrug nu?")
+    assert [c.doc_id for c in answer.citations] == ["fietsbrug_plan", "fietsbrug_vervolg"], answer.answer
+    assert answer.citations[0].quote == "Volgens het raadsbesluit kost de fietsbrug 12 miljoen euro."

@@ -382,3 +382,53 @@ def test_without_a_model_a_follow_up_is_not_answered_with_what_the_turn_before_s
                {"role": "assistant", "content": "Blinken bezocht Centraal-Azië [1]."}]
     answer = bot_with(tmp_path, corpus).ask("En wat deed Blinken daar?", history=history)
     assert not answer.abstained and "bezocht" not in answer.answer
+
+
+# -- what was planned, and what came of it: each from its own article ---------------------------------
+from rag.parts import leans, side_keeps, sides  # noqa: E402
+
+
+@pytest.mark.parametrize("question, marks", [
+    ("Hoeveel zouden de twee veerboten kosten, en hoeveel kosten ze nu?", ["then", "now"]),
+    ("Hoeveel legkippen had Lammers toen de vogelgriep uitbrak, en hoeveel houdt hij er nu?", ["then", "now"]),
+    ("What was the extension supposed to cost, and what did it turn out to cost?", ["then", "now"]),
+    ("How many jobs did the airport promise, and how many have actually been created?", ["then", "now"]),
+    ("Hoeveel woningen zou het vliegveld isoleren, en bij hoeveel is dat echt gebeurd?", ["then", "now"]),
+    ("Wat stelde het Chinese vredesplan voor, en hoe werd het in Oekraïne ontvangen?", ["", ""]),
+    ("Hoeveel kosten de boten nu, en hoeveel passagiers varen er nu mee?", ["", ""]),  # no plan asked
+    ("Hoeveel zouden de boten kosten?", [""]),
+])
+def test_a_question_that_sets_the_plan_against_what_came_of_it_has_two_sides(question, marks):
+    assert sides(split_question(question)) == marks
+
+
+def test_the_part_that_asks_what_came_of_it_leans_on_the_first_even_naming_nothing():
+    parts = split_question("Hoeveel pluimveebedrijven had Heukelom-Veld ten tijde van de uitbraak, en hoeveel zijn er nu nog over?")
+    assert parts[1] == "hoeveel zijn er nu nog over?" and leans(parts, 1)
+    assert not leans(split_question("Hoeveel bedrijven had Heukelom-Veld, en hoeveel koeien stonden er in de stal van Lammers?"), 1)
+
+
+def test_each_side_keeps_to_its_articles_of_the_story():
+    dates = ["2024-10", "2024-10", "2026-05", "2023-01", None, "2025-02"]
+    story = {"2024-10", "2026-05"}
+    assert side_keeps("now", dates, story).tolist() == [False, False, True, False, False, True]
+    assert side_keeps("then", dates, story).tolist() == [True, True, False, True, False, True]
+    assert side_keeps("", dates, story) is None
+    assert side_keeps("now", dates, {"2026-05"}) is None  # one date: nothing to tell apart
+
+
+BRIDGE = {
+    "fietsbrug_plan.txt": (" date 2024-10 De gemeente Veldhoven-Noord bouwt een nieuwe fietsbrug over het kanaal. "
+                           "Volgens het raadsbesluit kost de fietsbrug 12 miljoen euro.\n\n"
+                           "Wethouder Anna de Bruin noemde de brug een belangrijke stap voor fietsers."),
+    "fietsbrug_vervolg.txt": (" date 2026-05 De nieuwe fietsbrug over het kanaal in Veldhoven-Noord kost 19 miljoen euro, "
+                              "veel meer dan het bedrag dat de gemeente in 2024 noemde.\n\n"
+                              "De fietsbrug gaat pas in 2027 open."),
+}
+
+
+def test_the_plan_is_answered_from_the_earlier_article_and_the_outcome_from_the_latest(tmp_path):
+    corpus = write_corpus(tmp_path / "bridge", BRIDGE)
+    answer = bot_with(tmp_path, corpus, k=4).ask("Hoeveel zou de fietsbrug kosten, en hoeveel kost de fietsbrug nu?")
+    assert [c.doc_id for c in answer.citations] == ["fietsbrug_plan", "fietsbrug_vervolg"], answer.answer
+    assert "12 miljoen" in answer.answer and "19 miljoen" in answer.answer
