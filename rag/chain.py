@@ -316,7 +316,9 @@ class AnswerChain:
         finish?"; the whole question would pull a part that names its subject towards the other part)
         and then keeps to the articles that name what the question names; and a part keeps to the
         articles of its own date when it names one (the other part's search may have added articles of
-        other dates, even when this part's date is the whole question's)."""
+        other dates, even when this part's date is the whole question's). A question that sets a plan
+        against what came of it, its parts naming no date, takes the plan from the story's earlier
+        articles and the outcome from its later ones (``rag.parts.side_keeps``)."""
         # "who pays most of it?" is about what the question named ("the Waalbrug"): not a sentence of
         # another article that shares only "pays" ("waarvan het Rijk 60 procent betaalt"). A question
         # that names something keeps to the articles that name it too: "At what time does the book bus

@@ -8,9 +8,9 @@ appear in 2021 and 2023?" stays whole (its two dates are handled by the date fil
 
 A question that sets what was planned against what came of it ("Hoeveel zouden de veerboten kosten,
 en hoeveel kosten ze nu?", "What was it supposed to cost, and what did it turn out to cost?") asks each
-part of another article of the story: the plan of the earlier report, the outcome of the latest
-(``sides``). The later part of such a question is about what the first part names, also when it
-names nothing itself ("… en hoeveel zijn er nu nog over?").
+part of another article of the story: the plan of an earlier report, the outcome of a later one
+(``sides``, ``side_keeps``). The later part of such a question is about what the first part names,
+also when it names nothing itself ("… en hoeveel zijn er nu nog over?").
 
 What this leaves out: how each part is judged and answered (``rag.chain``, ``rag.decide``).
 """
@@ -26,19 +26,23 @@ import numpy as np
 _QUESTION_WORDS = (r"what|where|when|who|whom|whose|which|why|how|"
                    r"wat|waar|waarom|waar(?:door|mee|voor|op|aan|in|uit|over|heen|naar|bij|van|tegen)|"
                    r"wanneer|wie|welke?|hoe|hoeveel|"
-                   r"(?:on|in|at|for|to|from|with|by|op|in|aan|voor|met|uit|bij|van|naar) (?:what|which|whom|how|wat|welke?|wie|hoeveel)")
+                   r"(?:on|in|at|for|to|from|with|by|op|in|aan|voor|met|uit|bij|van|naar) (?:what|which|whom|wat|welke?|wie)|"
+                   r"bij hoeveel|to how many")
 _SPLIT = re.compile(rf",?\s+(?:and|en)\s+(?=(?:{_QUESTION_WORDS})\b)", re.IGNORECASE)
 MIN_PART_WORDS = 2
-# What came of it: "nu", "inmiddels", "echt gebeurd", "uiteindelijk", "turn out", "actually"
-_NOW = re.compile(r"\b(?:nu|inmiddels|tegenwoordig|momenteel|echt|daadwerkelijk|uiteindelijk|nog over|"
+# What came of it: "nu" (not "nu de brug dicht is": "now that"), "inmiddels", "echt gebeurd",
+# "uiteindelijk", "turn out", "actually"
+_NOW = re.compile(r"\b(?:nu(?!\s+(?:de|het|een|dat|die|hij|zij|ze|we|wij|je|ik)\b)|inmiddels|tegenwoordig|momenteel|"
+                  r"echt|daadwerkelijk|uiteindelijk|nog over|"
                   r"now|currently|today|actually|really|eventually|in the end|turn(?:ed)? out|end(?:ed)? up)\b",
                   re.IGNORECASE)
 # What was planned, promised or the case at first: "zou(den)", "moest(en)", "beloofde", "toen",
-# "supposed to", "was going to", "promised", "according to the plan"
-_THEN = re.compile(r"\b(?:zou|zouden|moest|moesten|beloofde|beloofden|belooft|verwachtte|verwachtten|toen|"
-                   r"destijds|ten tijde van|oorspronkelijk|aanvankelijk|volgens (?:het|de) \w*(?:plan|besluit|begroting)|"
-                   r"supposed to|(?:was|were) going to|promised?|originally|initially|at the time|expected|"
-                   r"(?:under|in|according to) the (?:\w+ )?plan)\b", re.IGNORECASE)
+# "gepland", "supposed to", "was going to", "would", "promised", "according to the plan"
+_THEN = re.compile(r"\b(?:zou|zouden|moest|moesten|beloofde|beloofden|verwachtte|verwachtten|toen|destijds|"
+                   r"ten tijde van|oorspronkelijk|aanvankelijk|gepland|begroot|geraamd|"
+                   r"volgens (?:het|de) \w*(?:plan|planning|besluit|begroting)|"
+                   r"supposed to|(?:was|were) going to|would|promised|did (?:\w+\s+){0,3}promise|planned|budgeted|originally|initially|"
+                   r"at the time|(?:was|were) expected|(?:under|in|according to) the (?:\w+ )?plan)\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -61,22 +65,36 @@ def sides(parts: list[str]) -> list[str]:
     part (a part that says neither: ""); all "" for any other question. A part is "now" when it
     asks what came of it ("hoeveel kosten ze nu?", "what did it turn out to cost?"), else "then"
     when it asks what was planned or the case at first ("Hoeveel zouden de boten kosten?",
-    "toen de vogelgriep uitbrak"); both sides must be asked."""
+    "toen de vogelgriep uitbrak"). Both sides must be asked, the plan first: "Hoeveel kost de brug
+    nu, en wanneer zou hij opengaan?" asks two things of today."""
     marks = ["now" if _NOW.search(p) else "then" if _THEN.search(p) else "" for p in parts]
-    return marks if len(parts) > 1 and "now" in marks and "then" in marks else [""] * len(parts)
+    if "then" in marks and "now" in marks[marks.index("then") + 1:]:
+        return marks
+    return [""] * len(parts)
 
 
 def side_keeps(side: str, dates: Sequence[str | None], story: Iterable[str | None]) -> np.ndarray | None:
     """Which units a "then" or "now" part (``sides``) keeps to, by their articles' ``dates``: a "now"
-    part the articles after the story's first, a "then" part the articles before its latest.
-    ``story``: the dates of the articles the whole question is answered from (another story's
-    article may be among them: "now" is not only the latest). None for a part of neither side, or
-    when the story has articles of one date only (nothing to tell apart)."""
-    known = sorted({d for d in story if d})
-    if not side or len(known) < 2:
+    part the articles after the story's first, a "then" part the articles before its latest; an
+    article without a date neither. ``story``: the dates of the articles the whole question is
+    answered from (another story's article may be among them: "now" is not only the latest). Dates
+    are compared as the spans they name ("2024" holds "2024-10-20"). None for a part of neither
+    side, or when the story's articles do not fall apart in time (nothing to tell apart)."""
+    from rag.documents import date_range
+
+    spans = [r for d in story if (r := date_range(d))]
+    if not side or not spans:
         return None
-    first, last = known[0], known[-1]
-    return np.array([(d or "") > first if side == "now" else "" < (d or "") < last for d in dates], dtype=bool)
+    first_end = min(spans, key=lambda r: r[1])[1]  # the end of the earliest
+    last_start = max(spans, key=lambda r: r[0])[0]  # the start of the latest
+    if first_end >= last_start:
+        return None
+
+    def keeps(d: str | None) -> bool:
+        span = date_range(d)
+        return span is not None and (span[0] > first_end if side == "now" else span[1] < last_start)
+
+    return np.array([keeps(d) for d in dates], dtype=bool)
 
 
 def leans(parts: list[str], j: int) -> bool:

@@ -111,7 +111,6 @@ def test_a_timeline_line_is_each_articles_sentence_about_what_the_question_is_ab
     assert ["schade" in c.quote for c in answer.citations] == [True, True], answer.answer
 
 
-
 BRIDGE = {  # the later article repeats the plan's figure beside the new one
     "fietsbrug_plan.txt": (" date 2024-10 De gemeente Veldhoven-Noord bouwt een nieuwe fietsbrug over het kanaal. "
                            "Volgens het raadsbesluit kost de fietsbrug 12 miljoen euro.\n\n"

@@ -22,6 +22,8 @@ from tests.test_chain import bot_with
      ["Welk verpleeghuis werd ontruimd?", "hoeveel bewoners had het?"]),
     ("Hoeveel geld zegde Blinken toe, en waarvoor is het bedoeld?",
      ["Hoeveel geld zegde Blinken toe?", "waarvoor is het bedoeld?"]),
+    ("Hoeveel woningen zou het vliegveld isoleren, en bij hoeveel is dat echt gebeurd?",
+     ["Hoeveel woningen zou het vliegveld isoleren?", "bij hoeveel is dat echt gebeurd?"]),
 ])
 def test_a_second_question_word_after_and_splits_the_question(question, parts):
     assert split_question(question) == parts
@@ -32,6 +34,7 @@ def test_a_second_question_word_after_and_splits_the_question(question, parts):
     "What did Biden and Putin discuss?",
     "Hoe gaat het met Rusland en China?",
     "Wat zei hij, en waarom?",  # a one-word second part is not a question of its own
+    "Did costs rise, and by how much?",  # "bij hoeveel" and "to how many" start a part, not any "… how"
 ])
 def test_a_question_that_asks_one_thing_stays_whole(question):
     assert split_question(question) == [question]
@@ -397,6 +400,12 @@ from rag.parts import leans, side_keeps, sides  # noqa: E402
     ("Wat stelde het Chinese vredesplan voor, en hoe werd het in Oekraïne ontvangen?", ["", ""]),
     ("Hoeveel kosten de boten nu, en hoeveel passagiers varen er nu mee?", ["", ""]),  # no plan asked
     ("Hoeveel zouden de boten kosten?", [""]),
+    # two things of today, the plan not first (found in review)
+    ("Hoeveel kost de brug nu, en wanneer zou hij opengaan?", ["", ""]),
+    ("Hoeveel mensen wonen er nu in Almere, en hoeveel zouden er komen?", ["", ""]),
+    ("Wat gaat de gemeente doen nu de brug dicht is, en wat zou het kosten?", ["", ""]),  # "nu de": now that
+    ("What does the party promise, and how is it currently polling?", ["", ""]),
+    ("How many people live there today, and how many are expected to arrive?", ["", ""]),
 ])
 def test_a_question_that_sets_the_plan_against_what_came_of_it_has_two_sides(question, marks):
     assert sides(split_question(question)) == marks
@@ -415,6 +424,10 @@ def test_each_side_keeps_to_its_articles_of_the_story():
     assert side_keeps("then", dates, story).tolist() == [True, True, False, True, False, True]
     assert side_keeps("", dates, story) is None
     assert side_keeps("now", dates, {"2026-05"}) is None  # one date: nothing to tell apart
+    # dates are the spans they name: a day of the plan's month is no later article, a year holds its months
+    assert side_keeps("now", ["2024-10-20", "2026-05-02", ""], story).tolist() == [False, True, False]
+    assert side_keeps("then", ["2024-10-20", "2026", "2025"], {"2024", "2026-05"}).tolist() == [True, False, True]
+    assert side_keeps("now", dates, {"2024-10", "2024-10-20"}) is None  # one month, not two dates
 
 
 BRIDGE = {
