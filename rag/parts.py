@@ -23,6 +23,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rag.documents import date_range
+
 _QUESTION_WORDS = (r"what|where|when|who|whom|whose|which|why|how|"
                    r"wat|waar|waarom|waar(?:door|mee|voor|op|aan|in|uit|over|heen|naar|bij|van|tegen)|"
                    r"wanneer|wie|welke?|hoe|hoeveel|"
@@ -80,8 +82,6 @@ def side_keeps(side: str, dates: Sequence[str | None], story: Iterable[str | Non
     answered from (another story's article may be among them: "now" is not only the latest). Dates
     are compared as the spans they name ("2024" holds "2024-10-20"). None for a part of neither
     side, or when the story's articles do not fall apart in time (nothing to tell apart)."""
-    from rag.documents import date_range
-
     spans = [r for d in story if (r := date_range(d))]
     if not side or not spans:
         return None
@@ -90,11 +90,11 @@ def side_keeps(side: str, dates: Sequence[str | None], story: Iterable[str | Non
     if first_end >= last_start:
         return None
 
-    def keeps(d: str | None) -> bool:
+    def kept(d: str | None) -> bool:
         span = date_range(d)
         return span is not None and (span[0] > first_end if side == "now" else span[1] < last_start)
 
-    return np.array([keeps(d) for d in dates], dtype=bool)
+    return np.array([kept(d) for d in dates], dtype=bool)
 
 
 def leans(parts: list[str], j: int) -> bool:
