@@ -331,8 +331,10 @@ class AnswerChain:
         # what was planned and what came of it: the plan from an earlier article of the story (the
         # articles of the whole question's best sentences), the outcome from a later one (``rag.parts.sides``)
         marks = sides(texts)
-        whole = np.where(named, relevance, -np.inf)
-        story = {dated[evidence.units[i].source] for i in top_units(evidence, whole, STORY_UNITS) if np.isfinite(whole[i])}
+        story: set[str | None] = set()
+        if any(marks):
+            whole = np.where(named, relevance, -np.inf)
+            story = {dated[evidence.units[i].source] for i in top_units(evidence, whole, STORY_UNITS) if np.isfinite(whole[i])}
         out = []
         for j, text in enumerate(texts):
             when = parse_question_dates(text, self.newest_date())
