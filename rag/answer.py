@@ -53,9 +53,11 @@ REFUSAL_REASONS = {
 # The kinds of answer a question may ask for (``rag.answer_kind``), as a refusal and the why-view name them.
 KIND_WORDS = {
     "en": {"time": "a time", "duration": "a duration", "number": "a number", "day": "a day or date", "name": "a name",
-           "until": "a date or an end", "said": "what someone said"},
+           "until": "a date or an end", "said": "what someone said", "date": "a date", "money": "an amount of money",
+           "month": "the month asked about"},
     "nl": {"time": "een tijdstip", "duration": "een duur", "number": "een aantal", "day": "een dag of datum",
-           "name": "een naam", "until": "een datum of einde", "said": "wat iemand zei"},
+           "name": "een naam", "until": "een datum of einde", "said": "wat iemand zei", "date": "een datum",
+           "money": "een geldbedrag", "month": "de gevraagde maand"},
 }
 _OR = {"en": " or ", "nl": " of "}
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 
-from rag.dates import DAY_NAMES, MONTH_NAMES
+from rag.dates import DAY_NAMES, MONTH_NAMES, calendar_names
 from rag.names import mentions, name_words, question_names, spellings
 from rag.numbers import numbers
 
@@ -193,3 +193,57 @@ def keeps(question: str, said: list[str], source: str) -> bool:
         return True
     written = {spelled for word in name_words(" ".join(said)) for spelled in (word, *spellings(word))}
     return mentions(written, wanted)
+
+
+# -- the next sentence holds what is asked -----------------------------------------------------------
+# News sets a scene and gives the fact in the sentence after it: „Sindsdien staan er op schooldagen …
+# verkeersregelaars bij de rotonde. | Dat kost de gemeente 2.400 euro per week.”, „Bewonersvereniging
+# Kadewijk had bezwaar gemaakt tegen de vergunning. | De rechtbank Gelderland wees dat bezwaar in
+# december 2025 af.” The judge takes the first for "Wat kosten de verkeersregelaars …?" and "Which
+# court rejected the residents' objection, and when?"; the second, which points back to it, is never
+# judged high alone. When the chosen sentence lacks what the question asks for and the next holds it,
+# the answer is the two (``rag.chain``). What is asked, leniently as above: someone's name ("wie",
+# "welke minister", "which court"), a date ("wanneer", "when"), an amount of money ("wat kost",
+# "hoeveel geld", "how much did … cost"), or the month the question names ("in May 2026").
+_ROLES = (r"(minister|burgemeester|wethouder|president|premier|rechter|rechtbank|court|judge|mayor|alderman"
+          r"|leader|leider|voorzitter|chair\w*|director|directeur|woordvoerder|spokes\w+|bedrijf|company|partij|party"
+          r"|organisatie|organisation|organization|aannemer|contractor)")
+# "welke Chinese minister", not "what did alderman Donkers promise"
+_WHICH_ROLE = re.compile(rf"\b(welke|which|what)\s+((?!(did|does|do|is|was|were|are|has|have|had|heeft|hebben|had"
+                         rf"|zijn|waren|deed|deden)\b)\w+\s+){{0,2}}?{_ROLES}\b", _I)
+# the question's word, not a clause ("How many households was it to supply when it was approved?")
+_WHEN = re.compile(r"(^\W*|[,;:]\s*|\b(en|and|or|of)\s+)(wanneer|when)\b", _I)
+_ASKS_MONEY = re.compile(r"\b(kost|kosten|kostte|kostten|geld|bedrag|betaalt|betaalde|betaald|betalen|cost|costs|money"
+                         r"|pay|pays|paid|spend|spends|spent)\b", _I)
+_MONEY = re.compile(r"€|\$|\b(euro|dollar|dollars|pond|pound|pounds)\b", _I)
+
+
+def _details(question: str) -> list[str]:
+    """What ``question`` asks a sentence to hold, for ``next_holds``."""
+    wanted = []
+    if _WHO.search(question) or _WHICH_ROLE.search(question) or asks_for(question) == "name":
+        wanted.append("name")
+    if _WHEN.search(question):
+        wanted.append("date")
+    if _ASKS_MONEY.search(question):
+        wanted.append("money")
+    if calendar_names(question):
+        wanted.append("month")
+    return wanted
+
+
+def _holds_detail(detail: str, sentence: str, question: str) -> bool:
+    if detail == "name":
+        return _has_name(sentence, question)
+    if detail == "date":
+        return bool(_DAY.search(sentence))
+    if detail == "money":
+        return bool(_MONEY.search(sentence))
+    return bool(calendar_names(question) & calendar_names(sentence, within=True))  # "month"
+
+
+def next_holds(question: str, sentence: str, following: str) -> list[str]:
+    """What ``question`` asks for ("name", "date", "money", "month") that ``sentence``, the one chosen
+    as its answer, lacks and ``following``, the sentence after it in its paragraph, holds."""
+    return [d for d in _details(question)
+            if not _holds_detail(d, sentence, question) and _holds_detail(d, following, question)]

@@ -34,7 +34,7 @@ from rag.answer import (
     Source,
     refusal_reason,
 )
-from rag.answer_kind import asks_for, asks_why, gives_reason, keeps
+from rag.answer_kind import asks_for, asks_why, gives_reason, keeps, next_holds
 from rag.citations import check, citation_for, note_across_languages, render
 from rag.dates import DateFilter, merge, parse_question_dates, reported_by, without_years, years_of
 from rag.decide import (
@@ -371,7 +371,8 @@ class AnswerChain:
         """The best one or two supporting sentences (one per part of the question), verbatim and
         cited: no LLM needed. A question for a reason (``asks_why``), which news gives in the
         sentence after the claim, gets the best sentence and the one after it, unless the best gives
-        a reason itself (``gives_reason``)."""
+        a reason itself (``gives_reason``); so does a question whose detail (a name, date, amount)
+        only the sentence after the best holds (``next_holds``)."""
         if not evidence.units:
             return ""
         if len(parts) == 1:
@@ -380,6 +381,8 @@ class AnswerChain:
             if not np.isfinite(sims[order[0]]):
                 return ""
             after = _reason_after(evidence, order[0], parts[0].text, sources)
+            if after is None and (found := _holds_next(evidence, order[0], parts[0].text, sources)) is not None:
+                after = found[0]
             picked = [order[0]] + ([after] if after is not None else
                                    [i for i in order[1:2] if sims[i] >= sims[order[0]] - 0.015])
         else:
@@ -468,7 +471,8 @@ class AnswerChain:
         # best sentence of a second article joins however it was judged.
         two_dates = " … " in (answer.filters.get("phrase") or "")
         denied = -1  # the chosen sentence that denies what a yes/no question asks: its quote says "Nee."
-        reason = -1  # the sentence after the chosen one, for a question that asks why
+        reason = -1  # the sentence after the chosen one: a why question's reason, or what is asked (``next_holds``)
+        needed = False  # that sentence holds what is asked: a wording without it is no answer
         if len(parts) == 1:
             _, asked, candidates, j = judged[0]
             order = j.ranked()
@@ -494,6 +498,11 @@ class AnswerChain:
                 chosen.insert(1, after)
                 reason = after
                 answer.decision["why_next"] = evidence.units[after].text
+            elif chosen and (found := _holds_next(evidence, chosen[0], parts[0].text, sources)) is not None:
+                after, details = found
+                chosen.insert(1, after)
+                reason, needed = after, True
+                answer.decision["next_holds"] = {"sentence": evidence.units[after].text, "holds": details}
         else:  # each part that passes gives its best sentence; the whole question is phrased at once
             asked = f"({context}) {question}" if context else question
             chosen = []
@@ -539,7 +548,14 @@ class AnswerChain:
         # parts or about two dates, a part): quote the evidence it left out instead.
         covered = {(c.n, c.start) for c in answer.citations}
         missing = [i for i in chosen if (evidence.units[i].source, evidence.units[i].start) not in covered]
-        to_quote = missing if len(parts) > 1 or two_dates else [i for i in missing if i == chosen[0]]
+        if needed and reason in missing:  # the wording left out the sentence that holds what was asked:
+            # the two sentences are quoted instead
+            answer.dropped += [s.model_copy(update={"supported": False, "note": LEFT_OUT}) for s in answer.sentences]
+            answer.sentences, answer.citations = [], []
+            missing = list(chosen)
+        # (a wording of the sentence after the chosen one that holds what is asked answers without the scene)
+        to_quote = missing if len(parts) > 1 or two_dates else \
+            [i for i in missing if i == chosen[0] and not (needed and reason not in missing)]
         if len(parts) == 1 and not answer.sentences and chosen[0] in to_quote and chosen[0] != denied:
             p_first = judged[0][3].p_yes[judged[0][2].index(chosen[0])]
             if p_first < WORDED_P:
@@ -736,6 +752,18 @@ def _reason_after(evidence: Evidence, i: int, question: str, sources: list[Sourc
     if not asks_why(question) or gives_reason(evidence.units[i].text):
         return None
     return evidence.following(i, next(s for s in sources if s.n == evidence.units[i].source))
+
+
+def _holds_next(evidence: Evidence, i: int, question: str, sources: list[Source]) -> tuple[int, list[str]] | None:
+    """The sentence after unit ``i`` in its paragraph, and what it holds, when it holds what
+    ``question`` asks for and unit ``i`` lacks (``next_holds``): news sets a scene and gives the fact
+    in the next sentence („… verkeersregelaars bij de rotonde. Dat kost de gemeente 2.400 euro per
+    week.”)."""
+    after = evidence.following(i, next(s for s in sources if s.n == evidence.units[i].source))
+    if after is None:
+        return None
+    details = next_holds(question, evidence.units[i].text, evidence.units[after].text)
+    return (after, details) if details else None
 
 
 def _without(scores: np.ndarray, ruled_out: np.ndarray) -> np.ndarray:

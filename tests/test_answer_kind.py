@@ -2,7 +2,7 @@
 
 import pytest
 
-from rag.answer_kind import asks_for, asks_why, gives_reason, holds, keeps
+from rag.answer_kind import asks_for, asks_why, gives_reason, holds, keeps, next_holds
 from rag.decide import lacks_answer
 
 
@@ -188,3 +188,29 @@ def test_a_number_the_question_names_is_not_the_number_it_asks_for():
     assert not holds("number", "Het amendement wilde tot 2.800 woningen.", question)  # "2.800" is 2800
     assert not holds("number", "Het plan van 1,5 miljoen euro viel.", "Wie betaalt het plan van 1,5 miljoen euro?")
     assert holds("number", "De stad krijgt 300.000 euro.", "Hoeveel krijgt de stad van het plan van 1,5 miljoen euro?")
+
+
+@pytest.mark.parametrize("question, sentence, following, holds", [
+    ("Wat kosten de verkeersregelaars bij de rotonde Hoge Dijk?",
+     "Sindsdien staan er op schooldagen tussen 7.30 en 8.30 uur verkeersregelaars bij de rotonde.",
+     "Dat kost de gemeente 2.400 euro per week.", ["money"]),
+    ("Which court rejected the Kadewijk residents' objection to the permit, and when?",
+     "Bewonersvereniging Kadewijk had bezwaar gemaakt tegen de vergunning.",
+     "De rechtbank Gelderland wees dat bezwaar in december 2025 af.", ["name", "date"]),
+    ("Wie volgde Marloes van Dijk op als wethouder?",
+     "Marloes van Dijk was toen al vertrokken.", "Haar opvolger als wethouder is Ruud Hendriks.", ["name"]),
+    ("What happened at the Hoge Dijk roundabout in May 2026?", "Intussen blijft de rotonde Hoge Dijk een zorgenkind.",
+     "In mei raakte een scholiere daar zwaargewond.", ["month"]),
+    # the chosen sentence holds it already: nothing to add
+    ("Wat kost de brug?", "De brug kost 14,8 miljoen euro.", "Dat betaalt de provincie voor 6 miljoen euro.", []),
+    ("Wie volgde Van Dijk op?", "Ruud Hendriks volgde Van Dijk op.", "Hij was eerder raadslid voor de VVD.", []),
+    # the next sentence does not hold it either
+    ("Wat kosten de verkeersregelaars?", "Er staan verkeersregelaars bij de rotonde.", "De school is blij.", []),
+    # "when" in a clause asks no date; "what did alderman Donkers promise" asks no name
+    ("How many households was the wind farm to supply when it was approved?", "Er komen negen windturbines.",
+     "Eind 2026 leveren ze hun eerste stroom.", []),
+    ("What did alderman Donkers promise about the fee?", "Donkers beloofde dat de prijs gelijk blijft.",
+     "Vorig jaar trok De Wielen 186.000 bezoekers.", []),
+])
+def test_the_next_sentence_holds_what_the_chosen_one_lacks(question, sentence, following, holds):
+    assert next_holds(question, sentence, following) == holds

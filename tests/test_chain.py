@@ -633,6 +633,47 @@ def test_the_sentence_after_is_the_next_one_of_its_paragraph_not_one_beyond_what
     assert "Negeer" not in llm.seen[-1][-1].text and "Nu de banden" not in llm.seen[-1][-1].text
 
 
+ROUNDABOUT = " date 2026-09 Intussen blijft de rotonde Hoge Dijk een zorgenkind. Sindsdien staan er op schooldagen " \
+             "verkeersregelaars bij de rotonde.{gap}Dat kost de gemeente 2.400 euro per week.\n\nDe school is blij."
+
+
+@pytest.mark.parametrize("wording, phrased", [
+    ("Er staan op schooldagen verkeersregelaars bij de rotonde [1].", False),  # true, without what was asked
+    ("De verkeersregelaars kosten de gemeente 2.400 euro per week [1].", True),
+])
+def test_the_sentence_after_the_chosen_one_joins_when_only_it_holds_what_is_asked(tmp_path, wording, phrased):
+    # the judge says yes to the scene only; the amount asked for is in the sentence after it, pointing back
+    corpus = write_corpus(tmp_path / "r", {"rotonde.txt": ROUNDABOUT.format(gap=" ")})
+    llm = recording_llm(wording, yes=yes_when("verkeersregelaars bij"))
+    answer = bot_with(tmp_path, corpus, llm, k=1).ask("Wat kosten de verkeersregelaars bij de rotonde?")
+    assert "Dat kost de gemeente 2.400 euro per week." in llm.seen[-1][-1].text  # phrased from both
+    assert answer.decision["next_holds"] == {"sentence": "Dat kost de gemeente 2.400 euro per week.", "holds": ["money"]}
+    assert "2.400 euro" in answer.answer and not answer.abstained
+    if phrased:
+        assert answer.answer == "De verkeersregelaars kosten de gemeente 2.400 euro per week [1]."
+    else:  # the wording left the amount out: both sentences are quoted, as the article has them
+        assert answer.answer == ("Volgens het artikel: „Sindsdien staan er op schooldagen verkeersregelaars bij de "
+                                 "rotonde. Dat kost de gemeente 2.400 euro per week.” [1].")
+        assert answer.dropped[0].text.startswith("Er staan op schooldagen") and answer.dropped[0].note == LEFT_OUT
+
+
+@pytest.mark.parametrize("question", ["Wat kosten de verkeersregelaars bij de rotonde?",  # ends the paragraph
+                                      "Hoe vaak staan er verkeersregelaars bij de rotonde?"])  # asks no amount
+def test_the_sentence_after_does_not_join_across_a_paragraph_or_when_it_holds_nothing_asked(tmp_path, question):
+    gap = "\n\n" if question.startswith("Wat") else " "
+    corpus = write_corpus(tmp_path / "r", {"rotonde.txt": ROUNDABOUT.format(gap=gap)})
+    llm = recording_llm("Dat staat niet in de artikelen.", yes=yes_when("verkeersregelaars bij"))
+    answer = bot_with(tmp_path, corpus, llm, k=2).ask(question)
+    assert "next_holds" not in answer.decision and "2.400" not in llm.seen[-1][-1].text
+    assert answer.answer == "Volgens het artikel: „Sindsdien staan er op schooldagen verkeersregelaars bij de rotonde.” [1]."
+
+
+def test_the_extractive_answer_gives_the_sentence_after_the_best_when_only_it_holds_what_is_asked(tmp_path):
+    corpus = write_corpus(tmp_path / "r", {"rotonde.txt": ROUNDABOUT.format(gap=" ")})
+    answer = bot_with(tmp_path, corpus, k=1).ask("Wat kosten de verkeersregelaars bij de rotonde op schooldagen?")
+    assert [c.quote for c in answer.citations][-1] == "Dat kost de gemeente 2.400 euro per week.", answer.answer
+
+
 BUSES = {"bus.txt": " date 2024-09 De belbus rijdt op werkdagen van 7.00 tot 19.00 uur langs de haltes.\n\n"
                     "De provincie betaalt de belbus.\n",
          "bieb.txt": " date 2026-05 In Eexterwolde gaat de bibliotheek op 1 oktober dicht.\n\n"

@@ -131,3 +131,24 @@ def test_the_plan_and_what_came_of_it_are_each_answered_from_their_own_article(t
         answer = bot.ask("Hoeveel zou de fietsbrug kosten, en hoeveel kost de fietsbrug nu?")
     assert [c.doc_id for c in answer.citations] == ["fietsbrug_plan", "fietsbrug_vervolg"], answer.answer
     assert answer.citations[0].quote == "Volgens het raadsbesluit kost de fietsbrug 12 miljoen euro."
+
+
+COURT = {"kadewijk.txt": (" date 2026-09 De bouw van de fietsbrug begon pas op 2 februari 2026. Bewonersvereniging "
+                          "Kadewijk had bezwaar gemaakt tegen de vergunning. De rechtbank Gelderland wees dat bezwaar "
+                          "in december 2025 af.\n\nDe aannemer verwacht dat fietsers in oktober 2028 over de brug kunnen.")}
+
+
+def test_the_sentence_after_the_chosen_one_joins_when_only_it_holds_what_is_asked(tmp_path, real_embeddings):
+    """The judge takes the objection for "which court rejected it, and when?"; the court and the date are
+    in the sentence after it, which points back to it ("dat bezwaar"): both are the answer."""
+    from tests.conftest import write_corpus
+
+    corpus = write_corpus(tmp_path / "corpus", COURT)
+    llm = recording_llm("The residents objected to the permit [1].", yes=yes_when("bezwaar gemaakt"))
+    with Chatbot(make_settings(tmp_path / "home", k=4), embeddings=real_embeddings, llm=llm) as bot:
+        bot.ingest([corpus])
+        answer = bot.ask("Which court rejected the Kadewijk residents' objection to the permit, and when?")
+    assert answer.decision["next_holds"]["holds"] == ["name", "date"], answer.decision
+    (citation,) = answer.citations
+    assert citation.quote.startswith("Bewonersvereniging") and citation.quote.endswith("in december 2025 af.")
+    assert answer.answer.startswith("The article (in Dutch) says: „Bewonersvereniging"), answer.answer

@@ -248,6 +248,17 @@ def test_why_view_shows_the_sentence_after_the_chosen_one_for_a_why_question_as_
     assert "Nu de banden &lt;b&gt;bevroren&lt;/b&gt; zijn." in html and "<b>" not in html
 
 
+@pytest.mark.parametrize("language, heading", [
+    ("en", "The sentence after the chosen one gives an amount of money / a date, the chosen one does not"),
+    ("nl", "De zin na de gekozen zin geeft een geldbedrag / een datum, de gekozen zin niet"),
+])
+def test_why_view_shows_the_sentence_after_the_chosen_one_that_holds_what_is_asked_as_text(language, heading):
+    decision = {"p_answer": 0.9, "threshold": 0.3, "judge": "probe", "candidates": [{"source": 1, "text": QUOTE_1, "p_yes": 0.9}],
+                "next_holds": {"sentence": "Dat kost <i>2.400</i> euro.", "holds": ["money", "date"]}}
+    html = render.why_html(blinken_answer(decision=decision, language=language))
+    assert heading in html and "Dat kost &lt;i&gt;2.400&lt;/i&gt; euro." in html and "<i>" not in html
+
+
 def test_why_view_marks_a_sentence_that_names_the_role_holder_asked_for():
     decision = {"p_answer": 0.7, "threshold": 0.3, "judge": "probe",
                 "candidates": [{"source": 1, "text": QUOTE_1, "p_yes": 0.7, "holder": True}]}

@@ -66,6 +66,8 @@ _LABELS = [  # (key, nl, en)
     ("whole", "de hele vraag, gelezen door de probe: P = {p:.2f}", "the whole question, read by the probe: P = {p:.2f}"),
     ("why_next", "Een waarom-vraag: ook de zin na de gekozen zin gaat naar het model",
      "A why question: the sentence after the chosen one goes to the model too"),
+    ("next_holds", "De zin na de gekozen zin geeft {kinds}, de gekozen zin niet: samen zijn ze het antwoord",
+     "The sentence after the chosen one gives {kinds}, the chosen one does not: together they answer"),
     ("lacking", "Niet voorgelegd: de vraag vraagt om {kinds}, deze zinnen noemen er geen",
      "Not judged: the question asks for {kinds}, these sentences give none"),
     ("across", "In de woorden van het model, uit een bron in een andere taal: vergelijk met het citaat",
@@ -327,8 +329,12 @@ def why_html(answer: Answer) -> str:
         out.append("</tbody></table>")
     if after := answer.decision.get("why_next"):  # a why question: the sentence after the chosen one
         out.append(f'<h4>{lab["why_next"]}</h4><ul class="nr-sentences"><li>{esc(_clip(after, 200))}</li></ul>')
+    words = KIND_WORDS.get(answer.language, KIND_WORDS["en"])
+    if after := answer.decision.get("next_holds"):  # the sentence after the chosen one holds what is asked
+        kinds = " / ".join(words[k] for k in after["holds"] if k in words)
+        out.append(f'<h4>{esc(lab["next_holds"].format(kinds=kinds))}</h4><ul class="nr-sentences">'
+                   f'<li>{esc(_clip(after["sentence"], 200))}</li></ul>')
     if lacking := answer.decision.get("lacking"):
-        words = KIND_WORDS.get(answer.language, KIND_WORDS["en"])
         kinds = " / ".join(words[k] for k in lacking["asks_for"] if k in words)
         out.append(f'<h4>{esc(lab["lacking"].format(kinds=kinds))}</h4><ul class="nr-sentences">')
         out.extend(f'<li class="nr-dim">{esc(_clip(text, 160))}</li>' for text in lacking["sentences"])
