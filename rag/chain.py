@@ -548,14 +548,13 @@ class AnswerChain:
         # parts or about two dates, a part): quote the evidence it left out instead.
         covered = {(c.n, c.start) for c in answer.citations}
         missing = [i for i in chosen if (evidence.units[i].source, evidence.units[i].start) not in covered]
-        if needed and reason in missing:  # the wording left out the sentence that holds what was asked:
-            # the two sentences are quoted instead
+        if needed and (reason in missing or chosen[0] in missing):  # the two sentences answer together
+            # ("Haar opvolger …" says whose only with the one before): a wording that leaves one out is
+            # replaced by the quote of both
             answer.dropped += [s.model_copy(update={"supported": False, "note": LEFT_OUT}) for s in answer.sentences]
             answer.sentences, answer.citations = [], []
             missing = list(chosen)
-        # (a wording of the sentence after the chosen one that holds what is asked answers without the scene)
-        to_quote = missing if len(parts) > 1 or two_dates else \
-            [i for i in missing if i == chosen[0] and not (needed and reason not in missing)]
+        to_quote = missing if len(parts) > 1 or two_dates else [i for i in missing if i == chosen[0]]
         if len(parts) == 1 and not answer.sentences and chosen[0] in to_quote and chosen[0] != denied:
             p_first = judged[0][3].p_yes[judged[0][2].index(chosen[0])]
             if p_first < WORDED_P:

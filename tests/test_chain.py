@@ -639,7 +639,8 @@ ROUNDABOUT = " date 2026-09 Intussen blijft de rotonde Hoge Dijk een zorgenkind.
 
 @pytest.mark.parametrize("wording, phrased", [
     ("Er staan op schooldagen verkeersregelaars bij de rotonde [1].", False),  # true, without what was asked
-    ("De verkeersregelaars kosten de gemeente 2.400 euro per week [1].", True),
+    ("Dat kost de gemeente 2.400 euro per week [1].", False),  # without the scene, "dat" says nothing
+    ("Op schooldagen staan er verkeersregelaars bij de rotonde [1]. Dat kost de gemeente 2.400 euro per week [1].", True),
 ])
 def test_the_sentence_after_the_chosen_one_joins_when_only_it_holds_what_is_asked(tmp_path, wording, phrased):
     # the judge says yes to the scene only; the amount asked for is in the sentence after it, pointing back
@@ -650,11 +651,11 @@ def test_the_sentence_after_the_chosen_one_joins_when_only_it_holds_what_is_aske
     assert answer.decision["next_holds"] == {"sentence": "Dat kost de gemeente 2.400 euro per week.", "holds": ["money"]}
     assert "2.400 euro" in answer.answer and not answer.abstained
     if phrased:
-        assert answer.answer == "De verkeersregelaars kosten de gemeente 2.400 euro per week [1]."
-    else:  # the wording left the amount out: both sentences are quoted, as the article has them
+        assert answer.answer == wording and [s.note for s in answer.sentences] == ["", ""]
+    else:  # the wording left one of the two out: both are quoted, as the article has them
         assert answer.answer == ("Volgens het artikel: „Sindsdien staan er op schooldagen verkeersregelaars bij de "
                                  "rotonde. Dat kost de gemeente 2.400 euro per week.” [1].")
-        assert answer.dropped[0].text.startswith("Er staan op schooldagen") and answer.dropped[0].note == LEFT_OUT
+        assert answer.dropped[0].text == wording.removesuffix(" [1].") + "." and answer.dropped[0].note == LEFT_OUT
 
 
 @pytest.mark.parametrize("question", ["Wat kosten de verkeersregelaars bij de rotonde?",  # ends the paragraph
