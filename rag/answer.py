@@ -54,10 +54,10 @@ REFUSAL_REASONS = {
 KIND_WORDS = {
     "en": {"time": "a time", "duration": "a duration", "number": "a number", "day": "a day or date", "name": "a name",
            "until": "a date or an end", "said": "what someone said", "date": "a date", "money": "an amount of money",
-           "month": "the month asked about"},
+           "calendar": "the day or month asked about"},
     "nl": {"time": "een tijdstip", "duration": "een duur", "number": "een aantal", "day": "een dag of datum",
            "name": "een naam", "until": "een datum of einde", "said": "wat iemand zei", "date": "een datum",
-           "money": "een geldbedrag", "month": "de gevraagde maand"},
+           "money": "een geldbedrag", "calendar": "de gevraagde dag of maand"},
 }
 _OR = {"en": " or ", "nl": " of "}
 
@@ -130,6 +130,9 @@ class Citation(BaseModel):
 
 QUOTED = "quoted: the model's wording did not pass the check"  # the note of a quote-fallback sentence
 LEFT_OUT = "leaves out the answer its sentence holds"  # a true wording without the name, number or date asked
+# a wording of two sentences that answer together, without what the second holds or pointing back to
+# what it left out of the first ("Haar opvolger …")
+HALF_WORDED = "answers only with the sentence before or after it: both are quoted"
 
 
 class AnswerSentence(BaseModel):

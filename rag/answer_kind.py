@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import re
 
-from rag.dates import DAY_NAMES, MONTH_NAMES, calendar_names
+from rag.dates import DAY_NAMES, MONTH_NAMES, calendar_names, years_of
+from rag.keyword import stopwords
 from rag.names import mentions, name_words, question_names, spellings
 from rag.numbers import numbers
+from rag.roles import ROLES
 
 _I = re.IGNORECASE
 # "drie kwartier" / "een halfuur" is a duration too (found trying a new article as a user would)
@@ -195,6 +197,7 @@ def keeps(question: str, said: list[str], source: str) -> bool:
     return mentions(written, wanted)
 
 
+
 # -- the next sentence holds what is asked -----------------------------------------------------------
 # News sets a scene and gives the fact in the sentence after it: „Sindsdien staan er op schooldagen …
 # verkeersregelaars bij de rotonde. | Dat kost de gemeente 2.400 euro per week.”, „Bewonersvereniging
@@ -202,48 +205,84 @@ def keeps(question: str, said: list[str], source: str) -> bool:
 # december 2025 af.” The judge takes the first for "Wat kosten de verkeersregelaars …?" and "Which
 # court rejected the residents' objection, and when?"; the second, which points back to it, is never
 # judged high alone. When the chosen sentence lacks what the question asks for and the next holds it,
-# the answer is the two (``rag.chain``). What is asked, leniently as above: someone's name ("wie",
-# "welke minister", "which court"), a date ("wanneer", "when"), an amount of money ("wat kost",
-# "hoeveel geld", "how much did … cost"), or the month the question names ("in May 2026").
-_ROLES = (r"(minister|burgemeester|wethouder|president|premier|rechter|rechtbank|court|judge|mayor|alderman"
-          r"|leader|leider|voorzitter|chair\w*|director|directeur|woordvoerder|spokes\w+|bedrijf|company|partij|party"
-          r"|organisatie|organisation|organization|aannemer|contractor)")
-# "welke Chinese minister", not "what did alderman Donkers promise"
-_WHICH_ROLE = re.compile(rf"\b(welke|which|what)\s+((?!(did|does|do|is|was|were|are|has|have|had|heeft|hebben|had"
-                         rf"|zijn|waren|deed|deden)\b)\w+\s+){{0,2}}?{_ROLES}\b", _I)
-# the question's word, not a clause ("How many households was it to supply when it was approved?")
-_WHEN = re.compile(r"(^\W*|[,;:]\s*|\b(en|and|or|of)\s+)(wanneer|when)\b", _I)
-_ASKS_MONEY = re.compile(r"\b(kost|kosten|kostte|kostten|geld|bedrag|betaalt|betaalde|betaald|betalen|cost|costs|money"
-                         r"|pay|pays|paid|spend|spends|spent)\b", _I)
-_MONEY = re.compile(r"€|\$|\b(euro|dollar|dollars|pond|pound|pounds)\b", _I)
+# the answer is the two (``rag.chain``). What is asked: someone's name ("wie …?", "welke minister",
+# "which court"), a date ("wanneer …?", "and when?"), an amount of money ("wat kost …?", "hoeveel
+# geld", "how much did … cost?"), or the day or month the question names ("in May 2026"). The chosen
+# sentence is read leniently (anything that may be the detail counts as held: a first word that may
+# be a name, "vorige maand", "vier ton"), the next one strictly, so that the rule fires only when
+# the second sentence plainly holds what the first plainly lacks.
+_WHO_ASKS = re.compile(r"(^\W*|[,;:]\s*|\b(en|and|door|met|aan|voor|by|with|to|for)\s+)(wie|who|whom)\b", _I)
+_ROLE_WORDS = "|".join(sorted({*ROLES, "rechter", "rechtbank", "court", "judge", "bedrijf", "company", "partij",
+                               "party", "organisatie", "organisation", "organization", "aannemer", "contractor"}))
+# "welke Chinese minister", not "what did alderman Donkers promise" nor "what will the company pay"
+_NOT_A_ROLE_QUESTION = (r"did|does|do|is|was|were|are|has|have|had|will|would|can|could|should|must|may|might|heeft|hebben"
+                        r"|zijn|waren|deed|deden|kan|kon|zal|zou|moet|mag|kind|soort")
+_WHICH_ROLE = re.compile(rf"\b(welke|which|what)\s+((?!({_NOT_A_ROLE_QUESTION})\b)\w+\s+){{0,2}}?({_ROLE_WORDS})\b", _I)
+# the question's own word, not a clause: "How many households was it to supply when it was approved?",
+# "When the storm hit, how many homes lost power?"
+_WHEN_ASKS = re.compile(r"(^\W*|[,;:]\s*|\b(en|and|or|of)\s+)(wanneer|when)\b"
+                        r"(?![^?]*,\s*(hoe|wat|wie|welke|waar|hoeveel|how|what|who|which|where)\b)", _I)
+_AMOUNT_ASKED = re.compile(r"\b(hoeveel|how much)\b|\bwat (kost|kostte|kosten|kostten)\b"
+                           r"|\bwhat (does|did|do|will|would)\b[^?]*\bcost\b", _I)
+_MONEY_WORD = re.compile(r"\b(kost|kosten|kostte|kostten|geld|bedrag|waard|betaald|cost|costs|money|worth|paid)\b", _I)
+_MONEY = re.compile(r"€|\$|£|\b(euro|euros|dollar|dollars|pond|pound|pounds)\b", _I)
+_SOME_AMOUNT = re.compile(r"\b(miljoen|miljard|ton|million|billion|mln|mld)\b", _I)
+_SOME_DATE = re.compile(r"\b(vorige?|afgelopen|volgende|komende|last|next|this|dit|deze)\s+(week|maand|jaar|zomer"
+                        r"|winter|voorjaar|najaar|herfst|month|year|summer|spring|autumn|fall)\b", _I)
+_CAPITALISED = re.compile(r"\b[A-ZÀ-Ö][\w’'-]+")
 
 
 def _details(question: str) -> list[str]:
     """What ``question`` asks a sentence to hold, for ``next_holds``."""
     wanted = []
-    if _WHO.search(question) or _WHICH_ROLE.search(question) or asks_for(question) == "name":
+    if _WHO_ASKS.search(question) or _WHICH_ROLE.search(question) or asks_for(question) == "name":
         wanted.append("name")
-    if _WHEN.search(question):
+    if _WHEN_ASKS.search(question):
         wanted.append("date")
-    if _ASKS_MONEY.search(question):
+    if _AMOUNT_ASKED.search(question) and _MONEY_WORD.search(question):
         wanted.append("money")
     if calendar_names(question):
-        wanted.append("month")
+        wanted.append("calendar")
     return wanted
 
 
-def _holds_detail(detail: str, sentence: str, question: str) -> bool:
+def _may_hold(detail: str, sentence: str, question: str) -> bool:
+    """Might the chosen ``sentence`` hold ``detail``? Lenient: a capitalised first word that is no
+    function word may be a name, any year, bound or relative date a date, "vier ton" an amount."""
+    if detail == "name":
+        first = _CAPITALISED.match(sentence.strip(" „“\"‘'"))
+        named = first is not None and first.group().lower() not in stopwords() and \
+            first.group().lower() not in {w.lower() for w in _WORD.findall(question)}
+        return named or _has_name(sentence, question)
+    if detail == "date":
+        return bool(_DAY.search(sentence) or _BOUND.search(sentence) or _SOME_DATE.search(sentence))
+    if detail == "money":
+        return bool(_MONEY.search(sentence) or _SOME_AMOUNT.search(sentence))
+    return bool(calendar_names(question) & calendar_names(sentence, within=True))  # "calendar"
+
+
+def _plainly_holds(detail: str, sentence: str, question: str) -> bool:
+    """Does the next ``sentence`` plainly hold ``detail``? Strict: a year that is no count ("2000
+    uur"), a whole day or month name (not "mei" in "meisje")."""
     if detail == "name":
         return _has_name(sentence, question)
     if detail == "date":
-        return bool(_DAY.search(sentence))
+        return bool(years_of(sentence) or calendar_names(sentence) or _SOME_DATE.search(sentence))
     if detail == "money":
         return bool(_MONEY.search(sentence))
-    return bool(calendar_names(question) & calendar_names(sentence, within=True))  # "month"
+    return bool(calendar_names(question) & calendar_names(sentence))  # "calendar"
 
 
 def next_holds(question: str, sentence: str, following: str) -> list[str]:
-    """What ``question`` asks for ("name", "date", "money", "month") that ``sentence``, the one chosen
-    as its answer, lacks and ``following``, the sentence after it in its paragraph, holds."""
+    """What ``question`` asks for ("name", "date", "money", "calendar": the day or month it names)
+    that ``sentence``, the one chosen as its answer, lacks and ``following``, the sentence after it in
+    its paragraph, holds. (The chain asks it of no yes/no question: its answer is the yes or the no;
+    and of a why question only when the chosen sentence gives a reason itself, else the next sentence
+    joins as the reason.)"""
     return [d for d in _details(question)
-            if not _holds_detail(d, sentence, question) and _holds_detail(d, following, question)]
+            if not _may_hold(d, sentence, question) and _plainly_holds(d, following, question)]
+
+
+def holds_all(details: list[str], text: str, question: str) -> bool:
+    """Does ``text`` (an answer's wording) hold every one of ``details`` (``next_holds``)?"""
+    return all(_plainly_holds(d, text, question) for d in details)

@@ -22,6 +22,7 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from rag.answer import (
+    HALF_WORDED,
     LEFT_OUT,
     NOT_ANSWERED,
     PART_REFUSALS,
@@ -34,7 +35,7 @@ from rag.answer import (
     Source,
     refusal_reason,
 )
-from rag.answer_kind import asks_for, asks_why, gives_reason, keeps, next_holds
+from rag.answer_kind import asks_for, asks_why, gives_reason, holds_all, keeps, next_holds
 from rag.citations import check, citation_for, note_across_languages, render
 from rag.dates import DateFilter, merge, parse_question_dates, reported_by, without_years, years_of
 from rag.decide import (
@@ -471,8 +472,9 @@ class AnswerChain:
         # best sentence of a second article joins however it was judged.
         two_dates = " … " in (answer.filters.get("phrase") or "")
         denied = -1  # the chosen sentence that denies what a yes/no question asks: its quote says "Nee."
-        reason = -1  # the sentence after the chosen one: a why question's reason, or what is asked (``next_holds``)
-        needed = False  # that sentence holds what is asked: a wording without it is no answer
+        joined_next = -1  # the sentence after the chosen one, phrased and quoted with it: a why question's
+        # reason, or the sentence that holds what is asked (``next_holds``)
+        details: list[str] = []  # what that sentence holds that the question asks: a wording must hold it too
         if len(parts) == 1:
             _, asked, candidates, j = judged[0]
             order = j.ranked()
@@ -496,13 +498,12 @@ class AnswerChain:
             # is never this one)
             if chosen and (after := _reason_after(evidence, chosen[0], parts[0].text, sources)) is not None:
                 chosen.insert(1, after)
-                reason = after
+                joined_next = after
                 answer.decision["why_next"] = evidence.units[after].text
             elif chosen and (found := _holds_next(evidence, chosen[0], parts[0].text, sources)) is not None:
-                after, details = found
-                chosen.insert(1, after)
-                reason, needed = after, True
-                answer.decision["next_holds"] = {"sentence": evidence.units[after].text, "holds": details}
+                joined_next, details = found
+                chosen.insert(1, joined_next)
+                answer.decision["next_holds"] = {"sentence": evidence.units[joined_next].text, "holds": details}
         else:  # each part that passes gives its best sentence; the whole question is phrased at once
             asked = f"({context}) {question}" if context else question
             chosen = []
@@ -548,25 +549,31 @@ class AnswerChain:
         # parts or about two dates, a part): quote the evidence it left out instead.
         covered = {(c.n, c.start) for c in answer.citations}
         missing = [i for i in chosen if (evidence.units[i].source, evidence.units[i].start) not in covered]
-        if needed and (reason in missing or chosen[0] in missing):  # the two sentences answer together
-            # ("Haar opvolger …" says whose only with the one before): a wording that leaves one out is
-            # replaced by the quote of both
-            answer.dropped += [s.model_copy(update={"supported": False, "note": LEFT_OUT}) for s in answer.sentences]
-            answer.sentences, answer.citations = [], []
-            missing = list(chosen)
-        to_quote = missing if len(parts) > 1 or two_dates else [i for i in missing if i == chosen[0]]
+        own = evidence.units[chosen[0]].source if chosen else -1  # the chosen sentence's source
+        own_said = [s for s in answer.sentences if own in s.citations]
+        said_whole = bool(details) and _worded_whole(own_said, details, parts[0].text)
+        if details and not said_whole:
+            # the two sentences answer together: a wording of their article without what is asked, or
+            # that points back to what it left out ("Haar opvolger …"), is replaced by the quote of both
+            # (a wording of another article's sentence stays)
+            answer.dropped += [s.model_copy(update={"supported": False, "note": HALF_WORDED}) for s in own_said]
+            answer.sentences = [s for s in answer.sentences if own not in s.citations]
+            answer.citations = [c for c in answer.citations if c.n != own]
+            covered = {(c.n, c.start) for c in answer.citations}
+            missing = [i for i in chosen if (evidence.units[i].source, evidence.units[i].start) not in covered]
+        to_quote = missing if len(parts) > 1 or two_dates else [i for i in missing if i == chosen[0] and not said_whole]
         if len(parts) == 1 and not answer.sentences and chosen[0] in to_quote and chosen[0] != denied:
             p_first = judged[0][3].p_yes[judged[0][2].index(chosen[0])]
             if p_first < WORDED_P:
                 yield self._refuse(answer, "weak_quote", p=float(p_first), weak=WORDED_P)
                 return
-        with_reason = reason in missing and chosen[0] in to_quote  # the claim is quoted with the reason after it
+        with_next = joined_next in missing and chosen[0] in to_quote  # quoted with the sentence after it
         for i in to_quote:
-            if with_reason and i == reason:
+            if with_next and i == joined_next:
                 continue
             source = by_n[evidence.units[i].source]
-            if with_reason and i == chosen[0]:
-                unit = evidence.joined(i, reason, source)
+            if with_next and i == chosen[0]:
+                unit = evidence.joined(i, joined_next, source)
             elif i in follows and (before := evidence.preceding(i, source)) is not None:
                 unit = evidence.joined(before, i, source)  # what „het daar” points to is quoted too
             else:
@@ -745,6 +752,20 @@ def _judgeable(evidence: Evidence, question: str, ranking: np.ndarray, n: int) -
     return [i for i in candidates if i not in missing], missing
 
 
+# An answer sentence that opens by pointing back ("Dat kost …", "Haar opvolger …", "He was …") says
+# whom or what only with the sentence before it.
+_POINTS_BACK = re.compile(r"^\W*(dat|dit|die|deze|daar\w*|hij|zij|ze|hem|haar|zijn|hun|that|this|these|those|it|he|she"
+                          r"|his|her|they|their|there)\b", re.IGNORECASE)
+
+
+def _worded_whole(said: list[AnswerSentence], details: list[str], question: str) -> bool:
+    """Does the model's checked wording ``said`` answer by itself what the chosen sentence and the one
+    after it answer together: it holds ``details`` (``next_holds``), and it does not open by pointing
+    back to what it left out?"""
+    return bool(said) and holds_all(details, " ".join(s.text for s in said), question) \
+        and not _POINTS_BACK.match(said[0].text)  # a later sentence may point back to the first
+
+
 def _reason_after(evidence: Evidence, i: int, question: str, sources: list[Source]) -> int | None:
     """The sentence after unit ``i`` when ``question`` asks why (``asks_why``) and unit ``i`` gives no
     reason itself (``gives_reason``): news gives the reason for a claim in the next sentence."""
@@ -759,7 +780,7 @@ def _holds_next(evidence: Evidence, i: int, question: str, sources: list[Source]
     in the next sentence („… verkeersregelaars bij de rotonde. Dat kost de gemeente 2.400 euro per
     week.”)."""
     after = evidence.following(i, next(s for s in sources if s.n == evidence.units[i].source))
-    if after is None:
+    if after is None or yes_no(question):  # a yes/no question's answer is its yes or no
         return None
     details = next_holds(question, evidence.units[i].text, evidence.units[after].text)
     return (after, details) if details else None

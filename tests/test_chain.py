@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from newsrag.chatbot import Chatbot
-from rag.answer import ACROSS_LANGUAGES, LEFT_OUT, QUOTED, REFUSALS, AnswerSentence, Citation, Source
+from rag.answer import ACROSS_LANGUAGES, HALF_WORDED, LEFT_OUT, QUOTED, REFUSALS, AnswerSentence, Citation, Source
 from rag.chain import QUOTE_P
 from rag.citations import split_cited
 from rag.decide import CORRECTION_P
@@ -639,7 +639,8 @@ ROUNDABOUT = " date 2026-09 Intussen blijft de rotonde Hoge Dijk een zorgenkind.
 
 @pytest.mark.parametrize("wording, phrased", [
     ("Er staan op schooldagen verkeersregelaars bij de rotonde [1].", False),  # true, without what was asked
-    ("Dat kost de gemeente 2.400 euro per week [1].", False),  # without the scene, "dat" says nothing
+    ("Dat kost de gemeente 2.400 euro per week [1].", False),  # "dat" says what only with the scene
+    ("De verkeersregelaars bij de rotonde kosten de gemeente 2.400 euro per week [1].", True),  # one sentence, whole
     ("Op schooldagen staan er verkeersregelaars bij de rotonde [1]. Dat kost de gemeente 2.400 euro per week [1].", True),
 ])
 def test_the_sentence_after_the_chosen_one_joins_when_only_it_holds_what_is_asked(tmp_path, wording, phrased):
@@ -651,15 +652,29 @@ def test_the_sentence_after_the_chosen_one_joins_when_only_it_holds_what_is_aske
     assert answer.decision["next_holds"] == {"sentence": "Dat kost de gemeente 2.400 euro per week.", "holds": ["money"]}
     assert "2.400 euro" in answer.answer and not answer.abstained
     if phrased:
-        assert answer.answer == wording and [s.note for s in answer.sentences] == ["", ""]
-    else:  # the wording left one of the two out: both are quoted, as the article has them
+        assert answer.answer == wording and all(s.note == "" for s in answer.sentences)
+    else:  # the wording left the amount, or what "dat" is, out: both are quoted, as the article has them
         assert answer.answer == ("Volgens het artikel: „Sindsdien staan er op schooldagen verkeersregelaars bij de "
                                  "rotonde. Dat kost de gemeente 2.400 euro per week.” [1].")
-        assert answer.dropped[0].text == wording.removesuffix(" [1].") + "." and answer.dropped[0].note == LEFT_OUT
+        assert answer.dropped[0].text == wording.removesuffix(" [1].") + "." and answer.dropped[0].note == HALF_WORDED
+
+
+def test_a_wording_of_another_articles_sentence_stays_when_the_two_sentences_are_quoted(tmp_path):
+    # the judge takes the scene first and another article's sentence too (P 0.6: both are phrased)
+    corpus = write_corpus(tmp_path / "r", {"rotonde.txt": ROUNDABOUT.format(gap=" "),
+                                           "deventer.txt": " date 2026-10 In Deventer betaalt de gemeente de "
+                                                           "verkeersregelaars 50 euro per uur."})
+    llm = recording_llm("Er staan verkeersregelaars bij de rotonde [1]. In Deventer betaalt de gemeente 50 euro per uur [2].",
+                        yes=lambda s: 0.95 if "verkeersregelaars bij" in s else 0.6 if "Deventer" in s else 0.05)
+    answer = bot_with(tmp_path, corpus, llm, k=2).ask("Wat kosten de verkeersregelaars bij de rotonde?")
+    assert "In Deventer betaalt de gemeente 50 euro per uur" in answer.answer  # the other article's wording is kept
+    assert "„Sindsdien staan er op schooldagen verkeersregelaars bij de rotonde. Dat kost de gemeente" in answer.answer
+    assert sorted(c.doc_id for c in answer.citations) == ["deventer", "rotonde"]
 
 
 @pytest.mark.parametrize("question", ["Wat kosten de verkeersregelaars bij de rotonde?",  # ends the paragraph
-                                      "Hoe vaak staan er verkeersregelaars bij de rotonde?"])  # asks no amount
+                                      "Hoe vaak staan er verkeersregelaars bij de rotonde?",  # asks no amount
+                                      "Kosten de verkeersregelaars bij de rotonde geld?"])  # yes/no: its answer is yes
 def test_the_sentence_after_does_not_join_across_a_paragraph_or_when_it_holds_nothing_asked(tmp_path, question):
     gap = "\n\n" if question.startswith("Wat") else " "
     corpus = write_corpus(tmp_path / "r", {"rotonde.txt": ROUNDABOUT.format(gap=gap)})
@@ -672,7 +687,8 @@ def test_the_sentence_after_does_not_join_across_a_paragraph_or_when_it_holds_no
 def test_the_extractive_answer_gives_the_sentence_after_the_best_when_only_it_holds_what_is_asked(tmp_path):
     corpus = write_corpus(tmp_path / "r", {"rotonde.txt": ROUNDABOUT.format(gap=" ")})
     answer = bot_with(tmp_path, corpus, k=1).ask("Wat kosten de verkeersregelaars bij de rotonde op schooldagen?")
-    assert [c.quote for c in answer.citations][-1] == "Dat kost de gemeente 2.400 euro per week.", answer.answer
+    assert [c.quote for c in answer.citations] == ["Sindsdien staan er op schooldagen verkeersregelaars bij de rotonde.",
+                                                   "Dat kost de gemeente 2.400 euro per week."], answer.answer
 
 
 BUSES = {"bus.txt": " date 2024-09 De belbus rijdt op werkdagen van 7.00 tot 19.00 uur langs de haltes.\n\n"
