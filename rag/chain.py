@@ -563,7 +563,10 @@ class AnswerChain:
             missing = [i for i in chosen if (evidence.units[i].source, evidence.units[i].start) not in covered]
         to_quote = missing if len(parts) > 1 or two_dates else [i for i in missing if i == chosen[0] and not said_whole]
         if len(parts) == 1 and not answer.sentences and chosen[0] in to_quote and chosen[0] != denied:
-            p_first = judged[0][3].p_yes[judged[0][2].index(chosen[0])]
+            _, _, candidates, j = judged[0]
+            # a sentence quoted with the next one that holds what is asked is as strong as the stronger
+            p_first = max(j.p_yes[candidates.index(i)] for i in (chosen[0], joined_next)
+                          if i in candidates and (i == chosen[0] or details))
             if p_first < WORDED_P:
                 yield self._refuse(answer, "weak_quote", p=float(p_first), weak=WORDED_P)
                 return

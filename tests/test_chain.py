@@ -659,6 +659,18 @@ def test_the_sentence_after_the_chosen_one_joins_when_only_it_holds_what_is_aske
         assert answer.dropped[0].text == wording.removesuffix(" [1].") + "." and answer.dropped[0].note == HALF_WORDED
 
 
+def test_two_sentences_quoted_together_are_as_strong_as_the_stronger_of_the_two(tmp_path):
+    # the scene is judged too weakly to be quoted alone (0.36 < WORDED_P), the sentence after it strongly
+    # enough (0.405); the wording points back ("Dat …"): the two are quoted, not refused
+    corpus = write_corpus(tmp_path / "r", {"rotonde.txt": ROUNDABOUT.format(gap=" ")})
+    llm = recording_llm("Dat kost de gemeente 2.400 euro per week [1].",
+                        yes=lambda s: 0.36 if "verkeersregelaars bij" in s else 0.405 if "Dat kost" in s else 0.05)
+    answer = bot_with(tmp_path, corpus, llm, k=1).ask("Wat kosten de verkeersregelaars bij de rotonde?")
+    assert not answer.abstained, answer.abstain_reason
+    assert answer.answer == ("Volgens het artikel: „Sindsdien staan er op schooldagen verkeersregelaars bij de "
+                             "rotonde. Dat kost de gemeente 2.400 euro per week.” [1].")
+
+
 def test_a_wording_of_another_articles_sentence_stays_when_the_two_sentences_are_quoted(tmp_path):
     # the judge takes the scene first and another article's sentence too (P 0.6: both are phrased)
     corpus = write_corpus(tmp_path / "r", {"rotonde.txt": ROUNDABOUT.format(gap=" "),
