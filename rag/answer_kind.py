@@ -229,6 +229,7 @@ _MONEY = re.compile(r"€|\$|£|\b(euro|euros|dollar|dollars|pond|pound|pounds)\
 _SOME_AMOUNT = re.compile(r"\b(miljoen|miljard|ton|million|billion|mln|mld)\b", _I)
 _SOME_DATE = re.compile(r"\b(vorige?|afgelopen|volgende|komende|last|next|this|dit|deze)\s+(week|maand|jaar|zomer"
                         r"|winter|voorjaar|najaar|herfst|month|year|summer|spring|autumn|fall)\b", _I)
+_PERSON = re.compile(r"\b[A-ZÀ-Ö][\w'’-]+(?:\s+(?:(?:van|de|der|den|ter|ten)\s+)*[A-ZÀ-Ö][\w'’-]+)+")
 _CAPITALISED = re.compile(r"\b[A-ZÀ-Ö][\w’'-]+")
 
 
@@ -262,10 +263,12 @@ def _may_hold(detail: str, sentence: str, question: str) -> bool:
 
 
 def _plainly_holds(detail: str, sentence: str, question: str) -> bool:
-    """Does the next ``sentence`` plainly hold ``detail``? Strict: a year that is no count ("2000
-    uur"), a whole day or month name (not "mei" in "meisje")."""
-    if detail == "name":
-        return _has_name(sentence, question)
+    """Does the next ``sentence`` plainly hold ``detail``? Strict: a name of two words or more that
+    the question lacks, a year that is no count ("2000 uur"), a whole day or month name (not "mei" in
+    "meisje")."""
+    if detail == "name":  # someone's name, of two words or more ("Ruud Hendriks"; not "de VS")
+        asked = name_words(question)
+        return any(not mentions(asked, name_words(found)) for found in _PERSON.findall(sentence))
     if detail == "date":
         return bool(years_of(sentence) or calendar_names(sentence) or _SOME_DATE.search(sentence))
     if detail == "money":

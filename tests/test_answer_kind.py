@@ -230,6 +230,8 @@ def test_a_number_the_question_names_is_not_the_number_it_asks_for():
     ("Hoeveel kostte de brug?", "De brug kostte uiteindelijk vier ton.", "De provincie betaalde 200.000 euro.", []),
     ("Waarom stijgen de kosten van de jeugdzorg?", "De kosten stijgen omdat meer kinderen hulp krijgen.",
      "Het gaat om 1,2 miljard euro.", []),
+    ("Wie leidt het secretariaat van de C5+1?", "De club kent een secretariaat en werkgroepen.",
+     "Maar voor de VS is deelname vooral een gebaar.", []),  # someone's name is two words or more
     # and what it reads right
     ("Wie volgde Van Dijk op als wethouder?", "Van Dijk keerde niet terug.", "Haar opvolger is Ruud Hendriks.", ["name"]),
     ("Which company will build the bridge, and when will it open?", "De raad koos een aannemer.",
