@@ -9,7 +9,8 @@ van de nachtdienst" for his name): such a sentence cannot answer, whatever the m
 ``rag.chain`` does not let the judge see it. Both tests are lenient on purpose: a question is given a
 kind only by an unmistakable question word, and a sentence holds a number if it has any digit or
 number word, a name if it has any capitalised word the question lacks, someone's words if it has a
-quotation or any form of a verb of saying.
+quotation or any form of a verb of saying. ``next_holds`` tells when the sentence after the chosen
+one holds the detail asked for (a name, a date, a sum, the month named) that the chosen one lacks.
 """
 
 from __future__ import annotations
@@ -195,7 +196,6 @@ def keeps(question: str, said: list[str], source: str) -> bool:
         return True
     written = {spelled for word in name_words(" ".join(said)) for spelled in (word, *spellings(word))}
     return mentions(written, wanted)
-
 
 
 # -- the next sentence holds what is asked -----------------------------------------------------------
