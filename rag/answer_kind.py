@@ -217,18 +217,29 @@ _ROLE_WORDS = "|".join(sorted({*ROLES, "rechter", "rechtbank", "court", "judge",
 # "welke Chinese minister", not "what did alderman Donkers promise" nor "what will the company pay"
 _NOT_A_ROLE_QUESTION = (r"did|does|do|is|was|were|are|has|have|had|will|would|can|could|should|must|may|might|heeft|hebben"
                         r"|zijn|waren|deed|deden|kan|kon|zal|zou|moet|mag|kind|soort")
-_WHICH_ROLE = re.compile(rf"\b(welke|which|what)\s+((?!({_NOT_A_ROLE_QUESTION})\b)\w+\s+){{0,2}}?({_ROLE_WORDS})\b", _I)
+# (and not "welke maatregelen kondigde minister Keijzer aan?": the holder is named already)
+_WHICH_ROLE = re.compile(rf"\b(welke?|which|what)\s+((?!({_NOT_A_ROLE_QUESTION})\b)\w+\s+){{0,2}}?({_ROLE_WORDS})\b"
+                         r"(?!\s+(?-i:[A-ZÀ-Ö]))", _I)
 # the question's own word, not a clause: "How many households was it to supply when it was approved?",
 # "When the storm hit, how many homes lost power?"
 _WHEN_ASKS = re.compile(r"(^\W*|[,;:]\s*|\b(en|and|or|of)\s+)(wanneer|when)\b"
                         r"(?![^?]*,\s*(hoe|wat|wie|welke|waar|hoeveel|how|what|who|which|where)\b)", _I)
-_AMOUNT_ASKED = re.compile(r"\b(hoeveel|how much)\b|\bwat (kost|kostte|kosten|kostten)\b"
-                           r"|\bwhat (does|did|do|will|would)\b[^?]*\bcost\b", _I)
-_MONEY_WORD = re.compile(r"\b(kost|kosten|kostte|kostten|geld|bedrag|waard|betaald|cost|costs|money|worth|paid)\b", _I)
+# an amount of money: not "Hoeveel huizen zijn minder waard geworden?" (a number of houses)
+_AMOUNT_ASKED = re.compile(r"\b(hoeveel|how much)\s+(extra\s+|meer\s+|more\s+)?(geld|euro|money)\b"
+                           r"|\bwat (kost|kostte|kosten|kostten)\b|\bwhat (does|did|do|will|would) (\w+\s+){0,4}cost\b"
+                           r"|\bhoeveel\s+(kost|kostte|kosten|kostten|betaalt|betaalde|betaalden|krijgt|kreeg|kregen|is|was"
+                           r"|zijn|waren|heeft|hebben|had)\b[^?]*\b(kost\w*|waard|betaald|geld)\b"
+                           r"|\bhow much (does|did|do|will|would|is|was|are|were|has|have|had)\b[^?]*\b(cost|costs|worth|pay"
+                           r"|paid|spend|spent|receive|received|get|got)\b", _I)
 _MONEY = re.compile(r"€|\$|£|\b(euro|euros|dollar|dollars|pond|pound|pounds)\b", _I)
 _SOME_AMOUNT = re.compile(r"\b(miljoen|miljard|ton|million|billion|mln|mld)\b", _I)
-_SOME_DATE = re.compile(r"\b(vorige?|afgelopen|volgende|komende|last|next|this|dit|deze)\s+(week|maand|jaar|zomer"
-                        r"|winter|voorjaar|najaar|herfst|month|year|summer|spring|autumn|fall)\b", _I)
+_SOME_DATE = re.compile(r"\b(vorige?|afgelopen|volgende?|komende?|last|next|this|dit|deze)\s+(week|maand|jaar|zomer"
+                        r"|winter|voorjaar|najaar|herfst|month|year|summer|spring|autumn|fall)\b"
+                        r"|\b(geleden|ago|gister\w*|eergister\w*|vanochtend|vanmorgen|vanmiddag|vanavond|vannacht|tonight"
+                        r"|this (morning|afternoon|evening))\b|\bover (een|twee|drie|vier|\d+) (dagen|weken|maanden|jaar)\b", _I)
+# capitalised words that open a sentence or a phrase but are no part of a name
+_NOT_NAMES = {"volgens", "den", "the", "in", "on", "at", "by", "from", "to", "according", "op", "bij", "uit", "na", "sinds",
+              "vanaf", "tijdens", "ook", "toch", "maar", "wel", "nu", "toen", "daarna", "intussen", "inmiddels", "meanwhile"}
 _PERSON = re.compile(r"\b[A-ZÀ-Ö][\w'’-]+(?:\s+(?:(?:van|de|der|den|ter|ten)\s+)*[A-ZÀ-Ö][\w'’-]+)+")
 _CAPITALISED = re.compile(r"\b[A-ZÀ-Ö][\w’'-]+")
 
@@ -240,10 +251,10 @@ def _details(question: str) -> list[str]:
         wanted.append("name")
     if _WHEN_ASKS.search(question):
         wanted.append("date")
-    if _AMOUNT_ASKED.search(question) and _MONEY_WORD.search(question):
+    if _AMOUNT_ASKED.search(question):
         wanted.append("money")
-    if calendar_names(question):
-        wanted.append("calendar")
+    if calendar_names(question) and asks_for(question) is None:  # "in May 2026" as what is asked about,
+        wanted.append("calendar")  # not "Hoeveel mensen kwamen in juli …?" (a number)
     return wanted
 
 
@@ -255,20 +266,26 @@ def _may_hold(detail: str, sentence: str, question: str) -> bool:
         named = first is not None and first.group().lower() not in stopwords() and \
             first.group().lower() not in {w.lower() for w in _WORD.findall(question)}
         return named or _has_name(sentence, question)
+    dated = bool(_DAY.search(sentence) or _SOME_DATE.search(sentence) or calendar_names(sentence, within=True))
     if detail == "date":
-        return bool(_DAY.search(sentence) or _BOUND.search(sentence) or _SOME_DATE.search(sentence))
+        return dated or bool(_BOUND.search(sentence))
     if detail == "money":
         return bool(_MONEY.search(sentence) or _SOME_AMOUNT.search(sentence))
-    return bool(calendar_names(question) & calendar_names(sentence, within=True))  # "calendar"
+    return dated  # "calendar": any date of its own ("dinsdag" for a question about May) may be the one
 
 
 def _plainly_holds(detail: str, sentence: str, question: str) -> bool:
     """Does the next ``sentence`` plainly hold ``detail``? Strict: a name of two words or more that
     the question lacks, a year that is no count ("2000 uur"), a whole day or month name (not "mei" in
     "meisje")."""
-    if detail == "name":  # someone's name, of two words or more ("Ruud Hendriks"; not "de VS")
+    if detail == "name":  # a name of two words or more ("Ruud Hendriks"; not "De VS", "Op Schiphol")
         asked = name_words(question)
-        return any(not mentions(asked, name_words(found)) for found in _PERSON.findall(sentence))
+        for found in _PERSON.findall(sentence):
+            words = [w for w in found.split() if w.lower() not in stopwords() and w.lower() not in _NOT_NAMES
+                     and not calendar_names(w)]
+            if len([w for w in words if w[0].isupper()]) >= 2 and not mentions(asked, name_words(" ".join(words))):
+                return True
+        return False
     if detail == "date":
         return bool(years_of(sentence) or calendar_names(sentence) or _SOME_DATE.search(sentence))
     if detail == "money":

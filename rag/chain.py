@@ -561,22 +561,25 @@ class AnswerChain:
             answer.citations = [c for c in answer.citations if c.n != own]
             covered = {(c.n, c.start) for c in answer.citations}
             missing = [i for i in chosen if (evidence.units[i].source, evidence.units[i].start) not in covered]
-        to_quote = missing if len(parts) > 1 or two_dates else [i for i in missing if i == chosen[0] and not said_whole]
+        to_quote = [i for i in missing if not (said_whole and i in (chosen[0], joined_next))] if len(parts) > 1 or two_dates \
+            else [i for i in missing if i == chosen[0] and not said_whole]
         if len(parts) == 1 and not answer.sentences and chosen[0] in to_quote and chosen[0] != denied:
             _, _, candidates, j = judged[0]
             # a sentence quoted with the next one that holds what is asked is as strong as the stronger
-            p_first = max(j.p_yes[candidates.index(i)] for i in (chosen[0], joined_next)
+            p_quote = max(j.p_yes[candidates.index(i)] for i in (chosen[0], joined_next)
                           if i in candidates and (i == chosen[0] or details))
-            if p_first < WORDED_P:
-                yield self._refuse(answer, "weak_quote", p=float(p_first), weak=WORDED_P)
+            if p_quote < WORDED_P:
+                yield self._refuse(answer, "weak_quote", p=float(p_quote), weak=WORDED_P)
                 return
         with_next = joined_next in missing and chosen[0] in to_quote  # quoted with the sentence after it
         for i in to_quote:
             if with_next and i == joined_next:
                 continue
             source = by_n[evidence.units[i].source]
-            if with_next and i == chosen[0]:
-                unit = evidence.joined(i, joined_next, source)
+            if with_next and i == chosen[0]:  # with the sentence before it too, when it goes on from that one
+                # (for a why question's reason not yet: unmeasured)
+                before = evidence.preceding(i, source) if details and i in follows else None
+                unit = evidence.joined(i if before is None else before, joined_next, source)
             elif i in follows and (before := evidence.preceding(i, source)) is not None:
                 unit = evidence.joined(before, i, source)  # what „het daar” points to is quoted too
             else:
@@ -757,8 +760,9 @@ def _judgeable(evidence: Evidence, question: str, ranking: np.ndarray, n: int) -
 
 # An answer sentence that opens by pointing back ("Dat kost …", "Haar opvolger …", "He was …") says
 # whom or what only with the sentence before it.
-_POINTS_BACK = re.compile(r"^\W*(dat|dit|die|deze|daar\w*|hij|zij|ze|hem|haar|zijn|hun|that|this|these|those|it|he|she"
-                          r"|his|her|they|their|there)\b", re.IGNORECASE)
+# (not "Die verkeersregelaars …", "This year …", "There are …": a demonstrative may go with a noun)
+_POINTS_BACK = re.compile(r"^\W*(dat|dit|daar\w*|hij|zij|ze|hem|haar|zijn|hun|it|he|she|his|her|they|their)\b",
+                          re.IGNORECASE)
 
 
 def _worded_whole(said: list[AnswerSentence], details: list[str], question: str) -> bool:

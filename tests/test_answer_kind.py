@@ -232,6 +232,20 @@ def test_a_number_the_question_names_is_not_the_number_it_asks_for():
      "Het gaat om 1,2 miljard euro.", []),
     ("Wie leidt het secretariaat van de C5+1?", "De club kent een secretariaat en werkgroepen.",
      "Maar voor de VS is deelname vooral een gebaar.", []),  # someone's name is two words or more
+    # the second review's: a capitalised word opening a phrase is no name, a date of the chosen sentence's
+    # own ("volgend jaar", "dinsdagavond"), a month named as context, a role whose holder the question
+    # names, "hoeveel" + a plural noun
+    ("Wie leidt het secretariaat?", "De club kent een secretariaat.", "Op Schiphol is het druk.", []),
+    ("Wie leidt het secretariaat?", "De club kent een secretariaat.", "Volgens Reuters gaat het om een diplomaat.", []),
+    ("Wanneer gaat de brug open?", "De brug gaat volgend jaar open.", "De bouw begon in 2019.", []),
+    ("Wanneer gaat de brug open?", "De brug werd dinsdagavond geopend.", "De bouw begon in 2019.", []),
+    ("Hoeveel mensen kwamen in juli naar het festival?", "Het festival trok 40.000 bezoekers.",
+     "In juli volgt een tweede editie.", []),
+    ("Wat besloot de gemeenteraad in mei over de brug?", "De raad stemde dinsdag in met de bouw.",
+     "Eind mei begint de aanbesteding.", []),
+    ("Welke maatregelen kondigde minister Keijzer aan?", "Minister Keijzer kondigt strengere regels aan.",
+     "De Tweede Kamer debatteert er donderdag over.", []),
+    ("Hoeveel huizen zijn minder waard geworden?", "Veel huizen daalden in waarde.", "Het gaat om 20 miljoen euro.", []),
     # and what it reads right
     ("Wie volgde Van Dijk op als wethouder?", "Van Dijk keerde niet terug.", "Haar opvolger is Ruud Hendriks.", ["name"]),
     ("Which company will build the bridge, and when will it open?", "De raad koos een aannemer.",

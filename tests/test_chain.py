@@ -642,6 +642,7 @@ ROUNDABOUT = " date 2026-09 Intussen blijft de rotonde Hoge Dijk een zorgenkind.
     ("Dat kost de gemeente 2.400 euro per week [1].", False),  # "dat" says what only with the scene
     ("De verkeersregelaars bij de rotonde kosten de gemeente 2.400 euro per week [1].", True),  # one sentence, whole
     ("Op schooldagen staan er verkeersregelaars bij de rotonde [1]. Dat kost de gemeente 2.400 euro per week [1].", True),
+    ("Die verkeersregelaars kosten de gemeente 2.400 euro per week [1].", True),  # "die" with a noun points nowhere
 ])
 def test_the_sentence_after_the_chosen_one_joins_when_only_it_holds_what_is_asked(tmp_path, wording, phrased):
     # the judge says yes to the scene only; the amount asked for is in the sentence after it, pointing back
