@@ -530,7 +530,10 @@ class AnswerChain:
         answer.timings["generate"] = time.perf_counter() - t0
         answer.raw_answer = raw
         model_refused = bool(_MODEL_REFUSAL.search(raw))
-        if model_refused and len(parts) == 1 and not _quotable(judged[0][3], order[0], denied >= 0):
+        # (the chosen sentence and the next one that holds what is asked are quoted as strong as the stronger)
+        if model_refused and len(parts) == 1 and not _quotable(judged[0][3], order[0], denied >= 0) \
+                and not (details and joined_next in judged[0][2]
+                         and _quotable(judged[0][3], judged[0][2].index(joined_next), False)):
             yield self._refuse(answer, "model_refused", p=float(judged[0][3].p_yes[order[0]]), strong=QUOTE_P)
             return
         t0 = time.perf_counter()

@@ -672,6 +672,22 @@ def test_two_sentences_quoted_together_are_as_strong_as_the_stronger_of_the_two(
                              "rotonde. Dat kost de gemeente 2.400 euro per week.” [1].")
 
 
+@pytest.mark.parametrize("p_next, quoted", [(0.62, True), (0.05, False)])
+def test_a_model_refusal_quotes_the_two_sentences_when_the_next_one_is_judged_strongly(tmp_path, p_next, quoted):
+    # the scene is judged below QUOTE_P (0.58), the sentence after it above (0.62): the model's refusal
+    # is overruled by the quote of both, as for a strong single sentence; judged weakly, it is not
+    corpus = write_corpus(tmp_path / "r", {"rotonde.txt": ROUNDABOUT.format(gap=" ")})
+    llm = recording_llm("Dat staat niet in de artikelen.",
+                        yes=lambda s: 0.58 if "verkeersregelaars bij" in s else p_next if "Dat kost" in s else 0.05)
+    answer = bot_with(tmp_path, corpus, llm, k=1).ask("Wat kosten de verkeersregelaars bij de rotonde?")
+    assert answer.decision["next_holds"]["holds"] == ["money"]
+    if quoted:
+        assert answer.answer == ("Volgens het artikel: „Sindsdien staan er op schooldagen verkeersregelaars bij de "
+                                 "rotonde. Dat kost de gemeente 2.400 euro per week.” [1].")
+    else:
+        assert answer.abstained and answer.abstain_code == "model_refused"
+
+
 def test_a_wording_of_another_articles_sentence_stays_when_the_two_sentences_are_quoted(tmp_path):
     # the judge takes the scene first and another article's sentence too (P 0.6: both are phrased)
     corpus = write_corpus(tmp_path / "r", {"rotonde.txt": ROUNDABOUT.format(gap=" "),
