@@ -475,6 +475,7 @@ class AnswerChain:
         joined_next = -1  # the sentence after the chosen one, phrased and quoted with it: a why question's
         # reason, or the sentence that holds what is asked (``next_holds``)
         details: list[str] = []  # what that sentence holds that the question asks: a wording must hold it too
+        p_quote = 0.0  # how strongly a quote of the chosen sentence is backed (one part only)
         if len(parts) == 1:
             _, asked, candidates, j = judged[0]
             order = j.ranked()
@@ -504,6 +505,9 @@ class AnswerChain:
                 joined_next, details = found
                 chosen.insert(1, joined_next)
                 answer.decision["next_holds"] = {"sentence": evidence.units[joined_next].text, "holds": details}
+            # the chosen sentence's P; quoted with the next one that holds what is asked, the stronger of the two
+            p_quote = max((j.p_yes[candidates.index(i)] for i in chosen[:1] + ([joined_next] if details else [])
+                           if i in candidates), default=0.0)
         else:  # each part that passes gives its best sentence; the whole question is phrased at once
             asked = f"({context}) {question}" if context else question
             chosen = []
@@ -530,11 +534,8 @@ class AnswerChain:
         answer.timings["generate"] = time.perf_counter() - t0
         answer.raw_answer = raw
         model_refused = bool(_MODEL_REFUSAL.search(raw))
-        # (the chosen sentence and the next one that holds what is asked are quoted as strong as the stronger)
-        if model_refused and len(parts) == 1 and not _quotable(judged[0][3], order[0], denied >= 0) \
-                and not (details and joined_next in judged[0][2]
-                         and _quotable(judged[0][3], judged[0][2].index(joined_next), False)):
-            yield self._refuse(answer, "model_refused", p=float(judged[0][3].p_yes[order[0]]), strong=QUOTE_P)
+        if model_refused and len(parts) == 1 and not _quotable(p_quote, denied >= 0):
+            yield self._refuse(answer, "model_refused", p=float(p_quote), strong=QUOTE_P)
             return
         t0 = time.perf_counter()
         sentences_, citations = ([], []) if not raw or model_refused else check(
@@ -550,8 +551,6 @@ class AnswerChain:
             answer.sentences, answer.citations = [], []
         # The model's wording failed the check, or left out the best sentence (or, for a question in
         # parts or about two dates, a part): quote the evidence it left out instead.
-        covered = {(c.n, c.start) for c in answer.citations}
-        missing = [i for i in chosen if (evidence.units[i].source, evidence.units[i].start) not in covered]
         own = evidence.units[chosen[0]].source if chosen else -1  # the chosen sentence's source
         own_said = [s for s in answer.sentences if own in s.citations]
         said_whole = bool(details) and _worded_whole(own_said, details, parts[0].text)
@@ -562,18 +561,14 @@ class AnswerChain:
             answer.dropped += [s.model_copy(update={"supported": False, "note": HALF_WORDED}) for s in own_said]
             answer.sentences = [s for s in answer.sentences if own not in s.citations]
             answer.citations = [c for c in answer.citations if c.n != own]
-            covered = {(c.n, c.start) for c in answer.citations}
-            missing = [i for i in chosen if (evidence.units[i].source, evidence.units[i].start) not in covered]
+        covered = {(c.n, c.start) for c in answer.citations}
+        missing = [i for i in chosen if (evidence.units[i].source, evidence.units[i].start) not in covered]
         to_quote = [i for i in missing if not (said_whole and i in (chosen[0], joined_next))] if len(parts) > 1 or two_dates \
             else [i for i in missing if i == chosen[0] and not said_whole]
-        if len(parts) == 1 and not answer.sentences and chosen[0] in to_quote and chosen[0] != denied:
-            _, _, candidates, j = judged[0]
-            # a sentence quoted with the next one that holds what is asked is as strong as the stronger
-            p_quote = max(j.p_yes[candidates.index(i)] for i in (chosen[0], joined_next)
-                          if i in candidates and (i == chosen[0] or details))
-            if p_quote < WORDED_P:
-                yield self._refuse(answer, "weak_quote", p=float(p_quote), weak=WORDED_P)
-                return
+        if len(parts) == 1 and not answer.sentences and chosen[0] in to_quote and chosen[0] != denied \
+                and p_quote < WORDED_P:
+            yield self._refuse(answer, "weak_quote", p=float(p_quote), weak=WORDED_P)
+            return
         with_next = joined_next in missing and chosen[0] in to_quote  # quoted with the sentence after it
         for i in to_quote:
             if with_next and i == joined_next:
@@ -776,12 +771,17 @@ def _worded_whole(said: list[AnswerSentence], details: list[str], question: str)
         and not _POINTS_BACK.match(said[0].text)  # a later sentence may point back to the first
 
 
+def _following(evidence: Evidence, i: int, sources: list[Source]) -> int | None:
+    """The unit that is the next sentence of unit ``i`` in its paragraph (``Evidence.following``)."""
+    return evidence.following(i, next(s for s in sources if s.n == evidence.units[i].source))
+
+
 def _reason_after(evidence: Evidence, i: int, question: str, sources: list[Source]) -> int | None:
     """The sentence after unit ``i`` when ``question`` asks why (``asks_why``) and unit ``i`` gives no
     reason itself (``gives_reason``): news gives the reason for a claim in the next sentence."""
     if not asks_why(question) or gives_reason(evidence.units[i].text):
         return None
-    return evidence.following(i, next(s for s in sources if s.n == evidence.units[i].source))
+    return _following(evidence, i, sources)
 
 
 def _holds_next(evidence: Evidence, i: int, question: str, sources: list[Source]) -> tuple[int, list[str]] | None:
@@ -789,7 +789,7 @@ def _holds_next(evidence: Evidence, i: int, question: str, sources: list[Source]
     ``question`` asks for and unit ``i`` lacks (``next_holds``): news sets a scene and gives the fact
     in the next sentence („… verkeersregelaars bij de rotonde. Dat kost de gemeente 2.400 euro per
     week.”)."""
-    after = evidence.following(i, next(s for s in sources if s.n == evidence.units[i].source))
+    after = _following(evidence, i, sources)
     if after is None or yes_no(question):  # a yes/no question's answer is its yes or no
         return None
     details = next_holds(question, evidence.units[i].text, evidence.units[after].text)
@@ -818,11 +818,12 @@ def _naming(groups: list[list[int]], question: str, evidence: Evidence, sources:
     return kept or groups
 
 
-def _quotable(judgement: Judgement, k: int, denies: bool) -> bool:
-    """May candidate ``k`` be quoted as the answer when the phrasing model found none in it? When it
-    was judged at least ``QUOTE_P`` (a correction always is: ``rag.decide.CORRECTION_P``), or it
-    ``denies`` what a yes/no question asks: the model often calls a denial no answer."""
-    return judgement.p_yes[k] >= QUOTE_P or denies
+def _quotable(p: float, denies: bool) -> bool:
+    """May the chosen sentence, judged ``p`` (``p_quote``), be quoted as the answer when the phrasing
+    model found none in it? When it was judged at least ``QUOTE_P`` (a correction always is:
+    ``rag.decide.CORRECTION_P``), or it ``denies`` what a yes/no question asks: the model often calls
+    a denial no answer."""
+    return p >= QUOTE_P or denies
 
 
 def _covers(candidates: list[int], judgement: Judgement, chosen: list[int]) -> int | None:
