@@ -1,6 +1,7 @@
 """Train the judge probe (``rag.judge_probe``) from an eval run of the local model.
 
     python -m eval.train_probe REPORT.json [REPORT.json ...] --out rag/judge_probe.json
+    python -m eval.train_probe --states a.npz --states b.npz --out rag/judge_probe.json
 
 Each report (``newsrag eval``, local mode) holds, per question, the sentences that were judged and
 the question set's gold quotes. The sentences are judged again by the local model, exactly as
@@ -14,6 +15,8 @@ prompts are not the question's). It prints the question-level AUC of the answera
 One threshold (``Settings.answer_threshold``) serves both judges: the probe's intercept is shifted
 so that its score crosses that threshold where, cross-validated, no more than ``--false-abstention``
 of the answerable questions would be refused (P(Yes)'s threshold was set at the same point).
+``--states`` keeps the judged sentences and hidden states; kept by several runs (one per question
+set, judged side by side), they are pooled and nothing is judged again.
 """
 
 from __future__ import annotations
@@ -147,20 +150,44 @@ def load_states(path: Path, layer: int) -> tuple[list[dict[str, Any]], np.ndarra
         return json.loads(str(kept["rows"])), kept["states"]
 
 
+def pooled_states(paths: list[Path], layer: int) -> tuple[list[dict[str, Any]], np.ndarray]:
+    """The sentences and hidden states of several ``save_states`` files together (each kept by another
+    run, e.g. one per question set judged side by side); an error when a question is in two of them."""
+    rows: list[dict[str, Any]] = []
+    states: list[np.ndarray] = []
+    seen: dict[str, Path] = {}
+    for path in paths:
+        more, kept = load_states(path, layer)
+        for question in {r["id"] for r in more}:
+            if question in seen:
+                raise SystemExit(f"{path}: question {question} is in {seen[question]} too")
+            seen[question] = path
+        rows += more
+        states.append(kept)
+    return rows, np.concatenate(states)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("reports", nargs="+", type=Path)
+    parser.add_argument("reports", nargs="*", type=Path)
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--layer", type=int, default=20)
     parser.add_argument("--c", type=float, default=0.003, help="inverse L2 strength of the logistic regression")
     parser.add_argument("--false-abstention", type=float, default=0.10)
-    parser.add_argument("--states", type=Path, help="an .npz file keeping the judged sentences and their hidden "
-                        "states: written after judging, read instead of judging again when it exists")
+    parser.add_argument("--states", type=Path, action="append", default=[],
+                        help="an .npz file keeping the judged sentences and their hidden states: written after "
+                        "judging, read instead of judging again when it exists; given more than once, the files "
+                        "(which must all exist) are pooled")
     args = parser.parse_args(argv)
     settings = Settings.from_env()
     name = settings.gguf_path.name
-    if args.states and args.states.exists():
-        rows, states = load_states(args.states, args.layer)
+    if args.states and all(p.exists() for p in args.states):
+        rows, states = pooled_states(args.states, args.layer)
+    elif len(args.states) > 1:
+        parser.error(f"--states: {next(p for p in args.states if not p.exists())} does not exist (only a single "
+                     "--states file is written, from the reports)")
+    elif not args.reports:
+        parser.error("no reports to judge (and no --states file kept from them)")
     else:
         with tempfile.TemporaryDirectory() as tmp:  # a probe that only names the layer: the tap is set up for it
             layer_only = Path(tmp) / "layer.json"
@@ -170,7 +197,7 @@ def main(argv: list[str] | None = None) -> None:
             rows, states = collect(args.reports, llm)
             llm.close()
         if args.states:
-            save_states(args.states, rows, states, args.layer)
+            save_states(args.states[0], rows, states, args.layer)
     model, scores = train(rows, states, args.c)
     auc, baseline = _question_auc(rows, scores), _question_auc(rows, np.array([r["p_yes"] for r in rows]))
     at = cut(rows, scores, args.false_abstention)
@@ -178,7 +205,8 @@ def main(argv: list[str] | None = None) -> None:
     shift = math.log(threshold / (1 - threshold)) - math.log(at / (1 - at))
     scaler, regression = model.steps[0][1], model.steps[1][1]
     questions = len({r["id"] for r in rows})
-    note = (f"{', '.join(p.name for p in args.reports)}: {len(rows)} judged sentences of {questions} questions, "
+    sets = sorted({r["id"].split(":")[0] for r in rows})
+    note = (f"{', '.join(sets)}: {len(rows)} judged sentences of {questions} questions, "
             f"{sum(r['gold'] for r in rows)} gold; layer {args.layer}, C {args.c}; question AUC, 10-fold by question: "
             f"{auc:.3f} (P(Yes) {baseline:.3f}); cut {at:.2f} (false abstention <= {args.false_abstention:.2f}) "
             f"moved to the answer threshold {threshold:.2f}")

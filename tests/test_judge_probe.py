@@ -173,3 +173,33 @@ def test_judged_states_are_kept_and_read_back_for_their_layer_only(tmp_path):
     assert again == rows and np.array_equal(kept, states)
     with pytest.raises(SystemExit, match="layer 20, not 16"):
         load_states(tmp_path / "s.npz", 16)
+
+
+def test_states_kept_by_several_runs_are_pooled_and_a_question_is_never_counted_twice(tmp_path):
+    from eval.train_probe import pooled_states, save_states
+
+    rows, states = _rows(4)
+    first = [dict(r, id=f"a.json:{r['id']}") for r in rows]
+    second = [dict(r, id=f"b.json:{r['id']}") for r in rows[:3]]
+    save_states(tmp_path / "a.npz", first, states, layer=20)
+    save_states(tmp_path / "b.npz", second, states[:3], layer=20)
+    pooled, kept = pooled_states([tmp_path / "a.npz", tmp_path / "b.npz"], 20)
+    assert pooled == first + second and np.array_equal(kept, np.concatenate([states, states[:3]]))
+    save_states(tmp_path / "again.npz", first[:1], states[:1], layer=20)  # one question of a.npz once more
+    with pytest.raises(SystemExit, match="is in .*a.npz too"):
+        pooled_states([tmp_path / "a.npz", tmp_path / "again.npz"], 20)
+
+
+def test_a_probe_is_trained_from_pooled_states_without_loading_the_model(tmp_path, monkeypatch):
+    from eval.train_probe import main, save_states
+
+    monkeypatch.setenv("NEWSRAG_HOME", str(tmp_path / "home"))  # no model there: judging would fail
+    rows, states = _rows(40)
+    half = len(rows) // 2
+    save_states(tmp_path / "a.npz", [dict(r, id=f"a.json:{r['id']}") for r in rows[:half]], states[:half], layer=20)
+    save_states(tmp_path / "b.npz", [dict(r, id=f"b.json:{r['id']}") for r in rows[half:]], states[half:], layer=20)
+    main(["--states", str(tmp_path / "a.npz"), "--states", str(tmp_path / "b.npz"), "--out", str(tmp_path / "p.json")])
+    note = json.loads((tmp_path / "p.json").read_text())["trained_on"]
+    assert note.startswith("a.json, b.json: 200 judged sentences of 40 questions")
+    with pytest.raises(SystemExit):  # two files, one of them missing: nothing to pool, nothing to write
+        main(["--states", str(tmp_path / "a.npz"), "--states", str(tmp_path / "c.npz"), "--out", str(tmp_path / "q.json")])
