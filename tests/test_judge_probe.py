@@ -190,7 +190,7 @@ def test_states_kept_by_several_runs_are_pooled_and_a_question_is_never_counted_
         pooled_states([tmp_path / "a.npz", tmp_path / "again.npz"], 20)
 
 
-def test_a_probe_is_trained_from_pooled_states_without_loading_the_model(tmp_path, monkeypatch):
+def test_a_probe_is_trained_from_pooled_states_without_loading_the_model(tmp_path, monkeypatch, capsys):
     from eval.train_probe import main, save_states
 
     monkeypatch.setenv("NEWSRAG_HOME", str(tmp_path / "home"))  # no model there: judging would fail
@@ -201,5 +201,11 @@ def test_a_probe_is_trained_from_pooled_states_without_loading_the_model(tmp_pat
     main(["--states", str(tmp_path / "a.npz"), "--states", str(tmp_path / "b.npz"), "--out", str(tmp_path / "p.json")])
     note = json.loads((tmp_path / "p.json").read_text())["trained_on"]
     assert note.startswith("a.json, b.json: 200 judged sentences of 40 questions")
-    with pytest.raises(SystemExit):  # two files, one of them missing: nothing to pool, nothing to write
-        main(["--states", str(tmp_path / "a.npz"), "--states", str(tmp_path / "c.npz"), "--out", str(tmp_path / "q.json")])
+    # two files, one of them missing: nothing to pool, and nothing to write it from (reports or not)
+    for reports in ([], [str(tmp_path / "r.json")]):
+        capsys.readouterr()
+        with pytest.raises(SystemExit):
+            main([*reports, "--states", str(tmp_path / "a.npz"), "--states", str(tmp_path / "c.npz"),
+                  "--out", str(tmp_path / "q.json")])
+        assert "c.npz does not exist" in capsys.readouterr().err
+        assert not (tmp_path / "q.json").exists()
