@@ -58,6 +58,7 @@ from rag.language import SUPPORTED, detect_language
 from rag.modality import only_ahead
 from rag.names import mentions, name_words, question_names
 from rag.parts import Part, leans, side_keeps, sides, split_question
+from rag.premise import premise_cut
 from rag.prompts import phrase_messages, quote_sentence
 from rag.retrieval import Retrieval, Retriever
 from rag.store import Hit
@@ -84,6 +85,10 @@ SHARED_P = 0.2
 # A one-part question asked in another language than its articles', about to be refused, has this
 # many more sentences judged, the next in the ranking (``AnswerChain._answer_with_model``).
 SECOND_LOOK = 3
+# A one-part question that states a premise in a clause of its own ("… nadat ze vertrok als
+# wethouder?", ``rag.premise``) and is about to be answered has its best sentences judged again
+# without the clause, this many; the lower score counts. 0: off.
+PREMISE_RECHECK = 2
 # The phrasing model saying that what it was shown holds no answer: "The sentences do not provide any
 # information about Putin's jealousy." (found asking new questions as a user would).
 _MODEL_REFUSAL = re.compile(
@@ -455,6 +460,8 @@ class AnswerChain:
         else:
             answer.decision["parts"] = [{"part": part.text, "asked": asked, "p_best": round(j.best, 4)}
                                         for part, asked, _, j in judged]
+        if len(parts) == 1 and not context and p_answer >= threshold:
+            p_answer = self._premise_checked(answer, evidence, judged[0][2], judged[0][3], parts[0].text, p_answer)
         whole: dict[int, float] = {}  # evidence unit -> the probe's P for the whole question in parts
         if len(parts) > 1 and any(j.best < threshold for *_, j in judged):
             whole = self._judge_whole(evidence, judged, f"({context}) {question}" if context else question)
@@ -592,6 +599,29 @@ class AnswerChain:
                                  for (part, _, _, j), c in zip(judged, answers_part)
                                  if j.best < self.answer_threshold and c is None]
         yield from self._emit(answer, sources)
+
+    def _premise_checked(self, answer: Answer, evidence: Evidence, candidates: list[int], judgement: Judgement,
+                         question: str, p_answer: float) -> float:
+        """``p_answer``, or the score of the best ``PREMISE_RECHECK`` candidates judged again without
+        the question's premise clause when that is lower: a sentence that states the premise is no
+        answer to what is asked after it. A yes/no question asks about its clause, and a sentence
+        code decided on (a correction, a role's holder) is not put to the model again."""
+        assert self.llm is not None  # only modes with a model judge
+        cut = premise_cut(question) if PREMISE_RECHECK else None
+        if cut is None or yes_no(question):
+            return p_answer
+        top = sorted(range(len(candidates)), key=lambda r: -judgement.p_yes[r])[:PREMISE_RECHECK]
+        if any(r in judgement.corrections or r in judgement.holders for r in top):
+            return p_answer
+        t0 = time.perf_counter()
+        again = judge(self.llm, cut, self._pairs(evidence, [candidates[r] for r in top]))
+        answer.timings["decide"] = answer.timings.get("decide", 0.0) + time.perf_counter() - t0
+        if again.by != judgement.by:  # never a mix of the two scales
+            return p_answer
+        answer.decision["premise"] = {"asked": cut, "p_answer": round(again.p_answer, 4)}
+        if again.p_answer < p_answer:
+            answer.decision["p_answer"] = round(again.p_answer, 4)
+        return min(p_answer, again.p_answer)
 
     @staticmethod
     def _pairs(evidence: Evidence, units: list[int]) -> list[tuple[int, str]]:

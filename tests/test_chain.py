@@ -815,3 +815,44 @@ def test_a_question_across_languages_answered_at_first_look_looks_no_further(tmp
     answer = bot.ask("Which city did Blinken visit?")
     assert len(judged_prompts(llm)) == 2 and "second_look" not in answer.decision
     assert not answer.abstained
+
+
+MOSCOW = {"lavrov.txt": ARTICLES["lavrov.txt"] + "\n\nPoetin reageerde met een grap over de gezondheid van Biden."
+                           "\n\nDe ambassadeur vertrok dezelfde week uit Washington naar Moskou."}
+
+
+def premise_judge(question: str, sentence: str) -> float:
+    """A judge that says yes to the sentence stating the question's premise (the recall of the
+    ambassador), and to nothing else, whatever the question asks after it."""
+    return 0.9 if "ambassadeur" in sentence and ("terug" in question or "moordenaar" in question) else 0.1
+
+
+def test_a_sentence_that_states_the_questions_premise_does_not_answer_it(tmp_path):
+    llm = recording_llm("De ambassadeur heet Antonov [1].")
+    llm.yes_for = premise_judge
+    bot = bot_with(tmp_path, write_corpus(tmp_path / "corpus", MOSCOW), llm)
+    answer = bot.ask("Wat deed de ambassadeur die Moskou terugriep nadat Biden Poetin een moordenaar noemde?")
+    assert answer.abstained and answer.abstain_code == "not_answered"
+    assert answer.decision["premise"]["asked"] == "Wat deed de ambassadeur?"
+    assert answer.decision["premise"]["p_answer"] < 0.3 <= max(c["p_yes"] for c in answer.decision["candidates"])
+    again = [p for p in judged_prompts(llm) if "Question: Wat deed de ambassadeur?\n" in p]
+    assert len(answer.decision["candidates"]) == 3 and len(again) == 2  # the two best judged again
+    assert not any("grap" in p for p in again)
+
+
+def test_a_question_whose_premise_clause_is_not_what_it_asks_is_answered(tmp_path):
+    llm = recording_llm("Moskou riep zijn ambassadeur terug [1].")
+    llm.yes_for = premise_judge
+    bot = bot_with(tmp_path, write_corpus(tmp_path / "corpus", MOSCOW), llm)
+    answer = bot.ask("Wie riep Moskou terug nadat Biden Poetin een moordenaar noemde?")
+    assert not answer.abstained and "ambassadeur" in answer.citations[0].quote
+    assert answer.decision["premise"]["asked"] == "Wie riep Moskou terug?"
+
+
+def test_a_question_without_a_premise_clause_is_judged_once(tmp_path):
+    llm = recording_llm("Moskou riep zijn ambassadeur terug [1].")
+    llm.yes_for = premise_judge
+    bot = bot_with(tmp_path, write_corpus(tmp_path / "corpus", MOSCOW), llm)
+    answer = bot.ask("Wie riep Moskou terug?")
+    assert not answer.abstained and "premise" not in answer.decision
+    assert len(judged_prompts(llm)) == len(answer.decision["candidates"])

@@ -240,6 +240,14 @@ def test_why_view_shows_the_probe_on_the_whole_of_a_question_in_parts():
     assert "de hele vraag, gelezen door de probe: P = 0.62" in render.why_html(blinken_answer(decision=decision))
 
 
+def test_why_view_shows_the_question_judged_without_its_premise_clause_as_text():
+    decision = {"p_answer": 0.15, "threshold": 0.3, "judge": "probe", "candidates": [{"source": 1, "text": QUOTE_1, "p_yes": 0.7}],
+                "premise": {"asked": "Wie is <b>directeur</b>?", "p_answer": 0.15}}
+    html = render.why_html(blinken_answer(decision=decision, language="en"))
+    assert "the question without what it assumes, “Wie is &lt;b&gt;directeur&lt;/b&gt;?”: P = 0.15" in html
+    assert "<b>" not in html
+
+
 def test_why_view_shows_the_sentence_after_the_chosen_one_for_a_why_question_as_text():
     decision = {"p_answer": 0.9, "threshold": 0.3, "judge": "probe", "why_next": "Nu de banden <b>bevroren</b> zijn.",
                 "candidates": [{"source": 1, "text": QUOTE_1, "p_yes": 0.9}]}

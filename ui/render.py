@@ -64,6 +64,8 @@ _LABELS = [  # (key, nl, en)
     ("line", "de regel van dit artikel in de tijdlijn: de zin die het meest over het onderwerp gaat",
      "this article's line in the timeline: its sentence most about the subject"),
     ("whole", "de hele vraag, gelezen door de probe: P = {p:.2f}", "the whole question, read by the probe: P = {p:.2f}"),
+    ("premise", "de vraag zonder wat ze aanneemt, „{asked}”: P = {p:.2f}",
+     "the question without what it assumes, “{asked}”: P = {p:.2f}"),
     ("why_next", "Een waarom-vraag: ook de zin na de gekozen zin gaat naar het model",
      "A why question: the sentence after the chosen one goes to the model too"),
     ("next_holds", "De zin na de gekozen zin geeft {kinds}, de gekozen zin niet: samen zijn ze het antwoord",
@@ -315,6 +317,8 @@ def why_html(answer: Answer) -> str:
         judged = f' · {lab["probe"]}' if d.get("judge") == "probe" else ""
         if whole := d.get("whole"):  # a question in parts, judged whole too (rag.chain._judge_whole)
             judged += f' · {lab["whole"].format(p=whole["p_answer"])}'
+        if premise := d.get("premise"):  # judged again without the question's premise clause (rag.premise)
+            judged += f' · {esc(lab["premise"].format(asked=premise["asked"], p=premise["p_answer"]))}'
         out.append(f'<h4>{lab["decision"]}</h4><p class="nr-dim">P = {d["p_answer"]:.2f} · '
                    f'{lab["threshold"]} {d["threshold"]}{judged}</p><table class="nr-table nr-decision"><tbody>')
         out.extend(f'<tr><td class="nr-num">[{c["source"]}]</td><td class="nr-num">{c["p_yes"]:.2f}</td>'
