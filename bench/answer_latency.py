@@ -3,8 +3,10 @@ at p50 and p95, with the prefill speed measured in the same run so a loaded mach
 read; optionally the same bench for another git revision in the same run, as a ratio.
 
     .venv/bin/python bench/answer_latency.py [QUESTIONS.jsonl] [--mode local] [--home DIR] [--against REV]
+                                             [--articles DIR ...]
 
-The index is the sample articles (ingested into a temporary home unless --home is given), with the
+The index is the sample articles, or the --articles folders (ingested into a temporary home unless
+--home is given), with the
 app's default models. Before the questions, ``Chatbot.warm_up`` (what a serving process does) and
 one warm-up question, not counted. ``--against REV`` checks REV out into a temporary git worktree
 and runs this same file on that code first, then on this checkout's, so both are measured alike on
@@ -30,7 +32,8 @@ ROOT = Path(__file__).resolve().parent.parent
 MODELS = ROOT / ".newsrag" / "models"
 
 
-def measure(questions: Path, mode: str, home: Path, threads: int | None = None) -> dict:
+def measure(questions: Path, mode: str, home: Path, threads: int | None = None,
+            articles: list[Path] | None = None) -> dict:
     from eval.metrics import percentile as pct  # the one percentile definition behind every p50/p95
     from newsrag.chatbot import Chatbot
     from rag.settings import Settings
@@ -41,7 +44,7 @@ def measure(questions: Path, mode: str, home: Path, threads: int | None = None) 
     settings = Settings.from_env(home=home, answer_mode=mode, **({"llm_threads": threads} if threads else {}))
     bot = Chatbot.from_settings(settings)
     if bot.index.count() == 0:
-        bot.ingest([ROOT / "data" / "articles"])
+        bot.ingest(articles or [ROOT / "data" / "articles"])
     rows = [json.loads(line) for line in questions.read_text(encoding="utf-8").splitlines() if line.strip()]
     if hasattr(bot, "warm_up"):  # what a serving process does before its first question
         bot.warm_up()
@@ -79,7 +82,8 @@ def measure(questions: Path, mode: str, home: Path, threads: int | None = None) 
             "threads": settings.llm_threads}
 
 
-def run_other(rev: str, questions: Path, mode: str, threads: int | None = None) -> dict:
+def run_other(rev: str, questions: Path, mode: str, threads: int | None = None,
+              articles: list[Path] | None = None) -> dict:
     """This bench (this file, the same measurement) run on the code of ``rev``: a temporary worktree
     first on the path, this checkout's models and articles. Only ``Chatbot``'s public API is used
     (``warm_up`` when it has one), so older revisions run as they are."""
@@ -88,7 +92,8 @@ def run_other(rev: str, questions: Path, mode: str, threads: int | None = None) 
     try:
         (tree / ".newsrag").symlink_to(ROOT / ".newsrag")
         out = subprocess.run([sys.executable, __file__, str(questions), "--mode", mode, "--json",
-                              *(["--threads", str(threads)] if threads else [])],
+                              *(["--threads", str(threads)] if threads else []),
+                              *(a for folder in articles or [] for a in ("--articles", str(folder)))],
                              cwd=tree, env={**os.environ, "PYTHONPATH": str(tree)}, check=True,
                              stdout=subprocess.PIPE, text=True).stdout
         return json.loads(out.strip().splitlines()[-1])
@@ -116,14 +121,17 @@ def main() -> None:
     ap.add_argument("--against", metavar="REV", help="also run this bench at REV (git) first, and print ratios")
     ap.add_argument("--json", action="store_true", help="print the figures as one JSON line (for --against)")
     ap.add_argument("--threads", type=int, default=None, help="llama.cpp threads (default: the settings')")
+    ap.add_argument("--articles", type=Path, action="append", default=None,
+                    help="a folder of articles to index (repeatable; default: data/articles)")
     args = ap.parse_args()
     questions = args.questions.resolve()
+    articles = [a.resolve() for a in args.articles] if args.articles else None
 
     load = os.getloadavg()[0]
-    other = run_other(args.against, questions, args.mode, args.threads) if args.against else None
+    other = run_other(args.against, questions, args.mode, args.threads, articles) if args.against else None
     home = args.home or Path(tempfile.mkdtemp(prefix="newsrag-latency-"))
     try:
-        mine = measure(questions, args.mode, home, args.threads)
+        mine = measure(questions, args.mode, home, args.threads, articles)
     finally:
         if args.home is None:
             shutil.rmtree(home, ignore_errors=True)  # the temporary index and its saved prompt states
