@@ -22,22 +22,26 @@ import re
 
 _CONJUNCTION = r"nadat|sinds|toen|omdat|now\s+that|after|since|because"
 _RELATIVE = r"die|waarin|waarmee|waarvoor|waarover|who|which|that"
-_CLAUSE = re.compile(rf",?\s+(?:{_CONJUNCTION})\s+(?=\w)|(?<=\w)\s+(?:{_RELATIVE})\s+(?=\w)", re.IGNORECASE)
+_CLAUSE = re.compile(rf",?\s+(?:{_CONJUNCTION})\s+(?=\w)|(?<=\w)\s+(?P<relative>{_RELATIVE})\s+(?=\w)", re.IGNORECASE)
 # a clause that asks something itself is where the question is ("Along the brook where dead fish
 # turned up after the fire, how much farmland …?")
 _ASKS = re.compile(r"\b(what|where|when|who|whom|whose|which|why|how|wat|waar|waarom|wanneer|wie|welke?|hoe|hoeveel)\b",
                    re.IGNORECASE)
 # A relative pronoun after one of these is not a relative clause's start ("so that", "in which
-# city", "zegt dat", "more than that"), and a clause after one of these is bound to what comes before
-# it ("shortly after", "kort nadat", "two years after").
-_BINDS = frozenset((
+# city", "zegt dat", "certain that") ...
+_NOT_RELATIVE = frozenset((
     "so", "such", "and", "or", "of", "on", "in", "at", "by", "for", "to", "with", "from", "about", "than", "now",
     "said", "says", "say", "think", "thinks", "know", "knows", "believe", "believes", "claim", "claims", "claimed",
-    "is", "are", "was", "were", "be", "been", "did", "does", "do", "en", "of", "op", "aan", "bij", "met", "voor",
-    "zo", "nu", "dan", "zegt", "zei", "zeggen", "denkt", "weet", "is", "was", "zijn", "waren",
-    "shortly", "soon", "long", "right", "just", "only", "even", "years", "months", "weeks", "days", "year", "month",
-    "week", "day", "kort", "vlak", "direct", "meteen", "lang", "pas", "jaar", "maanden", "weken", "dagen",
+    "is", "are", "was", "were", "be", "been", "did", "does", "do", "en", "op", "aan", "bij", "met", "voor",
+    "zo", "nu", "dan", "zegt", "zei", "zeggen", "denkt", "weet", "zijn", "waren",
     "certain", "sure", "clear", "likely", "afraid", "zeker", "duidelijk", "bang",
+))
+# ... and a clause after one of these is bound to what comes before it ("shortly after", "kort
+# nadat", "two years after", "how long has it been since"). A particle before a conjunction is its
+# verb's ("kondigde … aan nadat"), not a preposition that binds.
+_BOUND = frozenset((
+    "been", "shortly", "soon", "long", "right", "just", "only", "even", "years", "months", "weeks", "days", "year", "month",
+    "week", "day", "kort", "vlak", "direct", "meteen", "lang", "pas", "jaar", "maanden", "weken", "dagen",
 ))
 MIN_LEFT_WORDS = 4
 MIN_CLAUSE_WORDS = 2
@@ -53,6 +57,7 @@ def premise_cut(question: str) -> str | None:
         left, clause = text[:m.start()].rstrip(" ,"), text[m.end():-1]
         words = re.findall(r"\w+", left)
         if (len(words) >= MIN_LEFT_WORDS and len(re.findall(r"\w+", clause)) >= MIN_CLAUSE_WORDS
-                and words[-1].lower() not in _BINDS and not words[-1].isdigit() and not _ASKS.search(clause)):
+                and words[-1].lower() not in (_NOT_RELATIVE | _BOUND if m.group("relative") else _BOUND)
+                and not words[-1].isdigit() and not _ASKS.search(clause)):
             return f"{left}?"
     return None

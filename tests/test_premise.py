@@ -15,6 +15,8 @@ from rag.premise import premise_cut
     ("What is the name of the judge who presided over the case?", "What is the name of the judge?"),
     ("How many freight trains were cancelled because of the strike?", "How many freight trains were cancelled?"),
     ("Wat kost een tienrittenkaart voor De Wielen, sinds de heropening?", "Wat kost een tienrittenkaart voor De Wielen?"),
+    # a particle before the conjunction is the verb's, not a preposition that binds the clause
+    ("Welke sancties kondigde Biden aan nadat Moskou zijn ambassadeur terugriep?", "Welke sancties kondigde Biden aan?"),
 ])
 def test_a_clause_that_states_a_premise_is_cut_off(question, cut):
     assert premise_cut(question) == cut
@@ -24,6 +26,7 @@ def test_a_clause_that_states_a_premise_is_cut_off(question, cut):
     "Hoe heet de nieuwe directeur van het museum?",  # no clause
     "Why is the KNMI certain that the storms will bring relief?",  # "that" after an adjective: what is asked
     "What did Lukashenko accuse the United States of shortly after arriving in Beijing?",  # bound: "shortly after"
+    "How long has it been since most of the country last saw rain?",  # the clause is what is asked
     "Besides the United States, which countries are members of the Quad?",  # "which" asks, after a comma
     "Along the brook where fish died after the fire, how much farmland holds PFAS?",  # the clause asks the question
     "Wat is er sinds de sluiting gebeurd met de club?",  # too little left to ask anything
