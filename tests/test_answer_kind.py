@@ -86,6 +86,11 @@ def test_a_question_word_says_what_kind_of_answer_is_asked(question, kind):
     ("said", "Wij hebben er nul.”", True),
     ("said", "“Then we will have to rebuild an entire valley.", True),
     ("said", "De bus rijdt „noodverband” heen.", True),  # both marks: a quotation as before
+    # single marks around one word are scare quotes, not anyone's words
+    ("said", "Het wordt voor India nog een hele toer, het traditionele ‘product’ van een top als deze.", False),
+    ("said", "Vorige week presenteerde China nog een ‘vredesplan’.", False),
+    ("said", "Blinken uitte daarbij scherpe kritiek op het ‘agressieve’ optreden van China.", True),  # criticism voiced
+    ("said", "Tegenwicht tegen wat de staatskrant de ‘Amerikaanse trammelantmakerij’.", True),  # two words
     ("said", "De bus rijdt elke week naar Eexterwolde.", False),
     ("said", "Het scherm meet 27\".", False),  # an inch mark
 ])
