@@ -5,8 +5,8 @@ read; optionally the same bench for another git revision in the same run, as a r
     .venv/bin/python bench/answer_latency.py [QUESTIONS.jsonl] [--mode local] [--home DIR] [--against REV]
                                              [--articles DIR ...]
 
-The index is the sample articles, or the --articles folders (ingested into a temporary home unless
---home is given), with the
+The index is the sample articles, or the --articles folders, ingested into a temporary home (with
+--home, into that home when its index is empty: a home that holds an index is used as it is), with the
 app's default models. Before the questions, ``Chatbot.warm_up`` (what a serving process does) and
 one warm-up question, not counted. ``--against REV`` checks REV out into a temporary git worktree
 and runs this same file on that code first, then on this checkout's, so both are measured alike on

@@ -6,12 +6,17 @@ small judge, shown the sentence that states the premise („… was toen al vert
 sentence matches half the question. Asked again without the clause ("Waar is Marloes van Dijk gaan
 werken?"), it scores that sentence for what is asked (docs/eval.md, stops 46 and 47).
 
-``premise_cut`` finds such a clause at the end of a question: one after a conjunction of time or
-reason ("nadat", "sinds", "toen", "omdat", "after", "since", "now that", "because"), or a relative
-clause after a noun ("de tipgever die de beloning kreeg", "the judge who presided …"). It keeps to
-clauses it can cut cleanly: what is left must still ask something (four words or more, not ending on
-a word that binds it to the clause, such as "shortly" or "so", or on a number), and the clause must say something
-(two words or more) and ask nothing itself.
+``premise_cut`` finds such a clause: one after a conjunction of time or reason ("nadat", "sinds",
+"toen", "omdat", "after", "since", "now that", "because"), or a relative clause after a noun ("de
+tipgever die de beloning kreeg", "the judge who presided …"), and cuts the question there. It keeps
+to cuts it can make by the words alone: four words or more left, not ending on a function word or
+preposition ("tijdens die ontmoeting" is no clause), a verb of saying or thinking or an adjective
+before "that" ("worried that", "certain that": the clause is what is asked), a word that binds the
+clause to it ("shortly after", "how long has it been since") or a number; a clause of two words or
+more that asks nothing itself. What it cannot see: a relative clause in the middle of a question,
+whose main verb comes after it ("Welk aandeel van de stikstof die op de natuur neerslaat komt van
+boerenbedrijven?" is cut to "Welk aandeel van de stikstof?"). Since the chain keeps the lower of the
+two scores, a bad cut can only refuse; the measured cost is in docs/eval.md.
 
 What this leaves out: how the cut question is judged and what the chain does with it (``rag.chain``).
 """
@@ -20,44 +25,60 @@ from __future__ import annotations
 
 import re
 
+from rag.parts import QUESTION_WORDS
+from rag.stopwords import DUTCH, ENGLISH
+
 _CONJUNCTION = r"nadat|sinds|toen|omdat|now\s+that|after|since|because"
 _RELATIVE = r"die|waarin|waarmee|waarvoor|waarover|who|which|that"
-_CLAUSE = re.compile(rf",?\s+(?:{_CONJUNCTION})\s+(?=\w)|(?<=\w)\s+(?P<relative>{_RELATIVE})\s+(?=\w)", re.IGNORECASE)
+# (not after whitespace or a comma, so that a long run of spaces is tried once)
+_CLAUSE = re.compile(rf"(?<![\s,]),?\s+(?:{_CONJUNCTION})\s+(?=\w)|(?<=\w)\s+(?P<relative>{_RELATIVE})\s+(?=\w)",
+                     re.IGNORECASE)
 # a clause that asks something itself is where the question is ("Along the brook where dead fish
 # turned up after the fire, how much farmland …?")
-_ASKS = re.compile(r"\b(what|where|when|who|whom|whose|which|why|how|wat|waar|waarom|wanneer|wie|welke?|hoe|hoeveel)\b",
-                   re.IGNORECASE)
-# A relative pronoun after one of these is not a relative clause's start ("so that", "in which
-# city", "zegt dat", "certain that") ...
-_NOT_RELATIVE = frozenset((
-    "so", "such", "and", "or", "of", "on", "in", "at", "by", "for", "to", "with", "from", "about", "than", "now",
-    "said", "says", "say", "think", "thinks", "know", "knows", "believe", "believes", "claim", "claims", "claimed",
-    "is", "are", "was", "were", "be", "been", "did", "does", "do", "en", "op", "aan", "bij", "met", "voor",
-    "zo", "nu", "dan", "zegt", "zei", "zeggen", "denkt", "weet", "zijn", "waren",
-    "certain", "sure", "clear", "likely", "afraid", "zeker", "duidelijk", "bang",
+_ASKS = re.compile(rf"\b(?:{QUESTION_WORDS})\b", re.IGNORECASE)
+# A relative pronoun after a function word or preposition is a demonstrative or asks ("tijdens die
+# ontmoeting", "in which city"); after a verb of saying or thinking or an adjective it starts what is
+# said ("worried that", "certain that") ...
+_PREPOSITIONS = frozenset((
+    "tijdens", "na", "naar", "rond", "via", "per", "sinds", "vanaf", "zonder", "tussen", "achter", "tegenover",
+    "during", "after", "before", "behind", "from", "about", "over", "under", "through", "between", "since", "than",
+    "against", "without", "towards", "toward",
+))
+_SAYING = frozenset((
+    "said", "says", "say", "think", "thinks", "know", "knows", "believe", "believes", "claim", "claims", "hope",
+    "hopes", "fear", "fears", "expect", "expects", "announce", "announces", "warn", "warns", "so", "such", "now",
+    "certain", "sure", "clear", "likely", "afraid", "aware",
 ))
 # ... and a clause after one of these is bound to what comes before it ("shortly after", "kort
 # nadat", "two years after", "how long has it been since"). A particle before a conjunction is its
 # verb's ("kondigde … aan nadat"), not a preposition that binds.
 _BOUND = frozenset((
-    "been", "shortly", "soon", "long", "right", "just", "only", "even", "years", "months", "weeks", "days", "year", "month",
-    "week", "day", "kort", "vlak", "direct", "meteen", "lang", "pas", "jaar", "maanden", "weken", "dagen",
+    "been", "shortly", "soon", "long", "right", "just", "only", "even", "years", "months", "weeks", "days", "year",
+    "month", "week", "day", "kort", "vlak", "direct", "meteen", "lang", "pas", "jaar", "maanden", "weken", "dagen",
 ))
+_NOT_RELATIVE = DUTCH | ENGLISH | _PREPOSITIONS | _SAYING | _BOUND
 MIN_LEFT_WORDS = 4
 MIN_CLAUSE_WORDS = 2
 
 
 def premise_cut(question: str) -> str | None:
-    """``question`` without the premise clause at its end, as a question; None when it has none that
-    can be cut cleanly. The first clause that can be cut is."""
+    """``question`` without its premise clause, as a question; None when it has none that can be
+    cut cleanly. The first clause that can be cut is."""
     text = question.strip()
     if not text.endswith("?") or "?" in text[:-1]:
         return None
     for m in _CLAUSE.finditer(text):
-        left, clause = text[:m.start()].rstrip(" ,"), text[m.end():-1]
+        left, clause = text[:m.start()].rstrip(" ,;:–—-"), text[m.end():-1]
         words = re.findall(r"\w+", left)
-        if (len(words) >= MIN_LEFT_WORDS and len(re.findall(r"\w+", clause)) >= MIN_CLAUSE_WORDS
-                and words[-1].lower() not in (_NOT_RELATIVE | _BOUND if m.group("relative") else _BOUND)
-                and not words[-1].isdigit() and not _ASKS.search(clause)):
+        if len(words) < MIN_LEFT_WORDS or len(re.findall(r"\w+", clause)) < MIN_CLAUSE_WORDS or _ASKS.search(clause):
+            continue
+        last = words[-1].lower()
+        if m.group("relative"):
+            # "worried that", "announced that": a past participle before "that" starts what was said
+            if last in _NOT_RELATIVE or (m.group("relative").lower() == "that" and last.endswith("ed")):
+                continue
+        elif last in _BOUND:
+            continue
+        if not last.isdigit():
             return f"{left}?"
     return None

@@ -835,6 +835,7 @@ def test_a_sentence_that_states_the_questions_premise_does_not_answer_it(tmp_pat
     assert answer.abstained and answer.abstain_code == "not_answered"
     assert answer.decision["premise"]["asked"] == "Wat deed de ambassadeur?"
     assert answer.decision["premise"]["p_answer"] < 0.3 <= max(c["p_yes"] for c in answer.decision["candidates"])
+    assert answer.decision["p_answer"] == answer.decision["premise"]["p_answer"]  # the score that decided
     again = [p for p in judged_prompts(llm) if "Question: Wat deed de ambassadeur?\n" in p]
     assert len(answer.decision["candidates"]) == 3 and len(again) == 2  # the two best judged again
     assert not any("grap" in p for p in again)
@@ -856,3 +857,47 @@ def test_a_question_without_a_premise_clause_is_judged_once(tmp_path):
     answer = bot.ask("Wie riep Moskou terug?")
     assert not answer.abstained and "premise" not in answer.decision
     assert len(judged_prompts(llm)) == len(answer.decision["candidates"])
+
+
+@pytest.mark.parametrize("question, history", [
+    # a yes/no question asks about its clause
+    ("Riep Moskou zijn ambassadeur terug nadat Biden Poetin een moordenaar noemde?", []),
+    # a follow-up is judged with the conversation before it, not as cut
+    ("Wat deed de ambassadeur van dat land nadat Biden Poetin een moordenaar noemde?",
+     [{"role": "user", "content": "Welk land riep zijn ambassadeur terug?"}, {"role": "assistant", "content": "Rusland."}]),
+])
+def test_a_premise_clause_is_not_cut_from_a_yes_no_question_or_a_follow_up(tmp_path, question, history):
+    llm = recording_llm("Ja, Moskou riep zijn ambassadeur terug [1].", "Moskou riep zijn ambassadeur terug [1].")
+    llm.yes_for = premise_judge
+    bot = bot_with(tmp_path, write_corpus(tmp_path / "corpus", MOSCOW), llm)
+    answer = bot.ask(question, history)
+    assert "premise" not in answer.decision and len(judged_prompts(llm)) == len(answer.decision["candidates"])
+
+
+def test_a_question_refused_as_asked_is_not_judged_again(tmp_path):
+    llm = recording_llm("Moskou riep zijn ambassadeur terug [1].", yes=lambda sentence: 0.05)
+    bot = bot_with(tmp_path, write_corpus(tmp_path / "corpus", MOSCOW), llm)
+    answer = bot.ask("Wat deed de ambassadeur die Moskou terugriep nadat Biden Poetin een moordenaar noemde?")
+    assert answer.abstained and "premise" not in answer.decision
+    assert len(judged_prompts(llm)) == len(answer.decision["candidates"])
+
+
+def test_a_second_judgement_on_another_scale_does_not_count(tmp_path):
+    """The probe reads the whole question; when the cut one gets P(Yes) only, the two are not mixed."""
+    llm = recording_llm("De ambassadeur deed niets [1].")
+    llm.yes_for = premise_judge
+    llm.probe = lambda question, sentence: premise_judge(question, sentence) if "nadat" in question else None
+    bot = bot_with(tmp_path, write_corpus(tmp_path / "corpus", MOSCOW), llm)
+    answer = bot.ask("Wat deed de ambassadeur die Moskou terugriep nadat Biden Poetin een moordenaar noemde?")
+    assert answer.decision["judge"] == "probe" and "premise" not in answer.decision
+    assert not answer.abstained
+
+
+def test_a_correction_code_decided_on_is_not_put_to_the_model_again(tmp_path):
+    corpus = write_corpus(tmp_path / "corpus", {"lavrov.txt": ARTICLES["lavrov.txt"] +
+                                                "\n\nDe ambassadeur keerde daarna niet terug naar Washington."})
+    llm = recording_llm("De ambassadeur keerde niet terug naar Washington [1].", yes=lambda sentence: 0.1)
+    bot = bot_with(tmp_path, corpus, llm)
+    answer = bot.ask("Wanneer keerde de ambassadeur terug naar Washington nadat Moskou hem terugriep?")
+    assert any(c["correction"] for c in answer.decision["candidates"]) and "premise" not in answer.decision
+    assert not answer.abstained and "niet terug" in answer.citations[0].quote
