@@ -26,10 +26,10 @@ import numpy as np
 from rag.documents import date_range
 
 QUESTION_WORDS = (r"what|where|when|who|whom|whose|which|why|how|"
-                   r"wat|waar|waarom|waar(?:door|mee|voor|op|aan|in|uit|over|heen|naar|bij|van|tegen)|"
-                   r"wanneer|wie|welke?|hoe|hoeveel|"
-                   r"(?:on|in|at|for|to|from|with|by|op|in|aan|voor|met|uit|bij|van|naar) (?:what|which|whom|wat|welke?|wie)|"
-                   r"bij hoeveel|to how many")
+                  r"wat|waar|waarom|waar(?:door|mee|voor|op|aan|in|uit|over|heen|naar|bij|van|tegen)|"
+                  r"wanneer|wie|welke?|hoe|hoeveel|"
+                  r"(?:on|in|at|for|to|from|with|by|op|in|aan|voor|met|uit|bij|van|naar) (?:what|which|whom|wat|welke?|wie)|"
+                  r"bij hoeveel|to how many")
 _SPLIT = re.compile(rf",?\s+(?:and|en)\s+(?=(?:{QUESTION_WORDS})\b)", re.IGNORECASE)
 MIN_PART_WORDS = 2
 # What came of it: "nu" (not "nu de brug dicht is": "now that"), "inmiddels", "echt gebeurd",
