@@ -186,6 +186,12 @@ def test_an_empty_judgement_never_answers():
     # a quote is read loosely: inside a compound, abbreviated
     ("The shops open on Easter Monday.", "De winkels gaan op Paasmaandag open.", True),
     ("The vote was on 3 March.", "De stemming was op 3 mrt. in Den Haag.", True),
+    # someone made the speaker of a quote in which nobody says anything
+    ("Qin Gang said that India hopes for a joint statement.",
+     "Het wordt voor gastland India een hele toer om te komen tot een gezamenlijke verklaring.", False),
+    ("Qin Gang said that India hopes for a joint statement.",
+     "„India hoopt op een gezamenlijke verklaring”, zei Qin Gang.", True),
+    ("Blinken zei dat de VS de regio blijven steunen.", "Volgens Blinken blijven de VS de regio steunen.", True),
 ])
 def test_a_flipped_negation_name_or_number_fails(answer, quote, ok):
     assert facts_ok(answer, quote, "Wie zegde de regio geld toe?") is ok
