@@ -14,7 +14,8 @@ preposition ("tijdens die ontmoeting" is no clause), a verb of saying or thinkin
 before "that" ("worried that", "certain that": the clause is what is asked), a word that binds the
 clause to it ("shortly after", "how long has it been since") or a number; a clause of two words or
 more that asks nothing itself. What it cannot see: a relative clause in the middle of a question,
-whose main verb comes after it ("Welk aandeel van de stikstof die op de natuur neerslaat komt van
+whose main verb comes after it (but for an English auxiliary left with no verb, "What did the judge
+who presided over the case rule?") ("Welk aandeel van de stikstof die op de natuur neerslaat komt van
 boerenbedrijven?" is cut to "Welk aandeel van de stikstof?"). Since the chain keeps the lower of the
 two scores, a bad cut can only refuse; the measured cost is in docs/eval.md.
 
@@ -57,6 +58,9 @@ _BOUND = frozenset((
     "month", "week", "day", "kort", "vlak", "direct", "meteen", "lang", "pas", "jaar", "maanden", "weken", "dagen",
 ))
 _NOT_RELATIVE = DUTCH | ENGLISH | _PREPOSITIONS | _SAYING | _BOUND
+# "What did the judge who presided over the case rule?": a relative clause in the middle of an English
+# question, its verb after it, leaves an auxiliary with no verb ("What did the judge")
+_NO_VERB_LEFT = re.compile(r"\b(do|does|did)\s+(?:(?:the|a|an|his|her|its|their)\s+)?[\w'’-]+$", re.IGNORECASE)
 MIN_LEFT_WORDS = 4
 MIN_CLAUSE_WORDS = 2
 
@@ -75,7 +79,8 @@ def premise_cut(question: str) -> str | None:
         last = words[-1].lower()
         if m.group("relative"):
             # "worried that", "announced that": a past participle before "that" starts what was said
-            if last in _NOT_RELATIVE or (m.group("relative").lower() == "that" and last.endswith("ed")):
+            if (last in _NOT_RELATIVE or (m.group("relative").lower() == "that" and last.endswith("ed"))
+                    or _NO_VERB_LEFT.search(left)):
                 continue
         elif last in _BOUND:
             continue

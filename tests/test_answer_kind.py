@@ -90,6 +90,8 @@ def test_a_question_word_says_what_kind_of_answer_is_asked(question, kind):
     ("said", "Het wordt voor India nog een hele toer, het traditionele ‘product’ van een top als deze.", False),
     ("said", "Vorige week presenteerde China nog een ‘vredesplan’.", False),
     ("said", "Blinken uitte daarbij scherpe kritiek op het ‘agressieve’ optreden van China.", True),  # criticism voiced
+    ("said", "De patiënt is in kritieke toestand.", False),  # whole words only
+    ("said", "Het bedrijf wil de software eerst uittesten.", False),
     ("said", "Tegenwicht tegen wat de staatskrant de ‘Amerikaanse trammelantmakerij’.", True),  # two words
     ("said", "De bus rijdt elke week naar Eexterwolde.", False),
     ("said", "Het scherm meet 27\".", False),  # an inch mark

@@ -192,6 +192,11 @@ def test_an_empty_judgement_never_answers():
     ("Qin Gang said that India hopes for a joint statement.",
      "„India hoopt op een gezamenlijke verklaring”, zei Qin Gang.", True),
     ("Blinken zei dat de VS de regio blijven steunen.", "Volgens Blinken blijven de VS de regio steunen.", True),
+    # the quote read leniently: more reporting verbs, a speaker and a colon, other quotation marks
+    ("Rutte vertelde dat de deal goed is.", "Rutte vertelde dat de deal goed is.", True),
+    ("Police said two people were arrested.", "Twee mensen zijn aangehouden, bevestigt de politie.", True),
+    ("Rutte said the deal is good.", "Rutte: de deal is goed.", True),
+    ("Rutte said the deal is good.", "De deal is «heel goed» voor iedereen.", True),
 ])
 def test_a_flipped_negation_name_or_number_fails(answer, quote, ok):
     assert facts_ok(answer, quote, "Wie zegde de regio geld toe?") is ok

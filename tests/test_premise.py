@@ -40,6 +40,7 @@ def test_a_clause_that_states_a_premise_is_cut_off(question, cut):
     "Why did the minister announce that the plan would stop?",  # ... and after a verb of saying
     "Wie kreeg de beloning die werd uitgeloofd? Die van 2020?",  # two questions, no question word
     "Wie kreeg de beloning die werd uitgeloofd",  # no question mark
+    "What did the judge who presided over the case rule?",  # a relative clause mid-question: no verb left
     "Waar werkt ze nu?",
     "Wie was de tipgever die de beloning kreeg? En waarom?",  # two questions: not one clause at the end
     "",
