@@ -33,6 +33,7 @@ from rag.names import NAME, NAME_GROUP, fold, mentions, name_words, question_nam
 from rag.numbers import numbers
 from rag.prompts import EXAMPLE_WORDS
 from rag.sentences import sentences
+from rag.stopwords import ENGLISH_FUNCTION
 
 # A citation marker, "[1]" or "[1, 2]", with the white space before it (the UI and eval use it too).
 MARKER = re.compile(r"\s*\[(\d{1,2}(?:\s*[,;]\s*\d{1,2})*)\]")
@@ -269,23 +270,13 @@ def facts_ok(sentence: str, quote: str, question: str = "", passage: str = "") -
     return not fact_objection(sentence, quote, question, passage)
 
 
-# English function words beyond the keyword analyzer's short list (``rag.stopwords``): "from the"
-# twice is English, not an echo ("… soot from the fire came down four kilometers away from the
-# building", a training answer dropped as a stutter, stop 42).
-_FUNCTION_WORDS = frozenset((
-    "from", "about", "after", "before", "than", "has", "have", "had", "were", "been", "being", "its", "his", "her",
-    "which", "who", "whom", "what", "when", "where", "would", "could", "should", "can", "may", "might", "do", "does",
-    "did", "up", "out", "over", "under", "between", "per", "more", "most", "also", "only", "all", "some", "any",
-    "each", "other", "so", "very", "we", "he", "she", "you", "our", "them", "him", "there", "here", "because"))
-
-
 def stutters(sentence: str, quote: str) -> bool:
     """The wording says a phrase of two or three words, one of them a content word, twice where its
     quote says it once, or a name twice ("Lavrov stelde Lavrov voor in plaats van de dollar"): the
     1.5B model's echoes ("Stichting Digitale Vrijheid van de Nederlandse stichting Digitale Vrijheid
     zei …", "Het plan werd vier jaar aan het plan") are no sentences."""
     said, source = re.findall(r"\w+", sentence.lower()), re.findall(r"\w+", quote.lower())
-    stop = stopwords() | _FUNCTION_WORDS
+    stop = stopwords() | ENGLISH_FUNCTION
     # a title is capitalised in English and not in Dutch ("President Biden … President Putin" for
     # „president Biden de Russische president Poetin”): the quote's words count in any case
     named = Counter(fold(w) for w in NAME.findall(sentence) if w.lower() not in stop)

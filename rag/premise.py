@@ -14,9 +14,9 @@ preposition ("tijdens die ontmoeting" is no clause), a verb of saying or thinkin
 before "that" ("worried that", "certain that": the clause is what is asked), a word that binds the
 clause to it ("shortly after", "how long has it been since") or a number; a clause of two words or
 more that asks nothing itself. What it cannot see: a relative clause in the middle of a question,
-whose main verb comes after it (but for an English auxiliary left with no verb, "What did the judge
-who presided over the case rule?") ("Welk aandeel van de stikstof die op de natuur neerslaat komt van
-boerenbedrijven?" is cut to "Welk aandeel van de stikstof?"). Since the chain keeps the lower of the
+whose main verb comes after it: "Welk aandeel van de stikstof die op de natuur neerslaat komt van
+boerenbedrijven?" is cut to "Welk aandeel van de stikstof?" (an English auxiliary left with no verb is
+seen: "What did the judge who presided over the case rule?" is not cut). Since the chain keeps the lower of the
 two scores, a bad cut can only refuse; the measured cost is in docs/eval.md.
 
 What this leaves out: how the cut question is judged and what the chain does with it (``rag.chain``).
@@ -27,7 +27,7 @@ from __future__ import annotations
 import re
 
 from rag.parts import QUESTION_WORDS
-from rag.stopwords import DUTCH, ENGLISH
+from rag.stopwords import DUTCH, ENGLISH, ENGLISH_FUNCTION
 
 _CONJUNCTION = r"nadat|sinds|toen|omdat|now\s+that|after|since|because"
 _RELATIVE = r"die|waarin|waarmee|waarvoor|waarover|who|which|that"
@@ -40,14 +40,13 @@ _ASKS = re.compile(rf"\b(?:{QUESTION_WORDS})\b", re.IGNORECASE)
 # A relative pronoun after a function word or preposition is a demonstrative or asks ("tijdens die
 # ontmoeting", "in which city"); after a verb of saying or thinking or an adjective it starts what is
 # said ("worried that", "certain that") ...
-_PREPOSITIONS = frozenset((
-    "tijdens", "na", "naar", "rond", "via", "per", "sinds", "vanaf", "zonder", "tussen", "achter", "tegenover",
-    "during", "after", "before", "behind", "from", "about", "over", "under", "through", "between", "since", "than",
-    "against", "without", "towards", "toward",
+_PREPOSITIONS = frozenset((  # beyond the function words of ``rag.stopwords``
+    "tijdens", "na", "naar", "rond", "via", "sinds", "vanaf", "zonder", "tussen", "achter", "tegenover",
+    "during", "behind", "through", "since", "against", "without", "towards", "toward",
 ))
 _SAYING = frozenset((
     "said", "says", "say", "think", "thinks", "know", "knows", "believe", "believes", "claim", "claims", "hope",
-    "hopes", "fear", "fears", "expect", "expects", "announce", "announces", "warn", "warns", "so", "such", "now",
+    "hopes", "fear", "fears", "expect", "expects", "announce", "announces", "warn", "warns", "now",
     "certain", "sure", "clear", "likely", "afraid", "aware",
 ))
 # ... and a clause after one of these is bound to what comes before it ("shortly after", "kort
@@ -57,7 +56,7 @@ _BOUND = frozenset((
     "been", "shortly", "soon", "long", "right", "just", "only", "even", "years", "months", "weeks", "days", "year",
     "month", "week", "day", "kort", "vlak", "direct", "meteen", "lang", "pas", "jaar", "maanden", "weken", "dagen",
 ))
-_NOT_RELATIVE = DUTCH | ENGLISH | _PREPOSITIONS | _SAYING | _BOUND
+_NOT_RELATIVE = DUTCH | ENGLISH | ENGLISH_FUNCTION | _PREPOSITIONS | _SAYING | _BOUND
 # "What did the judge who presided over the case rule?": a relative clause in the middle of an English
 # question, its verb after it, leaves an auxiliary with no verb ("What did the judge")
 _NO_VERB_LEFT = re.compile(r"\b(do|does|did)\s+(?:(?:the|a|an|his|her|its|their)\s+)?[\w'’-]+$", re.IGNORECASE)

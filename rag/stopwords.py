@@ -18,3 +18,13 @@ ENGLISH = frozenset((
     "not", "of", "on", "or", "such", "that", "the", "their", "then", "there", "these", "they", "this", "to",
     "was", "will", "with"
 ))
+
+# English function words beyond Lucene's short list: "from the" twice is English, not an echo
+# ("… soot from the fire came down four kilometers away from the building", a training answer dropped
+# as a stutter, stop 42: ``rag.citations.stutters``); "tijdens die ontmoeting", "during that meeting"
+# hold no relative clause (``rag.premise``).
+ENGLISH_FUNCTION = frozenset((
+    "from", "about", "after", "before", "than", "has", "have", "had", "were", "been", "being", "its", "his", "her",
+    "which", "who", "whom", "what", "when", "where", "would", "could", "should", "can", "may", "might", "do", "does",
+    "did", "up", "out", "over", "under", "between", "per", "more", "most", "also", "only", "all", "some", "any",
+    "each", "other", "so", "very", "we", "he", "she", "you", "our", "them", "him", "there", "here", "because"))
