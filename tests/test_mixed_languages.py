@@ -5,7 +5,7 @@ or "moeten", and an English article that dense search ranks first by meaning fel
 passages (found trying an English article as a new user would). ``fuse`` now takes a passage in
 another language than the question as no worse for keywords than for meaning, and among the
 sentences of such passages, those in the other language are lifted by the gap measured between
-same- and cross-language relevance (``rag.evidence.CROSS_LANGUAGE_GAP``)."""
+same- and cross-language relevance (``rag.language.CROSS_LANGUAGE_GAP``)."""
 
 from __future__ import annotations
 
@@ -15,9 +15,10 @@ import numpy as np
 import pytest
 
 from newsrag.chatbot import Chatbot
-from rag.evidence import CROSS_LANGUAGE_GAP, Evidence, Unit, language_lift
+from rag.evidence import Evidence, Unit, language_lift
+from rag.language import CROSS_LANGUAGE_GAP
 from rag.records import Hit
-from rag.retrieval import blind_to_keywords, fuse
+from rag.retrieval import blind_to_keywords, fuse, lifted
 from tests.conftest import ARTICLES, make_settings
 
 WIND = """---
@@ -42,8 +43,26 @@ square kilometres.
 """
 
 
-def hit(chunk_id: str, language: str) -> Hit:
-    return Hit(chunk_id, chunk_id, "", "", "", 0, 0, "", 0.8, language)
+def hit(chunk_id: str, language: str, score: float = 0.8) -> Hit:
+    return Hit(chunk_id, chunk_id, "", "", "", 0, 0, "", score, language)
+
+
+def test_a_passage_in_another_language_is_ranked_by_meaning_as_if_in_the_questions() -> None:
+    # An English question over Dutch articles and an English one: the English passages' similarities
+    # run higher by language alone (trial 10's "how deep do the foundation piles …?": 0.82 for a wind
+    # farm, 0.80 for the bridge).
+    dense = [hit("en-wind", "en", 0.82), hit("nl-bridge", "nl", 0.80), hit("en-flood", "en", 0.79),
+             hit("nl-other", "nl", 0.70)]
+    order = lifted(dense, "en")
+    assert [h.chunk_id for h in order] == ["nl-bridge", "en-wind", "en-flood", "nl-other"]
+    assert [h.score for h in order] == [0.80, 0.82, 0.79, 0.70]  # each keeps its real similarity
+    # lifted by the gap, not more: a passage further behind stays behind
+    assert [h.chunk_id for h in lifted([hit("en-1", "en", 0.87), hit("nl-1", "nl", 0.80)], "en")] == ["en-1", "nl-1"]
+    # one language among the passages, or the question's unknown or absent: the order as it was
+    dutch = [hit("nl-1", "nl", 0.9), hit("nl-2", "nl", 0.8)]
+    assert [h.chunk_id for h in lifted(dutch, "en")] == ["nl-1", "nl-2"]
+    assert [h.chunk_id for h in lifted(dense, "")] == ["en-wind", "nl-bridge", "en-flood", "nl-other"]
+    assert [h.chunk_id for h in lifted(dense, "de")] == ["en-wind", "nl-bridge", "en-flood", "nl-other"]
 
 
 def test_a_passage_keyword_search_cannot_match_keeps_its_dense_rank() -> None:
@@ -119,3 +138,8 @@ def check_mixed_index(bot: Chatbot) -> None:
     assert "VisNed criticised the plan" in critics.answer, critics.answer
     # The sample articles' own Dutch questions still come from them.
     assert bot.search("Hoeveel extra geld zegde Blinken de regio toe?", k=5)[0].doc_id == "000_9dbccd1724277ce9"
+    # An English question about the Dutch articles: the English wind article (0.800, third by raw
+    # similarity, measured) no longer takes a place among the five; by meaning the Dutch passages
+    # (0.784-0.847) are as close once the gap between languages is allowed for (``lifted``).
+    g20 = bot.search("When will the G20 foreign ministers meet?", k=5)
+    assert "wind" not in [h.doc_id for h in g20], [(h.doc_id, round(h.score, 3)) for h in g20]
