@@ -302,19 +302,25 @@ def _words_ok(sentence: str, quote: str, question_terms: set[str]) -> bool:
     return not added or len(added & terms(quote)) / len(added) >= MIN_WORD_SHARE
 
 
+# A yes that opens an answer sentence: it adds nothing a source says ("Yes, Olthof has paid back the
+# money NWO is claiming from him." restates the question, from a sentence that says NWO claims it).
+_AFFIRMED = re.compile(r"^\W*(yes|ja|indeed|inderdaad|klopt|correct|that's right|dat klopt)\b[\s,.!:;]*", re.IGNORECASE)
+
+
 def restates(sentence: str, question: str, closeness: float, *, across_languages: bool = True) -> bool:
     """Does ``sentence`` only restate ``question``? Close to it (``closeness`` ≥ ``ECHO``) and, when it
     is in another language than its evidence (``across_languages``), adding fewer than ``MIN_ADDED``:
     "Putin paid a compliment in return" adds one word; "Blinken arrived in Tashkent on Tuesday" a
     word that is a name. A negation the question lacks is what it adds: "The director will not stand
     trial himself" answers "Will the director stand trial himself?" with a no (its quote must deny
-    it too: ``fact_objection``)."""
+    it too: ``fact_objection``); a yes adds nothing (``_AFFIRMED``)."""
     if closeness < ECHO:
         return False
     if not across_languages:
         return True
     if negates(sentence) and not negates(question):  # "Koolen will not stand trial himself": a no
         return False
+    sentence = _AFFIRMED.sub("", sentence)  # "Yes, <the question as a statement>" adds nothing
     asked = question.lower()
     added = terms(sentence) - terms(question)
     new_names = [n for n in NAME.findall(sentence) if n.lower() not in asked and n.lower() not in stopwords()]

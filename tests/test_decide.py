@@ -261,6 +261,12 @@ def test_a_question_in_parts_is_scored_by_the_best_sentence_of_each_part():
     ("The C5+1 was set up in 2015.", "In what year was the C5+1 set up?", False),
     ("The mayor said that the Grotestraat had turned into a river.",
      "What did the mayor say the Grotestraat had turned into?", False),
+    # a yes adds nothing the source says: trial 12's unanswerable "Has Olthof paid back the money NWO
+    # is claiming from him?" was answered so from „NWO heeft besloten 610.000 euro … terug te vorderen”
+    ("Yes, Olthof has paid back the money NWO is claiming from him.",
+     "Has Olthof paid back the money NWO is claiming from him?", True),
+    ("Ja, Olthof heeft het geld terugbetaald.", "Heeft Olthof het geld terugbetaald?", True),
+    ("Yes, he paid back 610,000 euros.", "Has Olthof paid back the money?", False),  # a number is said
 ])
 def test_a_sentence_close_to_the_question_restates_it_only_when_it_adds_nothing(sentence, question, echo):
     from rag.citations import restates
