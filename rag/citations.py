@@ -304,7 +304,10 @@ def _words_ok(sentence: str, quote: str, question_terms: set[str]) -> bool:
 
 # A yes that opens an answer sentence: it adds nothing a source says ("Yes, Olthof has paid back the
 # money NWO is claiming from him." restates the question, from a sentence that says NWO claims it).
-_AFFIRMED = re.compile(r"^\W*(yes|ja|indeed|inderdaad|klopt|correct|that's right|dat klopt)\b[\s,.!:;]*", re.IGNORECASE)
+# Only as a word of its own, followed by a comma, stop or the like: not "Correct procedures were
+# followed", "Yes-men" (review).
+_AFFIRMED = re.compile(r"^\W*(?:(?:yes|ja|indeed|inderdaad|klopt|correct|that['’]s right|dat klopt)\s*[,.!:;]+\s*)+",
+                       re.IGNORECASE)
 
 
 def restates(sentence: str, question: str, closeness: float, *, across_languages: bool = True) -> bool:

@@ -265,8 +265,12 @@ def test_a_question_in_parts_is_scored_by_the_best_sentence_of_each_part():
     # is claiming from him?" was answered so from „NWO heeft besloten 610.000 euro … terug te vorderen”
     ("Yes, Olthof has paid back the money NWO is claiming from him.",
      "Has Olthof paid back the money NWO is claiming from him?", True),
-    ("Ja, Olthof heeft het geld terugbetaald.", "Heeft Olthof het geld terugbetaald?", True),
+    ("Klopt, Olthof heeft het geld terugbetaald.", "Heeft Olthof het geld terugbetaald?", True),
+    ("Yes. Yes, Olthof has paid back the money.", "Has Olthof paid back the money?", True),
     ("Yes, he paid back 610,000 euros.", "Has Olthof paid back the money?", False),  # a number is said
+    # a word that only begins like a yes is the sentence's own (review)
+    ("Correct procedures were followed by Olthof.", "Were procedures followed by Olthof?", False),
+    ("Yes-men surrounded Olthof.", "Who surrounded Olthof?", False),
 ])
 def test_a_sentence_close_to_the_question_restates_it_only_when_it_adds_nothing(sentence, question, echo):
     from rag.citations import restates
