@@ -133,7 +133,9 @@ def token_f1(prediction: str, reference: str) -> float:
     return 2 * p * r / (p + r)
 
 
-_QUOTED = re.compile(r"„[^”]*”")
+# From a line's first „ to its last ”: a quoted sentence may quote someone itself („… „nooit bewust …”
+# en dat …”), or open a quotation its next sentence closes („… erkent … „We hebben gegokt …” [1]).
+_QUOTED = re.compile(r"„.*”")
 
 
 def answer_language(answer: str) -> str:

@@ -143,6 +143,16 @@ def test_language_match():
     assert m.language_match(REFUSALS["en"], "nl") is False
     # an English sentence quoting the Dutch article is English
     assert m.language_match("The article (in Dutch) says: „Hij zegde de regio 25 miljoen dollar toe.” [1].", "en")
+    # ... also when the quote holds a quotation itself (trial 12: "The article (in Dutch) says: „Via zijn
+    # advocaat … dat hij „nooit bewust gegevens heeft vervalst” en dat de commissie …”" counted as Dutch)
+    assert m.language_match("The article (in Dutch) says: „Hij liet weten dat hij „nooit bewust gegevens heeft "
+                            "vervalst” en dat de commissie slordigheden in zijn administratie aanziet voor fraude.” [2].", "en")
+    # ... or opens a quotation that its next sentence closes (the probe holdout)
+    assert m.language_match("The article (in Dutch) says: „Algemeen directeur Marco Verschoor erkent dat er te veel is "
+                            "uitgegeven. „We hebben gegokt op promotie en dat is niet gelukt.” [1].", "en")
+    # each line apart: a timeline's lines
+    assert m.language_match("March 2024: The article (in Dutch) says: „Het is een zwarte dag.” [1].\n"
+                            "September 2025: The article (in Dutch) says: „Het programma gaat op de schop.” [2].", "en")
     assert m.language_match("Astana [1].", "en") is None  # cannot be told
 
 
