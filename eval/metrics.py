@@ -133,9 +133,10 @@ def token_f1(prediction: str, reference: str) -> float:
     return 2 * p * r / (p + r)
 
 
-# From a line's first „ to its last ”: a quoted sentence may quote someone itself („… „nooit bewust …”
-# en dat …”), or open a quotation its next sentence closes („… erkent … „We hebben gegokt …” [1]).
-_QUOTED = re.compile(r"„.*”")
+# A quote, over lines too, may quote someone itself („… „nooit bewust …” en dat …”) or open a
+# quotation its next sentence closes („… erkent … „We hebben gegokt …” [1]); two quotes in one
+# answer are two, and the words between them are the answer's own (review).
+_QUOTED = re.compile(r"„(?:[^„”]|„[^„”]*”)*”|„[^”]*”")
 
 
 def answer_language(answer: str) -> str:

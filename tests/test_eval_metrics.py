@@ -153,6 +153,11 @@ def test_language_match():
     # each line apart: a timeline's lines
     assert m.language_match("March 2024: The article (in Dutch) says: „Het is een zwarte dag.” [1].\n"
                             "September 2025: The article (in Dutch) says: „Het programma gaat op de schop.” [2].", "en")
+    # ... or runs over two lines
+    assert m.language_match("The article (in Dutch) says: „Hij zegt dat het programma\nop de schop gaat.” [1].", "en")
+    # two quotes are two: the words between them are the answer's (a Dutch answer stays Dutch)
+    assert m.language_match("„Slordig”, zei hij, en volgens de commissie is het „fraude” [1].", "en") is False
+    assert m.language_match("„Slordig”, the committee said, while Olthof called it „nooit bewust” [1].", "en")
     assert m.language_match("Astana [1].", "en") is None  # cannot be told
 
 
