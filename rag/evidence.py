@@ -21,7 +21,7 @@ from langchain_core.embeddings import Embeddings
 from rag.answer import Source
 from rag.dates import without_years
 from rag.keyword import terms
-from rag.language import CROSS_LANGUAGE_GAP, detect_language, in_other_language
+from rag.language import detect_language, language_lift
 from rag.sentences import sentences
 
 _INJECTION = re.compile(
@@ -59,7 +59,7 @@ class Unit:
 class Evidence:
     units: list[Unit]
     vectors: np.ndarray  # (len(units), dim), unit-norm
-    lift: np.ndarray | None = None  # (len(units),): added to relevance (``language_lift``)
+    lift: np.ndarray | None = None  # (len(units),): added to relevance (``rag.language.language_lift``)
 
     def similarities(self, vector: Sequence[float]) -> np.ndarray:  # (len(units),)
         if not self.units:
@@ -127,15 +127,6 @@ def word_weights(wanted: set[str], found: Sequence[set[str]]) -> dict[str, float
     return {w: rarity[w] / mean if w in rarity else 1.0 for w in wanted}
 
 
-def language_lift(languages: Sequence[str], question_language: str) -> np.ndarray:
-    """``CROSS_LANGUAGE_GAP`` for each sentence (by its passage's language) in another language than
-    the question, when the sentences are of more than one language and some are in the question's
-    (``rag.language.in_other_language``). When none is (an English question over Dutch articles),
-    they compete among themselves as before."""
-    return np.array([CROSS_LANGUAGE_GAP if other else 0.0 for other in in_other_language(languages, question_language)],
-                    dtype=np.float32)
-
-
 class SentenceVectors:
     """Sentence vectors per chunk, kept for the most recent chunks: popular passages come back
     question after question, and embedding their sentences is most of an answer's CPU time."""
@@ -164,7 +155,7 @@ class SentenceVectors:
 
 
 def build_evidence(sources: Sequence[Source], vectors_for: SentenceVectors, question_language: str = "") -> Evidence:
-    """``question_language``: when known, sentences in another language are lifted (``language_lift``).
+    """``question_language``: when known, sentences in another language are lifted (``rag.language.language_lift``).
     A sentence's language is its article's, as ingest detected it (else its passage's)."""
     units: list[Unit] = []
     blocks: list[np.ndarray] = []

@@ -10,6 +10,8 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 
+import numpy as np
+
 _WORDS = re.compile(r"[a-zà-ÿ']+")
 _MARKERS = {
     "nl": set("de het een en van in is dat op te zijn niet met voor die er aan ook als bij door maar om "
@@ -34,8 +36,8 @@ SUPPORTED = ("nl", "en")
 # it were in the question's: across languages e5-small's similarities run lower and no words are
 # shared. Measured on the tune set (English questions over Dutch articles against Dutch questions over
 # the same articles): the best sentence that is not the answer scores 0.06 lower (median 0.820 against
-# 0.879), the answer itself 0.09 (0.819 against 0.905). Used for sentences (``rag.evidence.language_lift``)
-# and passages (``rag.retrieval.lifted``).
+# 0.879), the answer itself 0.09 (0.819 against 0.905). Added by ``language_lift``, to sentences
+# (``rag.evidence``) and passages (``rag.retrieval.lifted``).
 CROSS_LANGUAGE_GAP = 0.06
 
 
@@ -56,8 +58,17 @@ def in_other_language(languages: Sequence[str], language: str) -> list[bool]:
     question's), when they hold ``language`` and another one. Otherwise none: when all are in one
     language, or ``language`` is unknown (""; a short question without function words), nothing is
     told apart. The rule behind the language corrections of a mixed index (``rag.retrieval.fuse`` and
-    ``lifted``, ``rag.evidence.language_lift``)."""
+    ``lifted``, ``language_lift``)."""
     present = {lang for lang in languages if lang}
     if not language or language not in present or len(present) < 2:
         return [False] * len(languages)
     return [bool(lang) and lang != language for lang in languages]
+
+
+def language_lift(languages: Sequence[str], question_language: str) -> np.ndarray:
+    """``CROSS_LANGUAGE_GAP`` for each passage or sentence (by its article's language) in another
+    language than the question, when they are of more than one language and some are in the
+    question's (``in_other_language``). When none is (an English question over Dutch articles), they
+    compete among themselves as before."""
+    return np.array([CROSS_LANGUAGE_GAP if other else 0.0 for other in in_other_language(languages, question_language)],
+                    dtype=np.float32)

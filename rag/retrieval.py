@@ -32,7 +32,7 @@ from langchain_core.embeddings import Embeddings
 from rag.dates import DateFilter
 from rag.keyword import KeywordIndex
 from rag.keyword_sync import sync
-from rag.language import CROSS_LANGUAGE_GAP, detect_language, in_other_language
+from rag.language import detect_language, in_other_language, language_lift
 from rag.names import respell
 from rag.store import Hit, NewsIndex
 from rag.stories import collapse
@@ -137,15 +137,14 @@ def fuse(dense: Sequence[str], keyword: Sequence[str], weight: float,
 
 
 def lifted(hits: Sequence[Hit], language: str) -> list[Hit]:
-    """Dense ``hits`` in the order of their similarity plus ``CROSS_LANGUAGE_GAP`` for those in another
-    language than the query's (``language``; ``in_other_language``), as sentences are ranked
-    (``rag.evidence.language_lift``). Each keeps its real similarity. "how deep do the foundation piles
+    """Dense ``hits`` in the order of their similarity plus ``rag.language.language_lift`` (the
+    cross-language gap for those in another language than the query's, ``language``), as sentences
+    are ranked (``rag.evidence``). Each keeps its real similarity. "how deep do the foundation piles
     of the bridge go?" over Dutch articles and three English ones: three passages of an English
     article on wind farms (0.78-0.82) left room for two Dutch ones, and the answer's (0.78) was not
     among them."""
-    other = in_other_language([h.language for h in hits], language)
-    order = sorted(range(len(hits)), key=lambda i: -(hits[i].score + (CROSS_LANGUAGE_GAP if other[i] else 0.0)))
-    return [hits[i] for i in order]
+    lift = language_lift([h.language for h in hits], language)
+    return [hits[i] for i in sorted(range(len(hits)), key=lambda i: -(hits[i].score + lift[i]))]
 
 
 def blind_to_keywords(query: str, hits: Sequence[Hit]) -> set[str]:

@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 
 from newsrag.chatbot import Chatbot
-from rag.evidence import Evidence, Unit, language_lift
-from rag.language import CROSS_LANGUAGE_GAP
+from rag.evidence import Evidence, Unit
+from rag.language import CROSS_LANGUAGE_GAP, language_lift
 from rag.records import Hit
 from rag.retrieval import blind_to_keywords, fuse, lifted
 from tests.conftest import ARTICLES, make_settings
