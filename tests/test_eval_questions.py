@@ -54,7 +54,7 @@ def test_every_gold_quote_is_in_its_article(path):
 CALIBRATION_SETS = [ROOT / "eval" / f"{name}.jsonl" for name in ("tune", "holdout", "mixed_tune", "mixed_holdout",
                                                                       "yesno_tune", "yesno_holdout", "probe_train", "probe_holdout",
                                                                       "parts_unanswerable_tune", "parts_unanswerable_holdout", "trial",
-                                                                      "trial2", "trial3", "trial4", "trial5", "trial6", "trial7", "trial8", "trial9", "trial10", "trial11", "trial12", "newuser_premise", "yesno_trial", "yesno_train",
+                                                                      "trial2", "trial3", "trial4", "trial5", "trial6", "trial7", "trial8", "trial9", "trial10", "trial11", "trial12", "trial13", "newuser_premise", "yesno_trial", "yesno_train",
                                                                       "yesno_holdout2")]
 
 
