@@ -52,11 +52,11 @@ REFUSAL_REASONS = {
 }
 # The kinds of answer a question may ask for (``rag.answer_kind``), as a refusal and the why-view name them.
 KIND_WORDS = {
-    "en": {"time": "a time", "duration": "a duration", "number": "a number", "day": "a day or date", "name": "a name",
+    "en": {"time": "a time", "duration": "a duration", "number": "a number", "day": "a day or date", "name": "a name", "named": "a name",
            "until": "a date or an end", "said": "what someone said", "date": "a date", "money": "an amount of money",
            "calendar": "the day or month asked about"},
     "nl": {"time": "een tijdstip", "duration": "een duur", "number": "een aantal", "day": "een dag of datum",
-           "name": "een naam", "until": "een datum of einde", "said": "wat iemand zei", "date": "een datum",
+           "name": "een naam", "named": "een naam", "until": "een datum of einde", "said": "wat iemand zei", "date": "een datum",
            "money": "een geldbedrag", "calendar": "de gevraagde dag of maand"},
 }
 _OR = {"en": " or ", "nl": " of "}

@@ -35,6 +35,18 @@ _TEXTS = (r"(artikel|artikelen|bericht|tekst|nieuws|verhaal|wet|wetten|rapport|o
           r"|verordening|regels|regeling|plan|akkoord|verdrag|peiling|enquête|article|articles|report|text|story|news"
           r"|law|laws|study|survey|poll|figures|data|ruling|act|rules|bill|treaty|agreement|deal|statement|letter)")
 
+# Things known by their names: a question for one of them is answered by a name.
+_NAMED_CLASSES = (r"partij|partijen|party|parties|fractie|provincie|provincies|province|provinces|stad|steden|city|cities"
+                  r"|dorp|dorpen|village|villages|town|towns|gemeente|gemeenten|municipality|land|landen|country|countries"
+                  r"|universiteit|universiteiten|university|universities|hogeschool|fabrikant|manufacturer|verzekeraar"
+                  r"|verzekeraars|insurer|insurers|luchtvaartmaatschappij|airline|bouwbedrijf|bedrijf|bedrijven|company"
+                  r"|companies|firm|hotel|krant|kranten|newspaper|newspapers|vakblad|vakbladen|tijdschrift|tijdschriften"
+                  r"|journal|journals|magazine|magazines|club|clubs|ziekenhuis|hospital|rechtbank|court|advocaat|lawyer"
+                  r"|bank|merk|brand|ministerie|ministry|organisatie|organisation|organization|vakbond|union|school"
+                  r"|supermarkt|supermarket|rivier|river|straat|street|wijk|neighbourhood|neighborhood|museum|museums")
+_NOT_A_KIND = (r"did|does|do|is|was|were|are|has|have|had|will|would|can|could|should|must|may|might|heeft|hebben"
+               r"|zijn|waren|deed|deden|kan|kon|zal|zou|moet|mag|kind|kinds|soort|type|sort")
+
 # The kind of answer, by the question's words; the first match counts (a duration before a number:
 # "hoeveel dagen" asks how long).
 ASKS: list[tuple[str, re.Pattern[str]]] = [
@@ -58,6 +70,11 @@ ASKS: list[tuple[str, re.Pattern[str]]] = [
     # what was said ("Hoe reageerde …" may be answered by a deed, „deed het af als …”), and by someone:
     # "Wat zegt het rapport / de wet / dat …?" asks what a text or a fact holds ("Het rapport
     # concludeert …"), found in review.
+    # "Welke partij …?", "Which university …?", "In welk land …?": a class of things known by their
+    # names, so a name answers ("named": read leniently, ``_names_something``). Not "welke partij D66 …"
+    # (the name is given) nor "what kind of party".
+    ("named", re.compile(rf"\b(welke?|which|what)\s+((?!({_NOT_A_KIND})\b)\w+\s+){{0,2}}?({_NAMED_CLASSES})\b"
+                         r"(?!\s+(?-i:[A-ZÀ-Ö]))", _I)),
     ("said", re.compile(rf"\bwat (zei|zegt|zeiden|zeggen|verklaarde|verklaart|schreef|schrijft|twitterde|antwoordde)\b"
                         rf"(?!\s+(dat|dit)\b)(?!\s+(\w+\s+){{0,3}}{_TEXTS}\b)"
                         rf"|\bwhat (did|does|do) (?!(this|that) say\b)(?!(\w+\s+){{0,3}}{_TEXTS}\b)"
@@ -148,6 +165,38 @@ def _has_name(sentence: str, question: str) -> bool:
         w[0].isupper() and w.lower() not in asked for w in words[1:])
 
 
+# A sentence that opens with a pronoun names whom it is about in the sentence before it.
+_OPENS_WITH_PRONOUN = re.compile(r"^\W*(hij|zij|ze|hem|haar|die|he|she|they|him|her)\b", _I)
+
+
+# A name as written: capitalised words, joined by the small words inside names ("Universiteit van
+# Harderwold", "Pieter de Vries", "Bank of England").
+_NAME_RUN = re.compile(r"[A-ZÀ-Ö][\w'’-]*(?:\s+(?:(?:van|de|der|den|ter|ten|het|of|the|for)\s+)*[A-ZÀ-Ö][\w'’-]*)*")
+
+
+def _names_something(sentence: str, question: str) -> bool:
+    """Does ``sentence`` name something ``question`` does not: a quotation, a capitalised word the
+    question lacks (at the start too: „Rusland leverde …”; "Universiteit Twente" is new to "welke
+    universiteit", "Poetin Xi" to a question about Poetin) unless it comes before a name the question
+    names, in one name ("Maarten Olthof", "Universiteit van Harderwold" for a question about
+    Olthof in Harderwold), or a pronoun opening it (it names in the sentence before)? A capitalised
+    word that is a function word, a day or a month is no name; an opening common noun ("Onderzoekers
+    …") is taken for one: lenient on purpose."""
+    if _QUOTED.search(sentence) or _OPENS_WITH_PRONOUN.match(sentence):
+        return True
+    asked = {w.lower() for w in _WORD.findall(question)}
+    names = {w.lower() for w in _WORD.findall(question) if w[0].isupper()}
+    for run in _NAME_RUN.findall(sentence):
+        words = [w.lower() for w in run.split()]
+        # the words up to a name the question names are that name's ("Maarten Olthof", "Universiteit van
+        # Harderwold"); a capitalised word after it is another name ("Poetin Xi")
+        own = max((i for i, w in enumerate(words) if w in names), default=-1)
+        if any(w[0].isupper() and (low := w.lower()) not in asked and low not in stopwords() and low not in _NOT_NAMES
+               and not calendar_names(w) for w in run.split()[own + 1:]):
+            return True
+    return False
+
+
 def holds(kind: str | None, sentence: str, question: str = "") -> bool:
     """Does ``sentence`` hold an answer of ``kind`` (``asks_for``)? A name is a capitalised word
     other than the first that ``question`` lacks, or a quoted term."""
@@ -155,6 +204,8 @@ def holds(kind: str | None, sentence: str, question: str = "") -> bool:
         return True
     if kind == "name":
         return _has_name(sentence, question)
+    if kind == "named":
+        return _names_something(sentence, question)
     if kind == "said":
         return bool(_QUOTATION.search(sentence) or _IN_QUOTATION.search(sentence) or _SAYS.search(sentence))
     if kind == "until":  # a date, or the event that bounds it
@@ -191,6 +242,7 @@ def keeps(question: str, said: list[str], source: str) -> bool:
     question asks for a name here) must be in ``said`` when it is in ``source``; a name must be one of
     the source's, in any spelling ("Putin" for "Poetin"), that the question does not name."""
     kind = asks_for(question) or ("name" if _WHO.search(question) else None)
+    kind = "name" if kind == "named" else kind
     if kind in (None, "said") or not said:  # words someone said may be reported without "zei"
         return True
     if kind != "name":
@@ -252,7 +304,7 @@ _CAPITALISED = re.compile(r"\b[A-ZÀ-Ö][\w’'-]+")
 def _details(question: str) -> list[str]:
     """What ``question`` asks a sentence to hold, for ``next_holds``."""
     wanted = []
-    if _WHO_ASKS.search(question) or _WHICH_ROLE.search(question) or asks_for(question) == "name":
+    if _WHO_ASKS.search(question) or _WHICH_ROLE.search(question) or asks_for(question) in ("name", "named"):
         wanted.append("name")
     if _WHEN_ASKS.search(question):
         wanted.append("date")

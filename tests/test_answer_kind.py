@@ -142,6 +142,40 @@ def test_a_denial_of_something_else_lacks_the_answer_as_any_sentence_does():
                             "Bram Oosterhof nam niet deel aan het toernooi vanwege een rugblessure.")
 
 
+@pytest.mark.parametrize("question, kind", [
+    ("Van welke politieke partij is wethouder Hofstede?", "named"),
+    ("Which university did she move to?", "named"),
+    ("In welk land zit het strafhof?", "named"),
+    ("Welke vakbladen hebben de artikelen ingetrokken?", "named"),
+    ("Which research firm is carrying out the evaluation?", "named"),
+    ("Welke partij D66 steunde het plan?", None),  # the name is given
+    ("What kind of company is it?", None),
+    ("Welke maatregelen nam de regering?", None),  # measures are no names
+    ("Which sanctions did the US impose?", None),
+])
+def test_a_question_for_a_party_a_country_a_company_asks_for_a_name(question, kind):
+    assert asks_for(question) == kind
+
+
+def test_a_name_for_a_named_thing_is_new_to_the_question_and_may_open_the_sentence():
+    question = "Welk land leverde de wapens aan Rusland?"
+    assert holds("named", "China leverde de wapens aan Rusland.", question)  # the first word is a name too
+    assert not holds("named", "De wapens aan Rusland werden vorig jaar geleverd.", question)
+    assert not holds("named", "In maart werden de wapens geleverd.", question)  # a month is no name
+    question = "Welke vakbladen hebben de artikelen van Olthof ingetrokken?"
+    assert not holds("named", "Van de 37 besmette artikelen zijn er 26 door de tijdschriften ingetrokken.", question)
+    assert holds("named", "Het tijdschrift Voeding Nu trok 12 artikelen van Olthof in.", question)
+    # "Universiteit van Harderwold" is no new name for a question about Harderwold; "Poetin Xi" holds one
+    assert holds("named", "Maar vandaag heeft Poetin Xi vooral nodig.", "Welk land heeft Poetin nodig?")
+    question = "Bij welke universiteit werkt Olthof nu, na zijn ontslag in Harderwold?"
+    assert not holds("named", "De Universiteit van Harderwold heeft Maarten Olthof ontslagen.", question)
+    assert holds("named", "Olthof werkt nu aan de Universiteit Twente.", question)
+    assert holds("named", "Hij werkt nu in het buitenland.", question)  # a pronoun: named before
+    assert holds("named", "De bond noemt zich „Samen Sterk”.", "Welke vakbond …?")
+    assert lacks_answer("Van welke partij is burgemeester Vissers?", "Burgemeester Vissers sprak de raad toe.")
+    assert not lacks_answer("Van welke partij is burgemeester Vissers?", "Burgemeester Vissers (CDA) sprak de raad toe.")
+
+
 PRICE = "Dat zei woordvoerder Ned Price van het State Department woensdag."
 
 
