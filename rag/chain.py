@@ -393,6 +393,8 @@ class AnswerChain:
                                    [i for i in order[1:2] if sims[i] >= sims[order[0]] - 0.015])
         else:
             picked = []
+            if _compares(parts) and np.isfinite(parts[0].scores).any():  # what came of the plan
+                parts = [parts[0], _of_story(parts[1], evidence, int(np.argmax(parts[0].scores)), sources)]
             for part in parts:
                 best = next((int(i) for i in np.argsort(-part.scores) if int(i) not in picked), None)
                 if best is not None and np.isfinite(part.scores[best]):
@@ -408,7 +410,7 @@ class AnswerChain:
         lang = answer.language
         each = self.judge_sentences if len(parts) == 1 else max(3, -(-self.judge_sentences // len(parts)))
         t0 = time.perf_counter()
-        judged = []
+        judged: list[tuple[Part, str, list[int], Judgement]] = []
         lacking: list[int] = []
         follows: set[int] = set()  # judged because of the sentence before them (``carried``)
         second_look = 0  # sentences judged on a second look (``SECOND_LOOK``)
@@ -416,6 +418,8 @@ class AnswerChain:
         # one question's threshold depends on what it asks for; a question in parts has the plain one
         threshold = threshold_for(parts[0].text, self.answer_threshold) if len(parts) == 1 else self.answer_threshold
         for at, part in enumerate(parts):
+            if at == 1 and _compares(parts) and judged[0][2]:  # what came of the plan the judge chose
+                part = _of_story(part, evidence, judged[0][2][judged[0][3].ranked()[0]], sources)
             # "where did he finish?" is judged with the part before it; a part that names its subject alone
             lead = "; ".join(x for x in (context, parts[0].text if leans([p.text for p in parts], at) else "") if x)
             asked = f"({lead}) {part.text}" if lead else part.text
@@ -863,6 +867,21 @@ def _covers(candidates: list[int], judgement: Judgement, chosen: list[int]) -> i
         return None
     k = judgement.ranked()[0]
     return candidates[k] if candidates[k] in chosen and judgement.p_yes[k] >= SHARED_P else None
+
+
+def _compares(parts: list[Part]) -> bool:
+    """Is the question a comparison with the plan, asked of each side whole (``rag.parts.split_question``)?"""
+    return len(parts) == 2 and parts[0].text == parts[1].text
+
+
+def _of_story(part: Part, evidence: Evidence, plan: int, sources: list[Source]) -> Part:
+    """``part``, what came of the plan in a comparison with it ("How much later than promised …?"),
+    kept to the articles that name what the article of ``plan`` (the unit chosen for the plan) names:
+    not another story's "five months later than planned" (found on a training question: a pool's
+    reopening for a bridge's)."""
+    told = _sources_naming(question_names(next(s.text for s in sources if s.n == evidence.units[plan].source)), sources)
+    same = np.array([u.source in told for u in evidence.units], dtype=bool)
+    return Part(part.text, np.where(same, part.scores, -np.inf)) if (same & np.isfinite(part.scores)).any() else part
 
 
 def _sources_naming(names: set[str], sources: list[Source]) -> set[int]:

@@ -9,7 +9,8 @@ appear in 2021 and 2023?" stays whole (its two dates are handled by the date fil
 A question that sets what was planned against what came of it ("Hoeveel zouden de veerboten kosten,
 en hoeveel kosten ze nu?", "What was it supposed to cost, and what did it turn out to cost?") asks each
 part of another article of the story: the plan of an earlier report, the outcome of a later one
-(``sides``, ``side_keeps``). The later part of such a question is about what the first part names,
+(``sides``, ``side_keeps``); so does a question that compares the two in one ("How much later than
+promised …?"), asked whole of each side. The later part of such a question is about what the first part names,
 also when it names nothing itself ("… en hoeveel zijn er nu nog over?").
 
 What this leaves out: how each part is judged and answered (``rag.chain``, ``rag.decide``).
@@ -47,6 +48,16 @@ _THEN = re.compile(r"\b(?:zou|zouden|moest|moesten|beloofde|beloofden|verwachtte
                    r"at the time|(?:was|were) expected|(?:under|in|according to) the (?:\w+ )?plan)\b", re.IGNORECASE)
 
 
+# "How much later than promised will the bridge open?", "hoeveel bomen zijn er meer gekapt dan in het
+# plan stond?": a comparison with what was planned asks for both, the plan (from an earlier article of
+# the story) and what came of it (from a later one). Such a question is asked of each side whole.
+_AGAINST_PLAN = re.compile(
+    r"\b(?:meer|minder|later|eerder|hoger|lager|duurder|goedkoper|groter|kleiner|langer|korter|"
+    r"more|less|fewer|earlier|higher|lower|bigger|smaller|longer|shorter|dearer|cheaper)\b[^?]*?\b(?:dan|than)\b"
+    r"[^?]*?\b(?:beloofd|gepland|gehoopt|verwacht|begroot|geraamd|afgesproken|aangekondigd|plan|planning|"
+    r"promised|planned|hoped|expected|budgeted|estimated|agreed|announced|scheduled)\b", re.IGNORECASE)
+
+
 @dataclass(frozen=True)
 class Part:
     text: str
@@ -58,7 +69,8 @@ def split_question(question: str) -> list[str]:
     parts = [p.strip(" ,") for p in _SPLIT.split(question.strip())]
     parts = [p for p in parts if p]
     if len(parts) < 2 or any(len(re.findall(r"\w+", p)) < MIN_PART_WORDS for p in parts):
-        return [question.strip()]
+        whole = question.strip()  # a comparison with the plan: asked of the plan and of what came of it
+        return [whole, whole] if _AGAINST_PLAN.search(whole) else [whole]
     return [p if p.endswith("?") else p + "?" for p in parts]
 
 
@@ -69,6 +81,8 @@ def sides(parts: list[str]) -> list[str]:
     when it asks what was planned or the case at first ("Hoeveel zouden de boten kosten?",
     "toen de vogelgriep uitbrak"). Both sides must be asked, the plan first: "Hoeveel kost de brug
     nu, en wanneer zou hij opengaan?" asks two things of today."""
+    if len(parts) == 2 and parts[0] == parts[1]:  # a comparison with the plan (``split_question``)
+        return ["then", "now"]
     marks = ["now" if _NOW.search(p) else "then" if _THEN.search(p) else "" for p in parts]
     if "then" in marks and "now" in marks[marks.index("then") + 1:]:
         return marks

@@ -133,6 +133,36 @@ def test_the_plan_and_what_came_of_it_are_each_answered_from_their_own_article(t
     assert answer.citations[0].quote == "Volgens het raadsbesluit kost de fietsbrug 12 miljoen euro."
 
 
+LATER = {  # a story told at two dates, and another story's "later than planned"
+    "brug_plan.txt": (" date 2025-03 De gemeenteraad van Borkendam stemde in met een fietsbrug over de Oude Ravel. "
+                      "De fietsbrug moet in juni 2027 open, nog voor de zomervakantie.\n\n"
+                      "Wethouder Marloes van Dijk noemde de brug een belangrijke stap voor fietsers."),
+    "brug_vervolg.txt": (" date 2026-09 De fietsbrug over de Oude Ravel in Borkendam wordt flink duurder. "
+                         "De aannemer verwacht dat fietsers pas in oktober 2028 over de Ravelboog kunnen.\n\n"
+                         "Bewoners van de Kadewijk zijn boos over de bomenkap."),
+    "zwembad.txt": (" date 2026-05 Zwembad De Wielen in Brekelo is weer open. Het ging bijna vijf maanden "
+                    "later dan beloofd open, en de verbouwing werd duurder.\n\nHet zwembad trok op de eerste dag 800 bezoekers."),
+}
+
+
+def test_a_comparison_with_the_plan_takes_the_plan_and_what_came_of_it_from_one_story(tmp_path, real_embeddings):
+    """"How much later than promised …?" asks for both dates: the plan from the earlier article, what
+    came of it from a later one of the same story, not another story's "vijf maanden later dan
+    beloofd", which the judge takes as readily (rag.parts.split_question, rag.chain's comparison guard)."""
+    from tests.conftest import write_corpus
+
+    corpus = write_corpus(tmp_path / "corpus", LATER)
+    def yes(sentence: str) -> float:  # the plan judged first; what came of it, in either story, next
+        return 0.95 if "juni 2027" in sentence else 0.9 if "oktober 2028" in sentence or "later dan beloofd" in sentence else 0.05
+
+    llm = recording_llm("De brug gaat later open [1].", yes=yes)
+    with Chatbot(make_settings(tmp_path / "home", k=6), embeddings=real_embeddings, llm=llm) as bot:
+        bot.ingest([corpus])
+        answer = bot.ask("Hoeveel later dan beloofd gaat de fietsbrug open?")
+    assert [c.doc_id for c in answer.citations] == ["brug_plan", "brug_vervolg"], answer.answer
+    assert "juni 2027" in answer.answer and "oktober 2028" in answer.answer, answer.answer
+
+
 COURT = {"kadewijk.txt": (" date 2026-09 De bouw van de fietsbrug begon pas op 2 februari 2026. Bewonersvereniging "
                           "Kadewijk had bezwaar gemaakt tegen de vergunning. De rechtbank Gelderland wees dat bezwaar "
                           "in december 2025 af.\n\nDe aannemer verwacht dat fietsers in oktober 2028 over de brug kunnen.")}

@@ -411,6 +411,21 @@ def test_a_question_that_sets_the_plan_against_what_came_of_it_has_two_sides(que
     assert sides(split_question(question)) == marks
 
 
+@pytest.mark.parametrize("question, compares", [
+    ("How much later than promised will the bridge open?", True),
+    ("hoeveel bomen zijn er langs de Oude Ravel meer gekapt dan in het plan stond?", True),
+    ("hoeveel later dan de directeur had gehoopt ging het museum weer open?", True),
+    ("Hoeveel duurder dan begroot werd de verbouwing?", True),
+    ("Voerde de Geul bij Meerssen meer water af dan bij de vorige piek in 2016?", False),  # no plan
+    ("Hoeveel meer bezoekers kwamen er dan vorig jaar?", False),
+    ("How many more people came than in 2023?", False),
+])
+def test_a_comparison_with_the_plan_is_asked_of_the_plan_and_of_what_came_of_it(question, compares):
+    parts = split_question(question)
+    assert (parts == [question, question] and sides(parts) == ["then", "now"]) is compares
+    assert compares or parts == [question]
+
+
 def test_the_part_that_asks_what_came_of_it_leans_on_the_first_even_naming_nothing():
     parts = split_question("Hoeveel pluimveebedrijven had Heukelom-Veld ten tijde van de uitbraak, en hoeveel zijn er nu nog over?")
     assert parts[1] == "hoeveel zijn er nu nog over?" and leans(parts, 1)
