@@ -36,16 +36,18 @@ _TEXTS = (r"(artikel|artikelen|bericht|tekst|nieuws|verhaal|wet|wetten|rapport|o
           r"|law|laws|study|survey|poll|figures|data|ruling|act|rules|bill|treaty|agreement|deal|statement|letter)")
 
 # Things known by their names: a question for one of them is answered by a name.
-_NAMED_CLASSES = (r"partij|partijen|party|parties|fractie|provincie|provincies|province|provinces|stad|steden|city|cities"
-                  r"|dorp|dorpen|village|villages|town|towns|gemeente|gemeenten|municipality|land|landen|country|countries"
-                  r"|universiteit|universiteiten|university|universities|hogeschool|fabrikant|manufacturer|verzekeraar"
-                  r"|verzekeraars|insurer|insurers|luchtvaartmaatschappij|airline|bouwbedrijf|bedrijf|bedrijven|company"
-                  r"|companies|firm|hotel|krant|kranten|newspaper|newspapers|vakblad|vakbladen|tijdschrift|tijdschriften"
-                  r"|journal|journals|magazine|magazines|club|clubs|ziekenhuis|hospital|rechtbank|court|advocaat|lawyer"
-                  r"|bank|merk|brand|ministerie|ministry|organisatie|organisation|organization|vakbond|union|school"
-                  r"|supermarkt|supermarket|rivier|river|straat|street|wijk|neighbourhood|neighborhood|museum|museums")
+_NAMED_NL = (r"partij|partijen|fractie|provincie|provincies|stad|steden|dorp|dorpen|gemeente|gemeenten|land|landen"
+             r"|universiteit|universiteiten|hogeschool|fabrikant|verzekeraar|verzekeraars|luchtvaartmaatschappij"
+             r"|bouwbedrijf|bedrijf|bedrijven|hotel|krant|kranten|vakblad|vakbladen|tijdschrift|tijdschriften|club|clubs"
+             r"|ziekenhuis|rechtbank|advocaat|bank|merk|ministerie|organisatie|vakbond|school|supermarkt|rivier|straat"
+             r"|wijk|museum|musea")
+_NAMED_EN = (r"party|parties|province|provinces|city|cities|village|villages|town|towns|municipality|country|countries"
+             r"|university|universities|manufacturer|insurer|insurers|airline|company|companies|firm|hotel|newspaper"
+             r"|newspapers|journal|journals|magazine|magazines|club|clubs|hospital|court|lawyer|bank|brand|ministry"
+             r"|organisation|organization|union|school|supermarket|river|street|neighbourhood|neighborhood|museum|museums")
 _NOT_A_KIND = (r"did|does|do|is|was|were|are|has|have|had|will|would|can|could|should|must|may|might|heeft|hebben"
-               r"|zijn|waren|deed|deden|kan|kon|zal|zou|moet|mag|kind|kinds|soort|type|sort")
+               r"|zijn|waren|deed|deden|kan|kon|zal|zou|moet|mag|kind|kinds|soort|type|sort"
+               r"|the|a|an|de|het|een|to|te")  # "What caused the bank to collapse?" asks no name
 
 # The kind of answer, by the question's words; the first match counts (a duration before a number:
 # "hoeveel dagen" asks how long).
@@ -70,16 +72,34 @@ ASKS: list[tuple[str, re.Pattern[str]]] = [
     # what was said ("Hoe reageerde …" may be answered by a deed, „deed het af als …”), and by someone:
     # "Wat zegt het rapport / de wet / dat …?" asks what a text or a fact holds ("Het rapport
     # concludeert …"), found in review.
-    # "Welke partij …?", "Which university …?", "In welk land …?": a class of things known by their
-    # names, so a name answers ("named": read leniently, ``_names_something``). Not "welke partij D66 …"
-    # (the name is given) nor "what kind of party".
-    ("named", re.compile(rf"\b(welke?|which|what)\s+((?!({_NOT_A_KIND})\b)\w+\s+){{0,2}}?({_NAMED_CLASSES})\b"
-                         r"(?!\s+(?-i:[A-ZÀ-Ö]))", _I)),
     ("said", re.compile(rf"\bwat (zei|zegt|zeiden|zeggen|verklaarde|verklaart|schreef|schrijft|twitterde|antwoordde)\b"
                         rf"(?!\s+(dat|dit)\b)(?!\s+(\w+\s+){{0,3}}{_TEXTS}\b)"
                         rf"|\bwhat (did|does|do) (?!(this|that) say\b)(?!(\w+\s+){{0,3}}{_TEXTS}\b)"
                         r"\w+(\W+\w+){0,6}?\W+(say|tell|state|write|tweet|answer)\b", _I)),
 ]
+
+# "Welke partij …?", "Which university …?", "In welk land …?": a class of things known by their names,
+# so a name answers ("named": read leniently, ``_names_something``). Not "welke partij D66 …" (the name
+# is given), "what kind of party", nor an English class word that qualifies the noun after it ("Which
+# court ruling …?", "What city council decision …?"; Dutch writes those as one word).
+_WHICH_NAMED = re.compile(rf"\b(welke?|which|what)\s+((?!({_NOT_A_KIND})\b)\w+\s+){{0,2}}?"
+                          rf"(?P<noun>{_NAMED_NL}|{_NAMED_EN})\b(?!\s+(?-i:[A-ZÀ-Ö]))", _I)
+_NEXT_WORD = re.compile(r"\s+([a-z]+)\b")
+_EN_AFTER = re.compile(r"(is|was|are|were|did|does|do|has|have|had|will|would|can|could|should|must|may|might|in|of|for"
+                       r"|to|from|on|at|by|with|that|which|who|whose|where|when|and|or|not|now|still|first|then|went|made"
+                       r"|took|gave|won|lost|got|became|sold|bought|paid|built|left|ran|said|told|found|kept|held|brought"
+                       r"|chose|fell|led|\w+ed|\w+s)$")
+
+
+def _asks_named(question: str) -> bool:
+    """Does ``question`` ask which party, country, company, … (``_WHICH_NAMED``)?"""
+    found = _WHICH_NAMED.search(question)
+    if found is None:
+        return False
+    after = _NEXT_WORD.match(question, found.end())
+    english = found.group(1).lower() in ("which", "what")  # "welke bank ging …" is Dutch, one word or not
+    return not english or after is None or bool(_EN_AFTER.match(after.group(1)))
+
 
 _NUMBER_WORDS = (r"één|twee|drie|vier|vijf|zes|zeven|acht|negen|tien|elf|twaalf|dertien|veertien|vijftien"
                  r"|zestien|zeventien|achttien|negentien|twintig|dertig|veertig|vijftig|zestig|zeventig|tachtig"
@@ -134,10 +154,11 @@ _IN_QUOTATION = re.compile(r"^\W*[„“\"]|(?<!\d)[”\"]\W*$")  # not an inch 
 
 
 def asks_for(question: str) -> str | None:
-    """The kind of answer ``question`` asks for: "time", "duration", "number", "day", "until", "name"
-    or "said";
-    None for any other question (who, what, why, where, …)."""
-    return next((kind for kind, words in ASKS if words.search(question)), None)
+    """The kind of answer ``question`` asks for: "time", "duration", "number", "day", "until", "name",
+    "said", or "named" (which party, country, company, …: ``_asks_named``); None for any other
+    question (who, what, why, where, …)."""
+    kind = next((kind for kind, words in ASKS if words.search(question)), None)
+    return kind or ("named" if _asks_named(question) else None)
 
 
 def asks_why(question: str) -> bool:
@@ -166,7 +187,7 @@ def _has_name(sentence: str, question: str) -> bool:
 
 
 # A sentence that opens with a pronoun names whom it is about in the sentence before it.
-_OPENS_WITH_PRONOUN = re.compile(r"^\W*(hij|zij|ze|hem|haar|die|he|she|they|him|her)\b", _I)
+_OPENS_WITH_PRONOUN = re.compile(r"^\W*(hij|zij|ze|hem|haar|he|she|they|him|her)\b", _I)
 
 
 # A name as written: capitalised words, joined by the small words inside names ("Universiteit van
@@ -191,10 +212,18 @@ def _names_something(sentence: str, question: str) -> bool:
         # the words up to a name the question names are that name's ("Maarten Olthof", "Universiteit van
         # Harderwold"); a capitalised word after it is another name ("Poetin Xi")
         own = max((i for i, w in enumerate(words) if w in names), default=-1)
-        if any(w[0].isupper() and (low := w.lower()) not in asked and low not in stopwords() and low not in _NOT_NAMES
-               and not calendar_names(w) for w in run.split()[own + 1:]):
+        # … but a party or an acronym before it is a name of its own ("VVD-wethouder Hofstede", "CDA-Kamerlid X")
+        if any(_new_word(w, asked) for w in run.split()[own + 1:]) or any(
+                _new_word(w, asked) and w.split("-")[0].isupper() for w in run.split()[:own + 1]):
             return True
     return False
+
+
+def _new_word(word: str, asked: set[str]) -> bool:
+    """Is ``word`` capitalised, no function word, day or month, and not one of the ``asked`` words?"""
+    low = word.lower()
+    return word[0].isupper() and low not in asked and low not in stopwords() and low not in _NOT_NAMES \
+        and not calendar_names(word)
 
 
 def holds(kind: str | None, sentence: str, question: str = "") -> bool:

@@ -61,6 +61,7 @@ from rag.parts import Part, leans, side_keeps, sides, split_question
 from rag.premise import premise_cut
 from rag.prompts import phrase_messages, quote_sentence
 from rag.retrieval import Retrieval, Retriever
+from rag.sentences import sentences
 from rag.store import Hit
 from rag.timeline import date_label, dated, from_then_on, in_date_order, is_timeline, per_article, subject
 
@@ -209,7 +210,8 @@ class AnswerChain:
                 mentioned = ", ".join(sorted(years))
                 retrieval, filters = wider, dates or DateFilter()
         hits = list(retrieval.hits)
-        if len(texts) > 1:  # each part also searches by itself, with its own dates: its article may be another
+        if len(texts) > 1 and texts[0] != texts[1]:  # each part also searches by itself, with its own dates: its
+            # article may be another (a comparison with the plan asks the same question of both sides)
             hits += self._part_hits(texts, dates, {h.chunk_id for h in hits}, timings)
         if timeline and filters.since:
             hits += self._year_hits(query, retrieval.query_vector, filters, {h.chunk_id for h in hits}, timings)
@@ -341,6 +343,8 @@ class AnswerChain:
         if any(marks):
             whole = np.where(named, relevance, -np.inf)
             story = {dated[evidence.units[i].source] for i in top_units(evidence, whole, STORY_UNITS) if np.isfinite(whole[i])}
+            if texts[0] == texts[1] and side_keeps("now", [dated[u.source] for u in evidence.units], story) is None:
+                return [Part(texts[0], whole)]  # a comparison with the plan, its story told at one date
         out = []
         for j, text in enumerate(texts):
             when = parse_question_dates(text, self.newest_date())
@@ -421,7 +425,8 @@ class AnswerChain:
             if at == 1 and _compares(parts) and judged[0][2]:  # what came of the plan the judge chose
                 part = _of_story(part, evidence, judged[0][2][judged[0][3].ranked()[0]], sources)
             # "where did he finish?" is judged with the part before it; a part that names its subject alone
-            lead = "; ".join(x for x in (context, parts[0].text if leans([p.text for p in parts], at) else "") if x)
+            leaning = leans([p.text for p in parts], at) and not _compares(parts)  # not "(Q) Q"
+            lead = "; ".join(x for x in (context, parts[0].text if leaning else "") if x)
             asked = f"({lead}) {part.text}" if lead else part.text
             # which sentences are judged: a sentence that goes on from the one before ranks with it
             ranking = _without(carried(evidence, part.scores, sources), told)
@@ -596,7 +601,7 @@ class AnswerChain:
             sentence, citation = _quoted(unit, sources, lang, no=i == denied)
             answer.sentences.append(sentence)
             answer.citations.append(citation)
-        if len(parts) > 1:  # a part no sentence answers is said to be unanswered, not silently left out;
+        if len(parts) > 1 and not _compares(parts):  # a part no sentence answers is said to be unanswered, not silently left out;
             # but not beside its own best sentence, shown for another part ("grenst aan Rusland en waar
             # veel mensen van Russische afkomst wonen" for "welk land …, en wat valt op aan de bevolking?")
             answer.sentences += [AnswerSentence(text=PART_REFUSALS[lang].format(part=part.text.strip()), note=NOT_ANSWERED)
@@ -879,7 +884,9 @@ def _of_story(part: Part, evidence: Evidence, plan: int, sources: list[Source]) 
     kept to the articles that name what the article of ``plan`` (the unit chosen for the plan) names:
     not another story's "five months later than planned" (found on a training question: a pool's
     reopening for a bridge's)."""
-    told = _sources_naming(question_names(next(s.text for s in sources if s.n == evidence.units[plan].source)), sources)
+    passage = next(s.text for s in sources if s.n == evidence.units[plan].source)
+    # the names in it, each sentence's first word left out ("Volgens", "Wethouder")
+    told = _sources_naming(set().union(*(question_names(passage[a:b]) for a, b in sentences(passage))), sources)
     same = np.array([u.source in told for u in evidence.units], dtype=bool)
     return Part(part.text, np.where(same, part.scores, -np.inf)) if (same & np.isfinite(part.scores)).any() else part
 

@@ -51,11 +51,15 @@ _THEN = re.compile(r"\b(?:zou|zouden|moest|moesten|beloofde|beloofden|verwachtte
 # "How much later than promised will the bridge open?", "hoeveel bomen zijn er meer gekapt dan in het
 # plan stond?": a comparison with what was planned asks for both, the plan (from an earlier article of
 # the story) and what came of it (from a later one). Such a question is asked of each side whole.
+# Only a "how much / hoeveel" question: "Did more people come than expected?" or "Why was turnout
+# lower than expected?" is answered by one sentence that says so (found in review).
 _AGAINST_PLAN = re.compile(
+    r"\b(?:hoeveel|how (?:much|many|long|far))\b[^?]{0,60}?"
     r"\b(?:meer|minder|later|eerder|hoger|lager|duurder|goedkoper|groter|kleiner|langer|korter|"
-    r"more|less|fewer|earlier|higher|lower|bigger|smaller|longer|shorter|dearer|cheaper)\b[^?]*?\b(?:dan|than)\b"
-    r"[^?]*?\b(?:beloofd|gepland|gehoopt|verwacht|begroot|geraamd|afgesproken|aangekondigd|plan|planning|"
-    r"promised|planned|hoped|expected|budgeted|estimated|agreed|announced|scheduled)\b", re.IGNORECASE)
+    r"more|less|fewer|later|earlier|higher|lower|bigger|smaller|longer|shorter|dearer|cheaper)\b[^?]{0,40}?\b(?:dan|than)\b"
+    r"[^?]{0,40}?\b(?:beloofd|beloofde|gepland|gehoopt|verwacht|voorspeld|begroot|geraamd|afgesproken|aangekondigd|plan|"
+    r"planning|promised|planned|hoped|expected|forecast|predicted|budgeted|estimated|agreed|announced|scheduled)\b",
+    re.IGNORECASE)
 
 
 @dataclass(frozen=True)

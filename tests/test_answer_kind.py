@@ -152,6 +152,10 @@ def test_a_denial_of_something_else_lacks_the_answer_as_any_sentence_does():
     ("What kind of company is it?", None),
     ("Welke maatregelen nam de regering?", None),  # measures are no names
     ("Which sanctions did the US impose?", None),
+    ("Which court ruling was appealed?", None),  # an English class word that qualifies a noun (review)
+    ("What caused the bank to collapse?", None),
+    ("Which court rejected the objection?", "named"),
+    ("Welke bank ging failliet?", "named"),  # Dutch writes "bankrekening" as one word
 ])
 def test_a_question_for_a_party_a_country_a_company_asks_for_a_name(question, kind):
     assert asks_for(question) == kind
@@ -171,7 +175,11 @@ def test_a_name_for_a_named_thing_is_new_to_the_question_and_may_open_the_senten
     assert not holds("named", "De Universiteit van Harderwold heeft Maarten Olthof ontslagen.", question)
     assert holds("named", "Olthof werkt nu aan de Universiteit Twente.", question)
     assert holds("named", "Hij werkt nu in het buitenland.", question)  # a pronoun: named before
-    assert holds("named", "De bond noemt zich „Samen Sterk”.", "Welke vakbond …?")
+    assert holds("named", "De bond noemt zich „samen sterk”.", "Welke vakbond …?")  # a quoted name
+    assert not holds("named", "De bond noemt zich een vakbond voor iedereen.", "Welke vakbond …?")
+    # a party or an acronym before the name asked about is a name of its own
+    assert holds("named", "VVD-wethouder Hofstede zei dat het plan doorgaat.", "Van welke partij is wethouder Hofstede?")
+    assert not holds("named", "Oud-wethouder Hofstede zei dat het plan doorgaat.", "Van welke partij is wethouder Hofstede?")
     assert lacks_answer("Van welke partij is burgemeester Vissers?", "Burgemeester Vissers sprak de raad toe.")
     assert not lacks_answer("Van welke partij is burgemeester Vissers?", "Burgemeester Vissers (CDA) sprak de raad toe.")
 

@@ -419,6 +419,8 @@ def test_a_question_that_sets_the_plan_against_what_came_of_it_has_two_sides(que
     ("Voerde de Geul bij Meerssen meer water af dan bij de vorige piek in 2016?", False),  # no plan
     ("Hoeveel meer bezoekers kwamen er dan vorig jaar?", False),
     ("How many more people came than in 2023?", False),
+    ("Did more people come than expected?", False),  # one sentence says so (review)
+    ("Why was turnout lower than expected?", False),
 ])
 def test_a_comparison_with_the_plan_is_asked_of_the_plan_and_of_what_came_of_it(question, compares):
     parts = split_question(question)
