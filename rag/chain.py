@@ -852,9 +852,17 @@ def _naming(groups: list[list[int]], question: str, evidence: Evidence, sources:
     when any does: each year of a span is searched, and a year with no article on the subject still
     yields its best passage ("De provincies krijgen tot 1 juli 2023 de tijd …" in a timeline of
     flood damage in Limburg)."""
-    naming = _sources_naming(question_names(question), sources)
-    kept = [g for g in groups if evidence.units[g[0]].source in naming]
-    return kept or groups
+    names = question_names(question)
+    if names:
+        naming = _sources_naming(names, sources)
+        kept = [g for g in groups if evidence.units[g[0]].source in naming]
+        return kept or groups
+    # A question that names nothing ("Hoe zijn de kosten van de hoofdtribune veranderd …?") keeps to the
+    # story told in most of its articles: two articles are of one story unless the passages of both name
+    # something and share no name (found on trial 13, where lines came from two other stories' articles)
+    names_of = [_story_names(evidence, g[0], sources) for g in groups]
+    stories = [[h for h, other in enumerate(names_of) if not (mine and other) or mine & other] for mine in names_of]
+    return [groups[h] for h in max(stories, key=len)] if stories else groups
 
 
 def _quotable(p: float, denies: bool) -> bool:
@@ -884,11 +892,16 @@ def _of_story(part: Part, evidence: Evidence, plan: int, sources: list[Source]) 
     kept to the articles that name what the article of ``plan`` (the unit chosen for the plan) names:
     not another story's "five months later than planned" (found on a training question: a pool's
     reopening for a bridge's)."""
-    passage = next(s.text for s in sources if s.n == evidence.units[plan].source)
-    # the names in it, each sentence's first word left out ("Volgens", "Wethouder")
-    told = _sources_naming(set().union(*(question_names(passage[a:b]) for a, b in sentences(passage))), sources)
+    told = _sources_naming(_story_names(evidence, plan, sources), sources)
     same = np.array([u.source in told for u in evidence.units], dtype=bool)
     return Part(part.text, np.where(same, part.scores, -np.inf)) if (same & np.isfinite(part.scores)).any() else part
+
+
+def _story_names(evidence: Evidence, unit: int, sources: list[Source]) -> set[str]:
+    """The names in the retrieved passage of evidence ``unit``, each sentence's first word left out
+    ("Volgens", "Wethouder"): what its story is about."""
+    passage = next(s.text for s in sources if s.n == evidence.units[unit].source)
+    return set().union(*(question_names(passage[a:b]) for a, b in sentences(passage)))
 
 
 def _sources_naming(names: set[str], sources: list[Source]) -> set[int]:
