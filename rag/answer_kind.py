@@ -88,7 +88,8 @@ _NEXT_WORD = re.compile(r"\s+([a-z]+)\b")
 _EN_AFTER = re.compile(r"(is|was|are|were|did|does|do|has|have|had|will|would|can|could|should|must|may|might|in|of|for"
                        r"|to|from|on|at|by|with|that|which|who|whose|where|when|and|or|not|now|still|first|then|went|made"
                        r"|took|gave|won|lost|got|became|sold|bought|paid|built|left|ran|said|told|found|kept|held|brought"
-                       r"|chose|fell|led|\w+ed|\w+s)$")
+                       r"|chose|fell|led|makes|owns|runs|builds|supplies|leads|plays|wants|gets|pays|sells|operates|manages"
+                       r"|belongs|says|\w+ed)$")  # not any word in -s: "Which court rulings …" (review)
 
 
 def _asks_named(question: str) -> bool:

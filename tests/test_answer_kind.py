@@ -153,6 +153,8 @@ def test_a_denial_of_something_else_lacks_the_answer_as_any_sentence_does():
     ("Welke maatregelen nam de regering?", None),  # measures are no names
     ("Which sanctions did the US impose?", None),
     ("Which court ruling was appealed?", None),  # an English class word that qualifies a noun (review)
+    ("Which court rulings were appealed?", None),
+    ("Which company makes the vaccine?", "named"),
     ("What caused the bank to collapse?", None),
     ("Which court rejected the objection?", "named"),
     ("Welke bank ging failliet?", "named"),  # Dutch writes "bankrekening" as one word

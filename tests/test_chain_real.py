@@ -121,10 +121,10 @@ TRIBUNE = {  # a story told at two dates, and another story's renovation
 }
 
 
-def test_a_timeline_that_names_nothing_keeps_to_the_story_of_its_best_line(tmp_path, real_embeddings):
+def test_a_timeline_that_names_nothing_keeps_to_the_story_told_in_most_of_its_articles(tmp_path, real_embeddings):
     """"Hoe zijn de kosten van de renovatie van de hoofdtribune veranderd?" names nothing the articles
-    capitalise: its lines keep to the articles that name what its most relevant sentence's passage
-    names, not a town hall's renovation (found on trial 13, rag.chain._naming)."""
+    capitalise: its lines keep to the articles whose passages share names (the club's two), not a town
+    hall's renovation (found on trial 13, rag.chain._naming)."""
     from tests.conftest import write_corpus
 
     corpus = write_corpus(tmp_path / "corpus", TRIBUNE)
