@@ -851,24 +851,10 @@ def _naming(groups: list[list[int]], question: str, evidence: Evidence, sources:
     """The timeline's article groups whose retrieved passages name something the question names,
     when any does: each year of a span is searched, and a year with no article on the subject still
     yields its best passage ("De provincies krijgen tot 1 juli 2023 de tijd …" in a timeline of
-    flood damage in Limburg). For a question that names nothing, the groups of the story told in most
-    of them (by the names of each group's best line's passage)."""
-    names = question_names(question)
-    if names:
-        naming = _sources_naming(names, sources)
-        kept = [g for g in groups if evidence.units[g[0]].source in naming]
-        return kept or groups
-    # A question that names nothing ("Hoe zijn de kosten van de hoofdtribune veranderd …?") keeps to the
-    # story told in most of its articles (found on trial 13, where lines came from two other stories'
-    # articles): of the articles whose best line's passage names something, those that share a name with
-    # one of them, the one that shares with most (on a tie the most relevant); not transitive. An article
-    # whose passage names nothing stays: nothing tells its story apart.
-    names_of = [_story_names(evidence, g[0], sources) for g in groups]
-    named = [h for h, names in enumerate(names_of) if names]
-    if not named:
-        return groups
-    story = max(([h for h in named if names_of[g] & names_of[h]] for g in named), key=len)
-    return [g for h, g in enumerate(groups) if h in story or not names_of[h]]
+    flood damage in Limburg)."""
+    naming = _sources_naming(question_names(question), sources)
+    kept = [g for g in groups if evidence.units[g[0]].source in naming]
+    return kept or groups
 
 
 def _quotable(p: float, denies: bool) -> bool:

@@ -111,30 +111,6 @@ def test_a_timeline_line_is_each_articles_sentence_about_what_the_question_is_ab
     assert ["schade" in c.quote for c in answer.citations] == [True, True], answer.answer
 
 
-TRIBUNE = {  # a story told at two dates, and another story's renovation
-    "club_2025.txt": (" date 2025-03 FC Veenhorst staat aan de rand van de afgrond. De renovatie van de hoofdtribune "
-                      "van stadion De Turfkuil kost naar schatting 1,4 miljoen euro."),
-    "club_2026.txt": (" date 2026-06 FC Veenhorst mag in het betaald voetbal blijven. De renovatie van de hoofdtribune "
-                      "van De Turfkuil kost nu 2,3 miljoen euro, omdat er asbest werd gevonden."),
-    "gemeentehuis_2024.txt": (" date 2024-11 De renovatie van het gemeentehuis van Borkendam kost 14 miljoen euro "
-                              "en is op zijn vroegst in 2028 klaar. De kosten van de renovatie zijn flink gestegen."),
-}
-
-
-def test_a_timeline_that_names_nothing_keeps_to_the_story_told_in_most_of_its_articles(tmp_path, real_embeddings):
-    """"Hoe zijn de kosten van de renovatie van de hoofdtribune veranderd?" names nothing the articles
-    capitalise: its lines keep to the articles whose passages share names (the club's two), not a town
-    hall's renovation (found on trial 13, rag.chain._naming)."""
-    from tests.conftest import write_corpus
-
-    corpus = write_corpus(tmp_path / "corpus", TRIBUNE)
-    with Chatbot(make_settings(tmp_path / "home", answer_mode="extractive", k=6), embeddings=real_embeddings) as bot:
-        bot.ingest([corpus])
-        answer = bot.ask("Hoe zijn de kosten van de renovatie van de hoofdtribune in de loop van de tijd veranderd?")
-    assert [t["date"] for t in answer.decision["timeline"]] == ["2025-03", "2026-06"], answer.answer
-    assert "Borkendam" not in answer.answer
-
-
 BRIDGE = {  # the later article repeats the plan's figure beside the new one
     "fietsbrug_plan.txt": (" date 2024-10 De gemeente Veldhoven-Noord bouwt een nieuwe fietsbrug over het kanaal. "
                            "Volgens het raadsbesluit kost de fietsbrug 12 miljoen euro.\n\n"
