@@ -881,9 +881,10 @@ def _compares(parts: list[Part]) -> bool:
 
 def _of_story(part: Part, evidence: Evidence, plan: int, sources: list[Source]) -> Part:
     """``part``, what came of the plan in a comparison with it ("How much later than promised …?"),
-    kept to the articles that name what the article of ``plan`` (the unit chosen for the plan) names:
-    not another story's "five months later than planned" (found on a training question: a pool's
-    reopening for a bridge's)."""
+    kept to the articles whose retrieved passages name one of the names in the passage of ``plan``
+    (the unit chosen for the plan): not another story's "five months later than planned" (found on a
+    training question: a pool's reopening for a bridge's). Any shared name links two articles, so a
+    common one ("Nederland") lets another story through."""
     told = _sources_naming(_story_names(evidence, plan, sources), sources)
     same = np.array([u.source in told for u in evidence.units], dtype=bool)
     return Part(part.text, np.where(same, part.scores, -np.inf)) if (same & np.isfinite(part.scores)).any() else part
