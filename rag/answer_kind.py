@@ -45,9 +45,11 @@ _NAMED_EN = (r"party|parties|province|provinces|city|cities|village|villages|tow
              r"|university|universities|manufacturer|insurer|insurers|airline|company|companies|firm|hotel|newspaper"
              r"|newspapers|journal|journals|magazine|magazines|club|clubs|hospital|court|lawyer|bank|brand|ministry"
              r"|organisation|organization|union|school|supermarket|river|street|neighbourhood|neighborhood|museum|museums")
-_NOT_A_KIND = (r"did|does|do|is|was|were|are|has|have|had|will|would|can|could|should|must|may|might|heeft|hebben"
-               r"|zijn|waren|deed|deden|kan|kon|zal|zou|moet|mag|kind|kinds|soort|type|sort"
-               r"|the|a|an|de|het|een|to|te")  # "What caused the bank to collapse?" asks no name
+# Words between "which" and the noun that make it no question for a role or a named thing: "what did
+# alderman Donkers promise", "what kind of party"
+_NOT_A_ROLE_QUESTION = (r"did|does|do|is|was|were|are|has|have|had|will|would|can|could|should|must|may|might|heeft|hebben"
+                        r"|zijn|waren|deed|deden|kan|kon|zal|zou|moet|mag|kind|soort")
+_NOT_A_KIND = _NOT_A_ROLE_QUESTION + r"|kinds|type|sort|the|a|an|de|het|een|to|te"  # "What caused the bank to collapse?"
 
 # The kind of answer, by the question's words; the first match counts (a duration before a number:
 # "hoeveel dagen" asks how long).
@@ -302,8 +304,6 @@ _WHO_ASKS = re.compile(r"(^\W*|[,;:]\s*|\b(en|and|door|met|aan|voor|by|with|to|f
 _ROLE_WORDS = "|".join(sorted({*ROLES, "rechter", "rechtbank", "court", "judge", "bedrijf", "company", "partij",
                                "party", "organisatie", "organisation", "organization", "aannemer", "contractor"}))
 # "welke Chinese minister", not "what did alderman Donkers promise" nor "what will the company pay"
-_NOT_A_ROLE_QUESTION = (r"did|does|do|is|was|were|are|has|have|had|will|would|can|could|should|must|may|might|heeft|hebben"
-                        r"|zijn|waren|deed|deden|kan|kon|zal|zou|moet|mag|kind|soort")
 # (and not "welke maatregelen kondigde minister Keijzer aan?": the holder is named already)
 _WHICH_ROLE = re.compile(rf"\b(welke?|which|what)\s+((?!({_NOT_A_ROLE_QUESTION})\b)\w+\s+){{0,2}}?({_ROLE_WORDS})\b"
                          r"(?!\s+(?-i:[A-ZÀ-Ö]))", _I)

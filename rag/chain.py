@@ -57,7 +57,7 @@ from rag.followup import Message, model_rewrite, needs_history, previous_questio
 from rag.language import SUPPORTED, detect_language
 from rag.modality import only_ahead
 from rag.names import mentions, name_words, question_names
-from rag.parts import Part, leans, side_keeps, sides, split_question
+from rag.parts import Part, compares, leans, side_keeps, sides, split_question
 from rag.premise import premise_cut
 from rag.prompts import phrase_messages, quote_sentence
 from rag.retrieval import Retrieval, Retriever
@@ -210,7 +210,7 @@ class AnswerChain:
                 mentioned = ", ".join(sorted(years))
                 retrieval, filters = wider, dates or DateFilter()
         hits = list(retrieval.hits)
-        if len(texts) > 1 and texts[0] != texts[1]:  # each part also searches by itself, with its own dates: its
+        if len(texts) > 1 and not compares(texts):  # each part also searches by itself, with its own dates: its
             # article may be another (a comparison with the plan asks the same question of both sides)
             hits += self._part_hits(texts, dates, {h.chunk_id for h in hits}, timings)
         if timeline and filters.since:
@@ -343,7 +343,7 @@ class AnswerChain:
         if any(marks):
             whole = np.where(named, relevance, -np.inf)
             story = {dated[evidence.units[i].source] for i in top_units(evidence, whole, STORY_UNITS) if np.isfinite(whole[i])}
-            if texts[0] == texts[1] and side_keeps("now", [dated[u.source] for u in evidence.units], story) is None:
+            if compares(texts) and side_keeps("now", [dated[u.source] for u in evidence.units], story) is None:
                 return [Part(texts[0], whole)]  # a comparison with the plan, its story told at one date
         out = []
         for j, text in enumerate(texts):
@@ -875,8 +875,8 @@ def _covers(candidates: list[int], judgement: Judgement, chosen: list[int]) -> i
 
 
 def _compares(parts: list[Part]) -> bool:
-    """Is the question a comparison with the plan, asked of each side whole (``rag.parts.split_question``)?"""
-    return len(parts) == 2 and parts[0].text == parts[1].text
+    """Is the question a comparison with the plan (``rag.parts.compares``)?"""
+    return compares([p.text for p in parts])
 
 
 def _of_story(part: Part, evidence: Evidence, plan: int, sources: list[Source]) -> Part:

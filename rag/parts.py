@@ -78,6 +78,11 @@ def split_question(question: str) -> list[str]:
     return [p if p.endswith("?") else p + "?" for p in parts]
 
 
+def compares(parts: Sequence[str]) -> bool:
+    """Is this a comparison with the plan, asked whole of each side (``split_question``)?"""
+    return len(parts) == 2 and parts[0] == parts[1]
+
+
 def sides(parts: list[str]) -> list[str]:
     """For a question that sets what was planned against what came of it, "then" or "now" for each
     part (a part that says neither: ""); all "" for any other question. A part is "now" when it
@@ -85,7 +90,7 @@ def sides(parts: list[str]) -> list[str]:
     when it asks what was planned or the case at first ("Hoeveel zouden de boten kosten?",
     "toen de vogelgriep uitbrak"). Both sides must be asked, the plan first: "Hoeveel kost de brug
     nu, en wanneer zou hij opengaan?" asks two things of today."""
-    if len(parts) == 2 and parts[0] == parts[1]:  # a comparison with the plan (``split_question``)
+    if compares(parts):
         return ["then", "now"]
     marks = ["now" if _NOW.search(p) else "then" if _THEN.search(p) else "" for p in parts]
     if "then" in marks and "now" in marks[marks.index("then") + 1:]:
