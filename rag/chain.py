@@ -56,7 +56,7 @@ from rag.evidence import Evidence, SentenceVectors, Unit, build_evidence, carrie
 from rag.followup import Message, model_rewrite, needs_history, previous_question, standalone_query, told_before
 from rag.language import SUPPORTED, detect_language
 from rag.modality import only_ahead
-from rag.names import mentions, name_words, question_names
+from rag.names import mentions, name_words, named_subject, question_names
 from rag.parts import Part, compares, leans, side_keeps, sides, split_question
 from rag.premise import premise_cut
 from rag.prompts import phrase_messages, quote_sentence
@@ -236,7 +236,9 @@ class AnswerChain:
         # A timeline's years mark its span, and the sentences that name them are often its lines
         # ("sinds 2021"): they stay words there (without them the 2021 article fell out of the
         # sample articles' Russia-China timeline).
-        relevance = evidence.relevance(asked, asked_vector, dated=bool(filters) and not timeline)
+        # less the closeness to the names it is about (a timeline's lines are about them)
+        relevance = evidence.relevance(asked, asked_vector, dated=bool(filters) and not timeline,
+                                       subject=None if timeline else self._subject_vector(asked))
         # a follow-up asks something new: what the turn before said is not judged (``told_before``)
         told = np.array(told_before([u.text for u in evidence.units], history) if leans else [False] * len(evidence.units),
                         dtype=bool)
@@ -348,7 +350,8 @@ class AnswerChain:
         out = []
         for j, text in enumerate(texts):
             when = parse_question_dates(text, self.newest_date())
-            scores = evidence.relevance(text, self.embeddings.embed_query(text), dated=bool(when))
+            scores = evidence.relevance(text, self.embeddings.embed_query(text), dated=bool(when),
+                                        subject=self._subject_vector(text))
             if leans(texts, j):
                 scores = np.where(named, scores + relevance, -np.inf)
             keeps_to = None
@@ -360,6 +363,12 @@ class AnswerChain:
                 scores = np.where(keeps_to, scores, -np.inf)
             out.append(Part(text, scores))
         return out
+
+    def _subject_vector(self, question: str) -> list[float] | None:
+        """The vector of the names ``question`` is about (``rag.names.named_subject``), None when it
+        names none: ``Evidence.relevance`` takes part of the closeness to them off a sentence's relevance."""
+        names = named_subject(question)
+        return self.embeddings.embed_query(names) if names else None
 
     # -- extractive: no model ----------------------------------------------------------------------
     def _answer_extractive(self, answer: Answer, evidence: Evidence, parts: list[Part],

@@ -79,6 +79,16 @@ def question_names(question: str) -> set[str]:
     return {fold(n) for n in NAME.findall(rest) if n.lower() not in stopwords() and fold(n) not in FRAMING}
 
 
+def named_subject(question: str) -> str:
+    """The names a question is about, as one phrase: "What did Blinken say the US pays close
+    attention to in Central Asia?" -> "Blinken Central Asia". Its names of three letters or more
+    (``NAME``) other than its first word and function words ("The", "Het"), in groups as the question
+    writes them; "" when it names nothing."""
+    rest = re.sub(r"^\s*\S+", "", question)
+    groups = (g.group(0) for g in NAME_GROUP.finditer(rest))
+    return " ".join(g for g in groups if any(w.lower() not in stopwords() for w in NAME.findall(g)))
+
+
 def name_words(text: str) -> set[str]:
     """The folded capitalised words of ``text``, to look names up in (``mentions``): "indien" (if)
     and "beiden" (both) are no India or Biden."""

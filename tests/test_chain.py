@@ -795,7 +795,11 @@ VISIT = {"visit.txt": " date 2023-03 Blinken bezocht Astana. Blinken sprak met T
     ("What did Blinken offer the region?", True),  # across languages: its answer ranks low
     ("Wat bood Blinken aan?", False),  # the articles' own language: refused as judged
 ])
-def test_a_question_across_languages_about_to_be_refused_looks_further_down_the_ranking(tmp_path, question, second_look):
+def test_a_question_across_languages_about_to_be_refused_looks_further_down_the_ranking(tmp_path, monkeypatch, question,
+                                                                                       second_look):
+    # the word-bag embedder's closeness to "Blinken" is most of its closeness to the question: with
+    # it taken off (``rag.evidence.SUBJECT_WEIGHT``) the money sentence ranks first at once
+    monkeypatch.setattr("rag.evidence.SUBJECT_WEIGHT", 0.0)
     llm = recording_llm("Blinken promised the region an extra 25 million dollars [1].", yes=yes_when("25 miljoen"))
     bot = bot_with(tmp_path, write_corpus(tmp_path / "corpus", VISIT), llm, judge_sentences=2)
     answer = bot.ask(question)

@@ -24,7 +24,16 @@ from rag.decide import (
     with_corrections,
     yes_no,
 )
-from rag.evidence import FOLLOWER_GAP, LEXICAL_WEIGHT, Evidence, Unit, carried, pick_evidence, word_weights
+from rag.evidence import (
+    FOLLOWER_GAP,
+    LEXICAL_WEIGHT,
+    SUBJECT_WEIGHT,
+    Evidence,
+    Unit,
+    carried,
+    pick_evidence,
+    word_weights,
+)
 from rag.prompts import judge_messages, phrase_messages
 from tests.fakes import recording_llm
 
@@ -366,6 +375,18 @@ def test_a_word_no_sentence_holds_does_not_shrink_the_others():
     assert relevance[0] == pytest.approx(LEXICAL_WEIGHT / 2) and relevance[1] == 0.0  # one of its two words
     assert word_weights({"who", "mini"}, [{"mini"}, set()]) == {"who": 1.0, "mini": 1.0}
 
+
+
+def test_part_of_the_closeness_to_the_names_asked_about_is_taken_off():
+    """Two sentences as close to the question; one of them only for naming what it names (the
+    subject's vector): the other ranks first, by ``SUBJECT_WEIGHT`` times the difference."""
+    units = [Unit(1, "Zaandam won.", 0, 12), Unit(1, "Zaandam verloor.", 0, 16)]
+    evidence = Evidence(units, np.array([[0.6, 0.8, 0.0], [0.6, 0.0, 0.8]], dtype=np.float32))
+    question, subject = [0.5, 0.5, 0.5], [0.0, 0.0, 1.0]  # the second sentence is close to the subject
+    plain = evidence.relevance("Wie?", question)
+    assert plain[0] == pytest.approx(plain[1])
+    taken = evidence.relevance("Wie?", question, subject=subject)
+    assert taken[0] == pytest.approx(plain[0]) and taken[1] == pytest.approx(plain[1] - SUBJECT_WEIGHT * 0.8)
 
 PEAK = "Op het piekmoment, woensdagavond tussen zes en negen uur, leverde Vitens 210 miljoen liter water per uur."
 

@@ -3,8 +3,10 @@ index's lookup of the words it holds, and the effect on a real search of the sam
 
 from __future__ import annotations
 
+import pytest
+
 from rag.keyword import IndexedArticle, KeywordIndex
-from rag.names import respell, spellings
+from rag.names import named_subject, respell, spellings
 
 HELD = {"loekasjenko": "loekasjenko", "poetin": "poetin", "oekraine": "oekraïne", "wit": "wit",
         "rusland": "rusland", "biden": "biden", "china": "china", "zelenski": "zelenski"}
@@ -56,3 +58,16 @@ def test_an_english_name_is_searched_and_judged_as_the_dutch_article_writes_it(s
     assert answer.language == "en"
     passages = sample_bot.search("Lukashenko")
     assert passages and all("Loekasjenko" in p.text for p in passages[:2])
+
+
+@pytest.mark.parametrize("question, subject", [
+    ("What did Blinken say the US pays close attention to in Central Asia?", "Blinken Central Asia"),
+    ("Wie is de nieuwe directeur van FC Veenhorst?", "FC Veenhorst"),
+    ("Hoeveel inwoners van Valkenburg aan de Geul werden geëvacueerd?", "Valkenburg aan de Geul"),
+    ("Why did The Hague approve the plan?", "The Hague"),  # a group as written
+    ("Did The committee meet?", ""),  # "The" alone is a function word
+    ("Wie is de nieuwe directeur van de club?", ""),  # names nothing
+    ("Blinken arrived when?", ""),  # the first word is the question's, not a name
+])
+def test_the_subject_of_a_question_is_its_names(question, subject):
+    assert named_subject(question) == subject
