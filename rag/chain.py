@@ -235,8 +235,8 @@ class AnswerChain:
         asked_vector = retrieval.query_vector if query == asked else self.embeddings.embed_query(asked)
         # A timeline's years mark its span, and the sentences that name them are often its lines
         # ("sinds 2021"): they stay words there (without them the 2021 article fell out of the
-        # sample articles' Russia-China timeline).
-        # less the closeness to the names it is about (a timeline's lines are about them)
+        # sample articles' Russia-China timeline). Any other question's relevance is less the
+        # closeness to the names it is about (``Evidence.relevance``); a timeline's lines are about them.
         relevance = evidence.relevance(asked, asked_vector, dated=bool(filters) and not timeline,
                                        subject=None if timeline else self._subject_vector(asked))
         # a follow-up asks something new: what the turn before said is not judged (``told_before``)
@@ -261,7 +261,9 @@ class AnswerChain:
             # One article on the subject, and no span of dates asked about, tells no development: "Hoe
             # verliep de stemming in Provinciale Staten?" asks how one vote went (the new trial of stop
             # 36: a dated quote of the wrong sentence), answered as a plain question (its relevance
-            # the same: no dates). "… sinds 2021?" with one article found keeps its dated line.
+            # as a plain question's: no dates, less the closeness to its names). "… sinds 2021?" with
+            # one article found keeps its dated line.
+            relevance = evidence.relevance(asked, asked_vector, subject=self._subject_vector(asked))
         t0 = time.perf_counter()
         parts = self._parts(evidence, sources, texts, relevance)
         timings["embed"] += time.perf_counter() - t0

@@ -14,7 +14,8 @@ an English answer would say "Poetin" (docs/eval.md, stop 30).
 Used by the answer check (``rag.citations.grafted``: a name an answer takes from the question must
 be in its quote's passage), and by the chain to keep a question to the articles that name what it
 names (``rag.chain._sources_naming``: an article with none of the question's names is not about its
-subject, in a timeline or any other answer).
+subject, in a timeline or any other answer). ``named_subject`` gives the names as a phrase, whose
+closeness is taken off a sentence's relevance (``rag.evidence.Evidence.relevance``).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from difflib import SequenceMatcher
 from itertools import combinations
 
 from rag.dates import DAY_NAMES, MONTH_NAMES
-from rag.keyword import plain, stopwords
+from rag.keyword import plain, stopwords, terms
 
 NAME = re.compile(r"\b[A-ZÀ-Ö][\w’'-]{2,}")  # a capitalised word of three letters or more
 # "Valkenburg aan de Geul", "Tour de France": capitalised words and the small words between them
@@ -72,21 +73,29 @@ def same_name(name: str, word: str) -> bool:
     return len(short) >= 6 and SequenceMatcher(None, name, word).ratio() >= 0.8
 
 
+def _is_name(word: str) -> bool:
+    """A capitalised word of a question that names something: not a function word ("The", "Het"),
+    news framing ("Dutch"), a month or a weekday."""
+    return word.lower() not in stopwords() and fold(word) not in FRAMING
+
+
 def question_names(question: str) -> set[str]:
-    """The folded names of a question: its capitalised words other than its first, function words
-    ("The", "Het"), news framing ("Dutch") and months and weekdays."""
+    """The folded names of a question: its capitalised words other than its first that name
+    something (``_is_name``)."""
     rest = re.sub(r"^\s*\S+", "", question)
-    return {fold(n) for n in NAME.findall(rest) if n.lower() not in stopwords() and fold(n) not in FRAMING}
+    return {fold(n) for n in NAME.findall(rest) if _is_name(n)}
 
 
 def named_subject(question: str) -> str:
     """The names a question is about, as one phrase: "What did Blinken say the US pays close
-    attention to in Central Asia?" -> "Blinken Central Asia". Its names of three letters or more
-    (``NAME``) other than its first word and function words ("The", "Het"), in groups as the question
-    writes them; "" when it names nothing."""
+    attention to in Central Asia?" -> "Blinken Central Asia". Its groups of capitalised words
+    (``NAME_GROUP``) other than its first word that hold a name of three letters or more
+    (``_is_name``), as the question writes them; "" when it names nothing, or nothing but its names
+    ("Wie is Blinken?", a question in capitals: nothing would be left of what it asks)."""
     rest = re.sub(r"^\s*\S+", "", question)
     groups = (g.group(0) for g in NAME_GROUP.finditer(rest))
-    return " ".join(g for g in groups if any(w.lower() not in stopwords() for w in NAME.findall(g)))
+    subject = " ".join(g for g in groups if any(_is_name(w) for w in NAME.findall(g)))
+    return "" if subject and terms(question) <= terms(subject) else subject
 
 
 def name_words(text: str) -> set[str]:

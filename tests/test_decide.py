@@ -376,7 +376,6 @@ def test_a_word_no_sentence_holds_does_not_shrink_the_others():
     assert word_weights({"who", "mini"}, [{"mini"}, set()]) == {"who": 1.0, "mini": 1.0}
 
 
-
 def test_part_of_the_closeness_to_the_names_asked_about_is_taken_off():
     """Two sentences as close to the question; one of them only for naming what it names (the
     subject's vector): the other ranks first, by ``SUBJECT_WEIGHT`` times the difference."""
@@ -387,6 +386,7 @@ def test_part_of_the_closeness_to_the_names_asked_about_is_taken_off():
     assert plain[0] == pytest.approx(plain[1])
     taken = evidence.relevance("Wie?", question, subject=subject)
     assert taken[0] == pytest.approx(plain[0]) and taken[1] == pytest.approx(plain[1] - SUBJECT_WEIGHT * 0.8)
+
 
 PEAK = "Op het piekmoment, woensdagavond tussen zes en negen uur, leverde Vitens 210 miljoen liter water per uur."
 

@@ -68,6 +68,9 @@ def test_an_english_name_is_searched_and_judged_as_the_dutch_article_writes_it(s
     ("Did The committee meet?", ""),  # "The" alone is a function word
     ("Wie is de nieuwe directeur van de club?", ""),  # names nothing
     ("Blinken arrived when?", ""),  # the first word is the question's, not a name
+    ("What did the Dutch cabinet decide about Tata Steel in March?", "Tata Steel"),  # framing and months are no names
+    ("Wie is Blinken?", ""),  # nothing but its names: nothing would be left of what it asks
+    ("WIE IS DE DIRECTEUR VAN FC VEENHORST?", ""),  # in capitals, likewise
 ])
 def test_the_subject_of_a_question_is_its_names(question, subject):
     assert named_subject(question) == subject
