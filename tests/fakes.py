@@ -94,3 +94,8 @@ def recording_llm(*replies: str, yes: Callable[[str], float] = lambda sentence: 
 def yes_when(*words: str) -> Callable[[str], float]:
     """A judge that says a sentence answers (P 0.95) when it holds one of ``words``, else not (0.05)."""
     return lambda sentence: 0.95 if any(w in sentence for w in words) else 0.05
+
+
+def judged_prompts(llm: RecordingChatModel) -> list[str]:
+    """The prompts a recording model was asked to judge ("… Yes or No:"), in order."""
+    return [m[-1].text for m in llm.seen if m[-1].text.rstrip().endswith("Yes or No:")]

@@ -18,7 +18,7 @@ from rag.citations import split_cited
 from rag.decide import CORRECTION_P
 from rag.errors import InputError
 from tests.conftest import make_settings, write_corpus
-from tests.fakes import BagOfWordsEmbeddings, recording_llm, yes_when
+from tests.fakes import BagOfWordsEmbeddings, judged_prompts, recording_llm, yes_when
 
 ARTICLES = {
     "blinken.txt": " date 2023-03 Blinken bezocht Centraal-Azië.\n\n"
@@ -36,11 +36,6 @@ Q_MONEY = "Hoeveel dollar zegde Blinken de regio toe?"
 @pytest.fixture
 def corpus(tmp_path: Path) -> Path:
     return write_corpus(tmp_path / "corpus", ARTICLES)
-
-
-def judged_prompts(llm) -> list[str]:
-    """The prompts a recording model was asked to judge ("… Yes or No:"), in order."""
-    return [m[-1].text for m in llm.seen if m[-1].text.rstrip().endswith("Yes or No:")]
 
 
 def bot_with(tmp_path: Path, corpus: Path, llm=None, **overrides) -> Chatbot:

@@ -8,7 +8,7 @@ import pytest
 from newsrag.chatbot import Chatbot
 from rag.evidence import SUBJECT_WEIGHT
 from tests.conftest import make_settings
-from tests.fakes import recording_llm, yes_when
+from tests.fakes import judged_prompts, recording_llm, yes_when
 
 BLINKEN = "000_9dbccd1724277ce9"
 Q_MONEY = "Hoeveel extra geld zegde Blinken de regio toe?"
@@ -219,6 +219,6 @@ def test_the_sentence_that_answers_is_judged_though_others_name_more_of_the_ques
     bot = Chatbot(make_settings(sample_home, k=5, judge_sentences=3), embeddings=real_embeddings, llm=llm)
     answer = bot.ask("What did the Russian foreign ministry call the White House's refusal of an online conversation "
                      "between the presidents?")
-    first_look = [m[-1].text for m in llm.seen if m[-1].text.rstrip().endswith("Yes or No:")][:3]
+    first_look = judged_prompts(llm)[:3]
     assert any("gemiste kans" in p for p in first_look) is judged, first_look
     assert not answer.abstained and "gemiste kans" in answer.citations[0].quote  # a second look finds it without
