@@ -178,10 +178,14 @@ def undated(text: str) -> str:
 
 def dated(sentences: Sequence[AnswerSentence], dates: Mapping[int, str | None], language: str) -> list[AnswerSentence]:
     """``sentences`` with each cited one led by the date of the article it cites first ("maart 2021: …"),
-    when they cite articles of more than one date; as they are otherwise. ``dates``: source n -> its
-    article's date (ISO, or None)."""
+    oldest first (sentences of one date in the order given, undated and uncited ones last), when they
+    cite articles of more than one date; as they are otherwise. ``dates``: source n -> its article's
+    date (ISO, or None). Dated lines read as a timeline, so they run as one does: "March 2023: …"
+    above "March 2021: …" (found in a training run) reads as if 2023 came first."""
     cited = [s for s in sentences if s.citations]
     if len({dates.get(s.citations[0]) for s in cited}) < 2:
         return list(sentences)
-    return [s.model_copy(update={"text": f"{date_label(dates.get(s.citations[0]), language)}: {s.text}"})
-            if s.citations else s for s in sentences]
+    when = [dates.get(s.citations[0]) or "" for s in cited]
+    order = sorted(range(len(cited)), key=lambda j: (not when[j], when[j]))  # stable: one date keeps its order
+    return [cited[j].model_copy(update={"text": f"{date_label(dates.get(cited[j].citations[0]), language)}: {cited[j].text}"})
+            for j in order] + [s for s in sentences if not s.citations]

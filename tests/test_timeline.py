@@ -85,13 +85,26 @@ def test_sentences_citing_articles_of_different_dates_each_say_their_date():
     assert [s.text for s in out] == ["15 maart 2021: Lavrov bezocht Wang Yi.", "maart 2023: Blinken bezocht Astana.",
                                      "Op „wie nog?” geven de artikelen geen antwoord."]  # its first citation's date
     assert said[0].text == "Lavrov bezocht Wang Yi."  # a new list: the sentences given are left as they were
-    assert dated(said[:2], {1: "2023-03", 2: None}, "en")[0].text == "undated: Lavrov bezocht Wang Yi."
+    assert [s.text for s in dated(said[:2], {1: "2023-03", 2: None}, "en")] == [
+        "March 2023: Blinken bezocht Astana.", "undated: Lavrov bezocht Wang Yi."]  # undated after the dated
 
 
 def test_sentences_of_one_date_are_left_undated():
     said = [AnswerSentence(text="Lavrov bezocht Wang Yi.", citations=[2]), AnswerSentence(text="Hij bleef.", citations=[1])]
     assert [s.text for s in dated(said, {1: "2021-03", 2: "2021-03"}, "nl")] == ["Lavrov bezocht Wang Yi.", "Hij bleef."]
     assert dated([], {}, "nl") == []
+
+
+def test_dated_sentences_run_oldest_first_and_one_dates_sentences_keep_their_order():
+    said = [AnswerSentence(text="Blinken bezocht Astana.", citations=[3]),
+            AnswerSentence(text="Op „wie nog?” geven de artikelen geen antwoord."),
+            AnswerSentence(text="Hij sprak Tokajev.", citations=[3]),
+            AnswerSentence(text="Zonder datum.", citations=[4]),
+            AnswerSentence(text="Lavrov bezocht Wang Yi.", citations=[2])]
+    out = dated(said, {2: "2021-03", 3: "2023-03", 4: None}, "nl")
+    assert [s.text for s in out] == ["maart 2021: Lavrov bezocht Wang Yi.", "maart 2023: Blinken bezocht Astana.",
+                                     "maart 2023: Hij sprak Tokajev.", "zonder datum: Zonder datum.",
+                                     "Op „wie nog?” geven de artikelen geen antwoord."]
 
 
 # -- the chain's timeline path, with the bag-of-words embedder and scripted models ---------------------
