@@ -120,6 +120,11 @@ NO_MEDAL = "Op de 500 meter bij de mannen bleef Nederland voor het eerst sinds 2
     # one word of four shared is not enough (CORRECTION_OVERLAP): the lawyer is not the discount
     ("Welke advocaat stond de omwonenden bij in de zaak bij de Raad van State?",
      "Een korting op de energierekening krijgen omwonenden niet.", False),
+    # words shared across languages are chance ("water"); in one language they tell what is denied
+    ("What was the water level of the Meuse at Venlo on Wednesday?",
+     "In Apeldoorn en Doetinchem kregen bewoners zondagavond tijdelijk geen water uit de kraan.", False),
+    ("What was the water level of the Meuse at Venlo on Wednesday?",
+     "In Venlo the water of the Meuse reached no record level on Wednesday.", True),
 ])
 def test_a_sentence_that_denies_what_the_question_names_is_a_correction(question, sentence, correction):
     assert corrects(question, sentence) is correction
