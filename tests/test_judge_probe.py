@@ -84,9 +84,11 @@ def test_judge_uses_the_probe(monkeypatch):
     # the parts of a question (and a timeline) are judged by P(Yes): the probe never saw them
     by_yes = judge(Probed(messages=iter([])), "Wie?", two, probe=False)
     assert by_yes.p_yes == [pytest.approx(0.5), pytest.approx(0.5)] and by_yes.by == "p_yes"
+    assert by_yes.probed == (pytest.approx(0.1), pytest.approx(0.8))  # kept beside it (a timeline's lines)
+    assert judged.probed == ()
     # one prompt without a probe value: the two scales are never mixed, and the judgement says so
     partly = judge(Probed(messages=iter([]), probed=(0.1, None)), "Wie?", two)
-    assert partly.p_yes == [pytest.approx(0.5), pytest.approx(0.5)] and partly.by == "p_yes"
+    assert partly.p_yes == [pytest.approx(0.5), pytest.approx(0.5)] and partly.by == "p_yes" and partly.probed == ()
     # a correction keeps what the Ps are
     from rag.decide import with_corrections
     corrected = with_corrections(judged, "Won Nederland goud op de 500 meter?",

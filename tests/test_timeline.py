@@ -5,12 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from langchain_core.messages import AIMessage
 
 from rag.answer import REFUSALS, AnswerSentence
+from rag.chain import LINE_PROBE_WEIGHT
 from rag.dates import parse_question_dates
 from rag.timeline import date_label, dated, from_then_on, in_date_order, is_timeline, subject
 from tests.conftest import write_corpus
-from tests.fakes import recording_llm, yes_when
+from tests.fakes import AnsweringChatModel, recording_llm, yes_when
 from tests.test_chain import bot_with
 
 
@@ -296,3 +298,25 @@ def test_a_timeline_after_an_event_of_one_year_also_finds_the_later_articles(tmp
     assert {s.date for s in answer.sources} == {"2021-07", "2023-07"}  # kept to 2021, the 2023 article was not searched
     assert "2023-07" in [t["date"] for t in answer.decision["timeline"]], answer.answer
     assert answer.filters["since"] == "2021" and answer.filters["until"] is None
+
+
+SIZED = {  # each article's first sentence is the most about the subject, its second says how large it was
+    "schade_2021.txt": " date 2021-07 De schade door de overstroming in het dal was groot.\n\n"
+                       "De schade door de overstroming in het dal werd op 300 miljoen euro geschat.",
+    "schade_2023.txt": " date 2023-07 De schade door de overstroming in het dal is nog niet hersteld.\n\n"
+                       "De schade door de overstroming in het dal kwam uit op 615 miljoen euro.",
+}
+
+
+@pytest.mark.parametrize("weight, sized", [(LINE_PROBE_WEIGHT, True), (0.0, False)])
+def test_the_judge_probe_helps_choose_each_articles_line(tmp_path, monkeypatch, weight, sized):
+    # the probe says the sentences with the amount answer; the subject alone (0.05-0.12 closer) would take the others
+    monkeypatch.setattr("rag.chain.LINE_PROBE_WEIGHT", weight)
+    corpus = write_corpus(tmp_path / "corpus", SIZED)
+    llm = AnsweringChatModel(messages=iter([AIMessage("De schade werd op 300 miljoen euro geschat [1]."),
+                                            AIMessage("De schade kwam uit op 615 miljoen euro [1].")]),
+                             seen=[], yes=lambda s: 0.5, probe=lambda q, s: 0.95 if "miljoen" in s else 0.05)
+    answer = bot_with(tmp_path, corpus, llm, k=4).ask("Hoe is de schade door de overstroming in het dal veranderd?")
+    assert [t["date"] for t in answer.decision["timeline"]] == ["2021-07", "2023-07"], answer.abstain_reason
+    lines = [c["text"] for c in answer.decision["candidates"] if c.get("line")]
+    assert len(lines) == 2 and all(("miljoen" in t) is sized for t in lines), lines
