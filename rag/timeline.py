@@ -50,12 +50,15 @@ _SPAN = (rf"\bvan\s+(?:het|de)\s+{_EVENT_NL}\s+tot\s+(?:en\s+met\s+)?(?:na\s+)?(
 _DEVELOPMENT = re.compile(
     r"\bontwikkel(?:de|den|t|en)\b.*\bzich\b|\bzich\b.*\bontwikkel(?:d|de|den)\b"
     r"|\bhoe\s+(?:veranderde|veranderden|verliep|verliepen|evolueerde)\b"
-    r"|\bhoe\s+(?:is|zijn|heeft|hebben)\b.*\b(?:veranderd|verlopen|ge[eë]volueerd)\b"
+    r"|\bhoe\s+(?:is|zijn|heeft|hebben)\b.*\b(?:veranderd|verlopen|ge[eë]volueerd|bijgesteld|verschoven)\b"
     r"|\b(?:tijdlijn|tijdsverloop|verloop|chronologie|ontwikkelingen)\b"
     r"|\bin\s+de\s+loop\s+(?:van\s+de|der)\s+(?:tijd|jaren)\b|\bdoor\s+de\s+jaren\s+heen\b"
-    r"|\bhow\s+(?:did|has|have)\b.*\b(?:develop|developed|change|changed|evolve|evolved|unfold|unfolded)\b"
+    r"|\bhow\s+(?:did|has|have)\b.*\b(?:develop|developed|change|changed|evolve|evolved|unfold|unfolded|shift|shifted)\b"
     r"(?=\s*(?:[?.!]|$|since\b|between\b|from\b|over\b|after\b|in\s+(?:19|20)\d\d))"
     r"|\bover\s+(?:time|the\s+years)\b|\btime\s?line\b|\bchronolog|\bevolution\s+of\b"
+    # "Geef een overzicht in de tijd van …", "Walk me through …", "Wat is er terechtgekomen van …?"
+    r"|\boverzicht\s+in\s+de\s+tijd\b|\bwalk\s+(?:me|us)\s+through\b|\bterecht\s?gekomen\s+van\b"
+    r"|\bwat\s+is\s+er\s+van\b.*\bterecht\s?gekomen\b"
     # how something fared, what became of it: "Hoe verging het de Grotestraat sinds de overstroming?",
     # "What became of Camping De Gele Poort after the flood?" (a blind trial's questions, stop 39); not
     # "Hoe is het schip vergaan?" (sank), "Hoe vergaat plastic?", "… react to the fare increase?"
@@ -113,9 +116,10 @@ def is_timeline(question: str) -> bool:
     """Does the question ask how something developed over time? (A pure function: no index needed.)"""
     if _DEVELOPMENT.search(question):
         return True
-    if _HAPPENED.search(question):
-        span = parse_question_dates(question, None)
-        return bool(span.since) and span.since != span.until  # "since 2021", "between 2021 and 2023"
+    if _HAPPENED.search(question):  # over a span: "since 2021", "between 2021 and 2023", "sinds het
+        # besluit van maart 2025", or from an event on: "sinds de sluiting", "after the flood"
+        span = from_then_on(parse_question_dates(question, None), question)
+        return bool(span.since) and span.since != span.until or bool(re.search(_START, question, re.IGNORECASE))
     return False
 
 

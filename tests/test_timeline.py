@@ -37,6 +37,14 @@ from tests.test_chain import bot_with
     "Hoe verging het de vrijwilligers van de eerste oproep tot de opening?",  # from one event to another
     "How did the club's members get on from the closure to the reopening?",
     "Hoe is het de winkeliers vergaan sinds de ramp?",
+    # a blind timeline set's phrasings (stop 51)
+    "Hoe is de schatting van de schade bijgesteld tussen de eerste dagen en het eindrapport?",
+    "Geef een overzicht in de tijd van de bouwkosten van het windpark.",
+    "Walk me through who was paying for the flood damage, from the first days to two years later.",
+    "How has the expected date of the first electricity shifted since the farm was approved?",
+    "Wat is er terechtgekomen van het onderzoek dat de minister beloofde?",
+    "Wat is er sinds het besluit van maart 2025 veranderd aan de opbrengst van het fonds?",  # from a date on
+    "Wat is er sinds de sluiting van het zwembad gebeurd met het ledental?",  # from an event on
 ])
 def test_a_question_about_a_development_is_a_timeline(question):
     assert is_timeline(question)
@@ -62,6 +70,8 @@ def test_a_question_about_a_development_is_a_timeline(question):
     "Hoe is het vissersschip vergaan?",  # sank
     "Hoe vergaat plastic in zee?",
     "Wat werd er van de inwoners gevraagd?",
+    "Wat is er in maart 2025 veranderd aan de opbrengst van het fonds?",  # one month, no span
+    "Wat is er met de camping gebeurd?",
 ])
 def test_an_ordinary_question_is_not_a_timeline(question):
     assert not is_timeline(question)
