@@ -457,7 +457,9 @@ class AnswerChain:
                 more = [i for i in wider if i not in candidates]
                 extra = judge(self.llm, asked, self._pairs(evidence, more)) if more else None
                 if extra is not None and extra.by == plain.by:  # never a mix of the two scales
-                    candidates, plain = candidates + more, Judgement(plain.p_yes + extra.p_yes, by=plain.by)
+                    candidates, plain = candidates + more, Judgement(
+                        plain.p_yes + extra.p_yes, by=plain.by,
+                        probed=plain.probed + extra.probed if plain.probed and extra.probed else ())
                     judgement = self._checked(plain, part.text, evidence, candidates, by_n)
                     lacking += [i for i in further if i not in lacking]
                     second_look = len(more)
@@ -682,8 +684,8 @@ class AnswerChain:
                          question: str, lines: np.ndarray) -> list[list[int]]:
         """The candidate sentences of each article about the subject (its best sentence close to the
         best of all, by ``relevance`` to the whole question), most relevant first: the article's best
-        by ``lines``, the relevance to what the question is about (``rag.timeline.subject``), a
-        sentence that goes on from the one before ranked with it (``carried``)."""
+        by ``lines``, the relevance to what the question is about (``rag.timeline.subject``), with a
+        sentence that goes on from the one before ranked with it (``carried`` already)."""
         doc_of = {s.n: s.doc_id for s in sources}
         groups = _naming(per_article(evidence, relevance, doc_of), question, evidence, sources)
         top = max((relevance[g[0]] for g in groups), default=0.0)
@@ -694,9 +696,11 @@ class AnswerChain:
 
     def _answer_timeline(self, answer: Answer, evidence: Evidence, groups: list[list[int]],
                          sources: list[Source], question: str, lines: np.ndarray) -> Iterator[Event]:
-        """Each article's sentence that best answers (judged by the model; without one, the most
-        relevant of the articles close to the best), phrased or quoted, checked, and dated.
-        ``groups``: ``_timeline_groups``; ``lines``: what each sentence is ranked by there."""
+        """One line for each article the judge lets join (its best P(Yes) at least ``TIMELINE_JOIN_P``,
+        once the best of all passes the threshold; without a model, every article of ``groups``):
+        the article's sentence most about the subject (``lines``) plus ``LINE_PROBE_WEIGHT`` × the
+        judge probe's P where the model gives one, phrased or quoted, checked, and dated.
+        ``groups``: ``_timeline_groups``; ``lines``: what each sentence is ranked by there (carried)."""
         by_n = {s.n: s for s in sources}
         t0 = time.perf_counter()
         if self.llm is None:
@@ -717,7 +721,8 @@ class AnswerChain:
             chosen = [line[i] for i, p_best in best.items() if passes and p_best >= TIMELINE_JOIN_P]
             answer.decision = {"p_answer": round(max(p.values(), default=0.0), 4), "threshold": self.answer_threshold,
                                "judge": "p_yes", "candidates": [{"source": evidence.units[i].source, "text": evidence.units[i].text,
-                                               "p_yes": round(p[i], 4), **({"line": True} if i in chosen else {})}
+                                               "p_yes": round(p[i], 4), **({"line": True} if i in chosen else {}),
+                                               **({"probe": round(probed[i], 4)} if i in probed else {})}
                                               for i in flat]}
             answer.timings["decide"] = time.perf_counter() - t0
         if not chosen:

@@ -202,7 +202,7 @@ def judge(llm: BaseChatModel, question: str, candidates: Sequence[tuple[int, str
     if all(p is not None for p in probed):
         if probe:
             return Judgement([read_answers(m) for m in messages], by="probe")
-        return Judgement([read_yes(m) for m in messages], probed=tuple(float(p) for p in probed if p is not None))
+        return Judgement([read_yes(m) for m in messages], probed=tuple(float(p or 0.0) for p in probed))
     return Judgement([read_yes(m) for m in messages])  # never a mix of the two scales
 
 
@@ -289,8 +289,9 @@ def corrects(question: str, sentence: str, passage: str = "") -> bool:
     """``sentence`` denies something about what ``question`` asks: it holds a negation the question
     lacks (not a hedge, nor a litotes unless the question says something was ruled out), every
     number of the question but its years, and at least ``CORRECTION_OVERLAP`` of the question's
-    (stemmed) content words other than names, of which there must be two or more; or it answers a
-    yes/no question with a no (``answers_no``; ``passage``: the retrieved passage that holds it)."""
+    (stemmed) content words other than names, of which there must be two or more, the two in one
+    language (across languages a shared word is chance); or it answers a yes/no question with a no
+    (``answers_no``; ``passage``: the retrieved passage that holds it)."""
     said = _denial(question, sentence)
     if said is None or (yes_no(question) and _partial(question, said)):  # "not unanimously" is no "no"
         return False

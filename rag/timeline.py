@@ -6,7 +6,8 @@
 
 ``is_timeline`` decides in code (Dutch and English) whether a question asks for a development: words
 such as "ontwikkelde … zich", "verloop", "tijdlijn", "how did … change", "over time", "timeline", or
-"what happened / wat gebeurde" together with a span of dates ("since 2021", "between 2021 and 2023").
+"what happened / wat gebeurde" together with a span of dates ("since 2021", "between 2021 and 2023")
+or from an event on ("sinds de sluiting").
 A date span alone does not make a timeline ("Wie bezocht er in 2021 en in 2023?" asks who), nor does
 "sinds wanneer". ``subject`` is what such a question is about ("de schatting van de schade …"
 without "… in de loop van de tijd veranderd"), by which each article's line is ranked (the whole
@@ -50,15 +51,20 @@ _SPAN = (rf"\bvan\s+(?:het|de)\s+{_EVENT_NL}\s+tot\s+(?:en\s+met\s+)?(?:na\s+)?(
 _DEVELOPMENT = re.compile(
     r"\bontwikkel(?:de|den|t|en)\b.*\bzich\b|\bzich\b.*\bontwikkel(?:d|de|den)\b"
     r"|\bhoe\s+(?:veranderde|veranderden|verliep|verliepen|evolueerde)\b"
-    r"|\bhoe\s+(?:is|zijn|heeft|hebben)\b.*\b(?:veranderd|verlopen|ge[eë]volueerd|bijgesteld|verschoven)\b"
+    r"|\bhoe\s+(?:is|zijn|heeft|hebben)\b.*\b(?:veranderd|verlopen|ge[eë]volueerd)\b"
+    # an estimate or a date moved over time, not once ("Hoe is de begroting bijgesteld?", "Hoe is de
+    # wedstrijd verschoven?"): with a span after it, or before it in the question
+    r"|\bhoe\s+(?:is|zijn|heeft|hebben)\b.*\b(?:bijgesteld|verschoven)\b(?=.*\b(?:tussen|sinds|tot)\b)"
+    r"|\bhoe\s+(?:is|zijn|heeft|hebben)\b.*\b(?:tussen|sinds|in\s+de\s+loop)\b.*\b(?:bijgesteld|verschoven)\b"
     r"|\b(?:tijdlijn|tijdsverloop|verloop|chronologie|ontwikkelingen)\b"
     r"|\bin\s+de\s+loop\s+(?:van\s+de|der)\s+(?:tijd|jaren)\b|\bdoor\s+de\s+jaren\s+heen\b"
     r"|\bhow\s+(?:did|has|have)\b.*\b(?:develop|developed|change|changed|evolve|evolved|unfold|unfolded|shift|shifted)\b"
     r"(?=\s*(?:[?.!]|$|since\b|between\b|from\b|over\b|after\b|in\s+(?:19|20)\d\d))"
     r"|\bover\s+(?:time|the\s+years)\b|\btime\s?line\b|\bchronolog|\bevolution\s+of\b"
     # "Geef een overzicht in de tijd van …", "Walk me through …", "Wat is er terechtgekomen van …?"
-    r"|\boverzicht\s+in\s+de\s+tijd\b|\bwalk\s+(?:me|us)\s+through\b|\bterecht\s?gekomen\s+van\b"
-    r"|\bwat\s+is\s+er\s+van\b.*\bterecht\s?gekomen\b"
+    # (not "Walk me through the new parking rules", "Waar is het geld terechtgekomen van …?": review)
+    r"|\boverzicht\s+in\s+de\s+tijd\b|\bwalk\s+(?:me|us)\s+through\b(?=.*\b(?:from|since|between|over)\b)"
+    r"|\bwat\s+is\s+er\s+(?:van\b.*\b)?terecht\s?gekomen\b"
     # how something fared, what became of it: "Hoe verging het de Grotestraat sinds de overstroming?",
     # "What became of Camping De Gele Poort after the flood?" (a blind trial's questions, stop 39); not
     # "Hoe is het schip vergaan?" (sank), "Hoe vergaat plastic?", "… react to the fare increase?"
@@ -67,7 +73,8 @@ _DEVELOPMENT = re.compile(
     r"|\bwhat\s+(?:became|has\s+become)\s+of\b|\bwat\s+(?:is|werd)\s+er\s+(?:ge)?worden\s+van\b"
     r"|" + _SPAN,  # from one event to another
     re.IGNORECASE)
-# "wat gebeurde er …", "what happened …": a timeline only over a span of dates
+# "wat gebeurde er …", "what happened …": a timeline only over a span of dates, or since an event
+# ("sinds de sluiting": not "na de stemming", "after the match", which ask what came next)
 _HAPPENED = re.compile(
     r"\b(?:wat\s+(?:gebeurde|veranderde)|wat\s+is\s+er\b.*\b(?:gebeurd|veranderd)"
     r"|what\s+(?:has\s+)?(?:happened|changed))\b",
@@ -91,6 +98,7 @@ _ABOUT_TIME = re.compile(
 # not about the staff the question asked after).
 _START = r"\b(?:sinds|since|after|na|following)\s+(?:de|het|the)\s+(?:(?:19|20)\d\d\s+)?[\w-]+(?:\s+(?:van|of|in)\s+(?:[a-z]+\s+)?(?:19|20)\d\d)?"
 _ANCHORS = re.compile(_START + "|" + _SPAN, re.IGNORECASE)
+_SINCE_EVENT = re.compile(r"\b(?:sinds|since)\s+(?:de|het|the)\s+[\w-]+", re.IGNORECASE)
 # what no line can be about: "What became of them after the flood?" leaves only "them" (stemmed as
 # ``terms`` stems, so that "afterwards" is "afterward" here too)
 _EMPTY = frozenset(terms("hij zij ze hem haar hen hun het die dat deze dit daar daarna toen nu he she it they him "
@@ -117,9 +125,9 @@ def is_timeline(question: str) -> bool:
     if _DEVELOPMENT.search(question):
         return True
     if _HAPPENED.search(question):  # over a span: "since 2021", "between 2021 and 2023", "sinds het
-        # besluit van maart 2025", or from an event on: "sinds de sluiting", "after the flood"
+        # besluit van maart 2025", or from an event on: "sinds de sluiting", "since the flood"
         span = from_then_on(parse_question_dates(question, None), question)
-        return bool(span.since) and span.since != span.until or bool(re.search(_START, question, re.IGNORECASE))
+        return bool(span.since) and span.since != span.until or bool(_SINCE_EVENT.search(question))
     return False
 
 
@@ -180,16 +188,26 @@ def undated(text: str) -> str:
     return DATE_LABEL.sub("", text)
 
 
+# A sentence that opens by pointing back to the one before it: a pronoun, "dat", "daar", "toen", "eerder".
+_POINTS_BACK = re.compile(r"\W*(?:hij|zij|ze|dat|die|dit|deze|daar|daarna|daarvoor|toen|eerder|ook|he|she|they|this|that"
+                          r"|these|those|there|then|earlier|also|it)\b|\W*\w+\s+(?:\w+\s+)?(?:eerder|daarvoor|earlier|before)\b",
+                          re.IGNORECASE)
+
+
 def dated(sentences: Sequence[AnswerSentence], dates: Mapping[int, str | None], language: str) -> list[AnswerSentence]:
     """``sentences`` with each cited one led by the date of the article it cites first ("maart 2021: …"),
     oldest first (sentences of one date in the order given, undated and uncited ones last), when they
     cite articles of more than one date; as they are otherwise. ``dates``: source n -> its article's
     date (ISO, or None). Dated lines read as a timeline, so they run as one does: "March 2023: …"
-    above "March 2021: …" (found in a training run) reads as if 2023 came first."""
+    above "March 2021: …" (found in a training run) reads as if 2023 came first. A sentence that
+    points back ("Twee jaar eerder had hij …") to a sentence of another date keeps the order given:
+    moved, it would come before what it points to (review)."""
     cited = [s for s in sentences if s.citations]
     if len({dates.get(s.citations[0]) for s in cited}) < 2:
         return list(sentences)
     when = [dates.get(s.citations[0]) or "" for s in cited]
     order = sorted(range(len(cited)), key=lambda j: (not when[j], when[j]))  # stable: one date keeps its order
+    if any(_POINTS_BACK.match(cited[j].text) and when[j] != when[j - 1] for j in range(1, len(cited))):
+        order = list(range(len(cited)))  # (after a sentence of its own date it stays after it when sorted)
     return [cited[j].model_copy(update={"text": f"{date_label(dates.get(cited[j].citations[0]), language)}: {cited[j].text}"})
             for j in order] + [s for s in sentences if not s.citations]

@@ -89,6 +89,7 @@ def test_judge_uses_the_probe(monkeypatch):
     # one prompt without a probe value: the two scales are never mixed, and the judgement says so
     partly = judge(Probed(messages=iter([]), probed=(0.1, None)), "Wie?", two)
     assert partly.p_yes == [pytest.approx(0.5), pytest.approx(0.5)] and partly.by == "p_yes" and partly.probed == ()
+    assert judge(Probed(messages=iter([]), probed=(0.1, None)), "Wie?", two, probe=False).probed == ()  # none, not one
     # a correction keeps what the Ps are
     from rag.decide import with_corrections
     corrected = with_corrections(judged, "Won Nederland goud op de 500 meter?",

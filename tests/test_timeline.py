@@ -72,6 +72,11 @@ def test_a_question_about_a_development_is_a_timeline(question):
     "Wat werd er van de inwoners gevraagd?",
     "Wat is er in maart 2025 veranderd aan de opbrengst van het fonds?",  # one month, no span
     "Wat is er met de camping gebeurd?",
+    # (review) what came next, once; a plan, a place: not how something developed
+    "Wat is er met de eendenhouderij gebeurd na de ruiming?", "Wat gebeurde er na de stemming?",
+    "What happened after the match in Rotterdam?", "Walk me through the new parking rules in Utrecht.",
+    "Waar is het geld terechtgekomen van de inzamelingsactie?", "Hoe is de begroting bijgesteld?",
+    "Hoe is de wedstrijd tegen PSV verschoven?", "Hoe is het mogelijk dat de wedstrijd is verschoven?",
 ])
 def test_an_ordinary_question_is_not_a_timeline(question):
     assert not is_timeline(question)
@@ -117,6 +122,14 @@ def test_dated_sentences_run_oldest_first_and_one_dates_sentences_keep_their_ord
     assert [s.text for s in out] == ["maart 2021: Lavrov bezocht Wang Yi.", "maart 2023: Blinken bezocht Astana.",
                                      "maart 2023: Hij sprak Tokajev.", "zonder datum: Zonder datum.",
                                      "Op „wie nog?” geven de artikelen geen antwoord."]
+
+
+def test_a_sentence_that_points_back_keeps_the_order_given():
+    said = [AnswerSentence(text="Meulenberg zei in 2023 dat de dijk klaar was.", citations=[1]),
+            AnswerSentence(text="Twee jaar eerder had hij nog gezegd dat het te lang duurde.", citations=[2])]
+    out = dated(said, {1: "2023-03", 2: "2021-03"}, "nl")  # "hij", "eerder": moved, it would come first
+    assert [s.text for s in out] == ["maart 2023: Meulenberg zei in 2023 dat de dijk klaar was.",
+                                     "maart 2021: Twee jaar eerder had hij nog gezegd dat het te lang duurde."]
 
 
 # -- the chain's timeline path, with the bag-of-words embedder and scripted models ---------------------

@@ -61,8 +61,9 @@ _LABELS = [  # (key, nl, en)
     ("off_point", "deelt alleen het onderwerp met de vraag: later gekozen", "shares only the subject with the question: picked later"),
     ("ahead", "kijkt alleen vooruit: zegt niet of het gebeurde", "only looks ahead: does not say whether it happened"),
     ("follows", "volgt op een zin over de vraag: daarom voorgelegd", "goes on from a sentence on the question: judged for that"),
-    ("line", "de regel van dit artikel in de tijdlijn: de zin die het meest over het onderwerp gaat",
-     "this article's line in the timeline: its sentence most about the subject"),
+    ("line", "de regel van dit artikel in de tijdlijn: de zin die het meest over het onderwerp gaat, "
+             "gewogen met het oordeel van het model",
+     "this article's line in the timeline: its sentence most about the subject, weighed with the model's judgement"),
     ("whole", "de hele vraag, gelezen door de probe: P = {p:.2f}", "the whole question, read by the probe: P = {p:.2f}"),
     ("premise", "de vraag zonder wat ze aanneemt, „{asked}”: P = {p:.2f}",
      "the question without what it assumes, “{asked}”: P = {p:.2f}"),
