@@ -715,10 +715,10 @@ class AnswerChain:
             # better than P(Yes) among sentences of one article (docs/eval.md, stop 39), plus a part of
             # the judge probe's P where the model gives one, which chose better still (stop 51).
             probed = dict(zip(flat, judged.probed))
-            line = {g[0]: max(g, key=lambda i: lines[i] + LINE_PROBE_WEIGHT * probed.get(i, 0.0)) for g in groups}
+            line_of = {g[0]: max(g, key=lambda i: lines[i] + LINE_PROBE_WEIGHT * probed.get(i, 0.0)) for g in groups}
             best = {g[0]: max(p[i] for i in g) for g in groups}
             passes = max(best.values(), default=0.0) >= self.answer_threshold
-            chosen = [line[i] for i, p_best in best.items() if passes and p_best >= TIMELINE_JOIN_P]
+            chosen = [line_of[i] for i, p_best in best.items() if passes and p_best >= TIMELINE_JOIN_P]
             answer.decision = {"p_answer": round(max(p.values(), default=0.0), 4), "threshold": self.answer_threshold,
                                "judge": "p_yes", "candidates": [{"source": evidence.units[i].source, "text": evidence.units[i].text,
                                                "p_yes": round(p[i], 4), **({"line": True} if i in chosen else {}),
