@@ -457,9 +457,7 @@ class AnswerChain:
                 more = [i for i in wider if i not in candidates]
                 extra = judge(self.llm, asked, self._pairs(evidence, more)) if more else None
                 if extra is not None and extra.by == plain.by:  # never a mix of the two scales
-                    candidates, plain = candidates + more, Judgement(
-                        plain.p_yes + extra.p_yes, by=plain.by,
-                        probed=plain.probed + extra.probed if plain.probed and extra.probed else ())
+                    candidates, plain = candidates + more, Judgement(plain.p_yes + extra.p_yes, by=plain.by)
                     judgement = self._checked(plain, part.text, evidence, candidates, by_n)
                     lacking += [i for i in further if i not in lacking]
                     second_look = len(more)

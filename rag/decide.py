@@ -136,7 +136,7 @@ class Judgement:
     holders: frozenset[int] = frozenset()  # candidates counted as naming the role holder asked for (``with_holders``)
     off_point: frozenset[int] = frozenset()  # candidates that share only the question's subject (``on_point``)
     by: str = "p_yes"  # what each P is: "probe" when every one is the judge probe's, else "p_yes"
-    probed: tuple[float, ...] = ()  # judged by P(Yes) (``by`` "p_yes"): the probe's P beside it, when the model gives one
+    probed: tuple[float, ...] = ()  # judged by P(Yes) (``judge(probe=False)``): the probe's P beside it, if any
 
     @property
     def p_answer(self) -> float:
@@ -191,9 +191,10 @@ def judge(llm: BaseChatModel, question: str, candidates: Sequence[tuple[int, str
     together. The prompts share the system prompt and question; the local model scores them in one
     decode on top of that shared start (``rag.llm.ChatLlamaCpp.batch``), a server gets them as
     concurrent requests. ``probe``: read the judge probe's P where the model gives one
-    (``read_answers``); False: P(Yes), the probe's P kept beside it (``Judgement.probed``). The probe was trained and measured on whole questions
-    only, so the parts of a question and a timeline's years are judged by P(Yes) (probing the parts
-    gained 2 of 15 on the training sets but lost the sample articles' two-article answer: docs/eval.md)."""
+    (``read_answers``); False: P(Yes), the probe's P kept beside it (``Judgement.probed``). The probe
+    was trained and measured on whole questions only, so the parts of a question and a timeline's
+    years are judged by P(Yes) (probing the parts gained 2 of 15 on the training sets but lost the
+    sample articles' two-article answer: docs/eval.md)."""
     if not candidates:
         return Judgement([])
     ask = llm.bind(logprobs=True, top_logprobs=20, max_tokens=1)
