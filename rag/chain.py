@@ -341,8 +341,8 @@ class AnswerChain:
         # stop in Eexterwolde?" was answered from another article's bus times.
         about = _sources_naming(question_names(" ".join(texts)), sources)
         named = np.array([u.source in about for u in evidence.units], dtype=bool)
-        if len(texts) == 1:
-            return [Part(texts[0], np.where(named, relevance, -np.inf))]
+        if len(texts) == 1:  # judged with what its passage says (``rag.evidence.PASSAGE_WEIGHT``)
+            return [Part(texts[0], np.where(named, evidence.with_passages(relevance), -np.inf))]
         dated = {s.n: s.date for s in sources}
         # what was planned and what came of it: the plan from an earlier article of the story (the
         # articles of the whole question's best sentences), the outcome from a later one (``rag.parts.sides``)
