@@ -402,11 +402,14 @@ def test_the_evidence_keeps_each_sentences_passage_similarity():
                       score=score, n=n)
 
     def vectors_for(chunk_id: str, text: str):
+        if "." not in text:  # a passage that yields no sentence
+            return [], np.zeros((0, 3), dtype=np.float32)
         spans = [(0, text.index(".") + 1), (text.index(".") + 2, len(text))]
         return spans, np.ones((2, 3), dtype=np.float32) / np.sqrt(3)
 
-    evidence = build_evidence([source(1, "Een. Twee.", 0.8), source(2, "Drie. Vier.", 0.9)], vectors_for)
-    assert [u.text for u in evidence.units] == ["Een.", "Twee.", "Drie.", "Vier."]
+    sources = [source(1, "Een. Twee.", 0.8), source(2, "Geen zin", 0.7), source(3, "Drie. Vier.", 0.9)]
+    evidence = build_evidence(sources, vectors_for)
+    assert [(u.source, u.text) for u in evidence.units] == [(1, "Een."), (1, "Twee."), (3, "Drie."), (3, "Vier.")]
     assert evidence.passage is not None and evidence.passage.tolist() == pytest.approx([0.8, 0.8, 0.9, 0.9])
 
 
