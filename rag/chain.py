@@ -269,9 +269,7 @@ class AnswerChain:
             # one article found keeps its dated line.
             relevance = evidence.relevance(asked, asked_vector, subject=self._subject_vector(asked))
         t0 = time.perf_counter()
-        # a passage's similarity is to the query searched with: the question (or the model's rewrite of
-        # it), not the turn before glued to it, which draws to the passage of the answer given then
-        parts = self._parts(evidence, sources, texts, relevance, by_passage=rewrite is not None or not leans)
+        parts = self._parts(evidence, sources, texts, relevance)
         timings["embed"] += time.perf_counter() - t0
         if self.llm is None:
             yield from self._answer_extractive(answer, evidence, parts, sources, question, told)
@@ -326,12 +324,10 @@ class AnswerChain:
         return found
 
     def _parts(self, evidence: Evidence, sources: list[Source], texts: list[str],
-               relevance: np.ndarray, *, by_passage: bool) -> list[Part]:
+               relevance: np.ndarray) -> list[Part]:
         """One ranking of the evidence per part of the question (``rag.parts``); one part for most.
 
-        A question of one part keeps to the articles that name what it names, when any does, and
-        ranks its sentences with a part of their passage's similarity to the query when ``by_passage``
-        (the query is the question or its rewrite, not the conversation before glued to it). A part
+        A question of one part keeps to the articles that name what it names, when any does. A part
         ranks by its own relevance, plus the whole question's when it names nobody ("where did he
         finish?"; the whole question would pull a part that names its subject towards the other part)
         and then keeps to the articles that name what the question names; and a part keeps to the
@@ -345,8 +341,8 @@ class AnswerChain:
         # stop in Eexterwolde?" was answered from another article's bus times.
         about = _sources_naming(question_names(" ".join(texts)), sources)
         named = np.array([u.source in about for u in evidence.units], dtype=bool)
-        if len(texts) == 1:  # with a part of its passage's similarity to the query (``rag.evidence.PASSAGE_WEIGHT``)
-            return [Part(texts[0], np.where(named, evidence.with_passages(relevance) if by_passage else relevance, -np.inf))]
+        if len(texts) == 1:
+            return [Part(texts[0], np.where(named, relevance, -np.inf))]
         dated = {s.n: s.date for s in sources}
         # what was planned and what came of it: the plan from an earlier article of the story (the
         # articles of the whole question's best sentences), the outcome from a later one (``rag.parts.sides``)

@@ -50,16 +50,6 @@ LEXICAL_WEIGHT = 0.1
 # one-part questions with a gold sentence; docs/eval.md, stop 50): the gold sentence among those
 # judged 360 -> 374 (0.1: 363, 0.2: 367, 0.3: 370, 0.5: 372, 0.6: 376 with 7 lost, 0.8: 371, 1.0: 371).
 SUBJECT_WEIGHT = 0.4
-# How much of a sentence's passage's similarity to the retrieval query (``Evidence.passage``) is added
-# to its relevance where a one-part question's sentences are ranked for judging (``Evidence.with_passages``;
-# not for a follow-up searched with the turn before glued to it). A sentence counts with the passage
-# it stands in: "Hoeveel inwoners moesten in Zuid-Limburg hun huis uit door het hoogwater?" has its
-# answer („… werden samen ruim 2.300 inwoners geëvacueerd.”) in the passage closest to it (0.87), and
-# sentences of a passage on the aftermath two years on ranked above it on their own. Measured on the
-# training sets (674 one-part questions; docs/eval.md, stop 52): the gold sentence among those judged
-# 376 -> 381, none lost; on recorded evidence 0.1 gained 3, 0.25 6, 0.5 8 (1 lost), 1.0 12 (4 lost).
-# The parts of a question rank as before: there it lost one gold sentence of 82.
-PASSAGE_WEIGHT = 0.25
 
 
 @dataclass(frozen=True)
@@ -75,7 +65,6 @@ class Evidence:
     units: list[Unit]
     vectors: np.ndarray  # (len(units), dim), unit-norm
     lift: np.ndarray | None = None  # (len(units),): added to relevance (``rag.language.language_lift``)
-    passage: np.ndarray | None = None  # (len(units),): each unit's passage's similarity to the retrieval query (``Source.score``)
 
     def similarities(self, vector: Sequence[float]) -> np.ndarray:  # (len(units),)
         if not self.units:
@@ -111,10 +100,6 @@ class Evidence:
         lift = self.lift if self.lift is not None else 0.0
         named = SUBJECT_WEIGHT * self.similarities(subject) if subject is not None else 0.0
         return self.similarities(vector) + LEXICAL_WEIGHT * overlap + lift - named
-
-    def with_passages(self, scores: np.ndarray) -> np.ndarray:  # (len(units),)
-        """``scores`` plus ``PASSAGE_WEIGHT`` × the similarity of each unit's passage to the retrieval query."""
-        return scores if self.passage is None else scores + PASSAGE_WEIGHT * self.passage
 
     def following(self, i: int, source: Source) -> int | None:
         """The unit that is the next sentence of unit ``i`` in its paragraph: the next unit of its
@@ -189,17 +174,14 @@ def build_evidence(sources: Sequence[Source], vectors_for: SentenceVectors, ques
     units: list[Unit] = []
     blocks: list[np.ndarray] = []
     languages: list[str] = []
-    passage: list[float] = []
     for src in sources:
         spans, vectors = vectors_for(src.chunk_id, src.text)
         units.extend(Unit(src.n, src.text[s:e], src.start + s, src.start + e) for s, e in spans)
         if len(spans):
             blocks.append(vectors)
             languages += [src.language or detect_language(src.text)] * len(spans)
-            passage += [src.score] * len(spans)
     lift = language_lift(languages, question_language) if question_language else None  # "": unknown
-    return Evidence(units, np.vstack(blocks) if blocks else np.zeros((0, 1), dtype=np.float32), lift,
-                    np.array(passage, dtype=np.float32))
+    return Evidence(units, np.vstack(blocks) if blocks else np.zeros((0, 1), dtype=np.float32), lift)
 
 
 def top_units(evidence: Evidence, scores: np.ndarray, n: int, per_source: int = 3) -> list[int]:

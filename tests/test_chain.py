@@ -441,23 +441,6 @@ def test_a_follow_up_is_searched_together_with_the_earlier_question(tmp_path, co
     assert answer.filters["since"] == "2023" and "25 miljoen" in answer.answer
 
 
-@pytest.mark.parametrize("question, history, by_passage", [
-    ("Hoeveel dollar zegde Blinken de regio toe?", [], True),
-    # searched with the turn before glued to it: its passages' similarity is to that, not to the question
-    ("Hoeveel dollar zegde hij daar toe?", [{"role": "user", "content": "Welk gebied bezocht Blinken in 2023?"},
-                                            {"role": "assistant", "content": "Centraal-Azië."}], False),
-])
-def test_a_sentence_ranks_with_its_passage_only_when_the_question_was_searched_for(tmp_path, corpus, monkeypatch,
-                                                                                  question, history, by_passage):
-    from rag.evidence import Evidence
-
-    calls = []
-    with_passages = Evidence.with_passages
-    monkeypatch.setattr(Evidence, "with_passages", lambda self, scores: calls.append(scores) or with_passages(self, scores))
-    answer = bot_with(tmp_path, corpus).ask(question, history)
-    assert bool(calls) is by_passage and "25 miljoen" in answer.answer
-
-
 def test_a_question_that_stands_alone_is_not_rewritten(tmp_path, corpus):
     bot = bot_with(tmp_path, corpus)
     history = [{"role": "user", "content": "Wie is Lavrov?"}, {"role": "assistant", "content": "Een minister."}]

@@ -3,13 +3,11 @@ or scripted model answers so the citation check meets real similarities)."""
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
 from newsrag.chatbot import Chatbot
-from rag.evidence import PASSAGE_WEIGHT, SUBJECT_WEIGHT
-from tests.conftest import ROOT, make_settings
+from rag.evidence import SUBJECT_WEIGHT
+from tests.conftest import make_settings
 from tests.fakes import judged_prompts, recording_llm, yes_when
 
 BLINKEN = "000_9dbccd1724277ce9"
@@ -224,24 +222,3 @@ def test_the_sentence_that_answers_is_judged_though_others_name_more_of_the_ques
     first_look = judged_prompts(llm)[:3]
     assert any("gemiste kans" in p for p in first_look) is judged, first_look
     assert not answer.abstained and "gemiste kans" in answer.citations[0].quote  # a second look finds it without
-
-
-@pytest.mark.parametrize("weight, judged", [(PASSAGE_WEIGHT, True), (0.0, False)])
-def test_a_sentence_is_judged_with_the_passage_it_stands_in(tmp_path, real_embeddings, monkeypatch, weight, judged):
-    """The evacuation count stands in the passage closest to the question (the flood of 2021); the
-    sentences of the passages on the aftermath two years on rank above it on their own. With a part of
-    its passage's similarity added (``rag.evidence.PASSAGE_WEIGHT``) it is among the sentences judged;
-    without, it is not (a training question, eval/tune.jsonl, on the project's own test articles)."""
-    monkeypatch.setattr("rag.evidence.PASSAGE_WEIGHT", weight)
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    for name in ("nl_2021_watersnood.txt", "nl_2023_watersnood_vervolg.txt"):
-        shutil.copy(ROOT / "eval" / "articles" / name, corpus / name)
-    llm = recording_llm("Ruim 2.300 inwoners werden geëvacueerd [1].", yes=yes_when("2.300"))
-    with Chatbot(make_settings(tmp_path / "home", k=5, judge_sentences=5), embeddings=real_embeddings, llm=llm) as bot:
-        bot.ingest([corpus])
-        answer = bot.ask("Hoeveel inwoners moesten in Zuid-Limburg hun huis uit door het hoogwater?")
-    first_look = judged_prompts(llm)[:5]
-    assert any("2.300 inwoners" in p for p in first_look) is judged, first_look
-    if judged:
-        assert not answer.abstained and "2.300 inwoners" in answer.citations[0].quote

@@ -27,11 +27,9 @@ from rag.decide import (
 from rag.evidence import (
     FOLLOWER_GAP,
     LEXICAL_WEIGHT,
-    PASSAGE_WEIGHT,
     SUBJECT_WEIGHT,
     Evidence,
     Unit,
-    build_evidence,
     carried,
     pick_evidence,
     word_weights,
@@ -381,36 +379,6 @@ def test_a_word_no_sentence_holds_does_not_shrink_the_others():
     relevance = evidence.relevance("And who is that minister?", [0.0] * 4)
     assert relevance[0] == pytest.approx(LEXICAL_WEIGHT / 2) and relevance[1] == 0.0  # one of its two words
     assert word_weights({"who", "mini"}, [{"mini"}, set()]) == {"who": 1.0, "mini": 1.0}
-
-
-def test_a_sentence_counts_with_the_similarity_of_its_passage():
-    """Two sentences as relevant on their own: the one whose passage is closer to the query ranks
-    first, by ``PASSAGE_WEIGHT`` times the passages' difference; evidence that does not know its
-    passages' similarities ranks as it is."""
-    units = [Unit(1, "Schade.", 0, 7), Unit(2, "Evacuatie.", 0, 10)]
-    scores = np.array([0.52, 0.51], dtype=np.float32)
-    evidence = Evidence(units, np.zeros((2, 3), dtype=np.float32), passage=np.array([0.80, 0.87], dtype=np.float32))
-    ranked = evidence.with_passages(scores)
-    assert ranked[1] > ranked[0]
-    assert ranked[1] - ranked[0] == pytest.approx(-0.01 + PASSAGE_WEIGHT * 0.07, abs=1e-6)
-    assert Evidence(units, np.zeros((2, 3), dtype=np.float32)).with_passages(scores) is scores
-
-
-def test_the_evidence_keeps_each_sentences_passage_similarity():
-    def source(n: int, text: str, score: float) -> Source:
-        return Source(chunk_id=f"d{n}#0", doc_id=f"d{n}", title="t", date="", text=text, start=0, end=len(text),
-                      score=score, n=n)
-
-    def vectors_for(chunk_id: str, text: str):
-        if "." not in text:  # a passage that yields no sentence
-            return [], np.zeros((0, 3), dtype=np.float32)
-        spans = [(0, text.index(".") + 1), (text.index(".") + 2, len(text))]
-        return spans, np.ones((2, 3), dtype=np.float32) / np.sqrt(3)
-
-    sources = [source(1, "Een. Twee.", 0.8), source(2, "Geen zin", 0.7), source(3, "Drie. Vier.", 0.9)]
-    evidence = build_evidence(sources, vectors_for)
-    assert [(u.source, u.text) for u in evidence.units] == [(1, "Een."), (1, "Twee."), (3, "Drie."), (3, "Vier.")]
-    assert evidence.passage is not None and evidence.passage.tolist() == pytest.approx([0.8, 0.8, 0.9, 0.9])
 
 
 def test_part_of_the_closeness_to_the_names_asked_about_is_taken_off():
